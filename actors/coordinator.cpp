@@ -1,0 +1,198 @@
+#include "actors/coordinator.hpp"
+
+#include <deque>
+#include <unordered_set>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/saga_actor.hpp"
+#include "runtime/input_source.hpp"
+#include "runtime/messages.hpp"
+#include "runtime/saga_machine.hpp"
+#include "storage/event_log.hpp"
+#include "storage/timestamp.hpp"
+
+namespace nexus::actors {
+
+namespace {
+
+struct coordinator_state {
+  coordinator_setup setup;
+  std::deque<std::string> to_resume;
+  std::unordered_set<std::string> live;
+  bool input_done = false;
+  bool stopping = false;   ///< No new sagas: the run is ending early.
+  runtime::run_summary summary;
+  std::int64_t started_us = 0;
+  caf::response_promise done;
+  static inline const char* name = "nexus.coordinator";
+};
+
+using coordinator_actor = caf::stateful_actor<coordinator_state>;
+
+void stop_early(coordinator_actor* self, std::string error, int exit_status) {
+  auto& st = self->state;
+  if (st.summary.error.empty()) {
+    st.summary.error = std::move(error);
+    st.summary.exit_status = exit_status;
+  }
+  st.stopping = true;
+}
+
+saga_links links_for(coordinator_actor* self, const std::string& saga) {
+  auto& st = self->state;
+  return {st.setup.writer, caf::actor_cast<caf::actor>(self), &st.setup.stages->at(saga)};
+}
+
+/// Rebuilds an unfinished saga from its events and resumes it.
+void resume_one(coordinator_actor* self, const std::string& cid) {
+  auto& st = self->state;
+  storage::status s = storage::status::ok();
+  auto row = st.setup.log->find_saga(cid, s);
+  if (!row) {
+    stop_early(self, s ? "saga " + cid + " vanished from the log" : s.message(), 1);
+    return;
+  }
+  auto spec = st.setup.workflow->find_saga(row->saga);
+  if (spec == nullptr) {
+    spdlog::error("cannot resume saga {}: the workflow has no saga named {}", cid, row->saga);
+    return;
+  }
+  auto machine = std::make_shared<runtime::saga_machine>(*spec, cid);
+  std::string why;
+  s = st.setup.log->read_events(cid, 1, UINT64_MAX, [&](const storage::event& e) {
+    return machine->replay(e, why);
+  });
+  if (!s || !why.empty()) {
+    spdlog::error("cannot resume saga {}: {}", cid, s ? why : s.message());
+    return;
+  }
+  if (machine->finished())
+    return;
+  st.live.insert(cid);
+  ++st.summary.resumed;
+  spawn_saga(self->system(), std::move(machine), {}, links_for(self, row->saga));
+}
+
+/// Starts the next saga from the input; false when there is none.
+bool start_one(coordinator_actor* self) {
+  auto& st = self->state;
+  if (st.input_done || !st.setup.input)
+    return false;
+  config::saga_request req;
+  std::string error;
+  switch (st.setup.input->next(req, error)) {
+    case runtime::input_source::result::end:
+      st.input_done = true;
+      return false;
+    case runtime::input_source::result::bad:
+      st.input_done = true;
+      stop_early(self, error, 2);
+      return false;
+    case runtime::input_source::result::request:
+      break;
+  }
+  auto spec = st.setup.workflow->find_saga(req.saga);
+  if (spec == nullptr) {
+    st.input_done = true;
+    stop_early(self, "input names saga \"" + req.saga + "\", which the workflow does not define", 2);
+    return false;
+  }
+  storage::status s = storage::status::ok();
+  if (st.live.count(req.correlation_id) > 0 || st.setup.log->find_saga(req.correlation_id, s)) {
+    spdlog::warn("saga {} is already in the log: not started again", req.correlation_id);
+    ++st.summary.duplicates;
+    return true;
+  }
+  if (!s) {
+    stop_early(self, s.message(), 1);
+    return false;
+  }
+  st.live.insert(req.correlation_id);
+  ++st.summary.started;
+  auto machine = std::make_shared<runtime::saga_machine>(*spec, req.correlation_id);
+  spawn_saga(self->system(), std::move(machine), std::move(req.input), links_for(self, spec->name));
+  return true;
+}
+
+void finish_if_idle(coordinator_actor* self) {
+  auto& st = self->state;
+  if (!st.live.empty() || (!st.stopping && (!st.input_done || !st.to_resume.empty())))
+    return;
+  if (!st.done.pending())
+    return;
+  self->request(st.setup.writer, caf::infinite, stats_atom::value)
+    .then([self](std::uint64_t events) {
+      auto& st = self->state;
+      st.summary.events = events;
+      st.summary.seconds = static_cast<double>(storage::now_us() - st.started_us) / 1e6;
+      st.done.deliver(st.summary);
+    });
+}
+
+/// Keeps max_in_flight sagas alive: resumed ones first, then new ones.
+void fill(coordinator_actor* self) {
+  auto& st = self->state;
+  auto bound = st.setup.workflow->runtime.max_in_flight;
+  while (!st.stopping && st.live.size() < bound) {
+    if (!st.to_resume.empty()) {
+      auto cid = std::move(st.to_resume.front());
+      st.to_resume.pop_front();
+      resume_one(self, cid);
+    } else if (!start_one(self)) {
+      break;
+    }
+  }
+  finish_if_idle(self);
+}
+
+caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
+  self->state.setup = std::move(setup);
+  return {
+    [=](run_atom) -> caf::result<runtime::run_summary> {
+      auto& st = self->state;
+      st.started_us = storage::now_us();
+      st.done = self->make_response_promise();
+      auto s = st.setup.log->for_each_saga([&](std::string_view cid, const storage::saga_row& row) {
+        if (!storage::is_terminal_status(row.status))
+          st.to_resume.emplace_back(cid);
+        return true;
+      });
+      if (!s)
+        stop_early(self, s.message(), 1);
+      if (!st.to_resume.empty())
+        spdlog::info("resuming {} unfinished sagas", st.to_resume.size());
+      fill(self);
+      return caf::delegated<runtime::run_summary>{};
+    },
+    [=](done_atom, const std::string& cid, const std::string& status) {
+      auto& st = self->state;
+      st.live.erase(cid);
+      auto& s = st.summary;
+      if (status == "completed")
+        ++s.completed;
+      else if (status == "compensated")
+        ++s.compensated;
+      else if (status == "failed")
+        ++s.failed;
+      else if (status == "cancelled")
+        ++s.cancelled;
+      spdlog::debug("saga {} ended {}", cid, status);
+      fill(self);
+    },
+    [=](fail_atom, const std::string& cid, const std::string& message) {
+      self->state.live.erase(cid);
+      stop_early(self, "event log write failed: " + message, 1);
+      finish_if_idle(self);
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_coordinator(caf::actor_system& sys, coordinator_setup setup) {
+  return sys.spawn(coordinator, std::move(setup));
+}
+
+} // namespace nexus::actors

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+
+#include "config/workflow.hpp"
+
+namespace nexus::storage {
+class event_log;
+}
+namespace nexus::runtime {
+class input_source;
+}
+
+namespace nexus::actors {
+
+/// What the coordinator works with; everything pointed to outlives it.
+struct coordinator_setup {
+  const config::workflow* workflow = nullptr;
+  storage::event_log* log = nullptr;
+  caf::actor writer;
+  /// Per saga name, the stages of its steps in step order.
+  const std::map<std::string, std::vector<caf::actor>>* stages = nullptr;
+  std::shared_ptr<runtime::input_source> input; ///< May be null: resume only.
+};
+
+/// Spawns the coordinator of a run.
+///
+/// Protocol: `(run_atom)` -> `runtime::run_summary`, once every saga it
+/// started or resumed has ended (or the run had to stop). It first resumes
+/// every unfinished saga in the log, then starts new ones from the input,
+/// keeping at most `runtime.max_in_flight` alive. It receives
+/// `(done_atom, cid, status)` and `(fail_atom, cid, message)` from sagas.
+caf::actor spawn_coordinator(caf::actor_system& sys, coordinator_setup setup);
+
+} // namespace nexus::actors

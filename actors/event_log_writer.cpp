@@ -1,0 +1,89 @@
+#include "actors/event_log_writer.hpp"
+
+#include <vector>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "runtime/messages.hpp"
+#include "storage/event_log.hpp"
+
+namespace nexus::actors {
+
+namespace {
+
+struct writer_state {
+  storage::event_log* log = nullptr;
+  std::uint32_t batch_size = 1;
+  std::vector<storage::append_request> pending;
+  std::vector<caf::response_promise> promises;
+  bool flush_queued = false;
+  std::uint64_t events_written = 0;
+  std::string failure; ///< Set once a write has failed; nothing is written after.
+  static inline const char* name = "nexus.event_log_writer";
+};
+
+using writer_actor = caf::stateful_actor<writer_state>;
+
+void flush(writer_actor* self) {
+  auto& st = self->state;
+  if (st.pending.empty())
+    return;
+  std::vector<const storage::append_request*> batch;
+  batch.reserve(st.pending.size());
+  std::uint64_t events = 0;
+  for (auto& req : st.pending) {
+    batch.push_back(&req);
+    events += req.events.size();
+  }
+  auto result = st.log->write(batch);
+  if (result) {
+    st.events_written += events;
+    for (auto& rp : st.promises)
+      rp.deliver(ack_atom::value);
+  } else {
+    st.failure = result.message();
+    spdlog::error("event log write failed, nothing more will be written: {}", st.failure);
+    for (auto& rp : st.promises)
+      rp.deliver(caf::make_error(caf::sec::runtime_error, st.failure));
+  }
+  st.pending.clear();
+  st.promises.clear();
+}
+
+caf::behavior writer(writer_actor* self, storage::event_log* log, std::uint32_t batch_size) {
+  self->state.log = log;
+  self->state.batch_size = batch_size;
+  return {
+    [=](append_atom, storage::append_request& req) -> caf::result<ack_atom> {
+      auto& st = self->state;
+      if (!st.failure.empty())
+        return caf::make_error(caf::sec::runtime_error, st.failure);
+      st.pending.push_back(std::move(req));
+      auto rp = self->make_response_promise();
+      st.promises.push_back(rp);
+      if (st.pending.size() >= st.batch_size) {
+        flush(self);
+      } else if (!st.flush_queued) {
+        // Queued behind every append already waiting: those join this batch.
+        st.flush_queued = true;
+        self->send(self, flush_atom::value);
+      }
+      return caf::delegated<ack_atom>{};
+    },
+    [=](flush_atom) {
+      self->state.flush_queued = false;
+      flush(self);
+    },
+    [=](stats_atom) -> std::uint64_t { return self->state.events_written; },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_event_log_writer(caf::actor_system& sys, storage::event_log& log,
+                                  std::uint32_t batch_size) {
+  return sys.spawn<caf::detached>(writer, &log, batch_size);
+}
+
+} // namespace nexus::actors

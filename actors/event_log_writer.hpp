@@ -1,0 +1,28 @@
+#pragma once
+
+#include <cstdint>
+
+#include <caf/fwd.hpp>
+
+namespace nexus::storage {
+class event_log;
+}
+
+namespace nexus::actors {
+
+/// Spawns the one writer of the event log, detached (RocksDB calls block).
+///
+/// Protocol:
+/// - `(append_atom, storage::append_request)` -> `ack_atom` once the request's
+///   events are durable, or an error if the write failed: a failed write is
+///   never acknowledged, and every later append is refused.
+/// - `(stats_atom)` -> `uint64_t`: events written so far.
+///
+/// Group commit: appends are gathered into one batch until `batch_size`
+/// requests are waiting or no more appends are in the mailbox; the batch is
+/// then written at once and every request in it acknowledged.
+/// `log` must outlive the actor.
+caf::actor spawn_event_log_writer(caf::actor_system& sys, storage::event_log& log,
+                                  std::uint32_t batch_size);
+
+} // namespace nexus::actors

@@ -1,0 +1,35 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+
+namespace nexus::runtime {
+class saga_machine;
+}
+
+namespace nexus::actors {
+
+/// What a saga actor talks to.
+struct saga_links {
+  caf::actor writer;      ///< The event-log writer.
+  caf::actor coordinator; ///< Told when the saga ends.
+  const std::vector<caf::actor>* stages = nullptr; ///< One per step of the saga.
+};
+
+/// Spawns the actor that drives one saga through its machine. A machine
+/// with no events yet is started with `input`; one rebuilt from the log
+/// is resumed.
+///
+/// Protocol: it sends `(append_atom, append_request)` to the writer and
+/// issues nothing until the append is acknowledged; `(execute_atom,
+/// step_call)` to the step's stage, with the step's timeout; and, to itself,
+/// `(retry_atom, step, attempt, compensation)` when a retry is due. When the
+/// saga ends it sends `(done_atom, cid, status)` to the coordinator and quits;
+/// if the log refuses a write it sends `(fail_atom, cid, message)` and quits.
+caf::actor spawn_saga(caf::actor_system& sys, std::shared_ptr<runtime::saga_machine> machine,
+                      std::string input, const saga_links& links);
+
+} // namespace nexus::actors

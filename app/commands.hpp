@@ -1,0 +1,53 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace nexus::app {
+
+// Each subcommand registers its options on the parser and returns the
+// function that runs it, which gives the process's exit status:
+// 0 success, 1 runtime error, 2 bad usage or bad file.
+
+struct run_args {
+  std::string workflow;
+  std::string input;
+  std::uint64_t generate = 0;
+  std::string saga;
+  std::string data_dir;
+  std::uint32_t threads = 0;
+  bool threads_set = false;
+  std::uint64_t max_in_flight = 0;
+  bool json = false;
+  bool no_progress = false;
+};
+void add_run(CLI::App& app, run_args& args);
+int run(const run_args& args);
+
+struct events_args {
+  std::string cid;
+  std::string data_dir = ".nexus";
+  bool json = false;
+};
+void add_events(CLI::App& app, events_args& args);
+int events(const events_args& args);
+
+struct sagas_args {
+  std::string status;
+  std::string data_dir = ".nexus";
+  bool json = false;
+};
+void add_sagas(CLI::App& app, sagas_args& args);
+int sagas(const sagas_args& args);
+
+struct validate_args {
+  std::string workflow;
+};
+void add_validate(CLI::App& app, validate_args& args);
+int validate(const validate_args& args);
+
+} // namespace nexus::app

@@ -1,0 +1,37 @@
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "app/commands.hpp"
+
+int main(int argc, char** argv) {
+  using namespace nexus::app;
+  CLI::App app{"Nexus: durable sagas, pipelines and circuit breakers on actors", "nexus"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "nexus 0.1.0");
+  run_args run_a;
+  events_args events_a;
+  sagas_args sagas_a;
+  validate_args validate_a;
+  auto* run_cmd = app.add_subcommand("run", "Resume unfinished sagas, then run new ones to the end");
+  add_run(*run_cmd, run_a);
+  auto* events_cmd = app.add_subcommand("events", "Print one saga's events in order");
+  add_events(*events_cmd, events_a);
+  auto* sagas_cmd = app.add_subcommand("sagas", "List the sagas in the event log");
+  add_sagas(*sagas_cmd, sagas_a);
+  auto* validate_cmd = app.add_subcommand("validate", "Check a workflow file");
+  add_validate(*validate_cmd, validate_a);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  if (run_cmd->parsed())
+    return run(run_a);
+  if (events_cmd->parsed())
+    return events(events_a);
+  if (sagas_cmd->parsed())
+    return sagas(sagas_a);
+  return validate(validate_a);
+}

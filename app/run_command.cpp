@@ -1,0 +1,69 @@
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "actors/engine.hpp"
+#include "app/commands.hpp"
+#include "config/workflow_loader.hpp"
+#include "runtime/logging.hpp"
+
+namespace nexus::app {
+
+void add_run(CLI::App& app, run_args& args) {
+  app.add_option("workflow", args.workflow, "Workflow file (JSON)")->required();
+  auto* input = app.add_option("--input", args.input, "JSON-lines file of sagas to start");
+  auto* generate = app.add_option("--generate", args.generate, "Start N generated sagas")
+                     ->check(CLI::PositiveNumber);
+  input->excludes(generate);
+  app.add_option("--saga", args.saga, "Saga to generate (with --generate)")->needs(generate);
+  generate->needs("--saga");
+  app.add_option("--data-dir", args.data_dir, "Event log directory (default: runtime.data_dir)");
+  app.add_option("--threads", args.threads, "Scheduler threads, 0 for one per core")
+    ->each([&args](const std::string&) { args.threads_set = true; });
+  app.add_option("--max-in-flight", args.max_in_flight, "Live sagas at most")
+    ->check(CLI::PositiveNumber);
+  app.add_flag("--json", args.json, "Print the summary as one JSON object");
+  app.add_flag("--no-progress", args.no_progress, "Print no progress while running");
+}
+
+int run(const run_args& args) {
+  auto loaded = config::load_workflow(args.workflow);
+  if (!loaded.ok()) {
+    for (auto& e : loaded.errors)
+      std::cerr << e.to_string() << '\n';
+    return 2;
+  }
+  auto wf = std::move(*loaded.value);
+  if (!args.data_dir.empty())
+    wf.runtime.data_dir = args.data_dir;
+  if (args.threads_set)
+    wf.runtime.threads = args.threads;
+  if (args.max_in_flight > 0)
+    wf.runtime.max_in_flight = args.max_in_flight;
+  std::string error;
+  if (!runtime::setup_logging(wf.logging, wf.runtime.data_dir, error)) {
+    std::cerr << "nexus: " << error << '\n';
+    return 1;
+  }
+  actors::run_options opts{args.input, args.generate, args.saga};
+  runtime::run_summary s;
+  int status = actors::run_workflow(wf, opts, s);
+  if (args.json) {
+    std::cout << s.to_json() << '\n';
+  } else {
+    auto finished = s.completed + s.compensated + s.failed + s.cancelled;
+    std::cout << "started " << s.started << ", resumed " << s.resumed << ": " << s.completed
+              << " completed, " << s.compensated << " compensated, " << s.failed << " failed, "
+              << s.cancelled << " cancelled";
+    if (s.duplicates > 0)
+      std::cout << ", " << s.duplicates << " already in the log (not started again)";
+    std::cout << "\n" << s.events << " events in " << s.seconds << " s ("
+              << (s.seconds > 0 ? static_cast<double>(finished) / s.seconds : 0.0)
+              << " sagas/s), event log in " << wf.runtime.data_dir << "\n";
+  }
+  if (!s.error.empty())
+    std::cerr << "nexus: " << s.error << '\n';
+  return status;
+}
+
+} // namespace nexus::app

@@ -1,0 +1,50 @@
+#include "config/input_line.hpp"
+
+#include <simdjson.h>
+
+namespace nexus::config {
+
+bool parse_input_line(std::string_view line, saga_request& out, std::string& error) {
+  using namespace simdjson;
+  thread_local dom::parser parser;
+  dom::element doc;
+  if (auto e = parser.parse(line.data(), line.size()).get(doc)) {
+    error = std::string{"invalid JSON: "} + error_message(e);
+    return false;
+  }
+  dom::object obj;
+  if (doc.get_object().get(obj)) {
+    error = "expected a JSON object";
+    return false;
+  }
+  out = saga_request{};
+  bool has_saga = false;
+  for (auto field : obj) {
+    std::string_view s;
+    if (field.key == "saga" || field.key == "correlation_id") {
+      if (field.value.get_string().get(s)) {
+        error = std::string{field.key} + ": expected a string";
+        return false;
+      }
+      (field.key == "saga" ? out.saga : out.correlation_id).assign(s);
+      has_saga = has_saga || field.key == "saga";
+    } else if (field.key == "input") {
+      if (!field.value.is_object()) {
+        error = "input: expected a JSON object";
+        return false;
+      }
+      out.input = simdjson::minify(field.value);
+    } else {
+      error = "unknown key \"" + std::string{field.key}
+              + "\" (expected saga, correlation_id, input)";
+      return false;
+    }
+  }
+  if (!has_saga) {
+    error = "saga: missing";
+    return false;
+  }
+  return true;
+}
+
+} // namespace nexus::config

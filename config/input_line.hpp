@@ -1,0 +1,20 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace nexus::config {
+
+/// One line of a `--input` file: `{"saga": NAME, "correlation_id": CID,
+/// "input": {...}}`. `correlation_id` and `input` may be left out.
+struct saga_request {
+  std::string saga;
+  std::string correlation_id; ///< Empty: the runtime makes one.
+  std::string input = "{}";   ///< Raw JSON object.
+};
+
+/// Parses one input line; on failure returns false and says why (without
+/// the line number, which the caller knows).
+bool parse_input_line(std::string_view line, saga_request& out, std::string& error);
+
+} // namespace nexus::config

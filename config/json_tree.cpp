@@ -1,0 +1,208 @@
+#include "config/json_tree.hpp"
+
+#include <algorithm>
+#include <unordered_set>
+
+#include <simdjson.h>
+
+namespace nexus::config {
+
+namespace {
+
+using namespace simdjson;
+
+std::uint32_t line_of(const char* base, const char* at) {
+  if (at == nullptr || at < base)
+    return 0;
+  return static_cast<std::uint32_t>(1 + std::count(base, at, '\n'));
+}
+
+struct tree_builder {
+  const char* base;
+  std::size_t max_depth;
+  json_parse_error& err;
+
+  bool fail(const char* at, std::string message) {
+    err.line = line_of(base, at);
+    err.message = std::move(message);
+    return false;
+  }
+
+  bool build(ondemand::value v, json_node& out, std::size_t depth) {
+    std::string_view token = v.raw_json_token();
+    out.line = line_of(base, token.data());
+    if (depth > max_depth)
+      return fail(token.data(), "nesting deeper than " + std::to_string(max_depth) + " levels");
+    ondemand::json_type t;
+    if (auto e = v.type().get(t))
+      return fail(token.data(), error_message(e));
+    switch (t) {
+      case ondemand::json_type::null:
+        out.type = json_node::kind::null;
+        if (!v.is_null())
+          return fail(token.data(), "invalid literal");
+        return true;
+      case ondemand::json_type::boolean:
+        out.type = json_node::kind::boolean;
+        if (auto e = v.get_bool().get(out.boolean))
+          return fail(token.data(), error_message(e));
+        return true;
+      case ondemand::json_type::number:
+        return build_number(v, out, token.data());
+      case ondemand::json_type::string: {
+        out.type = json_node::kind::string;
+        std::string_view s;
+        if (auto e = v.get_string().get(s))
+          return fail(token.data(), error_message(e));
+        out.text.assign(s);
+        return true;
+      }
+      case ondemand::json_type::array: {
+        out.type = json_node::kind::array;
+        ondemand::array a;
+        if (auto e = v.get_array().get(a))
+          return fail(token.data(), error_message(e));
+        for (auto item : a) {
+          ondemand::value iv;
+          if (auto e = item.get(iv))
+            return fail(token.data(), error_message(e));
+          out.items.emplace_back();
+          if (!build(iv, out.items.back(), depth + 1))
+            return false;
+        }
+        return true;
+      }
+      case ondemand::json_type::object: {
+        out.type = json_node::kind::object;
+        ondemand::object o;
+        if (auto e = v.get_object().get(o))
+          return fail(token.data(), error_message(e));
+        std::unordered_set<std::string> seen;
+        for (auto field : o) {
+          json_member m;
+          ondemand::raw_json_string raw_key;
+          if (auto e = field.key().get(raw_key))
+            return fail(token.data(), error_message(e));
+          m.line = line_of(base, raw_key.raw());
+          std::string_view key;
+          if (auto e = field.unescaped_key().get(key))
+            return fail(raw_key.raw(), error_message(e));
+          m.key.assign(key);
+          if (!seen.insert(m.key).second)
+            return fail(raw_key.raw(), "duplicate key \"" + m.key + "\"");
+          ondemand::value fv;
+          if (auto e = field.value().get(fv))
+            return fail(raw_key.raw(), error_message(e));
+          if (!build(fv, m.value, depth + 1))
+            return false;
+          out.members.push_back(std::move(m));
+        }
+        return true;
+      }
+    }
+    return fail(token.data(), "unexpected value");
+  }
+
+  bool build_number(ondemand::value v, json_node& out, const char* at) {
+    ondemand::number n;
+    if (auto e = v.get_number().get(n))
+      return fail(at, std::string{"number out of range ("} + error_message(e) + ")");
+    switch (n.get_number_type()) {
+      case ondemand::number_type::signed_integer:
+        out.type = json_node::kind::integer;
+        out.integer = n.get_int64();
+        break;
+      case ondemand::number_type::unsigned_integer:
+        out.type = json_node::kind::unsigned_integer;
+        out.unsigned_integer = n.get_uint64();
+        break;
+      default:
+        out.type = json_node::kind::real;
+        out.real = n.get_double();
+    }
+    return true;
+  }
+};
+
+} // namespace
+
+const json_member* json_node::find(std::string_view key) const {
+  for (auto& m : members)
+    if (m.key == key)
+      return &m;
+  return nullptr;
+}
+
+std::optional<json_node> parse_json_tree(std::string_view text, json_parse_error& err,
+                                         std::size_t max_depth) {
+  padded_string buf{text};
+  // The DOM parser validates the whole document strictly first; the on-demand
+  // pass that follows only runs over valid JSON and records positions.
+  dom::parser strict;
+  dom::element ignored;
+  if (auto e = strict.parse(buf).get(ignored)) {
+    err.message = error_message(e);
+    err.line = 0;
+    ondemand::parser od;
+    ondemand::document doc;
+    if (od.iterate(buf).get(doc) == SUCCESS) {
+      const char* at = nullptr;
+      if (doc.current_location().get(at) == SUCCESS)
+        err.line = line_of(buf.data(), at);
+    }
+    return std::nullopt;
+  }
+  ondemand::parser od;
+  ondemand::document doc;
+  if (auto e = od.iterate(buf).get(doc)) {
+    err.message = error_message(e);
+    return std::nullopt;
+  }
+  json_node root;
+  tree_builder b{buf.data(), max_depth, err};
+  // A scalar document cannot be taken as an ondemand::value; the workflow
+  // and input formats both want an object anyway.
+  ondemand::json_type t;
+  if (auto e = doc.type().get(t)) {
+    err.message = error_message(e);
+    return std::nullopt;
+  }
+  if (t != ondemand::json_type::object && t != ondemand::json_type::array) {
+    root.line = 1;
+    root.type = t == ondemand::json_type::string    ? json_node::kind::string
+                : t == ondemand::json_type::number  ? json_node::kind::real
+                : t == ondemand::json_type::boolean ? json_node::kind::boolean
+                                                    : json_node::kind::null;
+    return root;
+  }
+  ondemand::value v;
+  if (auto e = doc.get_value().get(v)) {
+    err.message = error_message(e);
+    return std::nullopt;
+  }
+  if (!b.build(v, root, 1))
+    return std::nullopt;
+  return root;
+}
+
+std::string_view describe(json_node::kind k) {
+  switch (k) {
+    case json_node::kind::null:
+      return "null";
+    case json_node::kind::boolean:
+      return "a boolean";
+    case json_node::kind::integer:
+    case json_node::kind::unsigned_integer:
+    case json_node::kind::real:
+      return "a number";
+    case json_node::kind::string:
+      return "a string";
+    case json_node::kind::array:
+      return "an array";
+    case json_node::kind::object:
+      return "an object";
+  }
+  return "a value";
+}
+
+} // namespace nexus::config

@@ -1,0 +1,150 @@
+#include "config/json_writer.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+namespace nexus::config {
+
+namespace {
+
+/// Length of the valid UTF-8 sequence starting at `s[i]`, or 0 if invalid
+/// (overlong forms, surrogates and code points past U+10FFFF are invalid).
+size_t utf8_sequence_length(std::string_view s, size_t i) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  auto cont = [&](size_t k) { return k < s.size() && (b(k) & 0xC0) == 0x80; };
+  unsigned char c = b(i);
+  if (c < 0x80)
+    return 1;
+  if (c >= 0xC2 && c <= 0xDF)
+    return cont(i + 1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (!cont(i + 1) || !cont(i + 2))
+      return 0;
+    unsigned char c1 = b(i + 1);
+    if (c == 0xE0 && c1 < 0xA0)
+      return 0; // overlong
+    if (c == 0xED && c1 >= 0xA0)
+      return 0; // UTF-16 surrogate
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3))
+      return 0;
+    unsigned char c1 = b(i + 1);
+    if (c == 0xF0 && c1 < 0x90)
+      return 0; // overlong
+    if (c == 0xF4 && c1 >= 0x90)
+      return 0; // past U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+} // namespace
+
+void append_json_string(std::string& out, std::string_view text) {
+  out.reserve(out.size() + text.size() + 2);
+  out.push_back('"');
+  size_t i = 0;
+  while (i < text.size()) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      size_t n = utf8_sequence_length(text, i);
+      if (n == 0) {
+        out += "\\ufffd";
+        ++i;
+      } else {
+        out.append(text.data() + i, n);
+        i += n;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7F) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+          out += buf;
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+    ++i;
+  }
+  out.push_back('"');
+}
+
+json_object_writer::json_object_writer(std::string& out) : out_(out) {
+  out_.push_back('{');
+}
+
+void json_object_writer::key(std::string_view k) {
+  if (!first_)
+    out_.push_back(',');
+  first_ = false;
+  append_json_string(out_, k);
+  out_.push_back(':');
+}
+
+json_object_writer& json_object_writer::field(std::string_view k, std::string_view value) {
+  key(k);
+  append_json_string(out_, value);
+  return *this;
+}
+
+json_object_writer& json_object_writer::field(std::string_view k, std::uint64_t value) {
+  key(k);
+  out_ += std::to_string(value);
+  return *this;
+}
+
+json_object_writer& json_object_writer::field(std::string_view k, std::int64_t value) {
+  key(k);
+  out_ += std::to_string(value);
+  return *this;
+}
+
+json_object_writer& json_object_writer::field(std::string_view k, double value) {
+  key(k);
+  if (!std::isfinite(value)) {
+    out_ += "null"; // JSON has no NaN or infinity
+    return *this;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.6g", value);
+  out_ += buf;
+  return *this;
+}
+
+json_object_writer& json_object_writer::field(std::string_view k, bool value) {
+  key(k);
+  out_ += value ? "true" : "false";
+  return *this;
+}
+
+json_object_writer& json_object_writer::raw_field(std::string_view k, std::string_view json) {
+  key(k);
+  out_.append(json);
+  return *this;
+}
+
+void json_object_writer::finish() {
+  out_.push_back('}');
+}
+
+} // namespace nexus::config

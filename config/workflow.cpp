@@ -1,0 +1,35 @@
+#include "config/workflow.hpp"
+
+#include <algorithm>
+
+namespace nexus::config {
+
+bool retry_policy::retryable(error_kind k) const {
+  return std::find(non_retryable.begin(), non_retryable.end(), k) == non_retryable.end();
+}
+
+int saga_spec::find_step(const std::string& step) const {
+  for (size_t i = 0; i < steps.size(); ++i)
+    if (steps[i].name == step)
+      return static_cast<int>(i);
+  return -1;
+}
+
+const saga_spec* workflow::find_saga(const std::string& saga) const {
+  auto i = sagas.find(saga);
+  return i == sagas.end() ? nullptr : &i->second;
+}
+
+std::string_view to_string(durability d) {
+  switch (d) {
+    case durability::sync:
+      return "sync";
+    case durability::async:
+      return "async";
+    case durability::none:
+      return "none";
+  }
+  return "sync";
+}
+
+} // namespace nexus::config

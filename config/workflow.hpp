@@ -1,0 +1,128 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/error_kind.hpp"
+
+namespace nexus::config {
+
+/// How failed attempts of a step are retried. The delay before attempt n
+/// (n >= 2) is min(initial_interval_ms * backoff^(n-2), max_interval_ms),
+/// spread uniformly by +-jitter.
+struct retry_policy {
+  std::uint32_t max_attempts = 3;          ///< Attempts in all; 0 means unlimited.
+  std::uint64_t initial_interval_ms = 100; ///< Delay before the second attempt.
+  double backoff = 2.0;                    ///< Growth of the delay per attempt, >= 1.
+  std::uint64_t max_interval_ms = 10000;   ///< Cap on the delay.
+  double jitter = 0.2;                     ///< Fraction in [0, 1] by which a delay may vary.
+  std::vector<error_kind> non_retryable = {error_kind::permanent};
+
+  bool retryable(error_kind k) const;
+};
+
+enum class action_kind : std::uint8_t { simulate };
+
+/// A step executed by the runtime itself, deterministically from `seed`, the
+/// correlation ID, the step and the attempt: for demos, tests and benchmarks.
+struct simulate_action {
+  std::uint64_t latency_ms = 0;              ///< Time each attempt takes.
+  double fail_rate = 0.0;                    ///< Chance in [0, 1] that an attempt fails.
+  std::uint32_t fail_first = 0;              ///< The first N attempts fail.
+  error_kind fail_kind = error_kind::transient; ///< How failing attempts fail.
+  std::uint64_t seed = 0;
+};
+
+/// What runs for a step or its compensation.
+struct action_spec {
+  action_kind kind = action_kind::simulate;
+  simulate_action simulate;
+};
+
+struct step_spec {
+  std::string name;
+  std::string resource;              ///< Empty: guarded by no breaker.
+  std::uint64_t timeout_ms = 30000;  ///< From defaults.timeout_ms unless given.
+  action_spec action;
+  std::optional<action_spec> compensate; ///< None: the step is a pivot.
+  retry_policy retry;                ///< defaults.retry, overridden key by key.
+};
+
+/// A run of steps that execute together; one step for a plain sequential step,
+/// several for a `parallel` group. Indexes into saga_spec::steps.
+struct step_group {
+  std::uint32_t first = 0;
+  std::uint32_t count = 0;
+};
+
+struct saga_spec {
+  std::string name;
+  std::uint64_t deadline_ms = 0;  ///< 0: no deadline.
+  std::vector<step_spec> steps;   ///< In order; a parallel group's members are adjacent.
+  std::vector<step_group> groups; ///< In execution order, covering `steps`.
+
+  /// Index of the step called `name`, or -1.
+  int find_step(const std::string& name) const;
+};
+
+enum class durability : std::uint8_t {
+  sync,  ///< fsync per write batch: survives a power loss.
+  async, ///< Written to the OS: survives a process crash, not a power loss.
+  none,  ///< No write-ahead log: for benchmarks only.
+};
+
+struct runtime_settings {
+  std::uint32_t threads = 0;            ///< Scheduler threads; 0: one per core.
+  std::string data_dir = ".nexus";      ///< The event log's directory.
+  enum durability durability = durability::sync;
+  std::uint64_t max_in_flight = 10000;  ///< Live sagas at most.
+  std::uint32_t batch_size = 1024;      ///< Appends gathered into one write at most.
+};
+
+struct logging_settings {
+  std::string level = "info";              ///< trace, debug, info, warn, error, off.
+  std::string file = "logs/nexus.jsonl";   ///< Under the data directory unless absolute.
+  std::uint64_t max_file_mb = 64;          ///< Size at which the file rotates.
+  std::uint32_t max_files = 5;             ///< Rotated files kept.
+};
+
+enum class window_type : std::uint8_t { count, time };
+enum class breaker_override : std::uint8_t { none, forced_open, disabled };
+
+/// Circuit-breaker settings of one resource. Defaults are Resilience4j's
+/// (CircuitBreakerConfig) where it has one.
+struct breaker_spec {
+  window_type window = window_type::count;
+  std::uint32_t window_size = 100;          ///< Calls, or seconds for a time window.
+  std::uint32_t minimum_calls = 100;        ///< Calls before a rate is judged.
+  double failure_rate_threshold = 50;       ///< Percent.
+  std::uint64_t slow_call_ms = 60000;       ///< A call at least this long is slow.
+  double slow_call_rate_threshold = 100;    ///< Percent.
+  std::uint64_t open_ms = 60000;            ///< Time open before half-open.
+  double open_backoff = 1.0;                ///< Growth of open_ms per re-open (Akka).
+  std::uint64_t max_open_ms = 300000;       ///< Cap on the grown open time.
+  std::uint32_t half_open_calls = 10;       ///< Trial calls in half-open.
+  std::vector<error_kind> record = {error_kind::transient, error_kind::permanent,
+                                    error_kind::timeout};
+  std::vector<error_kind> ignore;           ///< Kinds counted neither way.
+  breaker_override state = breaker_override::none;
+};
+
+/// A whole workflow file.
+struct workflow {
+  runtime_settings runtime;
+  logging_settings logging;
+  std::uint64_t default_timeout_ms = 30000;
+  retry_policy default_retry;
+  std::map<std::string, breaker_spec> breakers;
+  std::map<std::string, saga_spec> sagas;
+
+  const saga_spec* find_saga(const std::string& name) const;
+};
+
+std::string_view to_string(durability d);
+
+} // namespace nexus::config

@@ -1,0 +1,507 @@
+#include "config/workflow_loader.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+
+#include "config/json_tree.hpp"
+
+namespace nexus::config {
+
+namespace {
+
+using kind = json_node::kind;
+
+std::string join(const std::string& path, std::string_view key) {
+  return path.empty() ? std::string{key} : path + "." + std::string{key};
+}
+
+std::string index(const std::string& path, size_t i) {
+  return path + "[" + std::to_string(i) + "]";
+}
+
+std::string quoted(std::string_view s) {
+  return "\"" + std::string{s} + "\"";
+}
+
+std::string format_number(double x) {
+  std::ostringstream os;
+  os << x;
+  return os.str();
+}
+
+/// Reads a json_node tree into workflow structs, collecting every error.
+class reader {
+public:
+  reader(std::string file, std::vector<config_error>& errors)
+    : file_(std::move(file)), errors_(errors) {
+  }
+
+  void error(std::uint32_t line, const std::string& path, std::string message) {
+    errors_.push_back({file_, line, path, std::move(message)});
+  }
+
+  bool expect(const json_node& n, kind k, const std::string& path) {
+    if (n.type == k)
+      return true;
+    error(n.line, path, "expected " + std::string{describe(k)} + ", got "
+                          + std::string{describe(n.type)});
+    return false;
+  }
+
+  void check_keys(const json_node& obj, const std::string& path,
+                  std::initializer_list<std::string_view> allowed) {
+    for (auto& m : obj.members) {
+      bool known = false;
+      for (auto a : allowed)
+        known = known || a == m.key;
+      if (!known) {
+        std::string list;
+        for (auto a : allowed)
+          list += (list.empty() ? "" : ", ") + std::string{a};
+        error(m.line, join(path, m.key), "unknown key (expected one of: " + list + ")");
+      }
+    }
+  }
+
+  template <class Unsigned>
+  void read_uint(const json_node& obj, std::string_view key, const std::string& path,
+                 Unsigned& out, std::uint64_t min = 0,
+                 std::uint64_t max = std::numeric_limits<Unsigned>::max()) {
+    auto m = obj.find(key);
+    if (m == nullptr)
+      return;
+    auto p = join(path, key);
+    auto& n = m->value;
+    std::uint64_t v = 0;
+    if (n.type == kind::unsigned_integer) {
+      v = n.unsigned_integer;
+    } else if (n.type == kind::integer) {
+      if (n.integer < 0) {
+        error(m->line, p, "must not be negative, got " + std::to_string(n.integer));
+        return;
+      }
+      v = static_cast<std::uint64_t>(n.integer);
+    } else if (n.type == kind::real) {
+      error(m->line, p, "must be a whole number, got " + format_number(n.real));
+      return;
+    } else {
+      error(m->line, p, "expected a number, got " + std::string{describe(n.type)});
+      return;
+    }
+    if (v < min || v > max) {
+      error(m->line, p, "must be between " + std::to_string(min) + " and " + std::to_string(max)
+                          + ", got " + std::to_string(v));
+      return;
+    }
+    out = static_cast<Unsigned>(v);
+  }
+
+  void read_double(const json_node& obj, std::string_view key, const std::string& path,
+                   double& out, double min, double max) {
+    auto m = obj.find(key);
+    if (m == nullptr)
+      return;
+    auto p = join(path, key);
+    auto& n = m->value;
+    double v = 0;
+    switch (n.type) {
+      case kind::integer:
+        v = static_cast<double>(n.integer);
+        break;
+      case kind::unsigned_integer:
+        v = static_cast<double>(n.unsigned_integer);
+        break;
+      case kind::real:
+        v = n.real;
+        break;
+      default:
+        error(m->line, p, "expected a number, got " + std::string{describe(n.type)});
+        return;
+    }
+    if (!std::isfinite(v) || v < min || v > max) {
+      error(m->line, p, "must be between " + format_number(min) + " and " + format_number(max)
+                          + ", got " + format_number(v));
+      return;
+    }
+    out = v;
+  }
+
+  /// Reads a string member; returns whether it was present and a string.
+  bool read_string(const json_node& obj, std::string_view key, const std::string& path,
+                   std::string& out) {
+    auto m = obj.find(key);
+    if (m == nullptr || !expect(m->value, kind::string, join(path, key)))
+      return false;
+    out = m->value.text;
+    return true;
+  }
+
+  /// Reads a string member that must be one of `choices`; returns its index.
+  int read_choice(const json_node& obj, std::string_view key, const std::string& path,
+                  std::initializer_list<std::string_view> choices) {
+    std::string s;
+    if (!read_string(obj, key, path, s))
+      return -1;
+    int i = 0;
+    std::string list;
+    for (auto c : choices) {
+      if (c == s)
+        return i;
+      list += (list.empty() ? "" : ", ") + std::string{c};
+      ++i;
+    }
+    error(obj.find(key)->line, join(path, key),
+          "unknown value " + quoted(s) + " (expected one of: " + list + ")");
+    return -1;
+  }
+
+  void read_kinds(const json_node& obj, std::string_view key, const std::string& path,
+                  std::vector<error_kind>& out) {
+    auto m = obj.find(key);
+    if (m == nullptr)
+      return;
+    auto p = join(path, key);
+    if (!expect(m->value, kind::array, p))
+      return;
+    std::vector<error_kind> kinds;
+    for (size_t i = 0; i < m->value.items.size(); ++i) {
+      auto& item = m->value.items[i];
+      if (!expect(item, kind::string, index(p, i)))
+        continue;
+      if (auto k = parse_error_kind(item.text))
+        kinds.push_back(*k);
+      else
+        error(item.line, index(p, i),
+              "unknown error kind " + quoted(item.text)
+                + " (expected one of: transient, permanent, timeout, circuit_open, cancelled)");
+    }
+    out = std::move(kinds);
+  }
+
+  void read_workflow(const json_node& root, workflow& wf) {
+    if (!expect(root, kind::object, "(document)"))
+      return;
+    check_keys(root, "", {"runtime", "logging", "defaults", "breakers", "sagas"});
+    // Defaults first, whatever the order in the file: steps inherit them.
+    if (auto m = root.find("runtime"))
+      read_runtime(m->value, "runtime", wf.runtime);
+    if (auto m = root.find("logging"))
+      read_logging(m->value, "logging", wf.logging);
+    if (auto m = root.find("defaults"))
+      read_defaults(m->value, "defaults", wf);
+    if (auto m = root.find("breakers"))
+      read_breakers(m->value, "breakers", wf);
+    auto sagas = root.find("sagas");
+    if (sagas == nullptr) {
+      error(root.line, "sagas", "missing: a workflow needs at least one saga");
+      return;
+    }
+    read_sagas(sagas->value, "sagas", wf);
+    check_breakers_used(root, wf);
+  }
+
+private:
+  void read_runtime(const json_node& n, const std::string& path, runtime_settings& rt) {
+    if (!expect(n, kind::object, path))
+      return;
+    check_keys(n, path, {"threads", "data_dir", "durability", "max_in_flight", "batch_size"});
+    read_uint(n, "threads", path, rt.threads, 0, 1024);
+    if (read_string(n, "data_dir", path, rt.data_dir) && rt.data_dir.empty())
+      error(n.find("data_dir")->line, join(path, "data_dir"), "must not be empty");
+    int d = read_choice(n, "durability", path, {"sync", "async", "none"});
+    if (d >= 0)
+      rt.durability = static_cast<durability>(d);
+    read_uint(n, "max_in_flight", path, rt.max_in_flight, 1, 100000000);
+    read_uint(n, "batch_size", path, rt.batch_size, 1, 1000000);
+  }
+
+  void read_logging(const json_node& n, const std::string& path, logging_settings& lg) {
+    if (!expect(n, kind::object, path))
+      return;
+    check_keys(n, path, {"level", "file", "max_file_mb", "max_files"});
+    int l = read_choice(n, "level", path, {"trace", "debug", "info", "warn", "error", "off"});
+    if (l >= 0)
+      lg.level = n.find("level")->value.text;
+    if (read_string(n, "file", path, lg.file) && lg.file.empty())
+      error(n.find("file")->line, join(path, "file"), "must not be empty");
+    read_uint(n, "max_file_mb", path, lg.max_file_mb, 1, 1024 * 1024);
+    read_uint(n, "max_files", path, lg.max_files, 1, 1000);
+  }
+
+  void read_defaults(const json_node& n, const std::string& path, workflow& wf) {
+    if (!expect(n, kind::object, path))
+      return;
+    check_keys(n, path, {"timeout_ms", "retry"});
+    read_uint(n, "timeout_ms", path, wf.default_timeout_ms, 1);
+    if (auto m = n.find("retry"))
+      read_retry(m->value, join(path, "retry"), wf.default_retry);
+  }
+
+  void read_retry(const json_node& n, const std::string& path, retry_policy& r) {
+    if (!expect(n, kind::object, path))
+      return;
+    check_keys(n, path, {"max_attempts", "initial_interval_ms", "backoff", "max_interval_ms",
+                         "jitter", "non_retryable"});
+    read_uint(n, "max_attempts", path, r.max_attempts);
+    read_uint(n, "initial_interval_ms", path, r.initial_interval_ms);
+    read_double(n, "backoff", path, r.backoff, 1.0, 1000.0);
+    read_uint(n, "max_interval_ms", path, r.max_interval_ms);
+    read_double(n, "jitter", path, r.jitter, 0.0, 1.0);
+    read_kinds(n, "non_retryable", path, r.non_retryable);
+    if (r.max_interval_ms < r.initial_interval_ms) {
+      auto m = n.find("max_interval_ms");
+      error(m ? m->line : n.line, join(path, "max_interval_ms"),
+            "must be at least initial_interval_ms (" + std::to_string(r.initial_interval_ms)
+              + "), got " + std::to_string(r.max_interval_ms));
+    }
+  }
+
+  void read_breakers(const json_node& n, const std::string& path, workflow& wf) {
+    if (!expect(n, kind::object, path))
+      return;
+    for (auto& m : n.members) {
+      auto p = join(path, m.key);
+      if (!valid_name(m.key)) {
+        error(m.line, p, "invalid resource name (1 to 64 of A-Z a-z 0-9 . _ -)");
+        continue;
+      }
+      read_breaker(m.value, p, wf.breakers[m.key]);
+    }
+  }
+
+  void read_breaker(const json_node& n, const std::string& path, breaker_spec& b) {
+    if (!expect(n, kind::object, path))
+      return;
+    check_keys(n, path, {"window", "minimum_calls", "failure_rate_threshold", "slow_call_ms",
+                         "slow_call_rate_threshold", "open_ms", "open_backoff", "max_open_ms",
+                         "half_open_calls", "record", "ignore", "state"});
+    if (auto m = n.find("window")) {
+      auto p = join(path, "window");
+      if (expect(m->value, kind::object, p)) {
+        check_keys(m->value, p, {"type", "size"});
+        int t = read_choice(m->value, "type", p, {"count", "time"});
+        if (t >= 0)
+          b.window = static_cast<window_type>(t);
+        read_uint(m->value, "size", p, b.window_size, 1, 1000000);
+      }
+    }
+    read_uint(n, "minimum_calls", path, b.minimum_calls, 1, 1000000);
+    read_double(n, "failure_rate_threshold", path, b.failure_rate_threshold, 0.0, 100.0);
+    read_uint(n, "slow_call_ms", path, b.slow_call_ms, 1);
+    read_double(n, "slow_call_rate_threshold", path, b.slow_call_rate_threshold, 0.0, 100.0);
+    read_uint(n, "open_ms", path, b.open_ms, 1);
+    read_double(n, "open_backoff", path, b.open_backoff, 1.0, 1000.0);
+    read_uint(n, "max_open_ms", path, b.max_open_ms, 1);
+    read_uint(n, "half_open_calls", path, b.half_open_calls, 1, 1000000);
+    read_kinds(n, "record", path, b.record);
+    read_kinds(n, "ignore", path, b.ignore);
+    int s = read_choice(n, "state", path, {"forced_open", "disabled"});
+    if (s >= 0)
+      b.state = s == 0 ? breaker_override::forced_open : breaker_override::disabled;
+    if (b.max_open_ms < b.open_ms) {
+      auto m = n.find("max_open_ms");
+      error(m ? m->line : n.line, join(path, "max_open_ms"),
+            "must be at least open_ms (" + std::to_string(b.open_ms) + "), got "
+              + std::to_string(b.max_open_ms));
+    }
+  }
+
+  void read_sagas(const json_node& n, const std::string& path, workflow& wf) {
+    if (!expect(n, kind::object, path))
+      return;
+    if (n.members.empty())
+      error(n.line, path, "a workflow needs at least one saga");
+    for (auto& m : n.members) {
+      auto p = join(path, m.key);
+      if (!valid_name(m.key)) {
+        error(m.line, p, "invalid saga name (1 to 64 of A-Z a-z 0-9 . _ -)");
+        continue;
+      }
+      auto& saga = wf.sagas[m.key];
+      saga.name = m.key;
+      read_saga(m.value, p, wf, saga);
+    }
+  }
+
+  void read_saga(const json_node& n, const std::string& path, const workflow& wf,
+                 saga_spec& saga) {
+    if (!expect(n, kind::object, path))
+      return;
+    check_keys(n, path, {"deadline_ms", "steps"});
+    read_uint(n, "deadline_ms", path, saga.deadline_ms);
+    auto steps = n.find("steps");
+    auto sp = join(path, "steps");
+    if (steps == nullptr) {
+      error(n.line, sp, "missing: a saga needs at least one step");
+      return;
+    }
+    if (!expect(steps->value, kind::array, sp))
+      return;
+    if (steps->value.items.empty())
+      error(steps->line, sp, "a saga needs at least one step");
+    std::set<std::string> names;
+    for (size_t i = 0; i < steps->value.items.size(); ++i) {
+      auto& item = steps->value.items[i];
+      auto ip = index(sp, i);
+      if (!expect(item, kind::object, ip))
+        continue;
+      step_group g{static_cast<std::uint32_t>(saga.steps.size()), 0};
+      if (auto par = item.find("parallel")) {
+        check_keys(item, ip, {"parallel"});
+        auto pp = join(ip, "parallel");
+        if (!expect(par->value, kind::array, pp))
+          continue;
+        if (par->value.items.empty())
+          error(par->line, pp, "a parallel group needs at least one step");
+        for (size_t j = 0; j < par->value.items.size(); ++j)
+          if (read_step(par->value.items[j], index(pp, j), wf, saga, names))
+            ++g.count;
+      } else if (read_step(item, ip, wf, saga, names)) {
+        g.count = 1;
+      }
+      if (g.count > 0)
+        saga.groups.push_back(g);
+    }
+  }
+
+  bool read_step(const json_node& n, const std::string& path, const workflow& wf,
+                 saga_spec& saga, std::set<std::string>& names) {
+    if (!expect(n, kind::object, path))
+      return false;
+    if (n.find("parallel")) {
+      error(n.find("parallel")->line, join(path, "parallel"),
+            "parallel groups cannot be nested");
+      return false;
+    }
+    check_keys(n, path, {"name", "resource", "timeout_ms", "action", "compensate", "retry"});
+    step_spec step;
+    step.timeout_ms = wf.default_timeout_ms;
+    step.retry = wf.default_retry;
+    if (!read_string(n, "name", path, step.name)) {
+      if (n.find("name") == nullptr)
+        error(n.line, join(path, "name"), "missing: every step needs a name");
+    } else if (!valid_name(step.name)) {
+      error(n.find("name")->line, join(path, "name"),
+            "invalid step name " + quoted(step.name) + " (1 to 64 of A-Z a-z 0-9 . _ -)");
+    } else if (!names.insert(step.name).second) {
+      error(n.find("name")->line, join(path, "name"),
+            "step name " + quoted(step.name) + " is used twice in this saga");
+    }
+    if (read_string(n, "resource", path, step.resource) && !valid_name(step.resource))
+      error(n.find("resource")->line, join(path, "resource"),
+            "invalid resource name " + quoted(step.resource) + " (1 to 64 of A-Z a-z 0-9 . _ -)");
+    read_uint(n, "timeout_ms", path, step.timeout_ms, 1);
+    if (auto m = n.find("action"))
+      read_action(m->value, join(path, "action"), step.action);
+    else
+      error(n.line, join(path, "action"), "missing: every step needs an action");
+    if (auto m = n.find("compensate")) {
+      step.compensate.emplace();
+      read_action(m->value, join(path, "compensate"), *step.compensate);
+    }
+    if (auto m = n.find("retry"))
+      read_retry(m->value, join(path, "retry"), step.retry);
+    saga.steps.push_back(std::move(step));
+    return true;
+  }
+
+  void read_action(const json_node& n, const std::string& path, action_spec& a) {
+    if (!expect(n, kind::object, path))
+      return;
+    auto k = n.find("kind");
+    if (k == nullptr) {
+      error(n.line, join(path, "kind"), "missing: an action needs a kind (simulate)");
+      return;
+    }
+    if (read_choice(n, "kind", path, {"simulate"}) < 0)
+      return;
+    a.kind = action_kind::simulate;
+    check_keys(n, path, {"kind", "latency_ms", "fail_rate", "fail_first", "fail_kind", "seed"});
+    auto& s = a.simulate;
+    read_uint(n, "latency_ms", path, s.latency_ms, 0, 24ull * 3600 * 1000);
+    read_double(n, "fail_rate", path, s.fail_rate, 0.0, 1.0);
+    read_uint(n, "fail_first", path, s.fail_first);
+    int fk = read_choice(n, "fail_kind", path, {"transient", "permanent", "timeout"});
+    if (fk >= 0)
+      s.fail_kind = static_cast<error_kind>(fk);
+    read_uint(n, "seed", path, s.seed);
+  }
+
+  void check_breakers_used(const json_node& root, const workflow& wf) {
+    auto bn = root.find("breakers");
+    if (bn == nullptr || bn->value.type != kind::object)
+      return;
+    for (auto& m : bn->value.members) {
+      bool used = false;
+      for (auto& [_, saga] : wf.sagas)
+        for (auto& step : saga.steps)
+          used = used || step.resource == m.key;
+      if (!used)
+        error(m.line, join("breakers", m.key),
+              "no step uses resource " + quoted(m.key) + " (remove it or set a step's resource)");
+    }
+  }
+
+  std::string file_;
+  std::vector<config_error>& errors_;
+};
+
+} // namespace
+
+std::string config_error::to_string() const {
+  std::string out = file;
+  if (line > 0)
+    out += ":" + std::to_string(line);
+  out += ": ";
+  if (!path.empty())
+    out += path + ": ";
+  out += message;
+  return out;
+}
+
+bool valid_name(std::string_view name) {
+  if (name.empty() || name.size() > 64)
+    return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+              || c == '.' || c == '_' || c == '-';
+    if (!ok)
+      return false;
+  }
+  return true;
+}
+
+load_result parse_workflow(std::string_view text, const std::string& file_name) {
+  load_result result;
+  json_parse_error perr;
+  auto root = parse_json_tree(text, perr);
+  if (!root) {
+    result.errors.push_back({file_name, perr.line, "", "invalid JSON: " + perr.message});
+    return result;
+  }
+  workflow wf;
+  reader r{file_name, result.errors};
+  r.read_workflow(*root, wf);
+  if (result.errors.empty())
+    result.value = std::move(wf);
+  return result;
+}
+
+load_result load_workflow(const std::string& path) {
+  std::ifstream in{path, std::ios::binary};
+  if (!in) {
+    load_result result;
+    result.errors.push_back({path, 0, "", std::string{"cannot open: "} + std::strerror(errno)});
+    return result;
+  }
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return parse_workflow(buf.str(), path);
+}
+
+} // namespace nexus::config

@@ -1,0 +1,12 @@
+#include "runtime/messages.hpp"
+
+#include <caf/actor_system_config.hpp>
+
+namespace nexus {
+
+void register_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<step_call>("nexus.step_call");
+  cfg.add_message_type<step_result>("nexus.step_result");
+}
+
+} // namespace nexus

@@ -1,0 +1,71 @@
+#pragma once
+
+// The message vocabulary of Nexus actors. Every type that may cross a node
+// boundary has an `inspect` overload and is registered by name in
+// register_message_types(); local-only types are marked as such.
+
+#include <cstdint>
+#include <string>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include "runtime/run_summary.hpp"
+#include "storage/event_log.hpp"
+
+namespace caf {
+class actor_system_config;
+}
+
+namespace nexus {
+
+using ack_atom = caf::atom_constant<caf::atom("ack")>;
+using append_atom = caf::atom_constant<caf::atom("append")>;
+using done_atom = caf::atom_constant<caf::atom("done")>;
+using execute_atom = caf::atom_constant<caf::atom("execute")>;
+using fail_atom = caf::atom_constant<caf::atom("fail")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using run_atom = caf::atom_constant<caf::atom("run")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+
+/// One attempt of a step or of its compensation, sent to the step's stage.
+struct step_call {
+  std::string cid;
+  std::string saga;
+  std::string step;
+  std::uint32_t attempt = 0;
+  bool compensate = false;
+  std::string idempotency_key;
+  std::string input; ///< JSON.
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, step_call& x) {
+  return f(caf::meta::type_name("nexus.step_call"), x.cid, x.saga, x.step, x.attempt,
+           x.compensate, x.idempotency_key, x.input);
+}
+
+/// The answer of a stage to a step_call.
+struct step_result {
+  bool ok = true;
+  std::string output;       ///< JSON on success.
+  std::uint8_t kind = 0;    ///< config::error_kind on failure.
+  std::string message;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, step_result& x) {
+  return f(caf::meta::type_name("nexus.step_result"), x.ok, x.output, x.kind, x.message);
+}
+
+/// Registers every message type above with `cfg`, before the actor system
+/// is constructed (on every node, under the same names).
+void register_message_types(caf::actor_system_config& cfg);
+
+} // namespace nexus
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nexus::storage::append_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nexus::runtime::run_summary)

@@ -1,0 +1,27 @@
+#include "runtime/run_summary.hpp"
+
+#include "config/json_writer.hpp"
+
+namespace nexus::runtime {
+
+std::string run_summary::to_json() const {
+  std::string out;
+  config::json_object_writer w{out};
+  auto finished = completed + compensated + failed + cancelled;
+  w.field("started", started)
+    .field("resumed", resumed)
+    .field("completed", completed)
+    .field("compensated", compensated)
+    .field("failed", failed)
+    .field("cancelled", cancelled)
+    .field("duplicates", duplicates)
+    .field("events", events)
+    .field("seconds", seconds)
+    .field("sagas_per_sec", seconds > 0 ? static_cast<double>(finished) / seconds : 0.0);
+  if (!error.empty())
+    w.field("error", error);
+  w.finish();
+  return out;
+}
+
+} // namespace nexus::runtime

@@ -1,0 +1,26 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace nexus::runtime {
+
+/// What a run did, as `nexus run` reports it.
+struct run_summary {
+  std::uint64_t started = 0;
+  std::uint64_t resumed = 0;
+  std::uint64_t completed = 0;
+  std::uint64_t compensated = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t cancelled = 0;
+  std::uint64_t duplicates = 0; ///< Requests for a correlation ID already in the log.
+  std::uint64_t events = 0;     ///< Events appended by this run.
+  double seconds = 0;
+  std::string error;            ///< Why the run stopped early, if it did.
+  int exit_status = 0;          ///< 0, 1 (runtime error) or 2 (bad input).
+
+  /// The summary as one JSON object (the `--json` contract of DESIGN.md).
+  std::string to_json() const;
+};
+
+} // namespace nexus::runtime

@@ -1,0 +1,382 @@
+#include "runtime/saga_machine.hpp"
+
+#include "config/json_writer.hpp"
+#include "runtime/retry.hpp"
+#include "runtime/simulate.hpp"
+
+namespace nexus::runtime {
+
+using storage::event;
+using storage::event_type;
+
+std::string_view to_string(saga_status s) {
+  switch (s) {
+    case saga_status::running:
+      return "running";
+    case saga_status::compensating:
+      return "compensating";
+    case saga_status::completed:
+      return "completed";
+    case saga_status::compensated:
+      return "compensated";
+    case saga_status::failed:
+      return "failed";
+    case saga_status::cancelled:
+      return "cancelled";
+  }
+  return "running";
+}
+
+saga_machine::saga_machine(const config::saga_spec& spec, std::string cid)
+  : spec_(spec), cid_(std::move(cid)), steps_(spec.steps.size()),
+    group_index_(spec.steps.size()), rng_(stable_hash(cid_, 0x5a9a)) {
+  for (std::uint32_t g = 0; g < spec_.groups.size(); ++g)
+    for (std::uint32_t i = 0; i < spec_.groups[g].count; ++i)
+      group_index_[spec_.groups[g].first + i] = g;
+}
+
+std::uint32_t saga_machine::group_of(std::uint32_t step) const {
+  return group_index_[step];
+}
+
+double saga_machine::next_unit() {
+  rng_ += 0x9E3779B97F4A7C15ull;
+  return unit_from(rng_);
+}
+
+std::string saga_machine::idempotency_key(std::uint32_t step, bool compensation) const {
+  auto key = cid_ + "/" + spec_.steps[step].name;
+  if (compensation)
+    key += "/compensate";
+  return key;
+}
+
+std::string saga_machine::step_input(std::uint32_t step) const {
+  std::string outputs;
+  config::json_object_writer o{outputs};
+  for (std::uint32_t i = 0; i < steps_.size(); ++i)
+    if (!steps_[i].output.empty())
+      o.raw_field(spec_.steps[i].name, steps_[i].output);
+  o.finish();
+  std::string out;
+  config::json_object_writer w{out};
+  w.raw_field("input", input_).raw_field("steps", outputs);
+  if (!steps_[step].output.empty())
+    w.raw_field("output", steps_[step].output);
+  w.finish();
+  return out;
+}
+
+storage::saga_row saga_machine::row(std::int64_t now_us) const {
+  storage::saga_row r;
+  r.saga = spec_.name;
+  r.status = std::string{to_string(status_)};
+  r.last_seq = last_seq_;
+  r.started_us = started_us_;
+  r.updated_us = now_us;
+  for (auto& s : steps_)
+    r.steps_done += s.state == step_state::succeeded ? 1 : 0;
+  r.steps_total = static_cast<std::uint32_t>(steps_.size());
+  return r;
+}
+
+event& saga_machine::emit(event_type t, int step, std::int64_t now_us, transition& out) {
+  auto& e = out.events.emplace_back();
+  e.seq = last_seq_ + 1;
+  e.ts_us = now_us;
+  e.cid = cid_;
+  e.type = t;
+  e.saga = spec_.name;
+  if (step >= 0)
+    e.step = spec_.steps[static_cast<size_t>(step)].name;
+  return e;
+}
+
+void saga_machine::apply(const event& e) {
+  last_seq_ = e.seq;
+  int idx = e.step.empty() ? -1 : spec_.find_step(e.step);
+  auto* s = idx >= 0 ? &steps_[static_cast<size_t>(idx)] : nullptr;
+  switch (e.type) {
+    case event_type::saga_started:
+      input_ = e.input.empty() ? "{}" : e.input;
+      started_us_ = e.ts_us;
+      break;
+    case event_type::step_started:
+      s->state = step_state::running;
+      s->attempt = e.attempt;
+      group_ = group_of(static_cast<std::uint32_t>(idx));
+      break;
+    case event_type::step_succeeded:
+      s->state = step_state::succeeded;
+      s->output = e.output.empty() ? "null" : e.output;
+      break;
+    case event_type::step_failed:
+      s->state = step_state::failed;
+      s->last_error = e.message;
+      break;
+    case event_type::step_retry_scheduled:
+      s->state = e.compensation ? step_state::compensation_wait : step_state::retry_wait;
+      s->retry_at_us = e.retry_at_us;
+      break;
+    case event_type::compensation_started:
+      phase_ = phase::compensating;
+      status_ = saga_status::compensating;
+      s->state = step_state::compensating;
+      s->comp_attempt = e.attempt;
+      group_ = group_of(static_cast<std::uint32_t>(idx));
+      break;
+    case event_type::compensation_succeeded:
+      s->state = step_state::compensated;
+      break;
+    case event_type::compensation_failed:
+      s->state = step_state::compensation_failed;
+      s->last_error = e.message;
+      break;
+    case event_type::saga_completed:
+      phase_ = phase::done;
+      status_ = saga_status::completed;
+      break;
+    case event_type::saga_compensated:
+      phase_ = phase::done;
+      status_ = saga_status::compensated;
+      break;
+    case event_type::saga_failed:
+      phase_ = phase::done;
+      status_ = saga_status::failed;
+      break;
+    case event_type::saga_cancelled:
+      phase_ = phase::done;
+      status_ = saga_status::cancelled;
+      break;
+    default:
+      break; // breaker events are never keyed by a saga's ID
+  }
+}
+
+void saga_machine::start(std::string input_json, std::int64_t now_us, transition& out) {
+  emit(event_type::saga_started, -1, now_us, out).input = std::move(input_json);
+  apply(out.events.back());
+  advance(now_us, out);
+}
+
+void saga_machine::step_finished(std::uint32_t step, std::uint32_t attempt, const outcome& o,
+                                 std::int64_t now_us, transition& out) {
+  auto& s = steps_[step];
+  if (phase_ != phase::forward || s.state != step_state::running || s.attempt != attempt)
+    return; // a late or repeated outcome: already decided
+  if (o.ok) {
+    auto& e = emit(event_type::step_succeeded, static_cast<int>(step), now_us, out);
+    e.attempt = attempt;
+    e.output = o.output.empty() ? "null" : o.output;
+    apply(e);
+  } else {
+    fail_attempt(step, attempt, o, false, now_us, out);
+  }
+  advance(now_us, out);
+}
+
+void saga_machine::compensation_finished(std::uint32_t step, std::uint32_t attempt,
+                                         const outcome& o, std::int64_t now_us, transition& out) {
+  auto& s = steps_[step];
+  if (phase_ != phase::compensating || s.state != step_state::compensating
+      || s.comp_attempt != attempt)
+    return;
+  if (o.ok) {
+    auto& e = emit(event_type::compensation_succeeded, static_cast<int>(step), now_us, out);
+    e.attempt = attempt;
+    apply(e);
+  } else {
+    fail_attempt(step, attempt, o, true, now_us, out);
+  }
+  advance(now_us, out);
+}
+
+void saga_machine::fail_attempt(std::uint32_t step, std::uint32_t attempt, const outcome& o,
+                                bool compensation, std::int64_t now_us, transition& out) {
+  auto& e = emit(compensation ? event_type::compensation_failed : event_type::step_failed,
+                 static_cast<int>(step), now_us, out);
+  e.attempt = attempt;
+  e.error = o.kind;
+  e.message = o.message;
+  apply(e);
+  auto& policy = spec_.steps[step].retry;
+  if (!may_retry(policy, attempt, o.kind))
+    return;
+  auto delay_ms = retry_delay_ms(policy, attempt, next_unit());
+  auto& r = emit(event_type::step_retry_scheduled, static_cast<int>(step), now_us, out);
+  r.attempt = attempt + 1;
+  r.compensation = compensation;
+  r.retry_at_us = now_us + delay_ms * 1000;
+  apply(r);
+  out.commands.push_back({command::kind::schedule_retry, step, attempt + 1, compensation,
+                          r.retry_at_us});
+}
+
+void saga_machine::retry_due(std::uint32_t step, std::uint32_t attempt, bool compensation,
+                             std::int64_t now_us, transition& out) {
+  auto& s = steps_[step];
+  if (!compensation) {
+    if (phase_ != phase::forward || s.state != step_state::retry_wait || s.attempt + 1 != attempt)
+      return;
+    // A sibling in the group has failed for good: this retry would be undone.
+    auto& g = spec_.groups[group_];
+    for (auto i = g.first; i < g.first + g.count; ++i)
+      if (steps_[i].state == step_state::failed)
+        return;
+    auto& e = emit(event_type::step_started, static_cast<int>(step), now_us, out);
+    e.attempt = attempt;
+    e.idempotency_key = idempotency_key(step, false);
+    apply(e);
+    out.commands.push_back({command::kind::execute, step, attempt, false, 0});
+    return;
+  }
+  if (phase_ != phase::compensating || s.state != step_state::compensation_wait
+      || s.comp_attempt + 1 != attempt)
+    return;
+  auto& e = emit(event_type::compensation_started, static_cast<int>(step), now_us, out);
+  e.attempt = attempt;
+  e.idempotency_key = idempotency_key(step, true);
+  apply(e);
+  out.commands.push_back({command::kind::compensate, step, attempt, false, 0});
+}
+
+void saga_machine::advance(std::int64_t now_us, transition& out) {
+  for (;;) {
+    bool more = false;
+    if (phase_ == phase::forward)
+      more = advance_forward(now_us, out);
+    else if (phase_ == phase::compensating)
+      more = advance_compensation(now_us, out);
+    if (!more)
+      return;
+  }
+}
+
+bool saga_machine::advance_forward(std::int64_t now_us, transition& out) {
+  auto& g = spec_.groups[group_];
+  bool running = false, failed = false, all_succeeded = true;
+  for (auto i = g.first; i < g.first + g.count; ++i) {
+    running = running || steps_[i].state == step_state::running;
+    failed = failed || steps_[i].state == step_state::failed;
+    all_succeeded = all_succeeded && steps_[i].state == step_state::succeeded;
+  }
+  if (failed) {
+    if (running)
+      return false; // let the siblings finish before undoing them
+    phase_ = phase::compensating;
+    status_ = saga_status::compensating;
+    return true;
+  }
+  if (!all_succeeded) {
+    for (auto i = g.first; i < g.first + g.count; ++i) {
+      if (steps_[i].state != step_state::pending)
+        continue;
+      auto& e = emit(event_type::step_started, static_cast<int>(i), now_us, out);
+      e.attempt = 1;
+      e.idempotency_key = idempotency_key(i, false);
+      apply(e);
+      out.commands.push_back({command::kind::execute, i, 1, false, 0});
+    }
+    return false;
+  }
+  if (group_ + 1 < spec_.groups.size()) {
+    ++group_;
+    return true;
+  }
+  apply(emit(event_type::saga_completed, -1, now_us, out));
+  out.commands.push_back({command::kind::finish, 0, 0, false, 0});
+  return false;
+}
+
+bool saga_machine::advance_compensation(std::int64_t now_us, transition& out) {
+  auto& g = spec_.groups[group_];
+  bool busy = false;
+  int failed = -1;
+  for (auto i = g.first; i < g.first + g.count; ++i) {
+    auto st = steps_[i].state;
+    busy = busy || st == step_state::compensating || st == step_state::compensation_wait;
+    if (st == step_state::compensation_failed)
+      failed = static_cast<int>(i);
+  }
+  if (busy)
+    return false;
+  if (failed >= 0) {
+    auto& e = emit(event_type::saga_failed, failed, now_us, out);
+    e.message = "compensation of step " + spec_.steps[static_cast<size_t>(failed)].name
+                + " failed for good: " + steps_[static_cast<size_t>(failed)].last_error;
+    apply(e);
+    out.commands.push_back({command::kind::finish, 0, 0, false, 0});
+    return false;
+  }
+  bool started = false;
+  for (auto i = g.first; i < g.first + g.count; ++i) {
+    if (steps_[i].state != step_state::succeeded || !spec_.steps[i].compensate)
+      continue;
+    auto& e = emit(event_type::compensation_started, static_cast<int>(i), now_us, out);
+    e.attempt = 1;
+    e.idempotency_key = idempotency_key(i, true);
+    apply(e);
+    out.commands.push_back({command::kind::compensate, i, 1, false, 0});
+    started = true;
+  }
+  if (started)
+    return false;
+  if (group_ > 0) {
+    --group_;
+    return true;
+  }
+  apply(emit(event_type::saga_compensated, -1, now_us, out));
+  out.commands.push_back({command::kind::finish, 0, 0, false, 0});
+  return false;
+}
+
+bool saga_machine::replay(const event& e, std::string& error) {
+  if (e.seq != last_seq_ + 1) {
+    error = "event " + std::to_string(e.seq) + " follows " + std::to_string(last_seq_)
+            + ": the sequence has a gap";
+    return false;
+  }
+  if (e.cid != cid_) {
+    error = "event " + std::to_string(e.seq) + " belongs to another saga";
+    return false;
+  }
+  if (last_seq_ == 0 && e.type != event_type::saga_started) {
+    error = "the first event is not saga_started";
+    return false;
+  }
+  if (!e.step.empty() && spec_.find_step(e.step) < 0) {
+    error = "event " + std::to_string(e.seq) + " names step " + e.step
+            + ", which saga " + spec_.name + " no longer has";
+    return false;
+  }
+  bool needs_step = e.type != event_type::saga_started && e.type != event_type::saga_completed
+                    && e.type != event_type::saga_compensated && e.type != event_type::saga_failed
+                    && e.type != event_type::saga_cancelled;
+  if (needs_step && e.step.empty()) {
+    error = "event " + std::to_string(e.seq) + " (" + std::string{storage::to_string(e.type)}
+            + ") names no step";
+    return false;
+  }
+  apply(e);
+  return true;
+}
+
+void saga_machine::resume(std::int64_t now_us, transition& out) {
+  if (phase_ == phase::done || last_seq_ == 0)
+    return;
+  auto& g = spec_.groups[group_];
+  for (auto i = g.first; i < g.first + g.count; ++i) {
+    auto& s = steps_[i];
+    if (phase_ == phase::forward && s.state == step_state::running)
+      out.commands.push_back({command::kind::execute, i, s.attempt, false, 0});
+    else if (phase_ == phase::forward && s.state == step_state::retry_wait)
+      out.commands.push_back({command::kind::schedule_retry, i, s.attempt + 1, false, s.retry_at_us});
+    else if (phase_ == phase::compensating && s.state == step_state::compensating)
+      out.commands.push_back({command::kind::compensate, i, s.comp_attempt, false, 0});
+    else if (phase_ == phase::compensating && s.state == step_state::compensation_wait)
+      out.commands.push_back({command::kind::schedule_retry, i, s.comp_attempt + 1, true, s.retry_at_us});
+  }
+  advance(now_us, out);
+}
+
+} // namespace nexus::runtime

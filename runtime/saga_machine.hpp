@@ -1,0 +1,133 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "config/workflow.hpp"
+#include "runtime/outcome.hpp"
+#include "storage/event.hpp"
+#include "storage/saga_row.hpp"
+
+namespace nexus::runtime {
+
+enum class saga_status : std::uint8_t { running, compensating, completed, compensated, failed, cancelled };
+
+std::string_view to_string(saga_status s);
+
+/// Something the saga actor must do once the events of the same transition
+/// are durable.
+struct command {
+  enum class kind : std::uint8_t {
+    execute,        ///< Run attempt `attempt` of step `step`.
+    compensate,     ///< Run attempt `attempt` of step `step`'s compensation.
+    schedule_retry, ///< Call retry_due(step, attempt, compensation) at `at_us`.
+    finish,         ///< The saga has ended: report and stop.
+  };
+  kind type = kind::execute;
+  std::uint32_t step = 0;
+  std::uint32_t attempt = 0;
+  bool compensation = false;
+  std::int64_t at_us = 0;
+};
+
+/// The result of one input: events to append, then commands to issue.
+struct transition {
+  std::vector<storage::event> events;
+  std::vector<command> commands;
+
+  bool empty() const { return events.empty() && commands.empty(); }
+};
+
+/// The saga logic, free of actors and clocks: inputs are the start request,
+/// outcomes and due timers, each with the current time; outputs are events
+/// (to be made durable first) and commands. State changes only by applying
+/// events, so replaying a saga's stored events rebuilds exactly the state
+/// that wrote them, and resume() continues from there.
+///
+/// Steps run group by group; a group (a `parallel` block, or one step) ends
+/// when all its steps have succeeded, or when one has failed for good and
+/// none is still running. Then the steps that succeeded are compensated,
+/// group by group in reverse order, members of one group together.
+class saga_machine {
+public:
+  saga_machine(const config::saga_spec& spec, std::string cid);
+
+  /// Starts the saga with its input (raw JSON object).
+  void start(std::string input_json, std::int64_t now_us, transition& out);
+
+  /// Attempt `attempt` of step `step` has ended with `o`.
+  void step_finished(std::uint32_t step, std::uint32_t attempt, const outcome& o,
+                     std::int64_t now_us, transition& out);
+
+  /// Attempt `attempt` of step `step`'s compensation has ended with `o`.
+  void compensation_finished(std::uint32_t step, std::uint32_t attempt, const outcome& o,
+                             std::int64_t now_us, transition& out);
+
+  /// A retry timer set by a schedule_retry command has fired.
+  void retry_due(std::uint32_t step, std::uint32_t attempt, bool compensation,
+                 std::int64_t now_us, transition& out);
+
+  /// Folds one stored event into the state (recovery). Events must come in
+  /// sequence order from 1; false, with `error` set, if one does not fit.
+  bool replay(const storage::event& e, std::string& error);
+
+  /// After replay: the commands that carry an unfinished saga on (steps
+  /// that had started run again with the same idempotency key, retries keep
+  /// their time), plus any events needed to move on.
+  void resume(std::int64_t now_us, transition& out);
+
+  saga_status status() const { return status_; }
+  bool finished() const { return phase_ == phase::done; }
+  const std::string& cid() const { return cid_; }
+  const config::saga_spec& spec() const { return spec_; }
+  std::uint64_t last_seq() const { return last_seq_; }
+
+  /// JSON handed to an attempt: {"input": ..., "steps": {name: output, ...}}.
+  std::string step_input(std::uint32_t step) const;
+
+  /// `<cid>/<step>`, or `<cid>/<step>/compensate`: stable across retries.
+  std::string idempotency_key(std::uint32_t step, bool compensation) const;
+
+  /// The `sagas` row for the state after the last applied event.
+  storage::saga_row row(std::int64_t now_us) const;
+
+private:
+  enum class phase : std::uint8_t { forward, compensating, done };
+  enum class step_state : std::uint8_t {
+    pending, running, retry_wait, succeeded, failed,
+    compensating, compensation_wait, compensated, compensation_failed,
+  };
+  struct progress {
+    step_state state = step_state::pending;
+    std::uint32_t attempt = 0;       ///< Of the action.
+    std::uint32_t comp_attempt = 0;  ///< Of the compensation.
+    std::int64_t retry_at_us = 0;
+    std::string output;
+    std::string last_error;
+  };
+
+  storage::event& emit(storage::event_type t, int step, std::int64_t now_us, transition& out);
+  void apply(const storage::event& e);
+  void advance(std::int64_t now_us, transition& out);
+  bool advance_forward(std::int64_t now_us, transition& out);
+  bool advance_compensation(std::int64_t now_us, transition& out);
+  void fail_attempt(std::uint32_t step, std::uint32_t attempt, const outcome& o, bool compensation,
+                    std::int64_t now_us, transition& out);
+  std::uint32_t group_of(std::uint32_t step) const;
+  double next_unit();
+
+  const config::saga_spec& spec_;
+  std::string cid_;
+  std::string input_ = "{}";
+  std::vector<progress> steps_;
+  std::vector<std::uint32_t> group_index_; ///< Step index to group index.
+  phase phase_ = phase::forward;
+  saga_status status_ = saga_status::running;
+  std::uint32_t group_ = 0;
+  std::uint64_t last_seq_ = 0;
+  std::int64_t started_us_ = 0;
+  std::uint64_t rng_;
+};
+
+} // namespace nexus::runtime

@@ -1,0 +1,59 @@
+#include "storage/correlation_id.hpp"
+
+#include <cstdio>
+
+namespace nexus::storage {
+
+namespace {
+
+bool allowed(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.'
+         || c == '_' || c == ':' || c == '-';
+}
+
+} // namespace
+
+bool valid_correlation_id(std::string_view cid) {
+  if (cid.empty() || cid.size() > max_correlation_id_size)
+    return false;
+  for (char c : cid)
+    if (!allowed(c))
+      return false;
+  return true;
+}
+
+std::string escape_for_display(std::string_view cid, std::size_t max_shown) {
+  std::string out = "\"";
+  std::size_t n = 0;
+  for (char c : cid) {
+    if (n++ == max_shown) {
+      out += "...";
+      break;
+    }
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7F || c == '"' || c == '\\') {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\x%02x", u);
+      out += buf;
+    } else {
+      out.push_back(c);
+    }
+  }
+  out += "\"";
+  return out;
+}
+
+std::string correlation_id_problem(std::string_view cid) {
+  if (cid.empty())
+    return "correlation ID is empty";
+  if (cid.size() > max_correlation_id_size)
+    return "correlation ID " + escape_for_display(cid, 40) + " is " + std::to_string(cid.size())
+           + " bytes long (at most 128)";
+  for (char c : cid)
+    if (!allowed(c))
+      return "correlation ID " + escape_for_display(cid)
+             + " has a character outside [A-Za-z0-9._:-]";
+  return "";
+}
+
+} // namespace nexus::storage

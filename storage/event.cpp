@@ -1,0 +1,163 @@
+#include "storage/event.hpp"
+
+#include <simdjson.h>
+
+#include "config/json_writer.hpp"
+#include "storage/timestamp.hpp"
+
+namespace nexus::storage {
+
+namespace {
+
+constexpr std::string_view type_names[] = {
+  "saga_started",           "step_started",        "step_succeeded",    "step_failed",
+  "step_retry_scheduled",   "compensation_started", "compensation_succeeded",
+  "compensation_failed",    "saga_completed",      "saga_compensated",  "saga_failed",
+  "saga_cancelled",         "breaker_opened",      "breaker_half_open", "breaker_closed",
+};
+
+} // namespace
+
+std::string_view to_string(event_type t) {
+  return type_names[static_cast<size_t>(t)];
+}
+
+std::optional<event_type> parse_event_type(std::string_view name) {
+  for (size_t i = 0; i < std::size(type_names); ++i)
+    if (type_names[i] == name)
+      return static_cast<event_type>(i);
+  return std::nullopt;
+}
+
+bool is_terminal(event_type t) {
+  return t == event_type::saga_completed || t == event_type::saga_compensated
+         || t == event_type::saga_failed || t == event_type::saga_cancelled;
+}
+
+void encode_event(const event& e, std::string& out) {
+  config::json_object_writer w{out};
+  w.field("v", event_schema_version)
+    .field("seq", e.seq)
+    .field("ts", format_timestamp(e.ts_us))
+    .field("cid", e.cid)
+    .field("type", to_string(e.type))
+    .field("saga", e.saga);
+  if (!e.step.empty())
+    w.field("step", e.step);
+  if (e.attempt > 0)
+    w.field("attempt", static_cast<std::uint64_t>(e.attempt));
+  if (!e.idempotency_key.empty())
+    w.field("idempotency_key", e.idempotency_key);
+  if (e.compensation)
+    w.field("compensation", true);
+  if (e.error)
+    w.field("error_kind", config::to_string(*e.error));
+  if (!e.message.empty())
+    w.field("message", e.message);
+  if (!e.input.empty())
+    w.raw_field("input", e.input);
+  if (!e.output.empty())
+    w.raw_field("output", e.output);
+  if (e.retry_at_us != 0)
+    w.field("retry_at", format_timestamp(e.retry_at_us));
+  w.finish();
+}
+
+bool decode_event(std::string_view json, event& e, std::string& error) {
+  using namespace simdjson;
+  thread_local dom::parser parser;
+  dom::element doc;
+  if (auto err = parser.parse(json.data(), json.size()).get(doc)) {
+    error = std::string{"invalid event JSON: "} + error_message(err);
+    return false;
+  }
+  dom::object obj;
+  if (doc.get_object().get(obj)) {
+    error = "event is not a JSON object";
+    return false;
+  }
+  e = event{};
+  bool has_v = false, has_seq = false, has_ts = false, has_type = false;
+  for (auto field : obj) {
+    auto key = field.key;
+    auto val = field.value;
+    std::string_view s;
+    std::uint64_t u = 0;
+    if (key == "v") {
+      if (val.get_uint64().get(u) || u != event_schema_version) {
+        error = "unsupported event schema version";
+        return false;
+      }
+      has_v = true;
+    } else if (key == "seq") {
+      if (val.get_uint64().get(e.seq)) {
+        error = "seq is not a whole number";
+        return false;
+      }
+      has_seq = true;
+    } else if (key == "ts" || key == "retry_at") {
+      std::optional<std::int64_t> t;
+      if (val.get_string().get(s) == SUCCESS)
+        t = parse_timestamp(s);
+      if (!t) {
+        error = std::string{key} + " is not an RFC 3339 UTC timestamp";
+        return false;
+      }
+      (key == "ts" ? e.ts_us : e.retry_at_us) = *t;
+      has_ts = has_ts || key == "ts";
+    } else if (key == "type") {
+      std::optional<event_type> t;
+      if (val.get_string().get(s) == SUCCESS)
+        t = parse_event_type(s);
+      if (!t) {
+        error = "unknown event type";
+        return false;
+      }
+      e.type = *t;
+      has_type = true;
+    } else if (key == "error_kind") {
+      std::optional<config::error_kind> k;
+      if (val.get_string().get(s) == SUCCESS)
+        k = config::parse_error_kind(s);
+      if (!k) {
+        error = "unknown error_kind";
+        return false;
+      }
+      e.error = k;
+    } else if (key == "attempt") {
+      if (val.get_uint64().get(u) || u > UINT32_MAX) {
+        error = "attempt is not a whole number";
+        return false;
+      }
+      e.attempt = static_cast<std::uint32_t>(u);
+    } else if (key == "compensation") {
+      if (val.get_bool().get(e.compensation)) {
+        error = "compensation is not a boolean";
+        return false;
+      }
+    } else if (key == "input" || key == "output") {
+      (key == "input" ? e.input : e.output) = simdjson::minify(val);
+    } else {
+      std::string* target = key == "cid"               ? &e.cid
+                            : key == "saga"            ? &e.saga
+                            : key == "step"            ? &e.step
+                            : key == "idempotency_key" ? &e.idempotency_key
+                            : key == "message"         ? &e.message
+                                                       : nullptr;
+      if (target == nullptr)
+        continue; // a field from a newer writer that this reader does not need
+      if (val.get_string().get(s)) {
+        error = std::string{key} + " is not a string";
+        return false;
+      }
+      target->assign(s);
+    }
+  }
+  if (!has_v || !has_seq || !has_ts || !has_type || e.cid.empty()) {
+    error = "event lacks one of v, seq, ts, type, cid";
+    return false;
+  }
+  return true;
+}
+
+} // namespace nexus::storage

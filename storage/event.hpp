@@ -1,0 +1,84 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "config/error_kind.hpp"
+
+namespace nexus::storage {
+
+/// Version of the event JSON below, stored in every event as `v`.
+constexpr int event_schema_version = 1;
+
+/// What happened. Persisted by name (`type`): changing a name breaks recovery.
+enum class event_type : std::uint8_t {
+  saga_started,
+  step_started,
+  step_succeeded,
+  step_failed,
+  step_retry_scheduled,
+  compensation_started,
+  compensation_succeeded,
+  compensation_failed,
+  saga_completed,
+  saga_compensated,
+  saga_failed,
+  saga_cancelled,
+  breaker_opened,
+  breaker_half_open,
+  breaker_closed,
+};
+
+std::string_view to_string(event_type t);
+std::optional<event_type> parse_event_type(std::string_view name);
+
+/// One entry of the event log.
+///
+/// Persisted as one JSON object (see encode_event): changing a field's name
+/// or meaning breaks recovery; add fields rather than change them, and bump
+/// event_schema_version when an old reader could misread a new event.
+///
+///   v                schema version (1)
+///   seq              per-saga sequence number, from 1, no gaps
+///   ts               RFC 3339 UTC with microseconds
+///   cid              correlation ID
+///   type             event_type name
+///   saga             saga definition name
+///   step             step name (step and compensation events)
+///   attempt          attempt number, from 1
+///   idempotency_key  `<cid>/<step>` or `<cid>/<step>/compensate`
+///   compensation     true on step_retry_scheduled of a compensation
+///   error_kind       config::error_kind name (failed events)
+///   message          error message, or why the saga ended
+///   input            the saga's input JSON (saga_started)
+///   output           the step's output JSON (step_succeeded)
+///   retry_at         RFC 3339 time of the next attempt (step_retry_scheduled)
+struct event {
+  std::uint64_t seq = 0;
+  std::int64_t ts_us = 0;
+  std::string cid;
+  event_type type = event_type::saga_started;
+  std::string saga;
+  std::string step;
+  std::uint32_t attempt = 0;
+  std::string idempotency_key;
+  bool compensation = false;
+  std::optional<config::error_kind> error;
+  std::string message;
+  std::string input;   ///< Raw JSON, or empty.
+  std::string output;  ///< Raw JSON, or empty.
+  std::int64_t retry_at_us = 0; ///< 0: none.
+};
+
+/// Appends the persisted JSON of `e` to `out`.
+void encode_event(const event& e, std::string& out);
+
+/// Parses persisted event JSON; on failure returns false and says why.
+bool decode_event(std::string_view json, event& e, std::string& error);
+
+/// Whether a saga that has logged `t` has reached its end.
+bool is_terminal(event_type t);
+
+} // namespace nexus::storage

@@ -1,0 +1,203 @@
+#include "storage/event_log.hpp"
+
+#include <limits>
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include "storage/keys.hpp"
+
+namespace nexus::storage {
+
+namespace {
+
+// Persisted: the family names are part of the on-disk format.
+constexpr const char* family_names[] = {"default", "events", "sagas", "breakers", "order"};
+enum family : size_t { f_default, f_events, f_sagas, f_breakers, f_order, family_count };
+
+status from(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok())
+    return status::ok();
+  return status::error(what + ": " + s.ToString());
+}
+
+} // namespace
+
+struct event_log::impl {
+  std::string dir;
+  log_options opts;
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> families;
+  std::uint64_t next_position = 1; ///< Next key of the order family.
+
+  ~impl() {
+    for (auto* h : families)
+      if (h != nullptr && db)
+        db->DestroyColumnFamilyHandle(h);
+    if (db)
+      db->Close();
+  }
+
+  rocksdb::ColumnFamilyHandle* cf(family f) const { return families[f]; }
+};
+
+event_log::event_log(std::unique_ptr<impl> p) : impl_(std::move(p)) {
+}
+
+event_log::~event_log() = default;
+
+const std::string& event_log::dir() const {
+  return impl_->dir;
+}
+
+std::unique_ptr<event_log> event_log::open(const log_options& opts, std::string& error) {
+  auto p = std::make_unique<impl>();
+  p->dir = opts.dir;
+  p->opts = opts;
+  rocksdb::Options db_opts;
+  db_opts.create_if_missing = !opts.read_only;
+  db_opts.create_missing_column_families = !opts.read_only;
+  db_opts.paranoid_checks = true;
+  db_opts.IncreaseParallelism(2);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  for (auto name : family_names)
+    descs.emplace_back(name, rocksdb::ColumnFamilyOptions{db_opts});
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s;
+  if (opts.read_only)
+    s = rocksdb::DB::OpenForReadOnly(db_opts, opts.dir, descs, &p->families, &raw);
+  else
+    s = rocksdb::DB::Open(db_opts, opts.dir, descs, &p->families, &raw);
+  if (!s.ok()) {
+    error = "cannot open the event log in " + opts.dir + ": " + s.ToString();
+    return nullptr;
+  }
+  p->db.reset(raw);
+  // The order family's last key tells where the global order continues.
+  std::unique_ptr<rocksdb::Iterator> it{p->db->NewIterator({}, p->cf(f_order))};
+  it->SeekToLast();
+  if (it->Valid()) {
+    std::uint64_t last = 0;
+    if (!decode_u64(it->key().ToStringView(), last)) {
+      error = "event log in " + opts.dir + " has a malformed order index key";
+      return nullptr;
+    }
+    p->next_position = last + 1;
+  } else if (!it->status().ok()) {
+    error = "cannot read the event log in " + opts.dir + ": " + it->status().ToString();
+    return nullptr;
+  }
+  return std::unique_ptr<event_log>{new event_log(std::move(p))};
+}
+
+status event_log::write(const std::vector<const append_request*>& batch) {
+  auto& d = *impl_;
+  if (d.opts.read_only)
+    return status::error("event log in " + d.dir + " is open read-only");
+  rocksdb::WriteBatch wb;
+  std::string row;
+  auto position = d.next_position;
+  for (auto* req : batch) {
+    for (auto& [seq, json] : req->events) {
+      auto key = event_key(req->cid, seq);
+      if (auto s = wb.Put(d.cf(f_events), key, json); !s.ok())
+        return from(s, "cannot stage an event");
+      if (auto s = wb.Put(d.cf(f_order), encode_u64(position++), key); !s.ok())
+        return from(s, "cannot stage an event");
+    }
+    row.clear();
+    encode_saga_row(req->row, row);
+    if (auto s = wb.Put(d.cf(f_sagas), req->cid, row); !s.ok())
+      return from(s, "cannot stage a saga row");
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = d.opts.durability == config::durability::sync;
+  wo.disableWAL = d.opts.durability == config::durability::none;
+  auto s = d.db->Write(wo, &wb);
+  if (!s.ok())
+    return from(s, "cannot write to the event log in " + d.dir);
+  d.next_position = position;
+  return status::ok();
+}
+
+status event_log::read_raw(
+  std::string_view cid, std::uint64_t from_seq, std::uint64_t to_seq,
+  const std::function<bool(std::uint64_t, std::string_view)>& visit) const {
+  auto& d = *impl_;
+  auto prefix = event_prefix(cid);
+  auto upper = event_key(cid, to_seq == std::numeric_limits<std::uint64_t>::max() ? to_seq : to_seq + 1);
+  rocksdb::Slice upper_slice{upper};
+  rocksdb::ReadOptions ro;
+  if (to_seq != std::numeric_limits<std::uint64_t>::max())
+    ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it{d.db->NewIterator(ro, d.cf(f_events))};
+  for (it->Seek(event_key(cid, from_seq)); it->Valid(); it->Next()) {
+    auto key = it->key().ToStringView();
+    if (key.substr(0, prefix.size()) != prefix)
+      break;
+    std::string_view kcid;
+    std::uint64_t seq = 0;
+    if (!decode_event_key(key, kcid, seq))
+      return status::error("malformed event key in " + d.dir);
+    if (seq > to_seq)
+      break;
+    if (!visit(seq, it->value().ToStringView()))
+      return status::ok();
+  }
+  return from(it->status(), "cannot read events from " + d.dir);
+}
+
+status event_log::read_events(std::string_view cid, std::uint64_t from_seq, std::uint64_t to_seq,
+                              const std::function<bool(const event&)>& visit) const {
+  status bad = status::ok();
+  event e;
+  std::string err;
+  auto st = read_raw(cid, from_seq, to_seq, [&](std::uint64_t seq, std::string_view json) {
+    if (!decode_event(json, e, err)) {
+      bad = status::error("event " + std::to_string(seq) + " of " + std::string{cid} + " in "
+                          + impl_->dir + ": " + err);
+      return false;
+    }
+    return visit(e);
+  });
+  return st ? bad : st;
+}
+
+status event_log::for_each_saga(
+  const std::function<bool(std::string_view, const saga_row&)>& visit) const {
+  auto& d = *impl_;
+  std::unique_ptr<rocksdb::Iterator> it{d.db->NewIterator({}, d.cf(f_sagas))};
+  saga_row row;
+  std::string err;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto cid = it->key().ToStringView();
+    if (!decode_saga_row(it->value().ToStringView(), row, err))
+      return status::error("saga " + std::string{cid} + " in " + d.dir + ": " + err);
+    if (!visit(cid, row))
+      return status::ok();
+  }
+  return from(it->status(), "cannot read sagas from " + d.dir);
+}
+
+std::optional<saga_row> event_log::find_saga(std::string_view cid, status& st) const {
+  auto& d = *impl_;
+  std::string value;
+  auto s = d.db->Get({}, d.cf(f_sagas), rocksdb::Slice{cid.data(), cid.size()}, &value);
+  st = status::ok();
+  if (s.IsNotFound())
+    return std::nullopt;
+  if (!s.ok()) {
+    st = from(s, "cannot read saga " + std::string{cid} + " from " + d.dir);
+    return std::nullopt;
+  }
+  saga_row row;
+  std::string err;
+  if (!decode_saga_row(value, row, err)) {
+    st = status::error("saga " + std::string{cid} + " in " + d.dir + ": " + err);
+    return std::nullopt;
+  }
+  return row;
+}
+
+} // namespace nexus::storage

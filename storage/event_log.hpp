@@ -1,0 +1,86 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "config/workflow.hpp"
+#include "storage/event.hpp"
+#include "storage/saga_row.hpp"
+
+namespace nexus::storage {
+
+/// Outcome of a storage call: empty message on success.
+class status {
+public:
+  static status ok() { return status{}; }
+  static status error(std::string message) { return status{std::move(message)}; }
+
+  bool is_ok() const { return message_.empty(); }
+  explicit operator bool() const { return is_ok(); }
+  const std::string& message() const { return message_; }
+
+private:
+  status() = default;
+  explicit status(std::string m) : message_(std::move(m)) {}
+  std::string message_;
+};
+
+/// One saga's events to append, with its new `sagas` row, all or nothing.
+struct append_request {
+  std::string cid;
+  std::vector<std::pair<std::uint64_t, std::string>> events; ///< seq, encoded JSON.
+  saga_row row;
+};
+
+struct log_options {
+  std::string dir = ".nexus";
+  config::durability durability = config::durability::sync;
+  bool read_only = false;  ///< Readers alongside a running writer.
+};
+
+/// The durable event log: one RocksDB database with the families `events`,
+/// `sagas`, `breakers` and `order` (see keys.hpp). Thread-safe for reads; one
+/// thread at a time may call write().
+class event_log {
+public:
+  /// Opens or creates the log; nullptr with `error` set on failure.
+  static std::unique_ptr<event_log> open(const log_options& opts, std::string& error);
+
+  ~event_log();
+  event_log(const event_log&) = delete;
+  event_log& operator=(const event_log&) = delete;
+
+  /// Writes every request in one atomic batch, with the global order index,
+  /// honouring the durability setting. Nothing is visible unless all is.
+  status write(const std::vector<const append_request*>& batch);
+
+  /// Visits the stored JSON of the events of `cid` with from <= seq <= to,
+  /// in sequence order, one at a time; stops when `visit` returns false.
+  status read_raw(std::string_view cid, std::uint64_t from, std::uint64_t to,
+                  const std::function<bool(std::uint64_t seq, std::string_view json)>& visit) const;
+
+  /// As read_raw, decoding each event.
+  status read_events(std::string_view cid, std::uint64_t from, std::uint64_t to,
+                     const std::function<bool(const event&)>& visit) const;
+
+  /// Visits every saga row, in correlation-ID order.
+  status for_each_saga(const std::function<bool(std::string_view cid, const saga_row&)>& visit) const;
+
+  /// The saga row of `cid`, if there is one.
+  std::optional<saga_row> find_saga(std::string_view cid, status& st) const;
+
+  const std::string& dir() const;
+
+private:
+  struct impl;
+  explicit event_log(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace nexus::storage

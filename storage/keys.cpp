@@ -1,0 +1,48 @@
+#include "storage/keys.hpp"
+
+#include "storage/correlation_id.hpp"
+
+namespace nexus::storage {
+
+std::string encode_u64(std::uint64_t x) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>(x & 0xFF);
+    x >>= 8;
+  }
+  return out;
+}
+
+bool decode_u64(std::string_view bytes, std::uint64_t& x) {
+  if (bytes.size() != 8)
+    return false;
+  x = 0;
+  for (char c : bytes)
+    x = (x << 8) | static_cast<unsigned char>(c);
+  return true;
+}
+
+std::string event_prefix(std::string_view cid) {
+  std::string out;
+  out.reserve(cid.size() + 9);
+  out.append(cid);
+  out.push_back('\0');
+  return out;
+}
+
+std::string event_key(std::string_view cid, std::uint64_t seq) {
+  auto out = event_prefix(cid);
+  out += encode_u64(seq);
+  return out;
+}
+
+bool decode_event_key(std::string_view key, std::string_view& cid, std::uint64_t& seq) {
+  if (key.size() < 10 || key[key.size() - 9] != '\0')
+    return false;
+  cid = key.substr(0, key.size() - 9);
+  if (!valid_correlation_id(cid))
+    return false;
+  return decode_u64(key.substr(key.size() - 8), seq);
+}
+
+} // namespace nexus::storage

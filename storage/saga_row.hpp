@@ -1,0 +1,28 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace nexus::storage {
+
+/// The `sagas` family's row for one saga: where it stands, without reading
+/// its events. Persisted as JSON: changing a field breaks `nexus sagas` on
+/// existing logs.
+struct saga_row {
+  std::string saga;
+  std::string status;            ///< running, compensating, or a terminal status.
+  std::uint64_t last_seq = 0;    ///< Sequence number of its newest event.
+  std::int64_t started_us = 0;
+  std::int64_t updated_us = 0;
+  std::uint32_t steps_done = 0;  ///< Steps that have succeeded.
+  std::uint32_t steps_total = 0;
+};
+
+void encode_saga_row(const saga_row& row, std::string& out);
+bool decode_saga_row(std::string_view json, saga_row& row, std::string& error);
+
+/// completed, compensated, failed or cancelled.
+bool is_terminal_status(std::string_view status);
+
+} // namespace nexus::storage
