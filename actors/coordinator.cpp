@@ -78,7 +78,7 @@ void resume_one(coordinator_actor* self, const std::string& cid) {
 /// Starts the next saga from the input; false when there is none.
 bool start_one(coordinator_actor* self) {
   auto& st = self->state;
-  if (st.input_done || !st.setup.input)
+  if (st.input_done)
     return false;
   config::saga_request req;
   std::string error;
@@ -154,6 +154,7 @@ caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
       auto& st = self->state;
       st.started_us = storage::now_us();
       st.done = self->make_response_promise();
+      st.input_done = st.setup.input == nullptr;
       auto s = st.setup.log->for_each_saga([&](std::string_view cid, const storage::saga_row& row) {
         if (!storage::is_terminal_status(row.status))
           st.to_resume.emplace_back(cid);

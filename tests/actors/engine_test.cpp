@@ -1,0 +1,162 @@
+#include <boost/test/unit_test.hpp>
+
+#include <map>
+
+#include "actors/engine.hpp"
+#include "config/workflow_loader.hpp"
+#include "runtime/saga_machine.hpp"
+#include "storage/event_log.hpp"
+#include "tests/temp_dir.hpp"
+
+using namespace nexus;
+
+namespace {
+
+config::workflow load(const std::string& steps, const std::string& dir) {
+  auto r = config::parse_workflow(
+    R"({"runtime": {"threads": 2, "data_dir": ")" + dir + R"(", "max_in_flight": 64},
+        "defaults": {"retry": {"max_attempts": 3, "initial_interval_ms": 1,
+                               "max_interval_ms": 5, "jitter": 0.1}},
+        "sagas": {"s": {"steps": )" + steps + "}}}",
+    "test.json");
+  for (auto& e : r.errors)
+    BOOST_TEST_MESSAGE(e.to_string());
+  BOOST_REQUIRE(r.ok());
+  return std::move(*r.value);
+}
+
+std::unique_ptr<storage::event_log> open_log(const std::string& dir) {
+  std::string err;
+  auto log = storage::event_log::open({dir, config::durability::sync, false}, err);
+  BOOST_REQUIRE_MESSAGE(log, err);
+  return log;
+}
+
+/// Every saga's events as "type:step" strings, checking that sequence
+/// numbers run from 1 without gaps.
+std::map<std::string, std::vector<std::string>> histories(const std::string& dir) {
+  auto log = open_log(dir);
+  std::map<std::string, std::vector<std::string>> out;
+  std::vector<std::string> cids;
+  log->for_each_saga([&](std::string_view cid, const storage::saga_row&) {
+    cids.emplace_back(cid);
+    return true;
+  });
+  for (auto& cid : cids) {
+    std::uint64_t expected = 1;
+    log->read_events(cid, 1, UINT64_MAX, [&](const storage::event& e) {
+      BOOST_TEST(e.seq == expected++);
+      out[cid].push_back(std::string{storage::to_string(e.type)} + (e.step.empty() ? "" : ":" + e.step));
+      return true;
+    });
+  }
+  return out;
+}
+
+const char* three_steps_last_fails = R"([
+  {"name": "a", "action": {"kind": "simulate"}, "compensate": {"kind": "simulate"}},
+  {"name": "b", "action": {"kind": "simulate", "latency_ms": 1}, "compensate": {"kind": "simulate"}},
+  {"name": "c", "action": {"kind": "simulate", "fail_first": 100, "fail_kind": "permanent"},
+   "compensate": {"kind": "simulate"}}])";
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(engine)
+
+BOOST_AUTO_TEST_CASE(generated_sagas_complete_and_land_in_the_log) {
+  test::temp_dir dir;
+  auto wf = load(R"([
+    {"name": "a", "action": {"kind": "simulate"}},
+    {"name": "b", "action": {"kind": "simulate", "latency_ms": 1, "fail_first": 2}},
+    {"name": "c", "action": {"kind": "simulate"}}])", dir.path());
+  runtime::run_summary s;
+  BOOST_REQUIRE_EQUAL(actors::run_workflow(wf, {"", 200, "s"}, s), 0);
+  BOOST_TEST(s.started == 200u);
+  BOOST_TEST(s.completed == 200u);
+  auto h = histories(dir.path());
+  BOOST_REQUIRE_EQUAL(h.size(), 200u);
+  // 1 start + a (2) + b three attempts (2 + 2 + 2 + 2) + c (2) + completed
+  for (auto& [cid, events] : h) {
+    BOOST_TEST(events.size() == 14u, cid);
+    BOOST_TEST(events.back() == "saga_completed");
+  }
+  BOOST_TEST(s.events == 200u * 14u);
+}
+
+BOOST_AUTO_TEST_CASE(a_failing_last_step_compensates_earlier_steps_in_reverse_order) {
+  test::temp_dir dir;
+  auto wf = load(three_steps_last_fails, dir.path());
+  runtime::run_summary s;
+  BOOST_REQUIRE_EQUAL(actors::run_workflow(wf, {"", 20, "s"}, s), 0);
+  BOOST_TEST(s.compensated == 20u);
+  for (auto& [cid, events] : histories(dir.path())) {
+    std::vector<std::string> end(events.end() - 6, events.end());
+    BOOST_TEST(end == (std::vector<std::string>{"step_failed:c", "compensation_started:b",
+                                                "compensation_succeeded:b", "compensation_started:a",
+                                                "compensation_succeeded:a", "saga_compensated"}),
+               cid);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(input_lines_start_sagas_once_per_correlation_id) {
+  test::temp_dir dir;
+  auto wf = load(R"([{"name": "a", "action": {"kind": "simulate"}}])", dir.path());
+  auto input = dir.write("in.jsonl", R"({"saga": "s", "correlation_id": "ord-1", "input": {"x": 1}}
+
+{"saga": "s", "correlation_id": "ord-2"}
+{"saga": "s", "correlation_id": "ord-1"}
+)");
+  runtime::run_summary s;
+  BOOST_REQUIRE_EQUAL(actors::run_workflow(wf, {input, 0, ""}, s), 0);
+  BOOST_TEST(s.started == 2u);
+  BOOST_TEST(s.duplicates == 1u);
+  runtime::run_summary again;
+  BOOST_REQUIRE_EQUAL(actors::run_workflow(wf, {input, 0, ""}, again), 0);
+  BOOST_TEST(again.started == 0u);
+  BOOST_TEST(again.duplicates == 3u);
+  BOOST_TEST(histories(dir.path()).at("ord-1").size() == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_input_line_stops_the_run_with_status_2_naming_the_line) {
+  test::temp_dir dir;
+  auto wf = load(R"([{"name": "a", "action": {"kind": "simulate"}}])", dir.path());
+  auto input = dir.write("in.jsonl", "{\"saga\": \"s\", \"correlation_id\": \"ok-1\"}\n"
+                                     "{\"saga\": \"s\", \"correlation_id\": \"bad id\"}\n");
+  runtime::run_summary s;
+  BOOST_TEST(actors::run_workflow(wf, {input, 0, ""}, s) == 2);
+  BOOST_TEST(s.error.find("in.jsonl:2:") != std::string::npos, s.error);
+  BOOST_TEST(s.error.find("\"bad id\"") != std::string::npos, s.error);
+  // what was stored before the bad line is intact and finished
+  BOOST_TEST(histories(dir.path()).at("ok-1").back() == "saga_completed");
+}
+
+BOOST_AUTO_TEST_CASE(an_unfinished_saga_in_the_log_is_resumed_and_finished) {
+  test::temp_dir dir;
+  auto wf = load(three_steps_last_fails, dir.path());
+  {
+    // Write the first events of a saga as a crashed run would have left them.
+    auto log = open_log(dir.path());
+    runtime::saga_machine m{wf.sagas.at("s"), "crashed-1"};
+    runtime::transition t;
+    m.start("{}", 1000, t);
+    m.step_finished(0, 1, runtime::outcome::success("{}"), 2000, t);
+    storage::append_request req;
+    req.cid = "crashed-1";
+    for (auto& e : t.events) {
+      std::string json;
+      storage::encode_event(e, json);
+      req.events.emplace_back(e.seq, std::move(json));
+    }
+    req.row = m.row(2000);
+    BOOST_REQUIRE(log->write({&req}).is_ok());
+  }
+  runtime::run_summary s;
+  BOOST_REQUIRE_EQUAL(actors::run_workflow(wf, {}, s), 0);
+  BOOST_TEST(s.resumed == 1u);
+  BOOST_TEST(s.compensated == 1u);
+  auto events = histories(dir.path()).at("crashed-1");
+  BOOST_TEST(events.at(3) == "step_started:b"); // written before the crash
+  BOOST_TEST(events.back() == "saga_compensated");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Drives the real nexus binary: usage errors, validate, run, events, sagas.
+# Usage: cli_test.sh NEXUS_BINARY SOURCE_DIR
+set -u
+nexus=$1
+src=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+passed=0
+
+check() { # check NAME EXPECTED_STATUS ACTUAL_STATUS
+  if [ "$2" = "$3" ]; then passed=$((passed + 1)); else
+    echo "FAIL: $1: expected exit $2, got $3"; failures=$((failures + 1)); fi
+}
+contains() { # contains NAME FILE TEXT
+  if grep -qF -- "$3" "$2"; then passed=$((passed + 1)); else
+    echo "FAIL: $1: '$3' not in:"; sed 's/^/  | /' "$2"; failures=$((failures + 1)); fi
+}
+
+"$nexus" --help >"$work/out" 2>&1; check "help" 0 $?
+contains "help lists run" "$work/out" "run"
+"$nexus" no-such-command >"$work/out" 2>&1; check "unknown subcommand" 2 $?
+"$nexus" run >"$work/out" 2>&1; check "run without workflow" 2 $?
+"$nexus" run "$src/examples/order.json" --bogus >"$work/out" 2>&1; check "unknown option" 2 $?
+
+"$nexus" validate "$src/examples/order.json" >"$work/out" 2>&1; check "validate example" 0 $?
+printf '{\n "sagas": {"o": {"steps": [\n  {"name": "a", "action": {"kind": "simulate", "latency": 1}}]}}}\n' >"$work/bad.json"
+"$nexus" validate "$work/bad.json" >"$work/out" 2>&1; check "validate bad file" 2 $?
+contains "validate names file, line and path" "$work/out" "bad.json:3: sagas.o.steps[0].action.latency: unknown key"
+
+data="$work/data"
+"$nexus" run "$work/bad.json" --generate 5 --saga o --data-dir "$data" >"$work/out" 2>&1
+check "run with a bad workflow" 2 $?
+[ ! -e "$data" ]; check "a bad workflow writes nothing" 0 $?
+
+"$nexus" run "$src/examples/order.json" --generate 50 --saga order --data-dir "$data" --json \
+  >"$work/summary.json" 2>"$work/err"; check "run generated" 0 $?
+contains "summary has started" "$work/summary.json" '"started":50'
+python3 - "$work/summary.json" <<'PY' || { echo "FAIL: summary is not the documented JSON"; failures=$((failures + 1)); }
+import json, sys
+s = json.load(open(sys.argv[1]))
+for k in ("started", "resumed", "completed", "compensated", "failed", "cancelled", "events",
+          "seconds", "sagas_per_sec"):
+    assert k in s, k
+assert s["completed"] + s["compensated"] + s["failed"] + s["cancelled"] == 50
+PY
+
+"$nexus" run "$src/examples/order.json" --generate 5 --saga nope --data-dir "$data" >"$work/out" 2>&1
+check "run with an unknown saga" 2 $?
+
+printf '{"saga":"order","correlation_id":"cli-1","input":{"sku":"x"}}\n' >"$work/in.jsonl"
+"$nexus" run "$src/examples/order.json" --input "$work/in.jsonl" --data-dir "$data" >"$work/out" 2>&1
+check "run input file" 0 $?
+"$nexus" events cli-1 --data-dir "$data" >"$work/out" 2>&1; check "events" 0 $?
+contains "events start with saga_started" "$work/out" "saga_started"
+"$nexus" events cli-1 --data-dir "$data" --json >"$work/events.jsonl" 2>&1; check "events --json" 0 $?
+python3 - "$work/events.jsonl" <<'PY' || { echo "FAIL: events --json"; failures=$((failures + 1)); }
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1])]
+assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+assert events[0]["type"] == "saga_started" and events[0]["input"] == {"sku": "x"}
+assert events[-1]["type"] in ("saga_completed", "saga_compensated", "saga_failed")
+assert all(e["cid"] == "cli-1" and e["v"] == 1 for e in events)
+PY
+"$nexus" events "$(printf 'bad\nid')" --data-dir "$data" >"$work/out" 2>&1; check "events bad id" 2 $?
+contains "bad id shown escaped" "$work/out" '"bad\x0aid"'
+"$nexus" events never-ran --data-dir "$data" >"$work/out" 2>&1; check "events unknown saga" 1 $?
+"$nexus" sagas --data-dir "$data" --json >"$work/sagas.jsonl" 2>&1; check "sagas --json" 0 $?
+[ "$(wc -l <"$work/sagas.jsonl")" -eq 51 ]; check "sagas lists every saga" 0 $?
+"$nexus" sagas --data-dir "$work/none" >"$work/out" 2>&1; check "sagas without a log" 1 $?
+
+echo "$passed passed, $failures failed"
+[ "$failures" -eq 0 ]

@@ -1,0 +1,153 @@
+#include <boost/test/unit_test.hpp>
+
+#include "config/workflow_loader.hpp"
+
+using namespace nexus::config;
+
+namespace {
+
+/// The errors of loading `text`, as `line: path: message` strings.
+std::vector<std::string> errors_of(const std::string& text) {
+  auto r = parse_workflow(text, "wf.json");
+  std::vector<std::string> out;
+  for (auto& e : r.errors)
+    out.push_back(e.to_string());
+  return out;
+}
+
+bool has_error(const std::string& text, const std::string& needle) {
+  for (auto& e : errors_of(text))
+    if (e.find(needle) != std::string::npos)
+      return true;
+  return false;
+}
+
+const char* minimal = R"({"sagas": {"s": {"steps": [{"name": "a", "action": {"kind": "simulate"}}]}}})";
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(workflow_loader)
+
+BOOST_AUTO_TEST_CASE(minimal_file_gets_documented_defaults) {
+  auto r = parse_workflow(minimal, "wf.json");
+  BOOST_REQUIRE(r.ok());
+  auto& wf = *r.value;
+  BOOST_TEST(wf.runtime.threads == 0u);
+  BOOST_TEST(wf.runtime.data_dir == ".nexus");
+  BOOST_TEST((wf.runtime.durability == durability::sync));
+  BOOST_TEST(wf.runtime.max_in_flight == 10000u);
+  auto& step = wf.sagas.at("s").steps.at(0);
+  BOOST_TEST(step.timeout_ms == 30000u);
+  BOOST_TEST(step.retry.max_attempts == 3u);
+  BOOST_TEST(step.retry.backoff == 2.0);
+  BOOST_TEST(!step.compensate.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(step_retry_overrides_defaults_key_by_key) {
+  auto r = parse_workflow(R"({
+    "defaults": {"timeout_ms": 700, "retry": {"max_attempts": 4, "jitter": 0.5}},
+    "sagas": {"s": {"steps": [
+      {"name": "a", "action": {"kind": "simulate"}, "retry": {"max_attempts": 9}}]}}})",
+                          "wf.json");
+  BOOST_REQUIRE(r.ok());
+  auto& step = r.value->sagas.at("s").steps.at(0);
+  BOOST_TEST(step.retry.max_attempts == 9u);
+  BOOST_TEST(step.retry.jitter == 0.5);
+  BOOST_TEST(step.timeout_ms == 700u);
+}
+
+BOOST_AUTO_TEST_CASE(parallel_groups_become_step_groups) {
+  auto r = parse_workflow(R"({"sagas": {"s": {"steps": [
+      {"name": "a", "action": {"kind": "simulate"}},
+      {"parallel": [{"name": "b", "action": {"kind": "simulate"}},
+                    {"name": "c", "action": {"kind": "simulate"}}]},
+      {"name": "d", "action": {"kind": "simulate"}}]}}})",
+                          "wf.json");
+  BOOST_REQUIRE(r.ok());
+  auto& saga = r.value->sagas.at("s");
+  BOOST_REQUIRE_EQUAL(saga.groups.size(), 3u);
+  BOOST_TEST(saga.groups[1].first == 1u);
+  BOOST_TEST(saga.groups[1].count == 2u);
+  BOOST_TEST(saga.steps[3].name == "d");
+}
+
+BOOST_AUTO_TEST_CASE(the_example_workflow_loads) {
+  auto r = load_workflow(NEXUS_SOURCE_DIR "/examples/order.json");
+  for (auto& e : r.errors)
+    BOOST_TEST_MESSAGE(e.to_string());
+  BOOST_REQUIRE(r.ok());
+  BOOST_TEST(r.value->sagas.at("order").steps.size() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_key_is_named_with_its_path_and_line) {
+  auto errs = errors_of("{\n\"sagas\": {\"s\": {\"steps\": [\n"
+                        "{\"name\": \"a\", \"action\": {\"kind\": \"simulate\", \"latncy_ms\": 1}}]}}}");
+  BOOST_REQUIRE_EQUAL(errs.size(), 1u);
+  BOOST_TEST(errs[0].find("wf.json:3: sagas.s.steps[0].action.latncy_ms: unknown key") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(wrong_types_are_refused) {
+  BOOST_TEST(has_error(R"({"runtime": {"threads": "two"}, "sagas": {}})",
+                       "runtime.threads: expected a number, got a string"));
+  BOOST_TEST(has_error(R"({"runtime": {"max_in_flight": 1.5}, "sagas": {}})",
+                       "runtime.max_in_flight: must be a whole number"));
+  BOOST_TEST(has_error(R"({"sagas": {"s": {"steps": {}}}})",
+                       "sagas.s.steps: expected an array, got an object"));
+}
+
+BOOST_AUTO_TEST_CASE(impossible_values_are_refused) {
+  BOOST_TEST(has_error(R"({"defaults": {"retry": {"initial_interval_ms": -1}}, "sagas": {}})",
+                       "defaults.retry.initial_interval_ms: must not be negative"));
+  BOOST_TEST(has_error(R"({"defaults": {"retry": {"jitter": 1.2}}, "sagas": {}})",
+                       "defaults.retry.jitter: must be between 0 and 1"));
+  BOOST_TEST(has_error(R"({"defaults": {"retry": {"initial_interval_ms": 50, "max_interval_ms": 10}}, "sagas": {}})",
+                       "defaults.retry.max_interval_ms: must be at least initial_interval_ms"));
+  BOOST_TEST(has_error(R"({"sagas": {"s": {"steps": [{"parallel": [
+                         {"name": "a", "action": {"kind": "simulate"}, "retry": {"backoff": 0.5}}]}]}}})",
+                       "sagas.s.steps[0].parallel[0].retry.backoff: must be between 1 and 1000"));
+}
+
+BOOST_AUTO_TEST_CASE(a_step_name_used_twice_is_refused) {
+  BOOST_TEST(has_error(R"({"sagas": {"s": {"steps": [
+                         {"name": "a", "action": {"kind": "simulate"}},
+                         {"parallel": [{"name": "a", "action": {"kind": "simulate"}}]}]}}})",
+                       "sagas.s.steps[1].parallel[0].name: step name \"a\" is used twice"));
+}
+
+BOOST_AUTO_TEST_CASE(a_breaker_no_step_uses_is_refused) {
+  BOOST_TEST(has_error(R"({"breakers": {"payments": {}},
+                           "sagas": {"s": {"steps": [{"name": "a", "resource": "stock",
+                                                      "action": {"kind": "simulate"}}]}}})",
+                       "breakers.payments: no step uses resource \"payments\""));
+}
+
+BOOST_AUTO_TEST_CASE(an_unsupported_action_kind_is_refused) {
+  BOOST_TEST(has_error(R"({"sagas": {"s": {"steps": [{"name": "a", "action": {"kind": "teleport"}}]}}})",
+                       "sagas.s.steps[0].action.kind: unknown value \"teleport\""));
+}
+
+BOOST_AUTO_TEST_CASE(missing_sagas_and_steps_are_refused) {
+  BOOST_TEST(has_error("{}", "sagas: missing"));
+  BOOST_TEST(has_error(R"({"sagas": {"s": {"steps": []}}})", "sagas.s.steps: a saga needs at least one step"));
+  BOOST_TEST(has_error(R"({"sagas": {"s": {"steps": [{"action": {"kind": "simulate"}}]}}})",
+                       "sagas.s.steps[0].name: missing"));
+}
+
+BOOST_AUTO_TEST_CASE(invalid_json_names_the_line) {
+  auto errs = errors_of("{\n\"sagas\": {\n\"s\": [1, 2,]\n}}");
+  BOOST_REQUIRE_EQUAL(errs.size(), 1u);
+  BOOST_TEST(errs[0].find("wf.json:") == 0);
+  BOOST_TEST(errs[0].find("invalid JSON") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(duplicate_keys_are_refused) {
+  BOOST_TEST(has_error(R"({"sagas": {}, "sagas": {}})", "duplicate key \"sagas\""));
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_file_is_reported) {
+  auto r = load_workflow("/nonexistent/wf.json");
+  BOOST_REQUIRE_EQUAL(r.errors.size(), 1u);
+  BOOST_TEST(r.errors[0].to_string().find("/nonexistent/wf.json: cannot open") == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,136 @@
+#include <boost/test/unit_test.hpp>
+
+#include "storage/event_log.hpp"
+#include "storage/keys.hpp"
+#include "tests/temp_dir.hpp"
+
+using namespace nexus::storage;
+
+namespace {
+
+append_request request(const std::string& cid, std::uint64_t from, std::uint64_t to,
+                       const std::string& status = "running") {
+  append_request req;
+  req.cid = cid;
+  for (auto seq = from; seq <= to; ++seq) {
+    event e;
+    e.seq = seq;
+    e.ts_us = 1000 + static_cast<std::int64_t>(seq);
+    e.cid = cid;
+    e.type = seq == 1 ? event_type::saga_started : event_type::step_started;
+    e.saga = "s";
+    if (seq > 1)
+      e.step = "a";
+    std::string json;
+    encode_event(e, json);
+    req.events.emplace_back(seq, std::move(json));
+  }
+  req.row.saga = "s";
+  req.row.status = status;
+  req.row.last_seq = to;
+  req.row.steps_total = 1;
+  return req;
+}
+
+std::unique_ptr<event_log> open_log(const std::string& dir, bool read_only = false) {
+  std::string err;
+  auto log = event_log::open({dir, nexus::config::durability::sync, read_only}, err);
+  BOOST_REQUIRE_MESSAGE(log, err);
+  return log;
+}
+
+std::vector<std::uint64_t> seqs_of(const event_log& log, const std::string& cid,
+                                   std::uint64_t from = 1, std::uint64_t to = UINT64_MAX) {
+  std::vector<std::uint64_t> out;
+  auto st = log.read_events(cid, from, to, [&](const event& e) {
+    BOOST_TEST(e.cid == cid);
+    out.push_back(e.seq);
+    return true;
+  });
+  BOOST_TEST(st.is_ok(), st.message());
+  return out;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(event_log_storage)
+
+BOOST_AUTO_TEST_CASE(events_are_read_back_in_sequence_order) {
+  nexus::test::temp_dir dir;
+  auto log = open_log(dir.path());
+  auto a = request("x", 1, 3);
+  auto b = request("x", 4, 300);
+  BOOST_REQUIRE(log->write({&a}).is_ok());
+  BOOST_REQUIRE(log->write({&b}).is_ok());
+  auto seqs = seqs_of(*log, "x");
+  BOOST_REQUIRE_EQUAL(seqs.size(), 300u);
+  for (std::uint64_t i = 0; i < seqs.size(); ++i)
+    BOOST_TEST(seqs[i] == i + 1);
+}
+
+BOOST_AUTO_TEST_CASE(ids_that_prefix_each_other_never_see_each_others_events) {
+  nexus::test::temp_dir dir;
+  auto log = open_log(dir.path());
+  auto a = request("a", 1, 2);
+  auto ab = request("ab", 1, 5);
+  auto b = request("b", 1, 1);
+  BOOST_REQUIRE(log->write({&ab, &a, &b}).is_ok());
+  BOOST_TEST(seqs_of(*log, "a").size() == 2u);
+  BOOST_TEST(seqs_of(*log, "ab").size() == 5u);
+  BOOST_TEST(seqs_of(*log, "").empty());
+}
+
+BOOST_AUTO_TEST_CASE(reads_honour_from_and_to_bounds) {
+  nexus::test::temp_dir dir;
+  auto log = open_log(dir.path());
+  auto a = request("c", 1, 10);
+  BOOST_REQUIRE(log->write({&a}).is_ok());
+  BOOST_TEST(seqs_of(*log, "c", 3, 5) == (std::vector<std::uint64_t>{3, 4, 5}));
+  BOOST_TEST(seqs_of(*log, "c", 9).size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(saga_rows_follow_the_latest_write) {
+  nexus::test::temp_dir dir;
+  auto log = open_log(dir.path());
+  auto first = request("s1", 1, 2);
+  auto second = request("s1", 3, 4, "completed");
+  auto other = request("s2", 1, 1);
+  BOOST_REQUIRE(log->write({&first, &other}).is_ok());
+  BOOST_REQUIRE(log->write({&second}).is_ok());
+  status st = status::ok();
+  auto row = log->find_saga("s1", st);
+  BOOST_REQUIRE(row);
+  BOOST_TEST(row->status == "completed");
+  BOOST_TEST(row->last_seq == 4u);
+  BOOST_TEST(!log->find_saga("nope", st));
+  BOOST_TEST(st.is_ok());
+  std::vector<std::string> cids;
+  BOOST_REQUIRE(log->for_each_saga([&](std::string_view cid, const saga_row&) {
+    cids.emplace_back(cid);
+    return true;
+  }).is_ok());
+  BOOST_TEST(cids == (std::vector<std::string>{"s1", "s2"}));
+}
+
+BOOST_AUTO_TEST_CASE(events_survive_reopening) {
+  nexus::test::temp_dir dir;
+  {
+    auto log = open_log(dir.path());
+    auto a = request("k", 1, 4);
+    BOOST_REQUIRE(log->write({&a}).is_ok());
+  }
+  auto log = open_log(dir.path());
+  BOOST_TEST(seqs_of(*log, "k").size() == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(a_read_only_reader_opens_beside_the_writer) {
+  nexus::test::temp_dir dir;
+  auto writer = open_log(dir.path());
+  auto a = request("r", 1, 3);
+  BOOST_REQUIRE(writer->write({&a}).is_ok());
+  auto reader = open_log(dir.path(), true);
+  BOOST_TEST(seqs_of(*reader, "r").size() == 3u);
+  BOOST_TEST(!reader->write({&a}).is_ok());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,86 @@
+#include <boost/test/unit_test.hpp>
+
+#include "storage/event.hpp"
+#include "storage/timestamp.hpp"
+
+using namespace nexus::storage;
+
+namespace {
+
+event sample() {
+  event e;
+  e.seq = 5;
+  e.ts_us = 1764048767123456; // 2025-11-25T05:32:47.123456Z
+  e.cid = "ord-1";
+  e.type = event_type::step_retry_scheduled;
+  e.saga = "order";
+  e.step = "charge";
+  e.attempt = 2;
+  e.idempotency_key = "ord-1/charge";
+  e.error = nexus::config::error_kind::transient;
+  e.message = "boom \"quoted\"\n";
+  e.output = R"({"id":7})";
+  e.retry_at_us = e.ts_us + 250000;
+  return e;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(event_format)
+
+// Persisted: if this test fails, a change would make old logs unreadable or
+// change what `ldb` users see. Add fields; do not rename them.
+BOOST_AUTO_TEST_CASE(event_json_is_the_persisted_layout) {
+  std::string json;
+  encode_event(sample(), json);
+  BOOST_TEST(json
+             == R"({"v":1,"seq":5,"ts":"2025-11-25T05:32:47.123456Z","cid":"ord-1",)"
+                R"("type":"step_retry_scheduled","saga":"order","step":"charge","attempt":2,)"
+                R"("idempotency_key":"ord-1/charge","error_kind":"transient",)"
+                R"("message":"boom \"quoted\"\n","output":{"id":7},)"
+                R"("retry_at":"2025-11-25T05:32:47.373456Z"})");
+}
+
+BOOST_AUTO_TEST_CASE(events_round_trip) {
+  std::string json, err;
+  encode_event(sample(), json);
+  event back;
+  BOOST_REQUIRE_MESSAGE(decode_event(json, back, err), err);
+  auto e = sample();
+  BOOST_TEST(back.seq == e.seq);
+  BOOST_TEST(back.ts_us == e.ts_us);
+  BOOST_TEST(back.cid == e.cid);
+  BOOST_TEST((back.type == e.type));
+  BOOST_TEST(back.step == e.step);
+  BOOST_TEST(back.attempt == e.attempt);
+  BOOST_TEST((back.error == e.error));
+  BOOST_TEST(back.message == e.message);
+  BOOST_TEST(back.output == e.output);
+  BOOST_TEST(back.retry_at_us == e.retry_at_us);
+}
+
+BOOST_AUTO_TEST_CASE(every_event_type_name_round_trips) {
+  for (int i = 0; i <= static_cast<int>(event_type::breaker_closed); ++i) {
+    auto t = static_cast<event_type>(i);
+    BOOST_TEST((parse_event_type(to_string(t)) == t));
+  }
+  BOOST_TEST(!parse_event_type("saga_exploded"));
+}
+
+BOOST_AUTO_TEST_CASE(malformed_events_are_refused_with_a_reason) {
+  event e;
+  std::string err;
+  BOOST_TEST(!decode_event("{", e, err));
+  BOOST_TEST(!decode_event(R"({"v":2,"seq":1,"ts":"2025-11-25T05:32:47.123456Z","cid":"a","type":"saga_started"})", e, err));
+  BOOST_TEST(err.find("version") != std::string::npos);
+  BOOST_TEST(!decode_event(R"({"v":1,"seq":1,"ts":"yesterday","cid":"a","type":"saga_started"})", e, err));
+  BOOST_TEST(!decode_event(R"({"v":1,"seq":1,"ts":"2025-11-25T05:32:47.123456Z","cid":"a"})", e, err));
+}
+
+BOOST_AUTO_TEST_CASE(timestamps_round_trip) {
+  for (std::int64_t us : {0ll, 1ll, 951782400000000ll /* 2000-02-29 */, 1764048767123456ll})
+    BOOST_TEST(parse_timestamp(format_timestamp(us)).value_or(-1) == us);
+  BOOST_TEST(format_timestamp(0) == "1970-01-01T00:00:00.000000Z");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
