@@ -1,0 +1,87 @@
+// Micro benchmarks of the hot paths that involve no actors and no I/O.
+// Run: build/bench/nexus_micro_bench  (numbers, not pass/fail)
+#include <benchmark/benchmark.h>
+
+#include "config/workflow_loader.hpp"
+#include "runtime/saga_machine.hpp"
+#include "storage/event.hpp"
+#include "storage/keys.hpp"
+
+using namespace nexus;
+
+namespace {
+
+const config::workflow& three_step_workflow() {
+  static const config::workflow wf = [] {
+    auto r = config::parse_workflow(R"({"sagas": {"s": {"steps": [
+      {"name": "reserve", "action": {"kind": "simulate"}, "compensate": {"kind": "simulate"}},
+      {"name": "charge", "action": {"kind": "simulate"}, "compensate": {"kind": "simulate"}},
+      {"name": "ship", "action": {"kind": "simulate"}}]}}})",
+                                    "bench.json");
+    return std::move(*r.value);
+  }();
+  return wf;
+}
+
+storage::event sample_event() {
+  storage::event e;
+  e.seq = 4;
+  e.ts_us = 1764048767123456;
+  e.cid = "order-6611377b8e110-107";
+  e.type = storage::event_type::step_succeeded;
+  e.saga = "order";
+  e.step = "charge";
+  e.attempt = 1;
+  e.output = R"({"done":"charge","attempt":1,"ref":"8208aeccd140dae1"})";
+  return e;
+}
+
+/// A whole three-step saga: 4 inputs, 8 events, per iteration.
+void saga_machine_three_steps(benchmark::State& state) {
+  auto& spec = three_step_workflow().sagas.at("s");
+  runtime::transition t;
+  runtime::outcome ok = runtime::outcome::success(R"({"r":1})");
+  for (auto _ : state) {
+    runtime::saga_machine m{spec, "order-6611377b8e110-107"};
+    t.events.clear();
+    t.commands.clear();
+    m.start("{}", 1, t);
+    for (std::uint32_t i = 0; i < 3; ++i)
+      m.step_finished(i, 1, ok, 2, t);
+    benchmark::DoNotOptimize(t.events.data());
+  }
+  state.counters["transitions/s"] =
+    benchmark::Counter(4.0 * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(saga_machine_three_steps);
+
+void encode_event(benchmark::State& state) {
+  auto e = sample_event();
+  std::string out;
+  for (auto _ : state) {
+    out.clear();
+    storage::encode_event(e, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+}
+BENCHMARK(encode_event);
+
+void decode_event(benchmark::State& state) {
+  std::string json, err;
+  storage::encode_event(sample_event(), json);
+  storage::event e;
+  for (auto _ : state)
+    benchmark::DoNotOptimize(storage::decode_event(json, e, err));
+}
+BENCHMARK(decode_event);
+
+void build_event_key(benchmark::State& state) {
+  std::uint64_t seq = 0;
+  for (auto _ : state)
+    benchmark::DoNotOptimize(storage::event_key("order-6611377b8e110-107", ++seq));
+}
+BENCHMARK(build_event_key);
+
+} // namespace
+
+BENCHMARK_MAIN();
