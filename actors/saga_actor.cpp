@@ -90,16 +90,7 @@ void commit(saga_actor* self, transition&& t) {
     issue(self, t.commands);
     return;
   }
-  auto& m = *self->state.machine;
-  storage::append_request req;
-  req.cid = m.cid();
-  req.events.reserve(t.events.size());
-  for (auto& e : t.events) {
-    std::string json;
-    storage::encode_event(e, json);
-    req.events.emplace_back(e.seq, std::move(json));
-  }
-  req.row = m.row(t.events.back().ts_us);
+  auto req = runtime::make_append(*self->state.machine, t);
   // Write-ahead: the commands go out only once their events are durable.
   self->request(self->state.links.writer, caf::infinite, append_atom::value, std::move(req))
     .then([self, commands = std::move(t.commands)](ack_atom) { issue(self, commands); },

@@ -379,4 +379,17 @@ void saga_machine::resume(std::int64_t now_us, transition& out) {
   advance(now_us, out);
 }
 
+storage::append_request make_append(const saga_machine& m, const transition& t) {
+  storage::append_request req;
+  req.cid = m.cid();
+  req.events.reserve(t.events.size());
+  for (auto& e : t.events) {
+    std::string json;
+    storage::encode_event(e, json);
+    req.events.emplace_back(e.seq, std::move(json));
+  }
+  req.row = m.row(t.events.back().ts_us);
+  return req;
+}
+
 } // namespace nexus::runtime

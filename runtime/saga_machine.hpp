@@ -7,6 +7,7 @@
 #include "config/workflow.hpp"
 #include "runtime/outcome.hpp"
 #include "storage/event.hpp"
+#include "storage/event_log.hpp"
 #include "storage/saga_row.hpp"
 
 namespace nexus::runtime {
@@ -129,5 +130,9 @@ private:
   std::int64_t started_us_ = 0;
   std::uint64_t rng_;
 };
+
+/// The append that makes `t`'s events durable, with the saga row for the
+/// state `m` reached by them. `t` must hold at least one event.
+storage::append_request make_append(const saga_machine& m, const transition& t);
 
 } // namespace nexus::runtime

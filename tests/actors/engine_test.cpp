@@ -140,14 +140,7 @@ BOOST_AUTO_TEST_CASE(an_unfinished_saga_in_the_log_is_resumed_and_finished) {
     runtime::transition t;
     m.start("{}", 1000, t);
     m.step_finished(0, 1, runtime::outcome::success("{}"), 2000, t);
-    storage::append_request req;
-    req.cid = "crashed-1";
-    for (auto& e : t.events) {
-      std::string json;
-      storage::encode_event(e, json);
-      req.events.emplace_back(e.seq, std::move(json));
-    }
-    req.row = m.row(2000);
+    auto req = runtime::make_append(m, t);
     BOOST_REQUIRE(log->write({&req}).is_ok());
   }
   runtime::run_summary s;
