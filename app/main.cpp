@@ -21,6 +21,19 @@ int main(int argc, char** argv) {
   add_sagas(*sagas_cmd, sagas_a);
   auto* validate_cmd = app.add_subcommand("validate", "Check a workflow file");
   add_validate(*validate_cmd, validate_a);
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string names;
+    bool known = false;
+    for (auto* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+      known = known || sub->get_name() == argv[1];
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) {
+      std::cerr << "nexus: unknown command '" << argv[1] << "' (commands: " << names
+                << ")\nRun with --help for more information.\n";
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -21,6 +21,7 @@ contains() { # contains NAME FILE TEXT
 "$nexus" --help >"$work/out" 2>&1; check "help" 0 $?
 contains "help lists run" "$work/out" "run"
 "$nexus" no-such-command >"$work/out" 2>&1; check "unknown subcommand" 2 $?
+contains "unknown subcommand is named" "$work/out" "unknown command 'no-such-command'"
 "$nexus" run >"$work/out" 2>&1; check "run without workflow" 2 $?
 "$nexus" run "$src/examples/order.json" --bogus >"$work/out" 2>&1; check "unknown option" 2 $?
 
