@@ -39,7 +39,7 @@ int run_workflow(const config::workflow& wf, const run_options& opts,
       return fail(summary, "--saga " + opts.saga + ": the workflow defines no such saga", 2);
     input = runtime::make_generator(opts.saga, opts.generate);
   }
-  auto log = storage::event_log::open({wf.runtime.data_dir, wf.runtime.durability, false}, error);
+  auto log = storage::event_log::open(storage::log_options::writer(wf.runtime.data_dir, wf.runtime.durability), error);
   if (!log)
     return fail(summary, error, 1);
 

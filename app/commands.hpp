@@ -29,9 +29,11 @@ void add_run(CLI::App& app, run_args& args);
 int run(const run_args& args);
 
 struct events_args {
-  std::string cid;
+  std::string cid;  ///< Empty: every saga (with --follow).
   std::string data_dir = ".nexus";
   bool json = false;
+  bool follow = false;
+  std::uint32_t poll_ms = 100;
 };
 void add_events(CLI::App& app, events_args& args);
 int events(const events_args& args);

@@ -12,7 +12,7 @@ std::unique_ptr<storage::event_log> open_for_reading(const std::string& dir) {
     return nullptr;
   }
   std::string error;
-  auto log = storage::event_log::open({dir, config::durability::sync, true}, error);
+  auto log = storage::event_log::open(storage::log_options::reader(dir), error);
   if (!log)
     std::cerr << "nexus: " << error << '\n';
   return log;

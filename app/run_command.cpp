@@ -50,7 +50,7 @@ int run(const run_args& args) {
   int status = actors::run_workflow(wf, opts, s);
   if (args.json) {
     std::cout << s.to_json() << '\n';
-  } else {
+  } else if (s.started + s.resumed + s.duplicates > 0 || s.error.empty()) {
     auto finished = s.completed + s.compensated + s.failed + s.cancelled;
     std::cout << "started " << s.started << ", resumed " << s.resumed << ": " << s.completed
               << " completed, " << s.compensated << " compensated, " << s.failed << " failed, "

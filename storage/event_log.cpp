@@ -1,5 +1,6 @@
 #include "storage/event_log.hpp"
 
+#include <fstream>
 #include <limits>
 
 #include <rocksdb/db.h>
@@ -15,6 +16,33 @@ namespace {
 // Persisted: the family names are part of the on-disk format.
 constexpr const char* family_names[] = {"default", "events", "sagas", "breakers", "order"};
 enum family : size_t { f_default, f_events, f_sagas, f_breakers, f_order, family_count };
+
+/// RocksDB names a damaged file only in its own LOG: the newest line there
+/// that reports corruption in a file of `dir`, to put before the operator.
+std::string corruption_details(const std::string& dir) {
+  std::ifstream log{dir + "/LOG"};
+  std::string line, found;
+  while (std::getline(log, line)) {
+    auto at = line.find(dir + "/");
+    if (at != std::string::npos && line.find("Corruption") != std::string::npos)
+      found = line.substr(at);
+  }
+  return found;
+}
+
+std::string open_error(const std::string& dir, const rocksdb::Status& s) {
+  auto text = s.ToString();
+  if (s.IsIOError() && text.find("lock") != std::string::npos)
+    return "event log in " + dir + " is in use by another process (" + dir
+           + "/LOCK is held): stop that process or use another --data-dir";
+  if (s.IsCorruption()) {
+    auto details = corruption_details(dir);
+    return "event log in " + dir + " is corrupted: " + text
+           + (details.empty() ? "" : " (" + details + ")")
+           + "; nothing was started. Restore the directory from a backup, or move it aside";
+  }
+  return "cannot open the event log in " + dir + ": " + text;
+}
 
 status from(const rocksdb::Status& s, const std::string& what) {
   if (s.ok())
@@ -56,39 +84,87 @@ std::unique_ptr<event_log> event_log::open(const log_options& opts, std::string&
   p->dir = opts.dir;
   p->opts = opts;
   rocksdb::Options db_opts;
-  db_opts.create_if_missing = !opts.read_only;
-  db_opts.create_missing_column_families = !opts.read_only;
+  bool reader = opts.read_only || !opts.secondary_dir.empty();
+  db_opts.create_if_missing = !reader;
+  db_opts.create_missing_column_families = !reader;
   db_opts.paranoid_checks = true;
+  // A torn last record is what a crash mid-write leaves, never acknowledged;
+  // any other damage must stop the start instead of silently dropping
+  // acknowledged events (the default, point-in-time mode, drops them).
+  db_opts.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   db_opts.IncreaseParallelism(2);
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
   for (auto name : family_names)
     descs.emplace_back(name, rocksdb::ColumnFamilyOptions{db_opts});
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
-  if (opts.read_only)
+  if (!opts.secondary_dir.empty()) {
+    p->opts.read_only = true;
+    db_opts.max_open_files = -1; // required of secondary instances
+    s = rocksdb::DB::OpenAsSecondary(db_opts, opts.dir, opts.secondary_dir, descs, &p->families, &raw);
+  } else if (opts.read_only) {
     s = rocksdb::DB::OpenForReadOnly(db_opts, opts.dir, descs, &p->families, &raw);
+  }
   else
     s = rocksdb::DB::Open(db_opts, opts.dir, descs, &p->families, &raw);
   if (!s.ok()) {
-    error = "cannot open the event log in " + opts.dir + ": " + s.ToString();
+    error = open_error(opts.dir, s);
     return nullptr;
   }
   p->db.reset(raw);
+  std::unique_ptr<event_log> log{new event_log(std::move(p))};
+  if (auto st = log->find_next_position(); !st) {
+    error = st.message();
+    return nullptr;
+  }
+  return log;
+}
+
+status event_log::find_next_position() {
+  auto& d = *impl_;
   // The order family's last key tells where the global order continues.
-  std::unique_ptr<rocksdb::Iterator> it{p->db->NewIterator({}, p->cf(f_order))};
+  std::unique_ptr<rocksdb::Iterator> it{d.db->NewIterator({}, d.cf(f_order))};
   it->SeekToLast();
   if (it->Valid()) {
     std::uint64_t last = 0;
-    if (!decode_u64(it->key().ToStringView(), last)) {
-      error = "event log in " + opts.dir + " has a malformed order index key";
-      return nullptr;
-    }
-    p->next_position = last + 1;
-  } else if (!it->status().ok()) {
-    error = "cannot read the event log in " + opts.dir + ": " + it->status().ToString();
-    return nullptr;
+    if (!decode_u64(it->key().ToStringView(), last))
+      return status::error("event log in " + d.dir + " has a malformed order index key");
+    d.next_position = last + 1;
   }
-  return std::unique_ptr<event_log>{new event_log(std::move(p))};
+  return from(it->status(), "cannot read the event log in " + d.dir);
+}
+
+std::uint64_t event_log::next_position() const {
+  return impl_->next_position;
+}
+
+status event_log::catch_up() {
+  auto& d = *impl_;
+  if (d.opts.secondary_dir.empty())
+    return status::error("only a secondary instance catches up");
+  if (auto s = d.db->TryCatchUpWithPrimary(); !s.ok())
+    return from(s, "cannot follow the event log in " + d.dir);
+  return find_next_position();
+}
+
+status event_log::read_in_order(
+  std::uint64_t position, const std::function<bool(std::uint64_t, std::string_view)>& visit) const {
+  auto& d = *impl_;
+  std::unique_ptr<rocksdb::Iterator> it{d.db->NewIterator({}, d.cf(f_order))};
+  std::string value;
+  for (it->Seek(encode_u64(position)); it->Valid(); it->Next()) {
+    std::uint64_t pos = 0;
+    if (!decode_u64(it->key().ToStringView(), pos))
+      return status::error("event log in " + d.dir + " has a malformed order index key");
+    auto s = d.db->Get({}, d.cf(f_events), it->value(), &value);
+    if (s.IsNotFound())
+      continue; // removed by retention
+    if (!s.ok())
+      return from(s, "cannot read an event from " + d.dir);
+    if (!visit(pos, value))
+      return status::ok();
+  }
+  return from(it->status(), "cannot read the order index of " + d.dir);
 }
 
 status event_log::write(const std::vector<const append_request*>& batch) {

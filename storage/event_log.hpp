@@ -42,6 +42,31 @@ struct log_options {
   std::string dir = ".nexus";
   config::durability durability = config::durability::sync;
   bool read_only = false;  ///< Readers alongside a running writer.
+  /// If set, open as a RocksDB secondary instance keeping its own files in
+  /// this directory: a reader that follows a writer in another process
+  /// (see catch_up()). Implies read_only.
+  std::string secondary_dir;
+
+  /// The one writer of the log in `dir`.
+  static log_options writer(std::string dir, config::durability d) {
+    log_options o;
+    o.dir = std::move(dir);
+    o.durability = d;
+    return o;
+  }
+  /// A one-shot reader beside a running writer.
+  static log_options reader(std::string dir) {
+    log_options o;
+    o.dir = std::move(dir);
+    o.read_only = true;
+    return o;
+  }
+  /// A reader that follows a writer in another process.
+  static log_options follower(std::string dir, std::string secondary) {
+    auto o = reader(std::move(dir));
+    o.secondary_dir = std::move(secondary);
+    return o;
+  }
 };
 
 /// The durable event log: one RocksDB database with the families `events`,
@@ -75,11 +100,23 @@ public:
   /// The saga row of `cid`, if there is one.
   std::optional<saga_row> find_saga(std::string_view cid, status& st) const;
 
+  /// Visits events in global write order from `position` on, as
+  /// (position, stored JSON); events removed by retention are skipped.
+  status read_in_order(std::uint64_t position,
+                       const std::function<bool(std::uint64_t position, std::string_view json)>& visit) const;
+
+  /// The position the next event written will take.
+  std::uint64_t next_position() const;
+
+  /// Secondary instances only: sees what the writer has written since.
+  status catch_up();
+
   const std::string& dir() const;
 
 private:
   struct impl;
   explicit event_log(std::unique_ptr<impl> p);
+  status find_next_position();
   std::unique_ptr<impl> impl_;
 };
 

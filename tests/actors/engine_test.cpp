@@ -27,7 +27,7 @@ config::workflow load(const std::string& steps, const std::string& dir) {
 
 std::unique_ptr<storage::event_log> open_log(const std::string& dir) {
   std::string err;
-  auto log = storage::event_log::open({dir, config::durability::sync, false}, err);
+  auto log = storage::event_log::open(storage::log_options::writer(dir, config::durability::sync), err);
   BOOST_REQUIRE_MESSAGE(log, err);
   return log;
 }

@@ -71,5 +71,29 @@ contains "bad id shown escaped" "$work/out" '"bad\x0aid"'
 [ "$(wc -l <"$work/sagas.jsonl")" -eq 51 ]; check "sagas lists every saga" 0 $?
 "$nexus" sagas --data-dir "$work/none" >"$work/out" 2>&1; check "sagas without a log" 1 $?
 
+# events --follow, in a second process, sees every event a run writes, in order.
+"$nexus" events --follow --json --poll-ms 20 --data-dir "$data" >"$work/follow.jsonl" 2>"$work/follow.err" &
+follower=$!
+"$nexus" run "$src/examples/order.json" --generate 200 --saga order --data-dir "$data" --json \
+  >"$work/summary2.json" 2>/dev/null; check "run while followed" 0 $?
+expected=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["events"])' "$work/summary2.json")
+# Wait for the follower to catch up: a condition with a deadline, not a timing.
+for _ in $(seq 1 300); do
+  [ "$(wc -l <"$work/follow.jsonl")" -ge "$expected" ] && break
+  sleep 0.1
+done
+kill -INT "$follower"; wait "$follower"; check "follower stops cleanly on SIGINT" 0 $?
+python3 - "$work/follow.jsonl" "$expected" <<'PY' || { echo "FAIL: events --follow"; sed 's/^/  | /' "$work/follow.err"; failures=$((failures + 1)); }
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1])]
+assert len(events) == int(sys.argv[2]), (len(events), sys.argv[2])
+seqs = {}
+for e in events:
+    assert e["seq"] == seqs.get(e["cid"], 0) + 1, e
+    seqs[e["cid"]] = e["seq"]
+assert len(seqs) == 200
+PY
+"$nexus" events --data-dir "$data" >"$work/out" 2>&1; check "events without a CID or --follow" 2 $?
+
 echo "$passed passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -34,7 +34,7 @@ append_request request(const std::string& cid, std::uint64_t from, std::uint64_t
 
 std::unique_ptr<event_log> open_log(const std::string& dir, bool read_only = false) {
   std::string err;
-  auto log = event_log::open({dir, nexus::config::durability::sync, read_only}, err);
+  auto log = event_log::open(read_only ? log_options::reader(dir) : log_options::writer(dir, nexus::config::durability::sync), err);
   BOOST_REQUIRE_MESSAGE(log, err);
   return log;
 }
@@ -131,6 +131,46 @@ BOOST_AUTO_TEST_CASE(a_read_only_reader_opens_beside_the_writer) {
   auto reader = open_log(dir.path(), true);
   BOOST_TEST(seqs_of(*reader, "r").size() == 3u);
   BOOST_TEST(!reader->write({&a}).is_ok());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(event_log_integrity)
+
+BOOST_AUTO_TEST_CASE(a_second_writer_gets_an_in_use_error) {
+  nexus::test::temp_dir dir;
+  auto first = open_log(dir.path());
+  std::string err;
+  auto second = event_log::open(log_options::writer(dir.path(), nexus::config::durability::sync), err);
+  BOOST_TEST(!second);
+  BOOST_TEST(err.find("is in use by another process") != std::string::npos, err);
+  BOOST_TEST(err.find(dir.path()) != std::string::npos, err);
+}
+
+BOOST_AUTO_TEST_CASE(a_damaged_write_ahead_log_stops_the_open_and_names_the_file) {
+  nexus::test::temp_dir dir;
+  {
+    auto log = open_log(dir.path());
+    for (int i = 0; i < 50; ++i) {
+      auto req = request("c" + std::to_string(i), 1, 20);
+      BOOST_REQUIRE(log->write({&req}).is_ok());
+    }
+  }
+  std::string wal;
+  for (auto& entry : std::filesystem::directory_iterator(dir.path()))
+    if (entry.path().extension() == ".log")
+      wal = entry.path().string();
+  BOOST_REQUIRE(!wal.empty());
+  {
+    std::fstream f{wal, std::ios::in | std::ios::out | std::ios::binary};
+    f.seekp(static_cast<std::streamoff>(std::filesystem::file_size(wal) / 2));
+    f.write("GARBAGE-GARBAGE-GARBAGE", 23);
+  }
+  std::string err;
+  auto log = event_log::open(log_options::writer(dir.path(), nexus::config::durability::sync), err);
+  BOOST_TEST(!log);
+  BOOST_TEST(err.find("is corrupted") != std::string::npos, err);
+  BOOST_TEST(err.find(std::filesystem::path{wal}.filename().string()) != std::string::npos, err);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
