@@ -8,6 +8,7 @@
 
 #include "actors/coordinator.hpp"
 #include "actors/event_log_writer.hpp"
+#include "actors/retention.hpp"
 #include "actors/stage.hpp"
 #include "runtime/input_source.hpp"
 #include "runtime/messages.hpp"
@@ -52,6 +53,9 @@ int run_workflow(const config::workflow& wf, const run_options& opts,
   for (auto& [name, saga] : wf.sagas)
     for (auto& step : saga.steps)
       stages[name].push_back(spawn_stage(sys, step, cfg.threads()));
+  caf::actor retention;
+  if (wf.runtime.retention_days > 0)
+    retention = spawn_retention(sys, *log, wf.runtime.retention_days);
   auto coordinator = spawn_coordinator(sys, {&wf, log.get(), writer, &stages, input});
   spdlog::info("run started: data_dir={} threads={} max_in_flight={}", wf.runtime.data_dir,
                cfg.threads(), wf.runtime.max_in_flight);
@@ -66,6 +70,10 @@ int run_workflow(const config::workflow& wf, const run_options& opts,
         self->send_exit(pool, caf::exit_reason::user_shutdown);
     self->send_exit(writer, caf::exit_reason::user_shutdown);
     self->wait_for(coordinator, writer);
+    if (retention) {
+      self->send_exit(retention, caf::exit_reason::user_shutdown);
+      self->wait_for(retention);
+    }
   }
   spdlog::info("run ended: started={} resumed={} completed={} compensated={} failed={} events={}",
                summary.started, summary.resumed, summary.completed, summary.compensated,

@@ -31,6 +31,15 @@ runtime::outcome from_message(const step_result& r) {
   return runtime::outcome::failure(static_cast<config::error_kind>(r.kind), r.message);
 }
 
+/// The text of an error whose context is one string (as the writer sends),
+/// without CAF's wrapping.
+std::string describe(const caf::error& err) {
+  auto& ctx = err.context();
+  if (ctx.size() == 1 && ctx.match_element<std::string>(0))
+    return ctx.get_as<std::string>(0);
+  return caf::to_string(err);
+}
+
 runtime::outcome from_error(const caf::error& err) {
   if (err == caf::sec::request_timeout)
     return runtime::outcome::failure(config::error_kind::timeout, "attempt timed out");
@@ -96,7 +105,7 @@ void commit(saga_actor* self, transition&& t) {
     .then([self, commands = std::move(t.commands)](ack_atom) { issue(self, commands); },
           [self](caf::error& err) {
             self->send(self->state.links.coordinator, fail_atom::value,
-                       self->state.machine->cid(), caf::to_string(err));
+                       self->state.machine->cid(), describe(err));
             self->quit(err);
           });
 }

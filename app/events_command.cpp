@@ -86,6 +86,9 @@ int follow(const events_args& args, std::uint64_t start) {
   std::signal(SIGINT, [](int) { interrupted = 1; });
   std::signal(SIGTERM, [](int) { interrupted = 1; });
   auto position = log ? std::max(start, log->next_position()) : 0;
+  if (log)
+    std::cerr << "nexus: following " << args.data_dir << " from event " << position
+              << " (Ctrl-C to stop)" << std::endl;
   while (log && interrupted == 0) {
     auto st = log->read_in_order(position, [&](std::uint64_t pos, std::string_view json) {
       position = pos + 1;
@@ -144,6 +147,14 @@ int events(const events_args& args) {
     return 1;
   }
   if (count == 0) {
+    storage::status found = storage::status::ok();
+    auto row = log->find_saga(args.cid, found);
+    if (row && row->expired) {
+      std::cerr << "nexus: the events of saga " << args.cid << " were removed by retention; it ended "
+                << row->status << " at " << storage::format_timestamp(row->updated_us) << " after "
+                << row->last_seq << " events\n";
+      return 0;
+    }
     std::cerr << "nexus: no saga " << args.cid << " in " << args.data_dir << '\n';
     return 1;
   }

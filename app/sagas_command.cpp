@@ -35,6 +35,8 @@ int sagas(const sagas_args& args) {
         .field("last_seq", row.last_seq)
         .field("started", storage::format_timestamp(row.started_us))
         .field("updated", storage::format_timestamp(row.updated_us));
+      if (row.expired)
+        w.field("expired", true);
       w.finish();
       std::cout << out << '\n';
     } else {

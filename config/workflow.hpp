@@ -80,6 +80,7 @@ struct runtime_settings {
   enum durability durability = durability::sync;
   std::uint64_t max_in_flight = 10000;  ///< Live sagas at most.
   std::uint32_t batch_size = 1024;      ///< Appends gathered into one write at most.
+  std::uint32_t retention_days = 0;     ///< Remove events of sagas ended this long ago; 0: never.
 };
 
 struct logging_settings {

@@ -1,5 +1,7 @@
 #include "runtime/logging.hpp"
 
+#include <atomic>
+#include <cstdio>
 #include <filesystem>
 
 #include <spdlog/pattern_formatter.h>
@@ -56,6 +58,12 @@ bool setup_logging(const config::logging_settings& logging, const std::string& d
       "nexus", spdlog::sinks_init_list{file_sink, console});
     logger->set_level(spdlog::level::from_str(logging.level));
     logger->flush_on(spdlog::level::warn);
+    logger->set_error_handler([path = file.string()](const std::string& msg) {
+      static std::atomic<bool> said{false};
+      if (!said.exchange(true))
+        std::fprintf(stderr, "nexus: cannot write the log file %s (%s); logging there stops\n",
+                     path.c_str(), msg.c_str());
+    });
     spdlog::set_default_logger(std::move(logger));
   } catch (const spdlog::spdlog_ex& ex) {
     error = "cannot open log file " + file.string() + ": " + ex.what();

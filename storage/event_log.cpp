@@ -1,42 +1,106 @@
 #include "storage/event_log.hpp"
 
-#include <fstream>
+#include <cstdarg>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
 #include <limits>
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
 #include "storage/keys.hpp"
+#include "storage/timestamp.hpp"
 
 namespace nexus::storage {
 
 namespace {
 
+/// RocksDB's info log, kept in `<dir>/LOG` as RocksDB would, except that a
+/// full disk or an I/O error only loses log lines: RocksDB's own logger
+/// aborts (in Debian's assert-enabled build) on the append after a failed
+/// one, which would turn a full disk into a crash. It also remembers the
+/// newest line that reports corruption, which is where RocksDB names a
+/// damaged file.
+class rocksdb_logger final : public rocksdb::Logger {
+public:
+  /// Watches for damage to files of `dir`; writes to `dir`/LOG if `write`.
+  rocksdb_logger(const std::string& dir, bool write);
+  ~rocksdb_logger() override;
+
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override;
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override;
+
+  /// The newest logged line that reports corruption of a file in the
+  /// directory, or else the newest that reports corruption at all, or "".
+  std::string last_corruption() const;
+
+private:
+  mutable std::mutex mtx_;
+  std::FILE* file_ = nullptr;
+  bool file_failed_ = false;
+  std::string dir_;
+  std::string last_corruption_;
+  std::string file_corruption_;
+};
+
+
+rocksdb_logger::rocksdb_logger(const std::string& dir, bool write)
+  : rocksdb::Logger(rocksdb::InfoLogLevel::INFO_LEVEL), dir_(dir + "/") {
+  if (write)
+    file_ = std::fopen((dir + "/LOG").c_str(), "a");
+}
+
+rocksdb_logger::~rocksdb_logger() {
+  if (file_ != nullptr)
+    std::fclose(file_);
+}
+
+void rocksdb_logger::Logv(const char* format, va_list ap) {
+  Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap);
+}
+
+void rocksdb_logger::Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) {
+  if (level < GetInfoLogLevel())
+    return;
+  char buf[1024];
+  std::vsnprintf(buf, sizeof(buf), format, ap);
+  std::string line{buf};
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (line.find("Corruption") != std::string::npos) {
+    last_corruption_ = line;
+    if (auto at = line.find(dir_); at != std::string::npos)
+      file_corruption_ = line.substr(at);
+  }
+  if (file_ == nullptr || file_failed_)
+    return;
+  // A failed write (disk full) stops the file, never the database.
+  if (std::fprintf(file_, "%s %s\n", format_timestamp(now_us()).c_str(), buf) < 0
+      || std::fflush(file_) != 0)
+    file_failed_ = true;
+}
+
+std::string rocksdb_logger::last_corruption() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return file_corruption_.empty() ? last_corruption_ : file_corruption_;
+}
+
+
 // Persisted: the family names are part of the on-disk format.
 constexpr const char* family_names[] = {"default", "events", "sagas", "breakers", "order"};
 enum family : size_t { f_default, f_events, f_sagas, f_breakers, f_order, family_count };
 
-/// RocksDB names a damaged file only in its own LOG: the newest line there
-/// that reports corruption in a file of `dir`, to put before the operator.
-std::string corruption_details(const std::string& dir) {
-  std::ifstream log{dir + "/LOG"};
-  std::string line, found;
-  while (std::getline(log, line)) {
-    auto at = line.find(dir + "/");
-    if (at != std::string::npos && line.find("Corruption") != std::string::npos)
-      found = line.substr(at);
-  }
-  return found;
-}
-
-std::string open_error(const std::string& dir, const rocksdb::Status& s) {
+std::string open_error(const std::string& dir, const rocksdb::Status& s,
+                       const rocksdb_logger& logger) {
   auto text = s.ToString();
   if (s.IsIOError() && text.find("lock") != std::string::npos)
     return "event log in " + dir + " is in use by another process (" + dir
            + "/LOCK is held): stop that process or use another --data-dir";
   if (s.IsCorruption()) {
-    auto details = corruption_details(dir);
+    auto details = logger.last_corruption();
     return "event log in " + dir + " is corrupted: " + text
            + (details.empty() ? "" : " (" + details + ")")
            + "; nothing was started. Restore the directory from a backup, or move it aside";
@@ -87,6 +151,18 @@ std::unique_ptr<event_log> event_log::open(const log_options& opts, std::string&
   bool reader = opts.read_only || !opts.secondary_dir.empty();
   db_opts.create_if_missing = !reader;
   db_opts.create_missing_column_families = !reader;
+  if (!reader) {
+    std::error_code ec;
+    std::filesystem::create_directories(opts.dir, ec);
+    if (ec) {
+      error = "cannot create the event log directory " + opts.dir + ": " + ec.message();
+      return nullptr;
+    }
+  }
+  // Readers keep their RocksDB log lines in memory: they must not write into
+  // the directory of a writer.
+  auto logger = std::make_shared<rocksdb_logger>(opts.dir, !reader);
+  db_opts.info_log = logger;
   db_opts.paranoid_checks = true;
   // A torn last record is what a crash mid-write leaves, never acknowledged;
   // any other damage must stop the start instead of silently dropping
@@ -108,7 +184,7 @@ std::unique_ptr<event_log> event_log::open(const log_options& opts, std::string&
   else
     s = rocksdb::DB::Open(db_opts, opts.dir, descs, &p->families, &raw);
   if (!s.ok()) {
-    error = open_error(opts.dir, s);
+    error = open_error(opts.dir, s, *logger);
     return nullptr;
   }
   p->db.reset(raw);
@@ -195,6 +271,56 @@ status event_log::write(const std::vector<const append_request*>& batch) {
     return from(s, "cannot write to the event log in " + d.dir);
   d.next_position = position;
   return status::ok();
+}
+
+status event_log::expire(std::int64_t cutoff_us, std::uint64_t& sagas_expired) {
+  auto& d = *impl_;
+  sagas_expired = 0;
+  if (d.opts.read_only)
+    return status::error("event log in " + d.dir + " is open read-only");
+  constexpr std::uint64_t sagas_per_batch = 256;
+  rocksdb::WriteBatch wb;
+  std::uint64_t in_batch = 0;
+  rocksdb::WriteOptions wo;
+  wo.sync = d.opts.durability == config::durability::sync;
+  auto commit = [&]() -> status {
+    if (in_batch == 0)
+      return status::ok();
+    if (auto s = d.db->Write(wo, &wb); !s.ok())
+      return from(s, "cannot remove expired events from " + d.dir);
+    sagas_expired += in_batch;
+    wb.Clear();
+    in_batch = 0;
+    return status::ok();
+  };
+  std::string row_json;
+  status failed = status::ok();
+  auto st = for_each_saga([&](std::string_view cid, const saga_row& row) {
+    if (row.expired || !is_terminal_status(row.status) || row.updated_us >= cutoff_us)
+      return true;
+    // All keys of `cid` lie in [cid 0x00, cid 0x01): no ID holds either byte.
+    auto begin = event_prefix(cid);
+    auto end = std::string{cid} + '\x01';
+    auto expired = row;
+    expired.expired = true;
+    row_json.clear();
+    encode_saga_row(expired, row_json);
+    rocksdb::Status s = wb.DeleteRange(d.cf(f_events), begin, end);
+    if (s.ok())
+      s = wb.Put(d.cf(f_sagas), rocksdb::Slice{cid.data(), cid.size()}, row_json);
+    if (!s.ok()) {
+      failed = from(s, "cannot stage a retention delete");
+      return false;
+    }
+    if (++in_batch == sagas_per_batch)
+      failed = commit();
+    return failed.is_ok();
+  });
+  if (!st)
+    return st;
+  if (!failed)
+    return failed;
+  return commit();
 }
 
 status event_log::read_raw(

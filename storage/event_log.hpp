@@ -108,6 +108,12 @@ public:
   /// The position the next event written will take.
   std::uint64_t next_position() const;
 
+  /// Retention: removes the events of every saga that ended (terminal row)
+  /// before `cutoff_us`, keeping its row, marked expired, so that its highest
+  /// sequence number stays known and its ID is never reused. Writes in small
+  /// batches beside the writer, never through it. Counts what it removed.
+  status expire(std::int64_t cutoff_us, std::uint64_t& sagas_expired);
+
   /// Secondary instances only: sees what the writer has written since.
   status catch_up();
 

@@ -16,6 +16,8 @@ void encode_saga_row(const saga_row& row, std::string& out) {
     .field("updated", format_timestamp(row.updated_us))
     .field("steps_done", static_cast<std::uint64_t>(row.steps_done))
     .field("steps_total", static_cast<std::uint64_t>(row.steps_total));
+  if (row.expired)
+    w.field("expired", true);
   w.finish();
 }
 
@@ -47,6 +49,10 @@ bool decode_saga_row(std::string_view json, saga_row& row, std::string& error) {
   row.updated_us = *u;
   row.steps_done = static_cast<std::uint32_t>(done);
   row.steps_total = static_cast<std::uint32_t>(total);
+  row.expired = false;
+  bool expired = false;
+  if (doc["expired"].get(expired) == SUCCESS)
+    row.expired = expired;
   return true;
 }
 

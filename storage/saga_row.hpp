@@ -17,6 +17,7 @@ struct saga_row {
   std::int64_t updated_us = 0;
   std::uint32_t steps_done = 0;  ///< Steps that have succeeded.
   std::uint32_t steps_total = 0;
+  bool expired = false;          ///< Its events were removed by retention.
 };
 
 void encode_saga_row(const saga_row& row, std::string& out);

@@ -74,6 +74,7 @@ contains "bad id shown escaped" "$work/out" '"bad\x0aid"'
 # events --follow, in a second process, sees every event a run writes, in order.
 "$nexus" events --follow --json --poll-ms 20 --data-dir "$data" >"$work/follow.jsonl" 2>"$work/follow.err" &
 follower=$!
+for _ in $(seq 1 300); do grep -q "following" "$work/follow.err" && break; sleep 0.1; done
 "$nexus" run "$src/examples/order.json" --generate 200 --saga order --data-dir "$data" --json \
   >"$work/summary2.json" 2>/dev/null; check "run while followed" 0 $?
 expected=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["events"])' "$work/summary2.json")
@@ -86,7 +87,7 @@ kill -INT "$follower"; wait "$follower"; check "follower stops cleanly on SIGINT
 python3 - "$work/follow.jsonl" "$expected" <<'PY' || { echo "FAIL: events --follow"; sed 's/^/  | /' "$work/follow.err"; failures=$((failures + 1)); }
 import json, sys
 events = [json.loads(l) for l in open(sys.argv[1])]
-assert len(events) == int(sys.argv[2]), (len(events), sys.argv[2])
+assert len(events) == int(sys.argv[2]), f"{len(events)} events followed, {sys.argv[2]} written"
 seqs = {}
 for e in events:
     assert e["seq"] == seqs.get(e["cid"], 0) + 1, e

@@ -174,3 +174,80 @@ BOOST_AUTO_TEST_CASE(a_damaged_write_ahead_log_stops_the_open_and_names_the_file
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(event_log_retention)
+
+BOOST_AUTO_TEST_CASE(retention_removes_events_of_old_finished_sagas_only) {
+  nexus::test::temp_dir dir;
+  auto log = open_log(dir.path());
+  auto old_done = request("old-done", 1, 5, "completed");
+  old_done.row.updated_us = 1000;
+  auto old_running = request("old-running", 1, 3, "running");
+  old_running.row.updated_us = 1000;
+  auto new_done = request("new-done", 1, 4, "compensated");
+  new_done.row.updated_us = 9000;
+  BOOST_REQUIRE(log->write({&old_done, &old_running, &new_done}).is_ok());
+  std::uint64_t expired = 0;
+  BOOST_REQUIRE(log->expire(5000, expired).is_ok());
+  BOOST_TEST(expired == 1u);
+  BOOST_TEST(seqs_of(*log, "old-done").empty());
+  BOOST_TEST(seqs_of(*log, "old-running").size() == 3u);
+  BOOST_TEST(seqs_of(*log, "new-done").size() == 4u);
+  BOOST_REQUIRE(log->expire(5000, expired).is_ok());
+  BOOST_TEST(expired == 0u); // already done: nothing more to remove
+}
+
+// Akka persistence TCK: the highest sequence number survives deletion.
+BOOST_AUTO_TEST_CASE(the_highest_sequence_number_is_kept_after_retention) {
+  nexus::test::temp_dir dir;
+  auto log = open_log(dir.path());
+  auto done = request("gone", 1, 7, "completed");
+  done.row.updated_us = 1;
+  BOOST_REQUIRE(log->write({&done}).is_ok());
+  std::uint64_t expired = 0;
+  BOOST_REQUIRE(log->expire(2, expired).is_ok());
+  status st = status::ok();
+  auto row = log->find_saga("gone", st);
+  BOOST_REQUIRE(row);
+  BOOST_TEST(row->expired);
+  BOOST_TEST(row->last_seq == 7u);
+  BOOST_TEST(row->status == "completed");
+}
+
+BOOST_AUTO_TEST_CASE(retention_leaves_ids_that_share_a_prefix_alone) {
+  nexus::test::temp_dir dir;
+  auto log = open_log(dir.path());
+  auto a = request("a", 1, 2, "completed");
+  a.row.updated_us = 1;
+  auto ab = request("ab", 1, 2, "completed");
+  ab.row.updated_us = 100;
+  auto a_dot = request("a.", 1, 2, "completed");
+  a_dot.row.updated_us = 100;
+  BOOST_REQUIRE(log->write({&a, &ab, &a_dot}).is_ok());
+  std::uint64_t expired = 0;
+  BOOST_REQUIRE(log->expire(50, expired).is_ok());
+  BOOST_TEST(seqs_of(*log, "a").empty());
+  BOOST_TEST(seqs_of(*log, "ab").size() == 2u);
+  BOOST_TEST(seqs_of(*log, "a.").size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(the_order_index_skips_removed_events) {
+  nexus::test::temp_dir dir;
+  auto log = open_log(dir.path());
+  auto a = request("first", 1, 2, "completed");
+  a.row.updated_us = 1;
+  auto b = request("second", 1, 3, "running");
+  BOOST_REQUIRE(log->write({&a, &b}).is_ok());
+  std::uint64_t expired = 0;
+  BOOST_REQUIRE(log->expire(50, expired).is_ok());
+  std::vector<std::uint64_t> positions;
+  BOOST_REQUIRE(log->read_in_order(1, [&](std::uint64_t pos, std::string_view json) {
+    BOOST_TEST(json.find("\"cid\":\"second\"") != std::string_view::npos);
+    positions.push_back(pos);
+    return true;
+  }).is_ok());
+  BOOST_TEST(positions == (std::vector<std::uint64_t>{3, 4, 5}));
+  BOOST_TEST(log->next_position() == 6u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
