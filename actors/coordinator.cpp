@@ -101,7 +101,7 @@ bool start_one(coordinator_actor* self) {
   }
   storage::status s = storage::status::ok();
   if (st.live.count(req.correlation_id) > 0 || st.setup.log->find_saga(req.correlation_id, s)) {
-    spdlog::warn("saga {} is already in the log: not started again", req.correlation_id);
+    spdlog::info("saga {} is already in the log: not started again", req.correlation_id);
     ++st.summary.duplicates;
     return true;
   }
