@@ -123,7 +123,7 @@ void finish_if_idle(coordinator_actor* self) {
   if (!st.done.pending())
     return;
   self->request(st.setup.writer, caf::infinite, stats_atom::value)
-    .then([self](std::uint64_t events) {
+    .then([self](std::uint64_t events, std::uint64_t) {
       auto& st = self->state;
       st.summary.events = events;
       st.summary.seconds = static_cast<double>(storage::now_us() - st.started_us) / 1e6;

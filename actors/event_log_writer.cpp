@@ -19,6 +19,7 @@ struct writer_state {
   std::vector<caf::response_promise> promises;
   bool flush_queued = false;
   std::uint64_t events_written = 0;
+  std::uint64_t batches_written = 0;
   std::string failure; ///< Set once a write has failed; nothing is written after.
   static inline const char* name = "nexus.event_log_writer";
 };
@@ -39,6 +40,7 @@ void flush(writer_actor* self) {
   auto result = st.log->write(batch);
   if (result) {
     st.events_written += events;
+    ++st.batches_written;
     for (auto& rp : st.promises)
       rp.deliver(ack_atom::value);
   } else {
@@ -75,7 +77,9 @@ caf::behavior writer(writer_actor* self, storage::event_log* log, std::uint32_t 
       self->state.flush_queued = false;
       flush(self);
     },
-    [=](stats_atom) -> std::uint64_t { return self->state.events_written; },
+    [=](stats_atom) -> caf::result<std::uint64_t, std::uint64_t> {
+      return {self->state.events_written, self->state.batches_written};
+    },
   };
 }
 

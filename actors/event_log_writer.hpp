@@ -16,7 +16,7 @@ namespace nexus::actors {
 /// - `(append_atom, storage::append_request)` -> `ack_atom` once the request's
 ///   events are durable, or an error if the write failed: a failed write is
 ///   never acknowledged, and every later append is refused.
-/// - `(stats_atom)` -> `uint64_t`: events written so far.
+/// - `(stats_atom)` -> `(uint64_t events, uint64_t batches)` written so far.
 ///
 /// Group commit: appends are gathered into one batch until `batch_size`
 /// requests are waiting or no more appends are in the mailbox; the batch is

@@ -100,12 +100,13 @@ public:
   /// The saga row of `cid`, if there is one.
   std::optional<saga_row> find_saga(std::string_view cid, status& st) const;
 
-  /// Visits events in global write order from `position` on, as
-  /// (position, stored JSON); events removed by retention are skipped.
+  /// Visits events in global write order from write batch `position` on,
+  /// as (batch position, stored JSON); events removed by retention are
+  /// skipped. A visitor that stops stops after a whole batch or mid-batch.
   status read_in_order(std::uint64_t position,
                        const std::function<bool(std::uint64_t position, std::string_view json)>& visit) const;
 
-  /// The position the next event written will take.
+  /// The position the next write batch will take.
   std::uint64_t next_position() const;
 
   /// Retention: removes the events of every saga that ended (terminal row)

@@ -36,6 +36,27 @@ std::string event_key(std::string_view cid, std::uint64_t seq) {
   return out;
 }
 
+void append_order_entry(std::string& value, std::string_view cid, std::uint64_t seq) {
+  value.push_back(static_cast<char>(cid.size()));
+  value.append(cid);
+  value += encode_u64(seq);
+}
+
+bool for_each_order_entry(std::string_view value,
+                          const std::function<bool(std::string_view, std::uint64_t)>& visit) {
+  while (!value.empty()) {
+    auto n = static_cast<unsigned char>(value[0]);
+    if (n == 0 || value.size() < 1 + n + 8u)
+      return false;
+    std::uint64_t seq = 0;
+    decode_u64(value.substr(1 + n, 8), seq);
+    if (!visit(value.substr(1, n), seq))
+      return true;
+    value.remove_prefix(1 + n + 8);
+  }
+  return true;
+}
+
 bool decode_event_key(std::string_view key, std::string_view& cid, std::uint64_t& seq) {
   if (key.size() < 10 || key[key.size() - 9] != '\0')
     return false;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -10,7 +11,9 @@ namespace nexus::storage {
 //
 // events family:  <cid> 0x00 <seq: 8 bytes big-endian>  -> event JSON
 // sagas family:   <cid>                                -> saga row JSON
-// order family:   <global position: 8 bytes big-endian> -> event key
+// order family:   <batch number: 8 bytes big-endian> -> the event keys
+//                  written in that batch, in write order, each as
+//                  <1 byte: cid length> <cid> <seq: 8 bytes big-endian>
 //
 // Big-endian sequence numbers make RocksDB's bytewise order the numeric
 // order; the 0x00 separator, which a correlation ID never holds, keeps the
@@ -24,6 +27,13 @@ std::string event_prefix(std::string_view cid);
 
 /// Splits an event key; false if it is not one.
 bool decode_event_key(std::string_view key, std::string_view& cid, std::uint64_t& seq);
+
+/// Appends one event key to an order-family value (see above).
+void append_order_entry(std::string& value, std::string_view cid, std::uint64_t seq);
+
+/// Splits an order-family value into event keys; false if malformed.
+bool for_each_order_entry(std::string_view value,
+                          const std::function<bool(std::string_view cid, std::uint64_t seq)>& visit);
 
 /// 8 bytes big-endian.
 std::string encode_u64(std::uint64_t x);

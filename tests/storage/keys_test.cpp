@@ -36,6 +36,21 @@ BOOST_AUTO_TEST_CASE(event_keys_decode_back) {
   BOOST_TEST(!decode_event_key("short", cid, seq));
 }
 
+// Persisted: the order family's value layout.
+BOOST_AUTO_TEST_CASE(order_entries_list_length_prefixed_ids_and_sequence_numbers) {
+  std::string value;
+  append_order_entry(value, "ab", 2);
+  append_order_entry(value, "c", 258);
+  BOOST_TEST(value == std::string("\x02" "ab" "\0\0\0\0\0\0\0\x02" "\x01" "c" "\0\0\0\0\0\0\x01\x02", 21));
+  std::vector<std::string> seen;
+  BOOST_TEST(for_each_order_entry(value, [&](std::string_view cid, std::uint64_t seq) {
+    seen.push_back(std::string{cid} + "/" + std::to_string(seq));
+    return true;
+  }));
+  BOOST_TEST(seen == (std::vector<std::string>{"ab/2", "c/258"}));
+  BOOST_TEST(!for_each_order_entry("\x05" "ab", [](std::string_view, std::uint64_t) { return true; }));
+}
+
 BOOST_AUTO_TEST_CASE(u64_round_trips) {
   std::uint64_t x = 0;
   BOOST_REQUIRE(decode_u64(encode_u64(0x0102030405060708ull), x));

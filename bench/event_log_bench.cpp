@@ -1,0 +1,188 @@
+// Appends through the event-log writer actor against a plain RocksDB
+// WriteBatch loop, side by side in one run, with the same record size,
+// batch size and sync setting. Prints records/s of both and their ratio.
+//
+//   build/bench/nexus_log_bench [--records N] [--batch B] [--size BYTES]
+//                               [--durability sync|async|none] [--dir DIR]
+//
+// The raw loop is the limit of the disk: one record per event. The writer
+// path does more for the same records: each append also updates the saga's
+// row and the global order index, as Nexus always does.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include <caf/all.hpp>
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include "actors/event_log_writer.hpp"
+#include "runtime/messages.hpp"
+#include "runtime/system_config.hpp"
+#include "storage/event.hpp"
+#include "storage/event_log.hpp"
+#include "storage/keys.hpp"
+
+using namespace nexus;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+struct settings {
+  std::uint64_t records = 200000;
+  std::uint32_t batch = 100;
+  std::uint32_t size = 200;
+  std::uint32_t per_append = 2; ///< Events per append: a saga's transitions carry two.
+  config::durability durability = config::durability::sync;
+  std::string dir = "/tmp/nexus-log-bench";
+};
+
+std::string event_json(const std::string& cid, std::uint64_t seq, std::uint32_t size) {
+  storage::event e;
+  e.seq = seq;
+  e.ts_us = 1764048767123456;
+  e.cid = cid;
+  e.type = storage::event_type::step_succeeded;
+  e.saga = "bench";
+  e.step = "step";
+  e.attempt = 1;
+  std::string out;
+  storage::encode_event(e, out);
+  if (out.size() + 16 < size) {
+    e.output = "\"" + std::string(size - out.size() - 16, 'x') + "\"";
+    out.clear();
+    storage::encode_event(e, out);
+  }
+  return out;
+}
+
+double raw_loop(const settings& s) {
+  std::filesystem::remove_all(s.dir);
+  rocksdb::Options opts;
+  opts.create_if_missing = true;
+  rocksdb::DB* raw = nullptr;
+  auto st = rocksdb::DB::Open(opts, s.dir, &raw);
+  if (!st.ok()) {
+    std::fprintf(stderr, "raw: %s\n", st.ToString().c_str());
+    std::exit(1);
+  }
+  std::unique_ptr<rocksdb::DB> db{raw};
+  rocksdb::WriteOptions wo;
+  wo.sync = s.durability == config::durability::sync;
+  wo.disableWAL = s.durability == config::durability::none;
+  auto value = event_json("raw-0000000", 1, s.size);
+  auto start = clock_type::now();
+  rocksdb::WriteBatch wb;
+  // Batches of the same number of records as the writer gathers.
+  for (std::uint64_t i = 0; i < s.records;) {
+    wb.Clear();
+    for (std::uint32_t j = 0; j < s.batch && i < s.records; ++j, ++i)
+      wb.Put(storage::event_key("raw-" + std::to_string(i % 1000), i), value);
+    if (!db->Write(wo, &wb).ok()) {
+      std::fprintf(stderr, "raw: write failed\n");
+      std::exit(1);
+    }
+  }
+  std::chrono::duration<double> took = clock_type::now() - start;
+  return static_cast<double>(s.records) / took.count();
+}
+
+/// `producers` sagas, each appending `per_append` events at a time and
+/// waiting for the acknowledgement, as saga actors do.
+double writer_actor(const settings& s, double& events_per_batch) {
+  std::filesystem::remove_all(s.dir);
+  std::string err;
+  auto log = storage::event_log::open(storage::log_options::writer(s.dir, s.durability), err);
+  if (!log) {
+    std::fprintf(stderr, "writer: %s\n", err.c_str());
+    std::exit(1);
+  }
+  runtime::system_config cfg{0};
+  caf::actor_system sys{cfg};
+  auto writer = actors::spawn_event_log_writer(sys, *log, s.batch);
+  auto producers = s.batch; // enough appends waiting to fill every batch
+  auto per_producer = s.records / producers / s.per_append * s.per_append;
+  auto value = event_json("writer-0000", 1, s.size);
+  auto start = clock_type::now();
+  {
+    caf::scoped_actor self{sys};
+    caf::actor parent = self;
+    for (std::uint32_t p = 0; p < producers; ++p) {
+      sys.spawn([=](caf::event_based_actor* a) {
+        auto cid = std::make_shared<std::string>("writer-" + std::to_string(p));
+        auto seq = std::make_shared<std::uint64_t>(0);
+        auto next = std::make_shared<std::function<void()>>();
+        *next = [=] {
+          if (*seq == per_producer) {
+            a->send(parent, done_atom::value);
+            *next = nullptr; // break the cycle
+            return;
+          }
+          storage::append_request req;
+          req.cid = *cid;
+          for (std::uint32_t e = 0; e < s.per_append; ++e)
+            req.events.emplace_back(++*seq, value);
+          req.row.saga = "bench";
+          req.row.status = "running";
+          req.row.last_seq = *seq;
+          a->request(writer, caf::infinite, append_atom::value, std::move(req))
+            .then([next](ack_atom) { (*next)(); });
+        };
+        (*next)();
+      });
+    }
+    for (std::uint32_t p = 0; p < producers; ++p)
+      self->receive([](done_atom) {});
+    self->request(writer, caf::infinite, stats_atom::value)
+      .receive(
+        [&](std::uint64_t events, std::uint64_t batches) {
+          events_per_batch = static_cast<double>(events) / static_cast<double>(batches);
+        },
+        [](caf::error&) {});
+    self->send_exit(writer, caf::exit_reason::user_shutdown);
+    self->wait_for(writer);
+  }
+  std::chrono::duration<double> took = clock_type::now() - start;
+  return static_cast<double>(per_producer * producers) / took.count();
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  settings s;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--records")
+      s.records = std::stoull(v);
+    else if (k == "--batch")
+      s.batch = static_cast<std::uint32_t>(std::stoul(v));
+    else if (k == "--events-per-append")
+      s.per_append = static_cast<std::uint32_t>(std::max(1ul, std::stoul(v)));
+    else if (k == "--size")
+      s.size = static_cast<std::uint32_t>(std::stoul(v));
+    else if (k == "--dir")
+      s.dir = v;
+    else if (k == "--durability")
+      s.durability = v == "none" ? config::durability::none
+                     : v == "async" ? config::durability::async
+                                    : config::durability::sync;
+    else {
+      std::fprintf(stderr, "unknown option %s\n", k.c_str());
+      return 2;
+    }
+  }
+  std::printf("records %llu, batch %u, record size %u bytes, %u events per append, "
+              "durability %s, dir %s\n",
+              static_cast<unsigned long long>(s.records), s.batch, s.size, s.per_append,
+              std::string{config::to_string(s.durability)}.c_str(), s.dir.c_str());
+  auto raw = raw_loop(s);
+  double per_batch = 0;
+  auto actor = writer_actor(s, per_batch);
+  std::filesystem::remove_all(s.dir);
+  std::printf("%-34s %12.0f records/s\n", "raw RocksDB WriteBatch loop", raw);
+  std::printf("%-34s %12.0f records/s\n", "writer actor (events+row+index)", actor);
+  std::printf("%-34s %12.1f (raw: %u)\n", "writer: events per write", per_batch, s.batch);
+  std::printf("%-34s %12.2f\n", "ratio writer/raw", actor / raw);
+  return 0;
+}
