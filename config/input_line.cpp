@@ -28,6 +28,7 @@ bool parse_input_line(std::string_view line, saga_request& out, std::string& err
       }
       (field.key == "saga" ? out.saga : out.correlation_id).assign(s);
       has_saga = has_saga || field.key == "saga";
+      out.correlation_id_given = out.correlation_id_given || field.key == "correlation_id";
     } else if (field.key == "input") {
       if (!field.value.is_object()) {
         error = "input: expected a JSON object";

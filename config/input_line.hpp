@@ -9,7 +9,8 @@ namespace nexus::config {
 /// "input": {...}}`. `correlation_id` and `input` may be left out.
 struct saga_request {
   std::string saga;
-  std::string correlation_id; ///< Empty: the runtime makes one.
+  std::string correlation_id; ///< Empty when not given: the runtime makes one.
+  bool correlation_id_given = false; ///< The key was present (even if empty).
   std::string input = "{}";   ///< Raw JSON object.
 };
 

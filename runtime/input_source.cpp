@@ -54,7 +54,7 @@ public:
         error = path_ + ":" + std::to_string(line_no_) + ": " + why;
         return result::bad;
       }
-      if (out.correlation_id.empty()) {
+      if (!out.correlation_id_given) {
         out.correlation_id = make_correlation_id(out.saga, line_no_);
       } else if (!storage::valid_correlation_id(out.correlation_id)) {
         error = path_ + ":" + std::to_string(line_no_) + ": "

@@ -96,5 +96,33 @@ assert len(seqs) == 200
 PY
 "$nexus" events --data-dir "$data" >"$work/out" 2>&1; check "events without a CID or --follow" 2 $?
 
+# Correlation IDs are refused at the edge, shown escaped, exit 2, nothing written.
+for bad in 'new\nline' 'a/b' '\u001b[31mred' "$(printf 'x%.0s' $(seq 1 129))" ''; do
+  edge="$work/edge"
+  rm -rf "$edge"
+  printf '{"saga":"order","correlation_id":"%s"}\n' "$bad" >"$work/bad-id.jsonl"
+  "$nexus" run "$src/examples/order.json" --input "$work/bad-id.jsonl" --data-dir "$edge" \
+    >"$work/out" 2>&1; check "refuse correlation ID [$bad]" 2 $?
+  n=$("$nexus" sagas --data-dir "$edge" 2>/dev/null | wc -l); [ "$n" -eq 0 ]
+  check "nothing stored for correlation ID [$bad]" 0 $?
+done
+contains "an empty correlation ID is named" "$work/out" "correlation ID is empty"
+printf '{"saga":"order","correlation_id":"%s"}\n' 'esc\u001b[2Jx' >"$work/bad-id.jsonl"
+"$nexus" run "$src/examples/order.json" --input "$work/bad-id.jsonl" --data-dir "$work/edge2" >"$work/out" 2>&1
+contains "a bad correlation ID is shown escaped" "$work/out" '"esc\x1b[2Jx"'
+if grep -q $'\x1b' "$work/out"; then echo "FAIL: raw escape byte reached the terminal"; failures=$((failures + 1)); else passed=$((passed + 1)); fi
+
+# Readers work while a run writes.
+"$nexus" run "$src/examples/order.json" --generate 20000 --saga order --data-dir "$work/busy" \
+  >/dev/null 2>&1 &
+writer=$!
+for _ in $(seq 1 300); do [ -e "$work/busy/CURRENT" ] && break; sleep 0.05; done
+"$nexus" sagas --data-dir "$work/busy" --json >"$work/busy.jsonl" 2>"$work/out"; check "sagas during a run" 0 $?
+cid=$(head -1 "$work/busy.jsonl" | python3 -c 'import json,sys; l=sys.stdin.readline(); print(json.loads(l)["cid"] if l else "none")')
+if [ "$cid" != none ]; then
+  "$nexus" events "$cid" --data-dir "$work/busy" >"$work/out" 2>&1; check "events during a run" 0 $?
+fi
+wait "$writer"; check "the busy run ends well" 0 $?
+
 echo "$passed passed, $failures failed"
 [ "$failures" -eq 0 ]

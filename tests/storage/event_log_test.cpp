@@ -277,3 +277,35 @@ BOOST_AUTO_TEST_CASE(the_order_index_skips_removed_events) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(event_log_journal)
+
+// Akka persistence TCK: a write of several events is atomic. A crash that
+// tears the last write leaves none of its events (and no row change), and
+// everything written before it intact.
+BOOST_AUTO_TEST_CASE(a_multi_event_write_torn_by_a_crash_leaves_nothing_of_itself) {
+  nexus::test::temp_dir dir;
+  {
+    auto log = open_log(dir.path());
+    auto first = request("x", 1, 5);
+    BOOST_REQUIRE(log->write({&first}).is_ok());
+    auto more_x = request("x", 6, 8);
+    auto y = request("y", 1, 10);
+    BOOST_REQUIRE(log->write({&more_x, &y}).is_ok());
+  }
+  std::string wal;
+  for (auto& entry : std::filesystem::directory_iterator(dir.path()))
+    if (entry.path().extension() == ".log")
+      wal = entry.path().string();
+  BOOST_REQUIRE(!wal.empty());
+  // Cut into the last record, as a crash in the middle of its write would.
+  std::filesystem::resize_file(wal, std::filesystem::file_size(wal) - 40);
+  auto log = open_log(dir.path());
+  BOOST_TEST(seqs_of(*log, "x").size() == 5u);
+  BOOST_TEST(seqs_of(*log, "y").empty());
+  status st = status::ok();
+  BOOST_TEST(log->find_saga("x", st)->last_seq == 5u);
+  BOOST_TEST(!log->find_saga("y", st));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
