@@ -100,7 +100,8 @@ std::string open_error(const std::string& dir, const rocksdb::Status& s,
     return "event log in " + dir + " is in use by another process (" + dir
            + "/LOCK is held): stop that process or use another --data-dir";
   if (s.IsCorruption()) {
-    auto details = logger.last_corruption();
+    // Add RocksDB's log line only where the status itself names no file.
+    auto details = text.find(dir + "/") == std::string::npos ? logger.last_corruption() : "";
     return "event log in " + dir + " is corrupted: " + text
            + (details.empty() ? "" : " (" + details + ")")
            + "; nothing was started. Restore the directory from a backup, or move it aside";
