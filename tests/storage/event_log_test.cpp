@@ -51,6 +51,16 @@ std::vector<std::uint64_t> seqs_of(const event_log& log, const std::string& cid,
   return out;
 }
 
+/// The write-ahead log file of a closed log in `dir`.
+std::string wal_file(const std::string& dir) {
+  std::string wal;
+  for (auto& entry : std::filesystem::directory_iterator(dir))
+    if (entry.path().extension() == ".log")
+      wal = entry.path().string();
+  BOOST_REQUIRE(!wal.empty());
+  return wal;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(event_log_storage)
@@ -181,11 +191,7 @@ BOOST_AUTO_TEST_CASE(a_damaged_write_ahead_log_stops_the_open_and_names_the_file
       BOOST_REQUIRE(log->write({&req}).is_ok());
     }
   }
-  std::string wal;
-  for (auto& entry : std::filesystem::directory_iterator(dir.path()))
-    if (entry.path().extension() == ".log")
-      wal = entry.path().string();
-  BOOST_REQUIRE(!wal.empty());
+  auto wal = wal_file(dir.path());
   {
     std::fstream f{wal, std::ios::in | std::ios::out | std::ios::binary};
     f.seekp(static_cast<std::streamoff>(std::filesystem::file_size(wal) / 2));
@@ -293,11 +299,7 @@ BOOST_AUTO_TEST_CASE(a_multi_event_write_torn_by_a_crash_leaves_nothing_of_itsel
     auto y = request("y", 1, 10);
     BOOST_REQUIRE(log->write({&more_x, &y}).is_ok());
   }
-  std::string wal;
-  for (auto& entry : std::filesystem::directory_iterator(dir.path()))
-    if (entry.path().extension() == ".log")
-      wal = entry.path().string();
-  BOOST_REQUIRE(!wal.empty());
+  auto wal = wal_file(dir.path());
   // Cut into the last record, as a crash in the middle of its write would.
   std::filesystem::resize_file(wal, std::filesystem::file_size(wal) - 40);
   auto log = open_log(dir.path());
