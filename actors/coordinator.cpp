@@ -1,7 +1,7 @@
 #include "actors/coordinator.hpp"
 
 #include <deque>
-#include <unordered_set>
+#include <unordered_map>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -20,7 +20,7 @@ namespace {
 struct coordinator_state {
   coordinator_setup setup;
   std::deque<std::string> to_resume;
-  std::unordered_set<std::string> live;
+  std::unordered_map<std::string, caf::actor> live;
   bool input_done = false;
   bool stopping = false;   ///< No new sagas: the run is ending early.
   runtime::run_summary summary;
@@ -70,9 +70,8 @@ void resume_one(coordinator_actor* self, const std::string& cid) {
   }
   if (machine->finished())
     return;
-  st.live.insert(cid);
   ++st.summary.resumed;
-  spawn_saga(self->system(), std::move(machine), {}, links_for(self, row->saga));
+  st.live.emplace(cid, spawn_saga(self->system(), std::move(machine), {}, links_for(self, row->saga)));
 }
 
 /// Starts the next saga from the input; false when there is none.
@@ -109,10 +108,11 @@ bool start_one(coordinator_actor* self) {
     stop_early(self, s.message(), 1);
     return false;
   }
-  st.live.insert(req.correlation_id);
   ++st.summary.started;
   auto machine = std::make_shared<runtime::saga_machine>(*spec, req.correlation_id);
-  spawn_saga(self->system(), std::move(machine), std::move(req.input), links_for(self, spec->name));
+  auto cid = req.correlation_id;
+  st.live.emplace(std::move(cid), spawn_saga(self->system(), std::move(machine), std::move(req.input),
+                                             links_for(self, spec->name)));
   return true;
 }
 
@@ -182,8 +182,14 @@ caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
       spdlog::debug("saga {} ended {}", cid, status);
       fill(self);
     },
-    [=](fail_atom, const std::string& cid, const std::string& message) {
-      self->state.live.erase(cid);
+    [=](fail_atom, const std::string&, const std::string& message) {
+      // The log takes no more writes: waiting for the other sagas to find
+      // out one by one (some on long retry timers) would only delay the
+      // stop. What they had not had acknowledged is resumed next run.
+      auto& st = self->state;
+      for (auto& [_, saga] : st.live)
+        self->send_exit(saga, caf::exit_reason::user_shutdown);
+      st.live.clear();
       stop_early(self, "event log write failed: " + message, 1);
       finish_if_idle(self);
     },
