@@ -21,9 +21,15 @@ int sagas(const sagas_args& args) {
   auto log = open_for_reading(args.data_dir);
   if (!log)
     return 1;
-  auto st = log->for_each_saga([&](std::string_view cid, const storage::saga_row& row) {
-    if (!args.status.empty() && row.status != args.status)
+  storage::status refresh = storage::status::ok();
+  auto st = log->for_each_saga([&](std::string_view cid, const storage::saga_row& stored) {
+    if (!args.status.empty() && stored.status != args.status)
       return true;
+    auto row = stored;
+    if (!storage::is_terminal_status(row.status))
+      refresh = log->live_row(cid, row);
+    if (!refresh)
+      return false;
     if (args.json) {
       std::string out;
       config::json_object_writer w{out};
@@ -45,8 +51,8 @@ int sagas(const sagas_args& args) {
     }
     return true;
   });
-  if (!st) {
-    std::cerr << "nexus: " << st.message() << '\n';
+  if (!st || !refresh) {
+    std::cerr << "nexus: " << (st ? refresh : st).message() << '\n';
     return 1;
   }
   return 0;

@@ -88,8 +88,10 @@ double raw_loop(const settings& s) {
   return static_cast<double>(s.records) / took.count();
 }
 
-/// `producers` sagas, each appending `per_append` events at a time and
-/// waiting for the acknowledgement, as saga actors do.
+/// `producers` actors, each running three-step sagas one after another as a
+/// saga actor appends them: four appends of `per_append` events, each after
+/// the last is acknowledged, with the saga row on the first and the last
+/// (a status change), as make_append() does.
 double writer_actor(const settings& s, double& events_per_batch) {
   std::filesystem::remove_all(s.dir);
   std::string err;
@@ -120,12 +122,21 @@ double writer_actor(const settings& s, double& events_per_batch) {
             return;
           }
           storage::append_request req;
-          req.cid = *cid;
+          auto appends_per_saga = 4u;
+          auto n = *seq / s.per_append; // appends made so far
+          auto saga_no = n / appends_per_saga;
+          auto in_saga = n % appends_per_saga;
+          req.cid = *cid + "-" + std::to_string(saga_no);
           for (std::uint32_t e = 0; e < s.per_append; ++e)
-            req.events.emplace_back(++*seq, value);
-          req.row.saga = "bench";
-          req.row.status = "running";
-          req.row.last_seq = *seq;
+            req.events.emplace_back(in_saga * s.per_append + e + 1, value);
+          *seq += s.per_append;
+          if (in_saga == 0 || in_saga + 1 == appends_per_saga) {
+            req.row.emplace();
+            req.row->saga = "bench";
+            req.row->status = in_saga == 0 ? "running" : "completed";
+            req.row->last_seq = (in_saga + 1) * s.per_append;
+            req.row->steps_total = 3;
+          }
           a->request(writer, caf::infinite, append_atom::value, std::move(req))
             .then([next](ack_atom) { (*next)(); });
         };

@@ -388,7 +388,12 @@ storage::append_request make_append(const saga_machine& m, const transition& t) 
     storage::encode_event(e, json);
     req.events.emplace_back(e.seq, std::move(json));
   }
-  req.row = m.row(t.events.back().ts_us);
+  bool status_changed = false;
+  for (auto& e : t.events)
+    status_changed = status_changed || e.type == event_type::saga_started
+                     || e.type == event_type::compensation_started || storage::is_terminal(e.type);
+  if (status_changed)
+    req.row = m.row(t.events.back().ts_us);
   return req;
 }
 

@@ -132,7 +132,8 @@ private:
 };
 
 /// The append that makes `t`'s events durable, with the saga row for the
-/// state `m` reached by them. `t` must hold at least one event.
+/// state `m` reached by them when they change its status (start,
+/// compensation, end). `t` must hold at least one event.
 storage::append_request make_append(const saga_machine& m, const transition& t);
 
 } // namespace nexus::runtime

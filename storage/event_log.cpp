@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
+#include <algorithm>
 #include <limits>
 
 #include <rocksdb/db.h>
@@ -266,8 +267,10 @@ status event_log::write(const std::vector<const append_request*>& batch) {
         return from(s, "cannot stage an event");
       append_order_entry(order, req->cid, seq);
     }
+    if (!req->row)
+      continue;
     row.clear();
-    encode_saga_row(req->row, row);
+    encode_saga_row(*req->row, row);
     if (auto s = wb.Put(d.cf(f_sagas), req->cid, row); !s.ok())
       return from(s, "cannot stage a saga row");
   }
@@ -394,6 +397,21 @@ status event_log::for_each_saga(
       return status::ok();
   }
   return from(it->status(), "cannot read sagas from " + d.dir);
+}
+
+status event_log::live_row(std::string_view cid, saga_row& row) const {
+  std::int64_t done = 0;
+  auto st = read_events(cid, 1, std::numeric_limits<std::uint64_t>::max(), [&](const event& e) {
+    row.last_seq = e.seq;
+    row.updated_us = e.ts_us;
+    if (e.type == event_type::step_succeeded)
+      ++done;
+    else if (e.type == event_type::compensation_succeeded)
+      --done;
+    return true;
+  });
+  row.steps_done = static_cast<std::uint32_t>(std::max<std::int64_t>(0, done));
+  return st;
 }
 
 std::optional<saga_row> event_log::find_saga(std::string_view cid, status& st) const {

@@ -31,11 +31,15 @@ private:
   std::string message_;
 };
 
-/// One saga's events to append, with its new `sagas` row, all or nothing.
+/// One saga's events to append, all or nothing, with its new `sagas` row
+/// when its status changed. The row is rewritten only then (start,
+/// compensating, end), not on every step: it is what recovery, duplicate
+/// checks and retention need, and it halves the writes of a three-step saga.
+/// live_row() gives a running saga's current figures from its events.
 struct append_request {
   std::string cid;
   std::vector<std::pair<std::uint64_t, std::string>> events; ///< seq, encoded JSON.
-  saga_row row;
+  std::optional<saga_row> row;
 };
 
 struct log_options {
@@ -96,6 +100,10 @@ public:
 
   /// Visits every saga row, in correlation-ID order.
   status for_each_saga(const std::function<bool(std::string_view cid, const saga_row&)>& visit) const;
+
+  /// Brings `row` of a saga still running up to date from its events
+  /// (last_seq, updated, steps_done), streaming them.
+  status live_row(std::string_view cid, saga_row& row) const;
 
   /// The saga row of `cid`, if there is one.
   std::optional<saga_row> find_saga(std::string_view cid, status& st) const;

@@ -25,10 +25,11 @@ append_request request(const std::string& cid, std::uint64_t from, std::uint64_t
     encode_event(e, json);
     req.events.emplace_back(seq, std::move(json));
   }
-  req.row.saga = "s";
-  req.row.status = status;
-  req.row.last_seq = to;
-  req.row.steps_total = 1;
+  req.row.emplace();
+  req.row->saga = "s";
+  req.row->status = status;
+  req.row->last_seq = to;
+  req.row->steps_total = 1;
   return req;
 }
 
@@ -147,6 +148,23 @@ BOOST_AUTO_TEST_CASE(the_global_order_follows_writes_across_sagas_and_batches) {
   BOOST_TEST(from_second.size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(an_append_without_a_row_keeps_the_row_and_live_row_reads_the_events) {
+  nexus::test::temp_dir dir;
+  auto log = open_log(dir.path());
+  auto start = request("r", 1, 2);
+  auto step = request("r", 3, 6);
+  step.row.reset();
+  BOOST_REQUIRE(log->write({&start}).is_ok());
+  BOOST_REQUIRE(log->write({&step}).is_ok());
+  status st = status::ok();
+  auto row = log->find_saga("r", st);
+  BOOST_REQUIRE(row);
+  BOOST_TEST(row->last_seq == 2u);
+  BOOST_REQUIRE(log->live_row("r", *row).is_ok());
+  BOOST_TEST(row->last_seq == 6u);
+  BOOST_TEST(row->updated_us == 1006);
+}
+
 BOOST_AUTO_TEST_CASE(events_survive_reopening) {
   nexus::test::temp_dir dir;
   {
@@ -212,11 +230,11 @@ BOOST_AUTO_TEST_CASE(retention_removes_events_of_old_finished_sagas_only) {
   nexus::test::temp_dir dir;
   auto log = open_log(dir.path());
   auto old_done = request("old-done", 1, 5, "completed");
-  old_done.row.updated_us = 1000;
+  old_done.row->updated_us = 1000;
   auto old_running = request("old-running", 1, 3, "running");
-  old_running.row.updated_us = 1000;
+  old_running.row->updated_us = 1000;
   auto new_done = request("new-done", 1, 4, "compensated");
-  new_done.row.updated_us = 9000;
+  new_done.row->updated_us = 9000;
   BOOST_REQUIRE(log->write({&old_done, &old_running, &new_done}).is_ok());
   std::uint64_t expired = 0;
   BOOST_REQUIRE(log->expire(5000, expired).is_ok());
@@ -233,7 +251,7 @@ BOOST_AUTO_TEST_CASE(the_highest_sequence_number_is_kept_after_retention) {
   nexus::test::temp_dir dir;
   auto log = open_log(dir.path());
   auto done = request("gone", 1, 7, "completed");
-  done.row.updated_us = 1;
+  done.row->updated_us = 1;
   BOOST_REQUIRE(log->write({&done}).is_ok());
   std::uint64_t expired = 0;
   BOOST_REQUIRE(log->expire(2, expired).is_ok());
@@ -249,11 +267,11 @@ BOOST_AUTO_TEST_CASE(retention_leaves_ids_that_share_a_prefix_alone) {
   nexus::test::temp_dir dir;
   auto log = open_log(dir.path());
   auto a = request("a", 1, 2, "completed");
-  a.row.updated_us = 1;
+  a.row->updated_us = 1;
   auto ab = request("ab", 1, 2, "completed");
-  ab.row.updated_us = 100;
+  ab.row->updated_us = 100;
   auto a_dot = request("a.", 1, 2, "completed");
-  a_dot.row.updated_us = 100;
+  a_dot.row->updated_us = 100;
   BOOST_REQUIRE(log->write({&a, &ab, &a_dot}).is_ok());
   std::uint64_t expired = 0;
   BOOST_REQUIRE(log->expire(50, expired).is_ok());
@@ -266,7 +284,7 @@ BOOST_AUTO_TEST_CASE(the_order_index_skips_removed_events) {
   nexus::test::temp_dir dir;
   auto log = open_log(dir.path());
   auto a = request("first", 1, 2, "completed");
-  a.row.updated_us = 1;
+  a.row->updated_us = 1;
   auto b = request("second", 1, 3, "running");
   BOOST_REQUIRE(log->write({&a, &b}).is_ok());
   std::uint64_t expired = 0;
