@@ -28,7 +28,9 @@ void commit(saga_actor* self, transition&& t);
 runtime::outcome from_message(const step_result& r) {
   if (r.ok)
     return runtime::outcome::success(r.output);
-  return runtime::outcome::failure(static_cast<config::error_kind>(r.kind), r.message);
+  auto o = runtime::outcome::failure(static_cast<config::error_kind>(r.kind), r.message);
+  o.retry_after_ms = r.retry_after_ms;
+  return o;
 }
 
 /// The text of an error whose context is one string (as the writer sends),
@@ -83,6 +85,11 @@ void issue(saga_actor* self, const std::vector<command>& commands) {
                            cmd.attempt, cmd.compensation);
         break;
       }
+      case command::kind::deadline: {
+        auto delay = std::max<std::int64_t>(0, cmd.at_us - storage::now_us());
+        self->delayed_send(self, std::chrono::microseconds(delay), deadline_atom::value);
+        break;
+      }
       case command::kind::finish: {
         auto& m = *self->state.machine;
         self->send(self->state.links.coordinator, done_atom::value, m.cid(),
@@ -126,6 +133,17 @@ caf::behavior saga(saga_actor* self, std::shared_ptr<runtime::saga_machine> mach
       transition next;
       self->state.machine->retry_due(step, attempt, compensation, storage::now_us(), next);
       commit(self, std::move(next));
+    },
+    [=](deadline_atom) {
+      transition next;
+      self->state.machine->deadline_due(storage::now_us(), next);
+      commit(self, std::move(next));
+    },
+    [=](cancel_atom) -> bool {
+      transition next;
+      bool running = self->state.machine->cancel(storage::now_us(), next);
+      commit(self, std::move(next));
+      return running;
     },
   };
 }

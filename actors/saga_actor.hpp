@@ -27,7 +27,9 @@ struct saga_links {
 /// issues nothing until the append is acknowledged; `(execute_atom,
 /// step_call)` to the step's stage, with the step's timeout; and, to itself,
 /// `(retry_atom, step, attempt, compensation)` when a retry is due. When the
-/// saga ends it sends `(done_atom, cid, status)` to the coordinator and quits;
+/// saga ends it sends `(done_atom, cid, status)` to the coordinator and quits.
+/// `(cancel_atom)` -> `bool` cancels it (false if it had already ended);
+/// `(deadline_atom)`, sent to itself, marks the saga's deadline;
 /// if the log refuses a write it sends `(fail_atom, cid, message)` and quits.
 caf::actor spawn_saga(caf::actor_system& sys, std::shared_ptr<runtime::saga_machine> machine,
                       std::string input, const saga_links& links);

@@ -14,7 +14,7 @@ namespace nexus::actors {
 namespace {
 
 step_result to_message(const runtime::outcome& o) {
-  return {o.ok, o.output, static_cast<std::uint8_t>(o.kind), o.message};
+  return {o.ok, o.output, static_cast<std::uint8_t>(o.kind), o.message, o.retry_after_ms};
 }
 
 struct worker_state {

@@ -49,6 +49,8 @@ struct step_spec {
   action_spec action;
   std::optional<action_spec> compensate; ///< None: the step is a pivot.
   retry_policy retry;                ///< defaults.retry, overridden key by key.
+  /// Of the compensation: `compensate.retry` over the step's own policy.
+  retry_policy compensate_retry;
 };
 
 /// A run of steps that execute together; one step for a plain sequential step,

@@ -402,17 +402,21 @@ private:
       read_action(m->value, join(path, "action"), step.action);
     else
       error(n.line, join(path, "action"), "missing: every step needs an action");
-    if (auto m = n.find("compensate")) {
-      step.compensate.emplace();
-      read_action(m->value, join(path, "compensate"), *step.compensate);
-    }
     if (auto m = n.find("retry"))
       read_retry(m->value, join(path, "retry"), step.retry);
+    step.compensate_retry = step.retry;
+    if (auto m = n.find("compensate")) {
+      step.compensate.emplace();
+      read_action(m->value, join(path, "compensate"), *step.compensate, true);
+      if (auto r = m->value.find("retry"))
+        read_retry(r->value, join(join(path, "compensate"), "retry"), step.compensate_retry);
+    }
     saga.steps.push_back(std::move(step));
     return true;
   }
 
-  void read_action(const json_node& n, const std::string& path, action_spec& a) {
+  void read_action(const json_node& n, const std::string& path, action_spec& a,
+                   bool compensation = false) {
     if (!expect(n, kind::object, path))
       return;
     auto k = n.find("kind");
@@ -423,7 +427,10 @@ private:
     if (read_choice(n, "kind", path, {"simulate"}) < 0)
       return;
     a.kind = action_kind::simulate;
-    check_keys(n, path, {"kind", "latency_ms", "fail_rate", "fail_first", "fail_kind", "seed"});
+    if (compensation)
+      check_keys(n, path, {"kind", "latency_ms", "fail_rate", "fail_first", "fail_kind", "seed", "retry"});
+    else
+      check_keys(n, path, {"kind", "latency_ms", "fail_rate", "fail_first", "fail_kind", "seed"});
     auto& s = a.simulate;
     read_uint(n, "latency_ms", path, s.latency_ms, 0, 24ull * 3600 * 1000);
     read_double(n, "fail_rate", path, s.fail_rate, 0.0, 1.0);

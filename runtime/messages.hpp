@@ -21,6 +21,8 @@ class actor_system_config;
 namespace nexus {
 
 using ack_atom = caf::atom_constant<caf::atom("ack")>;
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 using append_atom = caf::atom_constant<caf::atom("append")>;
 using done_atom = caf::atom_constant<caf::atom("done")>;
 using execute_atom = caf::atom_constant<caf::atom("execute")>;
@@ -54,11 +56,13 @@ struct step_result {
   std::string output;       ///< JSON on success.
   std::uint8_t kind = 0;    ///< config::error_kind on failure.
   std::string message;
+  std::int64_t retry_after_ms = 0; ///< With circuit_open.
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, step_result& x) {
-  return f(caf::meta::type_name("nexus.step_result"), x.ok, x.output, x.kind, x.message);
+  return f(caf::meta::type_name("nexus.step_result"), x.ok, x.output, x.kind, x.message,
+           x.retry_after_ms);
 }
 
 /// Registers every message type above with `cfg`, before the actor system

@@ -1,5 +1,7 @@
 #include "runtime/saga_machine.hpp"
 
+#include <algorithm>
+
 #include "config/json_writer.hpp"
 #include "runtime/retry.hpp"
 #include "runtime/simulate.hpp"
@@ -100,6 +102,21 @@ void saga_machine::apply(const event& e) {
     case event_type::saga_started:
       input_ = e.input.empty() ? "{}" : e.input;
       started_us_ = e.ts_us;
+      deadline_at_us_ = spec_.deadline_ms == 0
+                          ? 0
+                          : e.ts_us + static_cast<std::int64_t>(spec_.deadline_ms) * 1000;
+      break;
+    case event_type::cancel_requested:
+      cancel_requested_ = true;
+      break;
+    case event_type::retry_requested:
+      phase_ = phase::compensating;
+      status_ = saga_status::compensating;
+      for (auto& p : steps_)
+        if (p.state == step_state::compensation_failed) {
+          p.state = step_state::succeeded; // to be compensated again, from attempt 1
+          p.comp_attempt = 0;
+        }
       break;
     case event_type::step_started:
       s->state = step_state::running;
@@ -117,6 +134,7 @@ void saga_machine::apply(const event& e) {
     case event_type::step_retry_scheduled:
       s->state = e.compensation ? step_state::compensation_wait : step_state::retry_wait;
       s->retry_at_us = e.retry_at_us;
+      s->next_attempt = e.attempt;
       break;
     case event_type::compensation_started:
       phase_ = phase::compensating;
@@ -157,6 +175,71 @@ void saga_machine::start(std::string input_json, std::int64_t now_us, transition
   emit(event_type::saga_started, -1, now_us, out).input = std::move(input_json);
   apply(out.events.back());
   advance(now_us, out);
+  if (deadline_at_us_ != 0 && !finished())
+    out.commands.push_back({command::kind::deadline, 0, 0, false, deadline_at_us_});
+}
+
+bool saga_machine::deadline_passed(std::int64_t now_us) const {
+  return deadline_at_us_ != 0 && now_us >= deadline_at_us_;
+}
+
+int saga_machine::pivot_group() const {
+  int found = -1;
+  for (std::uint32_t i = 0; i < steps_.size(); ++i)
+    if (!spec_.steps[i].compensate && steps_[i].state == step_state::succeeded)
+      found = std::max(found, static_cast<int>(group_of(i)));
+  return found;
+}
+
+void saga_machine::fail_waiting_steps(config::error_kind kind, const std::string& why,
+                                      std::int64_t now_us, transition& out) {
+  if (phase_ != phase::forward)
+    return;
+  auto& g = spec_.groups[group_];
+  for (auto i = g.first; i < g.first + g.count; ++i) {
+    if (steps_[i].state != step_state::retry_wait)
+      continue;
+    auto& e = emit(event_type::step_failed, static_cast<int>(i), now_us, out);
+    e.attempt = steps_[i].attempt;
+    e.error = kind;
+    e.message = why;
+    apply(e);
+  }
+}
+
+void saga_machine::deadline_due(std::int64_t now_us, transition& out) {
+  if (phase_ != phase::forward)
+    return;
+  if (!deadline_passed(now_us)) {
+    out.commands.push_back({command::kind::deadline, 0, 0, false, deadline_at_us_});
+    return;
+  }
+  fail_waiting_steps(config::error_kind::timeout, "the saga's deadline passed", now_us, out);
+  advance(now_us, out);
+}
+
+bool saga_machine::cancel(std::int64_t now_us, transition& out) {
+  if (finished())
+    return false;
+  if (cancel_requested_)
+    return true;
+  apply(emit(event_type::cancel_requested, -1, now_us, out));
+  fail_waiting_steps(config::error_kind::cancelled, "the saga was cancelled", now_us, out);
+  advance(now_us, out);
+  return true;
+}
+
+bool saga_machine::retry_compensation(std::int64_t now_us, transition& out) {
+  if (status_ != saga_status::failed)
+    return false;
+  bool stuck = std::any_of(steps_.begin(), steps_.end(), [](const progress& p) {
+    return p.state == step_state::compensation_failed;
+  });
+  if (!stuck)
+    return false; // failed past a pivot: there is no compensation to retry
+  apply(emit(event_type::retry_requested, -1, now_us, out));
+  advance(now_us, out);
+  return true;
 }
 
 void saga_machine::step_finished(std::uint32_t step, std::uint32_t attempt, const outcome& o,
@@ -199,30 +282,50 @@ void saga_machine::fail_attempt(std::uint32_t step, std::uint32_t attempt, const
   e.error = o.kind;
   e.message = o.message;
   apply(e);
-  auto& policy = spec_.steps[step].retry;
-  if (!may_retry(policy, attempt, o.kind))
+  auto& spec = spec_.steps[step];
+  auto& policy = compensation ? spec.compensate_retry : spec.retry;
+  bool breaker = o.kind == config::error_kind::circuit_open;
+  bool retry = false;
+  if (compensation)
+    retry = breaker || may_retry(policy, attempt, o.kind);
+  else if (cancel_requested_ || deadline_passed(now_us))
+    retry = false;
+  else if (breaker || pivot_group() >= 0)
+    retry = o.kind != config::error_kind::cancelled; // forward past a pivot
+  else
+    retry = may_retry(policy, attempt, o.kind);
+  if (!retry)
     return;
-  auto delay_ms = retry_delay_ms(policy, attempt, next_unit());
+  // An open breaker did not try the call: the attempt is not used up.
+  auto next = breaker ? attempt : attempt + 1;
+  auto delay_ms = breaker ? std::max<std::int64_t>(1, o.retry_after_ms)
+                          : retry_delay_ms(policy, attempt, next_unit());
   auto& r = emit(event_type::step_retry_scheduled, static_cast<int>(step), now_us, out);
-  r.attempt = attempt + 1;
+  r.attempt = next;
   r.compensation = compensation;
   r.retry_at_us = now_us + delay_ms * 1000;
   apply(r);
-  out.commands.push_back({command::kind::schedule_retry, step, attempt + 1, compensation,
-                          r.retry_at_us});
+  out.commands.push_back({command::kind::schedule_retry, step, next, compensation, r.retry_at_us});
 }
 
 void saga_machine::retry_due(std::uint32_t step, std::uint32_t attempt, bool compensation,
                              std::int64_t now_us, transition& out) {
   auto& s = steps_[step];
   if (!compensation) {
-    if (phase_ != phase::forward || s.state != step_state::retry_wait || s.attempt + 1 != attempt)
+    if (phase_ != phase::forward || s.state != step_state::retry_wait || s.next_attempt != attempt)
       return;
     // A sibling in the group has failed for good: this retry would be undone.
     auto& g = spec_.groups[group_];
     for (auto i = g.first; i < g.first + g.count; ++i)
       if (steps_[i].state == step_state::failed)
         return;
+    if (cancel_requested_ || deadline_passed(now_us)) {
+      fail_waiting_steps(cancel_requested_ ? config::error_kind::cancelled : config::error_kind::timeout,
+                         cancel_requested_ ? "the saga was cancelled" : "the saga's deadline passed",
+                         now_us, out);
+      advance(now_us, out);
+      return;
+    }
     auto& e = emit(event_type::step_started, static_cast<int>(step), now_us, out);
     e.attempt = attempt;
     e.idempotency_key = idempotency_key(step, false);
@@ -231,7 +334,7 @@ void saga_machine::retry_due(std::uint32_t step, std::uint32_t attempt, bool com
     return;
   }
   if (phase_ != phase::compensating || s.state != step_state::compensation_wait
-      || s.comp_attempt + 1 != attempt)
+      || s.next_attempt != attempt)
     return;
   auto& e = emit(event_type::compensation_started, static_cast<int>(step), now_us, out);
   e.attempt = attempt;
@@ -279,6 +382,11 @@ bool saga_machine::advance_forward(std::int64_t now_us, transition& out) {
     }
     return false;
   }
+  if (cancel_requested_ || deadline_passed(now_us)) {
+    phase_ = phase::compensating; // start nothing new: roll back
+    status_ = saga_status::compensating;
+    return true;
+  }
   if (group_ + 1 < spec_.groups.size()) {
     ++group_;
     return true;
@@ -321,13 +429,37 @@ bool saga_machine::advance_compensation(std::int64_t now_us, transition& out) {
   }
   if (started)
     return false;
-  if (group_ > 0) {
+  // Nothing is compensated below a pivot that has succeeded.
+  if (group_ > 0 && static_cast<int>(group_) != pivot_group()) {
     --group_;
     return true;
   }
-  apply(emit(event_type::saga_compensated, -1, now_us, out));
-  out.commands.push_back({command::kind::finish, 0, 0, false, 0});
+  finish_rollback(now_us, out);
   return false;
+}
+
+void saga_machine::finish_rollback(std::int64_t now_us, transition& out) {
+  auto pivot = pivot_group();
+  if (cancel_requested_) {
+    auto& e = emit(event_type::saga_cancelled, -1, now_us, out);
+    if (pivot >= 0)
+      e.message = "cancelled after a pivot: steps up to it stay done";
+    apply(e);
+  } else if (pivot >= 0) {
+    std::string name;
+    for (std::uint32_t i = 0; i < steps_.size(); ++i)
+      if (!spec_.steps[i].compensate && steps_[i].state == step_state::succeeded)
+        name = spec_.steps[i].name;
+    auto& e = emit(event_type::saga_failed, -1, now_us, out);
+    e.message = std::string{deadline_passed(now_us) ? "the saga's deadline passed"
+                                                    : "a step failed for good"}
+                + " after pivot step " + name
+                + ", which cannot be compensated: rolled back to it";
+    apply(e);
+  } else {
+    apply(emit(event_type::saga_compensated, -1, now_us, out));
+  }
+  out.commands.push_back({command::kind::finish, 0, 0, false, 0});
 }
 
 bool saga_machine::replay(const event& e, std::string& error) {
@@ -351,7 +483,8 @@ bool saga_machine::replay(const event& e, std::string& error) {
   }
   bool needs_step = e.type != event_type::saga_started && e.type != event_type::saga_completed
                     && e.type != event_type::saga_compensated && e.type != event_type::saga_failed
-                    && e.type != event_type::saga_cancelled;
+                    && e.type != event_type::saga_cancelled && e.type != event_type::cancel_requested
+                    && e.type != event_type::retry_requested;
   if (needs_step && e.step.empty()) {
     error = "event " + std::to_string(e.seq) + " (" + std::string{storage::to_string(e.type)}
             + ") names no step";
@@ -370,13 +503,15 @@ void saga_machine::resume(std::int64_t now_us, transition& out) {
     if (phase_ == phase::forward && s.state == step_state::running)
       out.commands.push_back({command::kind::execute, i, s.attempt, false, 0});
     else if (phase_ == phase::forward && s.state == step_state::retry_wait)
-      out.commands.push_back({command::kind::schedule_retry, i, s.attempt + 1, false, s.retry_at_us});
+      out.commands.push_back({command::kind::schedule_retry, i, s.next_attempt, false, s.retry_at_us});
     else if (phase_ == phase::compensating && s.state == step_state::compensating)
       out.commands.push_back({command::kind::compensate, i, s.comp_attempt, false, 0});
     else if (phase_ == phase::compensating && s.state == step_state::compensation_wait)
-      out.commands.push_back({command::kind::schedule_retry, i, s.comp_attempt + 1, true, s.retry_at_us});
+      out.commands.push_back({command::kind::schedule_retry, i, s.next_attempt, true, s.retry_at_us});
   }
   advance(now_us, out);
+  if (deadline_at_us_ != 0 && phase_ == phase::forward)
+    out.commands.push_back({command::kind::deadline, 0, 0, false, deadline_at_us_});
 }
 
 storage::append_request make_append(const saga_machine& m, const transition& t) {
@@ -391,7 +526,8 @@ storage::append_request make_append(const saga_machine& m, const transition& t) 
   bool status_changed = false;
   for (auto& e : t.events)
     status_changed = status_changed || e.type == event_type::saga_started
-                     || e.type == event_type::compensation_started || storage::is_terminal(e.type);
+                     || e.type == event_type::compensation_started
+                     || e.type == event_type::retry_requested || storage::is_terminal(e.type);
   if (status_changed)
     req.row = m.row(t.events.back().ts_us);
   return req;

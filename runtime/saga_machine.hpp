@@ -23,6 +23,7 @@ struct command {
     execute,        ///< Run attempt `attempt` of step `step`.
     compensate,     ///< Run attempt `attempt` of step `step`'s compensation.
     schedule_retry, ///< Call retry_due(step, attempt, compensation) at `at_us`.
+    deadline,       ///< Call deadline_due() at `at_us`.
     finish,         ///< The saga has ended: report and stop.
   };
   kind type = kind::execute;
@@ -50,6 +51,13 @@ struct transition {
 /// when all its steps have succeeded, or when one has failed for good and
 /// none is still running. Then the steps that succeeded are compensated,
 /// group by group in reverse order, members of one group together.
+///
+/// A step without a compensation is a pivot: once it has succeeded, later
+/// failures are retried forward (whatever the attempts and kind) until they
+/// succeed or the deadline passes, and no compensation goes below the
+/// pivot's group. Past the saga's deadline, or once cancelled, no new attempt
+/// starts and the saga rolls back; `circuit_open` failures wait for the
+/// breaker without using up an attempt.
 class saga_machine {
 public:
   saga_machine(const config::saga_spec& spec, std::string cid);
@@ -68,6 +76,19 @@ public:
   /// A retry timer set by a schedule_retry command has fired.
   void retry_due(std::uint32_t step, std::uint32_t attempt, bool compensation,
                  std::int64_t now_us, transition& out);
+
+  /// The saga's deadline timer (from a `deadline` command) has fired.
+  void deadline_due(std::int64_t now_us, transition& out);
+
+  /// Asks the saga to stop: it starts no new step, compensates what
+  /// succeeded and ends `cancelled`. False, doing nothing, if it has ended.
+  bool cancel(std::int64_t now_us, transition& out);
+
+  /// An operator has fixed what made a compensation fail for good: a saga
+  /// that ended `failed` so compensates again from where it stopped, with a
+  /// fresh round of attempts for the compensations that failed. False,
+  /// doing nothing, for a saga that did not end that way.
+  bool retry_compensation(std::int64_t now_us, transition& out);
 
   /// Folds one stored event into the state (recovery). Events must come in
   /// sequence order from 1; false, with `error` set, if one does not fit.
@@ -103,6 +124,7 @@ private:
     step_state state = step_state::pending;
     std::uint32_t attempt = 0;       ///< Of the action.
     std::uint32_t comp_attempt = 0;  ///< Of the compensation.
+    std::uint32_t next_attempt = 0;  ///< While waiting for a retry.
     std::int64_t retry_at_us = 0;
     std::string output;
     std::string last_error;
@@ -116,6 +138,11 @@ private:
   void fail_attempt(std::uint32_t step, std::uint32_t attempt, const outcome& o, bool compensation,
                     std::int64_t now_us, transition& out);
   std::uint32_t group_of(std::uint32_t step) const;
+  bool deadline_passed(std::int64_t now_us) const;
+  int pivot_group() const;
+  void fail_waiting_steps(config::error_kind kind, const std::string& why, std::int64_t now_us,
+                          transition& out);
+  void finish_rollback(std::int64_t now_us, transition& out);
   double next_unit();
 
   const config::saga_spec& spec_;
@@ -128,6 +155,8 @@ private:
   std::uint32_t group_ = 0;
   std::uint64_t last_seq_ = 0;
   std::int64_t started_us_ = 0;
+  std::int64_t deadline_at_us_ = 0; ///< 0: none.
+  bool cancel_requested_ = false;
   std::uint64_t rng_;
 };
 

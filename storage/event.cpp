@@ -14,6 +14,7 @@ constexpr std::string_view type_names[] = {
   "step_retry_scheduled",   "compensation_started", "compensation_succeeded",
   "compensation_failed",    "saga_completed",      "saga_compensated",  "saga_failed",
   "saga_cancelled",         "breaker_opened",      "breaker_half_open", "breaker_closed",
+  "cancel_requested",       "retry_requested",
 };
 
 } // namespace

@@ -29,6 +29,9 @@ enum class event_type : std::uint8_t {
   breaker_opened,
   breaker_half_open,
   breaker_closed,
+  // Appended after the first fifteen: names are persisted, the order is not.
+  cancel_requested, ///< The saga was asked to stop: it starts nothing new and rolls back.
+  retry_requested,  ///< An operator reopened a `failed` saga's compensation.
 };
 
 std::string_view to_string(event_type t);

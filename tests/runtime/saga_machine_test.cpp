@@ -1,59 +1,12 @@
 #include <boost/test/unit_test.hpp>
 
-#include "config/workflow_loader.hpp"
-#include "runtime/saga_machine.hpp"
+#include "tests/runtime/machine_fixture.hpp"
 
 using namespace nexus;
 using namespace nexus::runtime;
 using storage::event_type;
 
-namespace {
-
-/// Three steps a, b, c with compensations, unless `steps` is given.
-struct machine_fixture {
-  config::workflow wf;
-  std::int64_t now = 1000000;
-
-  explicit machine_fixture(const std::string& steps = R"([
-      {"name": "a", "action": {"kind": "simulate"}, "compensate": {"kind": "simulate"}},
-      {"name": "b", "action": {"kind": "simulate"}, "compensate": {"kind": "simulate"}},
-      {"name": "c", "action": {"kind": "simulate"}, "compensate": {"kind": "simulate"}}])") {
-    auto r = config::parse_workflow(
-      R"({"defaults": {"retry": {"max_attempts": 3, "initial_interval_ms": 100, "backoff": 2,
-                                 "max_interval_ms": 1000, "jitter": 0.2}},
-          "sagas": {"s": {"steps": )" + steps + "}}}",
-      "test.json");
-    for (auto& e : r.errors)
-      BOOST_TEST_MESSAGE(e.to_string());
-    BOOST_REQUIRE(r.ok());
-    wf = std::move(*r.value);
-  }
-
-  const config::saga_spec& spec() const { return wf.sagas.at("s"); }
-
-  std::uint32_t step(const std::string& name) const {
-    return static_cast<std::uint32_t>(spec().find_step(name));
-  }
-};
-
-std::vector<std::string> types(const transition& t) {
-  std::vector<std::string> out;
-  for (auto& e : t.events)
-    out.push_back(std::string{storage::to_string(e.type)} + (e.step.empty() ? "" : ":" + e.step));
-  return out;
-}
-
-using strings = std::vector<std::string>;
-
-outcome ok() {
-  return outcome::success(R"({"r":1})");
-}
-
-outcome fails(config::error_kind k) {
-  return outcome::failure(k, "boom");
-}
-
-} // namespace
+using namespace nexus::test;
 
 BOOST_AUTO_TEST_SUITE(saga_machine_transitions)
 
@@ -291,20 +244,6 @@ BOOST_AUTO_TEST_CASE(sequence_numbers_run_from_one_without_gaps) {
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(saga_machine_recovery)
-
-namespace {
-
-/// A fresh machine with every event of `t` replayed into it.
-std::unique_ptr<saga_machine> replayed(const machine_fixture& f, const std::string& cid,
-                                       const transition& t) {
-  auto m = std::make_unique<saga_machine>(f.spec(), cid);
-  std::string err;
-  for (auto& e : t.events)
-    BOOST_REQUIRE_MESSAGE(m->replay(e, err), err);
-  return m;
-}
-
-} // namespace
 
 BOOST_AUTO_TEST_CASE(a_step_started_without_outcome_runs_again_with_the_same_key) {
   machine_fixture f;
