@@ -12,6 +12,7 @@
 #include "actors/stage.hpp"
 #include "runtime/input_source.hpp"
 #include "runtime/messages.hpp"
+#include "runtime/step_context.hpp"
 #include "runtime/system_config.hpp"
 #include "storage/event_log.hpp"
 
@@ -25,12 +26,31 @@ int fail(runtime::run_summary& summary, std::string error, int status) {
   return status;
 }
 
+/// Names the first `handler` action whose handler is not registered.
+bool handlers_present(const config::workflow& wf, const runtime::handler_registry* handlers,
+                      std::string& error) {
+  for (auto& [name, saga] : wf.sagas)
+    for (auto& step : saga.steps)
+      for (auto* a : {&step.action, step.compensate ? &*step.compensate : nullptr}) {
+        if (a == nullptr || a->kind != config::action_kind::handler)
+          continue;
+        if (handlers == nullptr || handlers->find(a->handler) == nullptr) {
+          error = "saga " + name + ", step " + step.name + ": no C++ handler is registered as "
+                  + a->handler + " (handlers are registered by the program that embeds Nexus)";
+          return false;
+        }
+      }
+  return true;
+}
+
 } // namespace
 
 int run_workflow(const config::workflow& wf, const run_options& opts,
                  runtime::run_summary& summary) {
   std::shared_ptr<runtime::input_source> input;
   std::string error;
+  if (!handlers_present(wf, opts.handlers, error))
+    return fail(summary, error, 2);
   if (!opts.input_path.empty()) {
     input = runtime::open_input_file(opts.input_path, error);
     if (!input)
@@ -52,7 +72,7 @@ int run_workflow(const config::workflow& wf, const run_options& opts,
   auto writer = spawn_event_log_writer(sys, *log, wf.runtime.batch_size);
   for (auto& [name, saga] : wf.sagas)
     for (auto& step : saga.steps)
-      stages[name].push_back(spawn_stage(sys, step, cfg.threads()));
+      stages[name].push_back(spawn_stage(sys, step, cfg.threads(), opts.handlers));
   caf::actor retention;
   if (wf.runtime.retention_days > 0)
     retention = spawn_retention(sys, *log, wf.runtime.retention_days);

@@ -6,6 +6,10 @@
 #include "config/workflow.hpp"
 #include "runtime/run_summary.hpp"
 
+namespace nexus::runtime {
+class handler_registry;
+}
+
 namespace nexus::actors {
 
 /// Where a run's new sagas come from: an input file, or `generate` copies of
@@ -14,6 +18,9 @@ struct run_options {
   std::string input_path;
   std::uint64_t generate = 0;
   std::string saga;
+  /// The C++ handlers that `handler` actions name; may be null when the
+  /// workflow has none. Must outlive the run.
+  const runtime::handler_registry* handlers = nullptr;
 };
 
 /// Runs a workflow to the end on a CAF actor system: resumes every

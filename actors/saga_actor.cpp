@@ -42,9 +42,14 @@ std::string describe(const caf::error& err) {
   return caf::to_string(err);
 }
 
+/// How long past an attempt's timeout the saga waits for its stage to say
+/// so itself (after killing an exec child) before giving up on the answer.
+constexpr std::chrono::milliseconds stage_grace{2000};
+
 runtime::outcome from_error(const caf::error& err) {
   if (err == caf::sec::request_timeout)
-    return runtime::outcome::failure(config::error_kind::timeout, "attempt timed out");
+    return runtime::outcome::failure(config::error_kind::timeout,
+                                     "the stage did not answer within the step's timeout");
   return runtime::outcome::failure(config::error_kind::transient,
                                    "stage unavailable: " + caf::to_string(err));
 }
@@ -53,8 +58,10 @@ void call_stage(saga_actor* self, const command& cmd) {
   auto& m = *self->state.machine;
   auto& spec = m.spec().steps[cmd.step];
   bool comp = cmd.type == command::kind::compensate;
+  auto timeout = std::chrono::milliseconds(spec.timeout_ms);
   step_call call{m.cid(),  m.spec().name, spec.name, cmd.attempt, comp,
-                 m.idempotency_key(cmd.step, comp), m.step_input(cmd.step)};
+                 m.idempotency_key(cmd.step, comp), m.step_input(cmd.step),
+                 storage::now_us() + static_cast<std::int64_t>(spec.timeout_ms) * 1000};
   auto step = cmd.step;
   auto attempt = cmd.attempt;
   auto finished = [self, step, attempt, comp](const runtime::outcome& o) {
@@ -66,8 +73,8 @@ void call_stage(saga_actor* self, const command& cmd) {
       self->state.machine->step_finished(step, attempt, o, now, t);
     commit(self, std::move(t));
   };
-  self->request((*self->state.links.stages)[step], std::chrono::milliseconds(spec.timeout_ms),
-                execute_atom::value, std::move(call))
+  self->request((*self->state.links.stages)[step], timeout + stage_grace, execute_atom::value,
+                std::move(call))
     .then([finished](step_result& r) { finished(from_message(r)); },
           [finished](caf::error& err) { finished(from_error(err)); });
 }

@@ -6,16 +6,32 @@
 #include <caf/actor_pool.hpp>
 #include <caf/all.hpp>
 
+#include "runtime/executors.hpp"
 #include "runtime/messages.hpp"
 #include "runtime/simulate.hpp"
+#include "storage/timestamp.hpp"
 
 namespace nexus::actors {
 
 namespace {
 
+/// Workers of a stage whose attempts hold a thread, unless the step says.
+constexpr std::uint32_t default_blocking_workers = 8;
+
 step_result to_message(const runtime::outcome& o) {
   return {o.ok, o.output, static_cast<std::uint8_t>(o.kind), o.message, o.retry_after_ms};
 }
+
+runtime::outcome timed_out(const step_call& call, const char* why) {
+  return runtime::outcome::failure(config::error_kind::timeout,
+                                   "step " + call.step + " attempt " + std::to_string(call.attempt)
+                                     + ": " + why);
+}
+
+struct worker_setup {
+  const config::step_spec* step = nullptr;
+  const runtime::handler_registry* handlers = nullptr;
+};
 
 struct worker_state {
   std::uint64_t next_id = 0;
@@ -25,19 +41,37 @@ struct worker_state {
 
 using worker_actor = caf::stateful_actor<worker_state>;
 
-caf::behavior worker(worker_actor* self, const config::step_spec* step) {
+/// A simulated attempt: its latency is a timer, so it occupies no thread.
+caf::result<step_result> simulate(worker_actor* self, const config::simulate_action& a,
+                                  const step_call& call, std::int64_t left_us) {
+  auto o = runtime::simulate(a, call.cid, call.step, call.attempt, call.compensate);
+  auto delay_us = static_cast<std::int64_t>(a.latency_ms) * 1000;
+  if (delay_us >= left_us) {
+    o = timed_out(call, "the simulated latency outlasts the step's timeout");
+    delay_us = left_us;
+  }
+  if (delay_us == 0)
+    return to_message(o);
+  auto id = self->state.next_id++;
+  self->state.waiting.emplace(id, std::make_pair(self->make_response_promise(), to_message(o)));
+  self->delayed_send(self, std::chrono::microseconds(delay_us), tick_atom::value, id);
+  return caf::delegated<step_result>{};
+}
+
+caf::behavior worker(worker_actor* self, worker_setup setup) {
   return {
     [=](execute_atom, const step_call& call) -> caf::result<step_result> {
-      const auto& action = call.compensate && step->compensate ? *step->compensate : step->action;
-      auto o = runtime::simulate(action.simulate, call.cid, call.step, call.attempt,
-                                 call.compensate);
-      if (action.simulate.latency_ms == 0)
-        return to_message(o);
-      auto id = self->state.next_id++;
-      self->state.waiting.emplace(id, std::make_pair(self->make_response_promise(), to_message(o)));
-      self->delayed_send(self, std::chrono::milliseconds(action.simulate.latency_ms),
-                         tick_atom::value, id);
-      return caf::delegated<step_result>{};
+      auto& step = *setup.step;
+      const auto& action = call.compensate && step.compensate ? *step.compensate : step.action;
+      auto left_us = call.deadline_us - storage::now_us();
+      if (left_us <= 0)
+        return to_message(timed_out(call, "its time ran out before a worker was free"));
+      if (action.kind == config::action_kind::simulate)
+        return simulate(self, action.simulate, call, left_us);
+      runtime::step_context ctx{call.cid,   call.saga,  call.step, call.attempt,
+                                call.compensate, call.idempotency_key, call.input,
+                                std::max<std::int64_t>(1, left_us / 1000)};
+      return to_message(runtime::run_blocking(action, ctx, setup.handlers));
     },
     [=](tick_atom, std::uint64_t id) {
       auto i = self->state.waiting.find(id);
@@ -52,8 +86,14 @@ caf::behavior worker(worker_actor* self, const config::step_spec* step) {
 } // namespace
 
 caf::actor spawn_stage(caf::actor_system& sys, const config::step_spec& step,
-                       std::uint32_t workers) {
-  auto factory = [&sys, s = &step] { return sys.spawn(worker, s); };
+                       std::uint32_t default_workers, const runtime::handler_registry* handlers) {
+  bool blocks = step.action.blocks() || (step.compensate && step.compensate->blocks());
+  auto workers = step.concurrency > 0 ? step.concurrency
+                                      : (blocks ? default_blocking_workers : default_workers);
+  worker_setup setup{&step, handlers};
+  auto factory = [&sys, setup, blocks] {
+    return blocks ? sys.spawn<caf::detached>(worker, setup) : sys.spawn(worker, setup);
+  };
   return caf::actor_pool::make(sys.dummy_execution_unit(), workers, factory,
                                caf::actor_pool::round_robin());
 }

@@ -33,3 +33,21 @@ std::string_view to_string(durability d) {
 }
 
 } // namespace nexus::config
+
+namespace nexus::config {
+
+std::string_view to_string(action_kind k) {
+  switch (k) {
+    case action_kind::simulate:
+      return "simulate";
+    case action_kind::exec:
+      return "exec";
+    case action_kind::http:
+      return "http";
+    case action_kind::handler:
+      return "handler";
+  }
+  return "simulate";
+}
+
+} // namespace nexus::config

@@ -24,7 +24,9 @@ struct retry_policy {
   bool retryable(error_kind k) const;
 };
 
-enum class action_kind : std::uint8_t { simulate };
+enum class action_kind : std::uint8_t { simulate, exec, http, handler };
+
+std::string_view to_string(action_kind k);
 
 /// A step executed by the runtime itself, deterministically from `seed`, the
 /// correlation ID, the step and the attempt: for demos, tests and benchmarks.
@@ -36,16 +38,44 @@ struct simulate_action {
   std::uint64_t seed = 0;
 };
 
-/// What runs for a step or its compensation.
+/// A program run without a shell. It reads the step's JSON on stdin and
+/// prints its output JSON on stdout; exit 0 is success, 75 (EX_TEMPFAIL) a
+/// transient failure, anything else permanent. NEXUS_CORRELATION_ID,
+/// NEXUS_STEP, NEXUS_ATTEMPT and NEXUS_IDEMPOTENCY_KEY are set for it.
+struct exec_action {
+  std::vector<std::string> argv;            ///< Program (looked up in PATH) and arguments.
+  std::map<std::string, std::string> env;   ///< Added to the inherited environment.
+  std::uint64_t max_output_bytes = 1 << 20; ///< More on stdout fails the attempt.
+};
+
+/// A POST of the step's JSON with an `Idempotency-Key` header: 2xx is
+/// success, 408, 429, 5xx and connection errors transient, other 4xx
+/// permanent.
+struct http_action {
+  std::string url;                              ///< http:// or https://
+  std::map<std::string, std::string> headers;   ///< Sent with every request.
+  std::uint64_t max_output_bytes = 1 << 20;     ///< A longer body fails the attempt.
+};
+
+/// What runs for a step or its compensation: the member named by `kind`.
 struct action_spec {
   action_kind kind = action_kind::simulate;
   simulate_action simulate;
+  exec_action exec;
+  http_action http;
+  std::string handler; ///< Name of a C++ handler registered by the embedding program.
+
+  /// Whether an attempt holds a thread while it runs (exec, http, handler).
+  bool blocks() const { return kind != action_kind::simulate; }
 };
 
 struct step_spec {
   std::string name;
   std::string resource;              ///< Empty: guarded by no breaker.
   std::uint64_t timeout_ms = 30000;  ///< From defaults.timeout_ms unless given.
+  /// Attempts of this step (and its compensation) that run at once; 0: one
+  /// per scheduler thread for `simulate`, 8 for kinds that hold a thread.
+  std::uint32_t concurrency = 0;
   action_spec action;
   std::optional<action_spec> compensate; ///< None: the step is a pivot.
   retry_policy retry;                ///< defaults.retry, overridden key by key.

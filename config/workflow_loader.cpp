@@ -12,6 +12,8 @@
 
 namespace nexus::config {
 
+using namespace std::string_view_literals;
+
 namespace {
 
 using kind = json_node::kind;
@@ -54,7 +56,7 @@ public:
   }
 
   void check_keys(const json_node& obj, const std::string& path,
-                  std::initializer_list<std::string_view> allowed) {
+                  const std::vector<std::string_view>& allowed) {
     for (auto& m : obj.members) {
       bool known = false;
       for (auto a : allowed)
@@ -380,7 +382,8 @@ private:
             "parallel groups cannot be nested");
       return false;
     }
-    check_keys(n, path, {"name", "resource", "timeout_ms", "action", "compensate", "retry"});
+    check_keys(n, path,
+               {"name", "resource", "timeout_ms", "concurrency", "action", "compensate", "retry"});
     step_spec step;
     step.timeout_ms = wf.default_timeout_ms;
     step.retry = wf.default_retry;
@@ -398,6 +401,7 @@ private:
       error(n.find("resource")->line, join(path, "resource"),
             "invalid resource name " + quoted(step.resource) + " (1 to 64 of A-Z a-z 0-9 . _ -)");
     read_uint(n, "timeout_ms", path, step.timeout_ms, 1);
+    read_uint(n, "concurrency", path, step.concurrency, 1, 4096);
     if (auto m = n.find("action"))
       read_action(m->value, join(path, "action"), step.action);
     else
@@ -419,19 +423,48 @@ private:
                    bool compensation = false) {
     if (!expect(n, kind::object, path))
       return;
-    auto k = n.find("kind");
-    if (k == nullptr) {
-      error(n.line, join(path, "kind"), "missing: an action needs a kind (simulate)");
+    if (n.find("kind") == nullptr) {
+      error(n.line, join(path, "kind"),
+            "missing: an action needs a kind (simulate, exec, http, handler)");
       return;
     }
-    if (read_choice(n, "kind", path, {"simulate"}) < 0)
+    int k = read_choice(n, "kind", path, {"simulate", "exec", "http", "handler"});
+    if (k < 0)
       return;
-    a.kind = action_kind::simulate;
-    if (compensation)
-      check_keys(n, path, {"kind", "latency_ms", "fail_rate", "fail_first", "fail_kind", "seed", "retry"});
-    else
-      check_keys(n, path, {"kind", "latency_ms", "fail_rate", "fail_first", "fail_kind", "seed"});
-    auto& s = a.simulate;
+    a.kind = static_cast<action_kind>(k);
+    // A compensation may carry its own retry policy, read by read_step.
+    auto keys = [compensation](std::initializer_list<std::string_view> own) {
+      std::vector<std::string_view> all{"kind"};
+      all.insert(all.end(), own);
+      if (compensation)
+        all.push_back("retry");
+      return all;
+    };
+    switch (a.kind) {
+      case action_kind::simulate:
+        check_keys(n, path, keys({"latency_ms", "fail_rate", "fail_first", "fail_kind", "seed"}));
+        read_simulate(n, path, a.simulate);
+        break;
+      case action_kind::exec:
+        check_keys(n, path, keys({"argv", "env", "max_output_bytes"}));
+        read_exec(n, path, a.exec);
+        break;
+      case action_kind::http:
+        check_keys(n, path, keys({"url", "headers", "max_output_bytes"}));
+        read_http(n, path, a.http);
+        break;
+      case action_kind::handler:
+        check_keys(n, path, keys({"name"}));
+        if (!read_string(n, "name", path, a.handler))
+          error(n.line, join(path, "name"), "missing: a handler action names its handler");
+        else if (!valid_name(a.handler))
+          error(n.find("name")->line, join(path, "name"),
+                "invalid handler name " + quoted(a.handler) + " (1 to 64 of A-Z a-z 0-9 . _ -)");
+        break;
+    }
+  }
+
+  void read_simulate(const json_node& n, const std::string& path, simulate_action& s) {
     read_uint(n, "latency_ms", path, s.latency_ms, 0, 24ull * 3600 * 1000);
     read_double(n, "fail_rate", path, s.fail_rate, 0.0, 1.0);
     read_uint(n, "fail_first", path, s.fail_first);
@@ -439,6 +472,65 @@ private:
     if (fk >= 0)
       s.fail_kind = static_cast<error_kind>(fk);
     read_uint(n, "seed", path, s.seed);
+  }
+
+  void read_exec(const json_node& n, const std::string& path, exec_action& x) {
+    auto m = n.find("argv");
+    auto p = join(path, "argv");
+    if (m == nullptr) {
+      error(n.line, p, "missing: an exec action needs argv, the program and its arguments");
+    } else if (expect(m->value, kind::array, p)) {
+      if (m->value.items.empty())
+        error(m->line, p, "must name at least the program");
+      for (size_t i = 0; i < m->value.items.size(); ++i) {
+        auto& item = m->value.items[i];
+        if (!expect(item, kind::string, index(p, i)))
+          continue;
+        if (item.text.find('\0') != std::string::npos || (i == 0 && item.text.empty()))
+          error(item.line, index(p, i), i == 0 ? "the program is empty" : "contains a NUL byte");
+        x.argv.push_back(item.text);
+      }
+    }
+    read_string_map(n, "env", path, x.env, true);
+    read_uint(n, "max_output_bytes", path, x.max_output_bytes, 1, 1ull << 30);
+  }
+
+  void read_http(const json_node& n, const std::string& path, http_action& h) {
+    if (!read_string(n, "url", path, h.url)) {
+      if (n.find("url") == nullptr)
+        error(n.line, join(path, "url"), "missing: an http action needs a url");
+    } else if (h.url.rfind("http://", 0) != 0 && h.url.rfind("https://", 0) != 0) {
+      error(n.find("url")->line, join(path, "url"),
+            "must start with http:// or https://, got " + quoted(h.url));
+    }
+    read_string_map(n, "headers", path, h.headers, false);
+    read_uint(n, "max_output_bytes", path, h.max_output_bytes, 1, 1ull << 30);
+  }
+
+  /// An object of string values: environment variables or HTTP headers.
+  void read_string_map(const json_node& n, std::string_view key, const std::string& path,
+                       std::map<std::string, std::string>& out, bool env) {
+    auto m = n.find(key);
+    if (m == nullptr)
+      return;
+    auto p = join(path, key);
+    if (!expect(m->value, kind::object, p))
+      return;
+    for (auto& member : m->value.members) {
+      auto mp = join(p, member.key);
+      if (!expect(member.value, kind::string, mp))
+        continue;
+      bool name_ok = !member.key.empty()
+                     && member.key.find_first_of(env ? "=\0"sv : ":\r\n \t\0"sv) == std::string::npos;
+      bool value_ok = member.value.text.find_first_of(env ? "\0"sv : "\r\n\0"sv) == std::string::npos;
+      if (!name_ok)
+        error(member.line, mp, env ? "not a valid environment variable name"
+                                   : "not a valid header name");
+      else if (!value_ok)
+        error(member.line, mp, env ? "contains a NUL byte" : "contains a line break");
+      else
+        out[member.key] = member.value.text;
+    }
   }
 
   void check_breakers_used(const json_node& root, const workflow& wf) {

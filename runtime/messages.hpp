@@ -42,12 +42,15 @@ struct step_call {
   bool compensate = false;
   std::string idempotency_key;
   std::string input; ///< JSON.
+  /// Wall-clock time (microseconds since the epoch) at which the attempt has
+  /// timed out; a worker that gets the call later does not start it.
+  std::int64_t deadline_us = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, step_call& x) {
   return f(caf::meta::type_name("nexus.step_call"), x.cid, x.saga, x.step, x.attempt,
-           x.compensate, x.idempotency_key, x.input);
+           x.compensate, x.idempotency_key, x.input, x.deadline_us);
 }
 
 /// The answer of a stage to a step_call.

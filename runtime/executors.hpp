@@ -1,0 +1,31 @@
+#pragma once
+
+#include "config/workflow.hpp"
+#include "runtime/outcome.hpp"
+#include "runtime/step_context.hpp"
+
+namespace nexus::runtime {
+
+/// Runs an `exec` action: the program in its own process group, the step's
+/// JSON on stdin, its stdout (at most `max_output_bytes`) as the output.
+/// Past `c.timeout_ms` the whole process group is killed and the attempt
+/// fails with kind `timeout`. What the program writes to stderr is logged
+/// with the correlation ID. Blocks until the program has ended.
+outcome run_exec(const config::exec_action& a, const step_context& c);
+
+/// Runs an `http` action: POSTs the step's JSON with `Idempotency-Key` and
+/// `X-Correlation-ID` headers, within `c.timeout_ms`. Blocks.
+outcome run_http(const config::http_action& a, const step_context& c);
+
+/// Runs one attempt of a blocking action (exec, http or a handler from
+/// `handlers`, which may be null) and checks what it returned: an output
+/// that is not one JSON value fails the attempt permanently, since the
+/// output is stored in the event log as JSON.
+outcome run_blocking(const config::action_spec& a, const step_context& c,
+                     const handler_registry* handlers);
+
+/// `text` as a step's output: itself if it is one JSON value, "null" if it
+/// is empty or blank; otherwise nothing, with `error` saying why.
+bool output_json(std::string& text, std::string& error);
+
+} // namespace nexus::runtime

@@ -1,0 +1,41 @@
+#!/bin/sh
+# A step program for the tests, driven by its first argument:
+#   ok              prints what it was given: the NEXUS_* variables and stdin
+#   exit N MESSAGE  prints MESSAGE on stderr and exits N
+#   tree PIDFILE    starts a background child (its PID in PIDFILE) and waits
+#   flood N         prints N bytes
+#   text            prints something that is not JSON
+#   ledger FILE     appends "$NEXUS_IDEMPOTENCY_KEY $NEXUS_ATTEMPT" to FILE, then prints {}
+#   fail-ledger FILE  as ledger, then exits 75 while FILE.fail exists
+set -u
+case "$1" in
+  ok)
+    input=$(cat)
+    printf '{"cid":"%s","saga":"%s","step":"%s","attempt":%s,"key":"%s","compensation":%s,"extra":"%s","stdin":%s}\n' \
+      "$NEXUS_CORRELATION_ID" "$NEXUS_SAGA" "$NEXUS_STEP" "$NEXUS_ATTEMPT" \
+      "$NEXUS_IDEMPOTENCY_KEY" "$NEXUS_COMPENSATION" "${EXTRA:-}" "$input" ;;
+  exit)
+    cat >/dev/null
+    echo "$3" >&2
+    exit "$2" ;;
+  tree)
+    sleep 30 &
+    echo $! > "$2"
+    wait ;;
+  flood)
+    head -c "$2" /dev/zero | tr '\0' 'x' ;;
+  text)
+    echo "hello, not json" ;;
+  ledger)
+    cat >/dev/null
+    echo "$NEXUS_IDEMPOTENCY_KEY $NEXUS_ATTEMPT" >> "$2"
+    echo '{}' ;;
+  fail-ledger)
+    cat >/dev/null
+    echo "$NEXUS_IDEMPOTENCY_KEY $NEXUS_ATTEMPT" >> "$2"
+    if [ -e "$2.fail" ]; then echo "told to fail" >&2; exit 75; fi
+    echo '{}' ;;
+  *)
+    echo "step.sh: unknown mode $1" >&2
+    exit 64 ;;
+esac
