@@ -1,12 +1,17 @@
 #include "actors/coordinator.hpp"
 
+#include <algorithm>
 #include <deque>
+#include <functional>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/engine.hpp"
 #include "actors/saga_actor.hpp"
+#include "storage/correlation_id.hpp"
 #include "runtime/input_source.hpp"
 #include "runtime/messages.hpp"
 #include "runtime/saga_machine.hpp"
@@ -21,7 +26,10 @@ struct coordinator_state {
   coordinator_setup setup;
   std::deque<std::string> to_resume;
   std::unordered_map<std::string, caf::actor> live;
+  std::deque<config::saga_request> submitted; ///< Started through start_atom, not yet live.
+  std::unordered_set<std::string> submitted_ids;
   bool input_done = false;
+  bool closed = false;     ///< No more submissions: the run ends when all have.
   bool stopping = false;   ///< No new sagas: the run is ending early.
   runtime::run_summary summary;
   std::int64_t started_us = 0;
@@ -47,6 +55,8 @@ saga_links links_for(coordinator_actor* self, const std::string& saga) {
 
 /// Rebuilds an unfinished saga from its events and resumes it.
 void resume_one(coordinator_actor* self, const std::string& cid) {
+  if (self->state.live.count(cid) > 0)
+    return; // already resumed, to be cancelled
   auto& st = self->state;
   storage::status s = storage::status::ok();
   auto row = st.setup.log->find_saga(cid, s);
@@ -74,9 +84,69 @@ void resume_one(coordinator_actor* self, const std::string& cid) {
   st.live.emplace(cid, spawn_saga(self->system(), std::move(machine), {}, links_for(self, row->saga)));
 }
 
+/// Whether a saga with this ID is running, waiting to start, or in the log.
+bool known(coordinator_actor* self, const std::string& cid, storage::status& s) {
+  auto& st = self->state;
+  return st.live.count(cid) > 0 || st.submitted_ids.count(cid) > 0
+         || st.setup.log->find_saga(cid, s).has_value();
+}
+
+void launch(coordinator_actor* self, const config::saga_spec& spec, config::saga_request&& req) {
+  auto& st = self->state;
+  ++st.summary.started;
+  auto machine = std::make_shared<runtime::saga_machine>(spec, req.correlation_id);
+  auto cid = req.correlation_id;
+  st.live.emplace(std::move(cid), spawn_saga(self->system(), std::move(machine), std::move(req.input),
+                                             links_for(self, spec.name)));
+}
+
+using cancel_reply = std::function<void(cancel_result, const std::string& status)>;
+
+/// Cancels `cid` wherever it is: running, waiting to start or to resume.
+void cancel_saga(coordinator_actor* self, const std::string& cid, cancel_reply reply) {
+  auto& st = self->state;
+  auto queued = std::find_if(st.submitted.begin(), st.submitted.end(),
+                             [&](const config::saga_request& r) { return r.correlation_id == cid; });
+  if (queued != st.submitted.end()) {
+    // Never started, so nothing to undo and nothing in the log.
+    st.submitted.erase(queued);
+    st.submitted_ids.erase(cid);
+    ++st.summary.cancelled;
+    reply(cancel_result::cancelling, "");
+    return;
+  }
+  auto waiting = std::find(st.to_resume.begin(), st.to_resume.end(), cid);
+  if (waiting != st.to_resume.end()) {
+    st.to_resume.erase(waiting);
+    resume_one(self, cid);
+  }
+  auto live = st.live.find(cid);
+  if (live != st.live.end()) {
+    self->request(live->second, caf::infinite, cancel_atom::value)
+      .then([reply](bool running) {
+              reply(running ? cancel_result::cancelling : cancel_result::already_ended, "");
+            },
+            [reply](caf::error&) { reply(cancel_result::already_ended, ""); });
+    return;
+  }
+  storage::status s = storage::status::ok();
+  auto row = st.setup.log->find_saga(cid, s);
+  if (row)
+    reply(cancel_result::already_ended, row->status);
+  else
+    reply(cancel_result::unknown, s ? "" : s.message());
+}
+
 /// Starts the next saga from the input; false when there is none.
 bool start_one(coordinator_actor* self) {
   auto& st = self->state;
+  if (!st.submitted.empty()) {
+    auto req = std::move(st.submitted.front());
+    st.submitted.pop_front();
+    st.submitted_ids.erase(req.correlation_id);
+    launch(self, *st.setup.workflow->find_saga(req.saga), std::move(req));
+    return true;
+  }
   if (st.input_done)
     return false;
   config::saga_request req;
@@ -92,6 +162,19 @@ bool start_one(coordinator_actor* self) {
     case runtime::input_source::result::request:
       break;
   }
+  if (req.cancel) {
+    auto cid = req.correlation_id;
+    cancel_saga(self, cid, [cid](cancel_result r, const std::string& status) {
+      if (r == cancel_result::cancelling)
+        spdlog::info("saga {}: cancel requested", cid);
+      else if (r == cancel_result::already_ended)
+        spdlog::warn("saga {} has already ended{}: nothing to cancel", cid,
+                     status.empty() ? "" : " (" + status + ")");
+      else
+        spdlog::warn("saga {} is not in the log: nothing to cancel", cid);
+    });
+    return true;
+  }
   auto spec = st.setup.workflow->find_saga(req.saga);
   if (spec == nullptr) {
     st.input_done = true;
@@ -99,7 +182,7 @@ bool start_one(coordinator_actor* self) {
     return false;
   }
   storage::status s = storage::status::ok();
-  if (st.live.count(req.correlation_id) > 0 || st.setup.log->find_saga(req.correlation_id, s)) {
+  if (known(self, req.correlation_id, s)) {
     spdlog::info("saga {} is already in the log: not started again", req.correlation_id);
     ++st.summary.duplicates;
     return true;
@@ -108,17 +191,14 @@ bool start_one(coordinator_actor* self) {
     stop_early(self, s.message(), 1);
     return false;
   }
-  ++st.summary.started;
-  auto machine = std::make_shared<runtime::saga_machine>(*spec, req.correlation_id);
-  auto cid = req.correlation_id;
-  st.live.emplace(std::move(cid), spawn_saga(self->system(), std::move(machine), std::move(req.input),
-                                             links_for(self, spec->name)));
+  launch(self, *spec, std::move(req));
   return true;
 }
 
 void finish_if_idle(coordinator_actor* self) {
   auto& st = self->state;
-  if (!st.live.empty() || (!st.stopping && (!st.input_done || !st.to_resume.empty())))
+  bool more = !st.closed || !st.input_done || !st.to_resume.empty() || !st.submitted.empty();
+  if (!st.live.empty() || (!st.stopping && more))
     return;
   if (!st.done.pending())
     return;
@@ -149,11 +229,16 @@ void fill(coordinator_actor* self) {
 
 caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
   self->state.setup = std::move(setup);
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    for (auto& [_, saga] : self->state.live)
+      self->send_exit(saga, msg.reason);
+    self->state.live.clear();
+    self->quit(msg.reason);
+  });
   return {
-    [=](run_atom) -> caf::result<runtime::run_summary> {
+    [=](run_atom) {
       auto& st = self->state;
       st.started_us = storage::now_us();
-      st.done = self->make_response_promise();
       st.input_done = st.setup.input == nullptr;
       auto s = st.setup.log->for_each_saga([&](std::string_view cid, const storage::saga_row& row) {
         if (!storage::is_terminal_status(row.status))
@@ -165,7 +250,39 @@ caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
       if (!st.to_resume.empty())
         spdlog::info("resuming {} unfinished sagas", st.to_resume.size());
       fill(self);
+    },
+    [=](close_atom) -> caf::result<runtime::run_summary> {
+      auto& st = self->state;
+      st.closed = true;
+      st.done = self->make_response_promise();
+      finish_if_idle(self);
       return caf::delegated<runtime::run_summary>{};
+    },
+    [=](start_atom, config::saga_request& req) -> std::uint8_t {
+      auto& st = self->state;
+      if (st.closed || st.stopping)
+        return static_cast<std::uint8_t>(start_result::closed);
+      auto spec = st.setup.workflow->find_saga(req.saga);
+      if (spec == nullptr)
+        return static_cast<std::uint8_t>(start_result::unknown_saga);
+      if (!storage::valid_correlation_id(req.correlation_id))
+        return static_cast<std::uint8_t>(start_result::bad_id);
+      storage::status s = storage::status::ok();
+      if (known(self, req.correlation_id, s) || !s) {
+        ++st.summary.duplicates;
+        return static_cast<std::uint8_t>(start_result::duplicate);
+      }
+      st.submitted_ids.insert(req.correlation_id);
+      st.submitted.push_back(std::move(req));
+      fill(self);
+      return static_cast<std::uint8_t>(start_result::started);
+    },
+    [=](cancel_atom, const std::string& cid) -> caf::result<std::uint8_t, std::string> {
+      auto promise = self->make_response_promise<std::uint8_t, std::string>();
+      cancel_saga(self, cid, [promise](cancel_result r, const std::string& status) mutable {
+        promise.deliver(static_cast<std::uint8_t>(r), status);
+      });
+      return promise;
     },
     [=](done_atom, const std::string& cid, const std::string& status) {
       auto& st = self->state;

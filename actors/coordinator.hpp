@@ -31,11 +31,16 @@ struct coordinator_setup {
 
 /// Spawns the coordinator of a run.
 ///
-/// Protocol: `(run_atom)` -> `runtime::run_summary`, once every saga it
-/// started or resumed has ended (or the run had to stop). It first resumes
-/// every unfinished saga in the log, then starts new ones from the input,
-/// keeping at most `runtime.max_in_flight` alive. It receives
+/// Protocol: `(run_atom)` begins the run: it resumes every unfinished saga in
+/// the log, then starts new ones, submitted or from the input, keeping at
+/// most `runtime.max_in_flight` alive. `(start_atom, saga_request)` ->
+/// `uint8_t` (an actors::start_result) submits one. `(cancel_atom, cid)` ->
+/// `(uint8_t, std::string)`: an actors::cancel_result and, when it had
+/// ended, the saga's status; input lines `{"cancel": CID}` do the same.
+/// `(close_atom)` -> `runtime::run_summary`: no more submissions; answered
+/// once every saga has ended (or the run had to stop). It receives
 /// `(done_atom, cid, status)` and `(fail_atom, cid, message)` from sagas.
+/// Told to exit, it stops its live sagas first.
 caf::actor spawn_coordinator(caf::actor_system& sys, coordinator_setup setup);
 
 } // namespace nexus::actors

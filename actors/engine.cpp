@@ -20,12 +20,6 @@ namespace nexus::actors {
 
 namespace {
 
-int fail(runtime::run_summary& summary, std::string error, int status) {
-  summary.error = std::move(error);
-  summary.exit_status = status;
-  return status;
-}
-
 /// Names the first `handler` action whose handler is not registered.
 bool handlers_present(const config::workflow& wf, const runtime::handler_registry* handlers,
                       std::string& error) {
@@ -45,45 +39,95 @@ bool handlers_present(const config::workflow& wf, const runtime::handler_registr
 
 } // namespace
 
-int run_workflow(const config::workflow& wf, const run_options& opts,
-                 runtime::run_summary& summary) {
-  std::shared_ptr<runtime::input_source> input;
-  std::string error;
-  if (!handlers_present(wf, opts.handlers, error))
-    return fail(summary, error, 2);
-  if (!opts.input_path.empty()) {
-    input = runtime::open_input_file(opts.input_path, error);
-    if (!input)
-      return fail(summary, error, 2);
-  } else if (opts.generate > 0) {
-    if (wf.find_saga(opts.saga) == nullptr)
-      return fail(summary, "--saga " + opts.saga + ": the workflow defines no such saga", 2);
-    input = runtime::make_generator(opts.saga, opts.generate);
+std::string_view to_string(start_result r) {
+  switch (r) {
+    case start_result::started:
+      return "started";
+    case start_result::duplicate:
+      return "duplicate";
+    case start_result::unknown_saga:
+      return "unknown saga";
+    case start_result::bad_id:
+      return "bad correlation ID";
+    case start_result::closed:
+      return "closed";
   }
-  auto log = storage::event_log::open(storage::log_options::writer(wf.runtime.data_dir, wf.runtime.durability), error);
-  if (!log)
-    return fail(summary, error, 1);
+  return "closed";
+}
 
-  runtime::system_config cfg{wf.runtime.threads};
-  caf::actor_system sys{cfg};
-  // Handles are declared after the system: ~actor_system waits for every
-  // detached actor, so no handle to one may outlive it.
+std::string_view to_string(cancel_result r) {
+  switch (r) {
+    case cancel_result::cancelling:
+      return "cancelling";
+    case cancel_result::already_ended:
+      return "already ended";
+    case cancel_result::unknown:
+      return "unknown";
+  }
+  return "unknown";
+}
+
+// Members are destroyed in reverse order: every actor handle goes before the
+// system (~actor_system waits for detached actors, so no handle to one may
+// outlive it), and the system before the log its writer uses.
+struct engine::impl {
+  const config::workflow& wf;
+  run_options opts;
+  std::string error;
+  int exit_status = 0;
+  runtime::run_summary summary;
+  bool waited = false;
+  std::unique_ptr<storage::event_log> log;
+  std::unique_ptr<runtime::system_config> cfg;
+  std::unique_ptr<caf::actor_system> sys;
   std::map<std::string, std::vector<caf::actor>> stages;
-  auto writer = spawn_event_log_writer(sys, *log, wf.runtime.batch_size);
-  for (auto& [name, saga] : wf.sagas)
-    for (auto& step : saga.steps)
-      stages[name].push_back(spawn_stage(sys, step, cfg.threads(), opts.handlers));
+  caf::actor writer;
   caf::actor retention;
-  if (wf.runtime.retention_days > 0)
-    retention = spawn_retention(sys, *log, wf.runtime.retention_days);
-  auto coordinator = spawn_coordinator(sys, {&wf, log.get(), writer, &stages, input});
-  spdlog::info("run started: data_dir={} threads={} max_in_flight={}", wf.runtime.data_dir,
-               cfg.threads(), wf.runtime.max_in_flight);
-  {
-    caf::scoped_actor self{sys};
-    self->request(coordinator, caf::infinite, run_atom::value)
-      .receive([&](runtime::run_summary& s) { summary = std::move(s); },
-               [&](caf::error& err) { fail(summary, "run failed: " + caf::to_string(err), 1); });
+  caf::actor coordinator;
+
+  impl(const config::workflow& w, const run_options& o) : wf(w), opts(o) {}
+
+  bool fail(std::string why, int status) {
+    error = std::move(why);
+    exit_status = status;
+    return false;
+  }
+
+  bool open() {
+    std::shared_ptr<runtime::input_source> input;
+    if (!handlers_present(wf, opts.handlers, error))
+      return fail(error, 2);
+    if (!opts.input_path.empty()) {
+      input = runtime::open_input_file(opts.input_path, error);
+      if (!input)
+        return fail(error, 2);
+    } else if (opts.generate > 0) {
+      if (wf.find_saga(opts.saga) == nullptr)
+        return fail("--saga " + opts.saga + ": the workflow defines no such saga", 2);
+      input = runtime::make_generator(opts.saga, opts.generate);
+    }
+    log = storage::event_log::open(
+      storage::log_options::writer(wf.runtime.data_dir, wf.runtime.durability), error);
+    if (!log)
+      return fail(error, 1);
+    cfg = std::make_unique<runtime::system_config>(wf.runtime.threads);
+    sys = std::make_unique<caf::actor_system>(*cfg);
+    writer = spawn_event_log_writer(*sys, *log, wf.runtime.batch_size);
+    for (auto& [name, saga] : wf.sagas)
+      for (auto& step : saga.steps)
+        stages[name].push_back(spawn_stage(*sys, step, cfg->threads(), opts.handlers));
+    if (wf.runtime.retention_days > 0)
+      retention = spawn_retention(*sys, *log, wf.runtime.retention_days);
+    coordinator = spawn_coordinator(*sys, {&wf, log.get(), writer, &stages, input});
+    spdlog::info("run started: data_dir={} threads={} max_in_flight={}", wf.runtime.data_dir,
+                 cfg->threads(), wf.runtime.max_in_flight);
+    caf::anon_send(coordinator, run_atom::value);
+    return true;
+  }
+
+  /// Stops every actor; live sagas stop where they are and resume next run.
+  void shut_down() {
+    caf::scoped_actor self{*sys};
     self->send_exit(coordinator, caf::exit_reason::user_shutdown);
     for (auto& [_, pools] : stages)
       for (auto& pool : pools)
@@ -95,9 +139,105 @@ int run_workflow(const config::workflow& wf, const run_options& opts,
       self->wait_for(retention);
     }
   }
-  spdlog::info("run ended: started={} resumed={} completed={} compensated={} failed={} events={}",
-               summary.started, summary.resumed, summary.completed, summary.compensated,
-               summary.failed, summary.events);
+
+  /// After shut_down: lets go of the data directory, for the next run.
+  void release() {
+    coordinator = nullptr;
+    retention = nullptr;
+    writer = nullptr;
+    stages.clear();
+    sys.reset();
+    log.reset();
+  }
+};
+
+engine::engine(const config::workflow& wf, const run_options& opts)
+  : impl_(std::make_unique<impl>(wf, opts)) {
+  impl_->open();
+}
+
+engine::~engine() {
+  if (impl_->coordinator && !impl_->waited)
+    impl_->shut_down();
+}
+
+bool engine::ok() const {
+  return impl_->error.empty();
+}
+
+const std::string& engine::error() const {
+  return impl_->error;
+}
+
+int engine::exit_status() const {
+  return impl_->exit_status;
+}
+
+start_result engine::start(const std::string& saga, const std::string& cid, std::string input_json) {
+  if (!impl_->coordinator || impl_->waited)
+    return start_result::closed;
+  config::saga_request req;
+  req.saga = saga;
+  req.correlation_id = cid;
+  req.correlation_id_given = true;
+  req.input = std::move(input_json);
+  auto result = start_result::closed;
+  caf::scoped_actor self{*impl_->sys};
+  self->request(impl_->coordinator, caf::infinite, start_atom::value, std::move(req))
+    .receive([&](std::uint8_t r) { result = static_cast<start_result>(r); },
+             [&](caf::error&) { result = start_result::closed; });
+  return result;
+}
+
+cancel_result engine::cancel(const std::string& cid, std::string* status) {
+  if (!impl_->coordinator || impl_->waited)
+    return cancel_result::unknown;
+  auto result = cancel_result::unknown;
+  caf::scoped_actor self{*impl_->sys};
+  self->request(impl_->coordinator, caf::infinite, cancel_atom::value, cid)
+    .receive(
+      [&](std::uint8_t r, std::string& s) {
+        result = static_cast<cancel_result>(r);
+        if (status != nullptr)
+          *status = std::move(s);
+      },
+      [&](caf::error&) { result = cancel_result::unknown; });
+  return result;
+}
+
+runtime::run_summary engine::wait() {
+  auto& im = *impl_;
+  if (im.waited || !im.coordinator) {
+    if (!im.waited) {
+      im.summary.error = im.error;
+      im.summary.exit_status = im.exit_status;
+      im.waited = true;
+    }
+    return im.summary;
+  }
+  {
+    caf::scoped_actor self{*im.sys};
+    self->request(im.coordinator, caf::infinite, close_atom::value)
+      .receive([&](runtime::run_summary& s) { im.summary = std::move(s); },
+               [&](caf::error& err) {
+                 im.summary.error = "run failed: " + caf::to_string(err);
+                 im.summary.exit_status = 1;
+               });
+  }
+  im.shut_down();
+  im.release();
+  im.waited = true;
+  auto& s = im.summary;
+  spdlog::info("run ended: started={} resumed={} completed={} compensated={} failed={} "
+               "cancelled={} events={}",
+               s.started, s.resumed, s.completed, s.compensated, s.failed, s.cancelled, s.events);
+  return s;
+}
+
+int run_workflow(const config::workflow& wf, const run_options& opts,
+                 runtime::run_summary& summary) {
+  engine e{wf, opts};
+  summary = e.wait();
   return summary.exit_status;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "config/workflow.hpp"
@@ -13,7 +14,8 @@ class handler_registry;
 namespace nexus::actors {
 
 /// Where a run's new sagas come from: an input file, or `generate` copies of
-/// saga `saga`, or neither (then the run only resumes unfinished sagas).
+/// saga `saga`, or neither (then the run only resumes unfinished sagas, and
+/// takes what a program gives engine::start).
 struct run_options {
   std::string input_path;
   std::uint64_t generate = 0;
@@ -23,10 +25,67 @@ struct run_options {
   const runtime::handler_registry* handlers = nullptr;
 };
 
-/// Runs a workflow to the end on a CAF actor system: resumes every
-/// unfinished saga in `wf.runtime.data_dir`, starts the new ones, and
-/// returns when all have ended. Returns the exit status (0, 1 or 2) and
-/// fills `summary`.
+/// What engine::start did with a request.
+enum class start_result : std::uint8_t {
+  started,      ///< Running, or queued behind max_in_flight.
+  duplicate,    ///< The correlation ID is already in the log (or running): not started twice.
+  unknown_saga, ///< The workflow defines no saga of that name.
+  bad_id,       ///< The correlation ID is not 1 to 128 of [A-Za-z0-9._:-].
+  closed,       ///< wait() has begun: the engine takes no new sagas.
+};
+
+/// What engine::cancel did.
+enum class cancel_result : std::uint8_t {
+  cancelling,    ///< It starts nothing new, compensates, and will end `cancelled`.
+  already_ended, ///< It had ended: nothing was changed.
+  unknown,       ///< No saga with that correlation ID is in the log.
+};
+
+std::string_view to_string(start_result r);
+std::string_view to_string(cancel_result r);
+
+/// Nexus embedded in a program: a running actor system with its event log.
+/// On construction it opens the log and resumes every unfinished saga in it
+/// (and starts those of `opts`' input); start() and cancel() may then be
+/// called from any thread until wait(), which returns once every saga has
+/// ended. Not copyable; the destructor stops everything that still runs
+/// (what it had not finished resumes on the next run).
+///
+///   nexus::actors::engine e{wf, {}};
+///   if (!e.ok()) ...e.error()...
+///   e.start("order", "ord-1", R"({"sku":"A-7"})");
+///   e.cancel("ord-1");
+///   auto summary = e.wait();
+class engine {
+public:
+  engine(const config::workflow& wf, const run_options& opts);
+  ~engine();
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  /// False if the engine could not start (see error() and exit_status()).
+  bool ok() const;
+  const std::string& error() const;
+  /// 2 for bad input (a file, an option, a missing handler), 1 otherwise.
+  int exit_status() const;
+
+  /// Starts saga `saga` with `input_json` (an object) under `cid`.
+  start_result start(const std::string& saga, const std::string& cid, std::string input_json = "{}");
+
+  /// Cancels the saga `cid`; `status` gets its end when it had already ended.
+  cancel_result cancel(const std::string& cid, std::string* status = nullptr);
+
+  /// Takes no more sagas and returns once every saga has ended (or the run
+  /// had to stop: then `exit_status` and `error` in the summary say why).
+  runtime::run_summary wait();
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+/// Runs a workflow to the end: an engine fed from `opts`, then wait().
+/// Returns the exit status (0, 1 or 2) and fills `summary`.
 int run_workflow(const config::workflow& wf, const run_options& opts,
                  runtime::run_summary& summary);
 

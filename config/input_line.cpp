@@ -21,7 +21,15 @@ bool parse_input_line(std::string_view line, saga_request& out, std::string& err
   bool has_saga = false;
   for (auto field : obj) {
     std::string_view s;
-    if (field.key == "saga" || field.key == "correlation_id") {
+    if (field.key == "cancel") {
+      if (field.value.get_string().get(s)) {
+        error = "cancel: expected the correlation ID of the saga to cancel";
+        return false;
+      }
+      out.cancel = true;
+      out.correlation_id.assign(s);
+      out.correlation_id_given = true;
+    } else if (field.key == "saga" || field.key == "correlation_id") {
       if (field.value.get_string().get(s)) {
         error = std::string{field.key} + ": expected a string";
         return false;
@@ -37,11 +45,15 @@ bool parse_input_line(std::string_view line, saga_request& out, std::string& err
       out.input = simdjson::minify(field.value);
     } else {
       error = "unknown key \"" + std::string{field.key}
-              + "\" (expected saga, correlation_id, input)";
+              + "\" (expected saga, correlation_id, input; or cancel)";
       return false;
     }
   }
-  if (!has_saga) {
+  if (out.cancel && (has_saga || obj.size() != 1)) {
+    error = "a cancel line has the one key cancel";
+    return false;
+  }
+  if (!has_saga && !out.cancel) {
     error = "saga: missing";
     return false;
   }

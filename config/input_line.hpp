@@ -6,8 +6,10 @@
 namespace nexus::config {
 
 /// One line of a `--input` file: `{"saga": NAME, "correlation_id": CID,
-/// "input": {...}}`. `correlation_id` and `input` may be left out.
+/// "input": {...}}`, where `correlation_id` and `input` may be left out; or
+/// `{"cancel": CID}`, which cancels a running saga.
 struct saga_request {
+  bool cancel = false;        ///< A cancellation of `correlation_id`, not a start.
   std::string saga;
   std::string correlation_id; ///< Empty when not given: the runtime makes one.
   bool correlation_id_given = false; ///< The key was present (even if empty).

@@ -11,6 +11,7 @@
 #include <caf/atom.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include "config/input_line.hpp"
 #include "runtime/run_summary.hpp"
 #include "storage/event_log.hpp"
 
@@ -24,6 +25,8 @@ using ack_atom = caf::atom_constant<caf::atom("ack")>;
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 using append_atom = caf::atom_constant<caf::atom("append")>;
+using close_atom = caf::atom_constant<caf::atom("close")>;
+using start_atom = caf::atom_constant<caf::atom("start")>;
 using done_atom = caf::atom_constant<caf::atom("done")>;
 using execute_atom = caf::atom_constant<caf::atom("execute")>;
 using fail_atom = caf::atom_constant<caf::atom("fail")>;
@@ -76,3 +79,4 @@ void register_message_types(caf::actor_system_config& cfg);
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nexus::storage::append_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nexus::runtime::run_summary)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nexus::config::saga_request)

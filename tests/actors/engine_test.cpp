@@ -1,10 +1,14 @@
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <map>
 
 #include "actors/engine.hpp"
 #include "config/workflow_loader.hpp"
 #include "runtime/saga_machine.hpp"
+#include "runtime/step_context.hpp"
 #include "storage/event_log.hpp"
 #include "tests/temp_dir.hpp"
 
@@ -150,6 +154,127 @@ BOOST_AUTO_TEST_CASE(an_unfinished_saga_in_the_log_is_resumed_and_finished) {
   auto events = histories(dir.path()).at("crashed-1");
   BOOST_TEST(events.at(3) == "step_started:b"); // written before the crash
   BOOST_TEST(events.back() == "saga_compensated");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(engine_control)
+
+namespace {
+
+const std::string step_sh = std::string{NEXUS_SOURCE_DIR} + "/tests/programs/step.sh";
+
+/// A step that succeeds, then b, which fails transiently and waits a minute
+/// before each retry: a saga that stays busy until something stops it.
+const char* waits_for_a_retry = R"([
+  {"name": "a", "action": {"kind": "simulate"}, "compensate": {"kind": "simulate"}},
+  {"name": "b", "action": {"kind": "simulate", "fail_first": 1000},
+   "retry": {"max_attempts": 0, "initial_interval_ms": 60000, "max_interval_ms": 60000,
+             "jitter": 0},
+   "compensate": {"kind": "simulate"}}])";
+
+std::string read_file(const std::string& path) {
+  std::ifstream in{path};
+  return {std::istreambuf_iterator<char>{in}, {}};
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(exec_steps_run_and_a_compensation_gets_the_output_it_undoes) {
+  test::temp_dir dir;
+  auto saved = dir.file("compensation-input.json");
+  auto wf = load(R"([
+    {"name": "reserve", "action": {"kind": "exec", "argv": [")" + step_sh + R"(", "ok"]},
+     "compensate": {"kind": "exec", "argv": [")" + step_sh + R"(", "save", ")" + saved + R"("]}},
+    {"name": "charge", "action": {"kind": "exec", "argv": [")" + step_sh + R"(", "exit", "2", "card declined"]}}])",
+                 dir.path());
+  auto input = dir.write("in.jsonl", R"({"saga": "s", "correlation_id": "ord-9", "input": {"sku": "A-7"}})");
+  runtime::run_summary s;
+  BOOST_REQUIRE_EQUAL(actors::run_workflow(wf, {input, 0, ""}, s), 0);
+  BOOST_TEST(s.compensated == 1u);
+  auto got = read_file(saved);
+  // The compensation's stdin: the saga input, and reserve's own output.
+  BOOST_TEST(got.find(R"("input":{"sku":"A-7"})") != std::string::npos, got);
+  BOOST_TEST(got.find(R"("output":{"cid":"ord-9","saga":"s","step":"reserve","attempt":1,"key":"ord-9/reserve")")
+               != std::string::npos, got);
+  BOOST_TEST(histories(dir.path()).at("ord-9").back() == "saga_compensated");
+}
+
+BOOST_AUTO_TEST_CASE(a_step_past_its_timeout_fails_as_a_timeout) {
+  test::temp_dir dir;
+  auto wf = load(R"([{"name": "a", "timeout_ms": 50, "retry": {"max_attempts": 1},
+                      "action": {"kind": "simulate", "latency_ms": 60000}}])", dir.path());
+  runtime::run_summary s;
+  BOOST_REQUIRE_EQUAL(actors::run_workflow(wf, {"", 1, "s"}, s), 0);
+  BOOST_TEST(s.compensated == 1u);
+  auto log = open_log(dir.path());
+  std::vector<storage::event> failed;
+  log->for_each_saga([&](std::string_view cid, const storage::saga_row&) {
+    log->read_events(std::string{cid}, 1, UINT64_MAX, [&](const storage::event& e) {
+      if (e.type == storage::event_type::step_failed)
+        failed.push_back(e);
+      return true;
+    });
+    return true;
+  });
+  BOOST_REQUIRE_EQUAL(failed.size(), 1u);
+  BOOST_TEST((failed[0].error == config::error_kind::timeout));
+}
+
+BOOST_AUTO_TEST_CASE(the_cpp_api_starts_and_cancels_and_says_when_there_is_nothing_to_cancel) {
+  test::temp_dir dir;
+  auto wf = load(waits_for_a_retry, dir.path());
+  actors::engine e{wf, {}};
+  BOOST_REQUIRE_MESSAGE(e.ok(), e.error());
+  BOOST_TEST((e.start("s", "c-1") == actors::start_result::started));
+  BOOST_TEST((e.start("s", "c-1") == actors::start_result::duplicate));
+  BOOST_TEST((e.start("nope", "c-2") == actors::start_result::unknown_saga));
+  BOOST_TEST((e.start("s", "bad id") == actors::start_result::bad_id));
+  BOOST_TEST((e.cancel("c-1") == actors::cancel_result::cancelling));
+  BOOST_TEST((e.cancel("never-started") == actors::cancel_result::unknown));
+  auto s = e.wait();
+  BOOST_TEST(s.cancelled == 1u);
+  auto h = histories(dir.path()).at("c-1");
+  BOOST_TEST(h.back() == "saga_cancelled");
+  BOOST_TEST((std::find(h.begin(), h.end(), "compensation_succeeded:a") != h.end()));
+  BOOST_TEST((e.start("s", "c-3") == actors::start_result::closed));
+  // Cancelling a saga that has ended changes nothing, and says how it ended.
+  actors::engine again{wf, {}};
+  std::string status;
+  BOOST_TEST((again.cancel("c-1", &status) == actors::cancel_result::already_ended));
+  BOOST_TEST(status == "cancelled");
+  BOOST_TEST(again.wait().events == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(an_input_line_cancels_a_running_saga) {
+  test::temp_dir dir;
+  auto wf = load(waits_for_a_retry, dir.path());
+  auto input = dir.write("in.jsonl", "{\"saga\": \"s\", \"correlation_id\": \"k-1\"}\n"
+                                     "{\"saga\": \"s\", \"correlation_id\": \"k-2\"}\n"
+                                     "{\"cancel\": \"k-1\"}\n{\"cancel\": \"k-2\"}\n");
+  runtime::run_summary s;
+  BOOST_REQUIRE_EQUAL(actors::run_workflow(wf, {input, 0, ""}, s), 0);
+  BOOST_TEST(s.started == 2u);
+  BOOST_TEST(s.cancelled == 2u);
+  for (auto& [cid, events] : histories(dir.path())) {
+    BOOST_TEST(events.back() == "saga_cancelled", cid);
+    BOOST_TEST((std::find(events.begin(), events.end(), "cancel_requested") != events.end()), cid);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(handler_steps_run_registered_cpp_code_and_a_missing_one_is_refused) {
+  test::temp_dir dir;
+  auto wf = load(R"([{"name": "price", "action": {"kind": "handler", "name": "pricing"}}])",
+                 dir.path());
+  runtime::run_summary s;
+  BOOST_TEST(actors::run_workflow(wf, {"", 3, "s"}, s) == 2);
+  BOOST_TEST(s.error.find("no C++ handler is registered as pricing") != std::string::npos, s.error);
+  runtime::handler_registry handlers;
+  handlers.add("pricing", [](const runtime::step_context& c) {
+    return runtime::outcome::success(R"({"price":42,"for":")" + c.cid + R"("})");
+  });
+  BOOST_REQUIRE_EQUAL(actors::run_workflow(wf, {"", 3, "s", &handlers}, s), 0);
+  BOOST_TEST(s.completed == 3u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

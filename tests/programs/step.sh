@@ -5,6 +5,7 @@
 #   tree PIDFILE    starts a background child (its PID in PIDFILE) and waits
 #   flood N         prints N bytes
 #   text            prints something that is not JSON
+#   save FILE       writes its stdin to FILE, then prints {}
 #   ledger FILE     appends "$NEXUS_IDEMPOTENCY_KEY $NEXUS_ATTEMPT" to FILE, then prints {}
 #   fail-ledger FILE  as ledger, then exits 75 while FILE.fail exists
 set -u
@@ -26,6 +27,9 @@ case "$1" in
     head -c "$2" /dev/zero | tr '\0' 'x' ;;
   text)
     echo "hello, not json" ;;
+  save)
+    cat > "$2"
+    echo '{}' ;;
   ledger)
     cat >/dev/null
     echo "$NEXUS_IDEMPOTENCY_KEY $NEXUS_ATTEMPT" >> "$2"
