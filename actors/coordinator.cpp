@@ -14,6 +14,7 @@
 #include "storage/correlation_id.hpp"
 #include "runtime/input_source.hpp"
 #include "runtime/messages.hpp"
+#include "runtime/rebuild.hpp"
 #include "runtime/saga_machine.hpp"
 #include "storage/event_log.hpp"
 #include "storage/timestamp.hpp"
@@ -69,13 +70,10 @@ void resume_one(coordinator_actor* self, const std::string& cid) {
     spdlog::error("cannot resume saga {}: the workflow has no saga named {}", cid, row->saga);
     return;
   }
-  auto machine = std::make_shared<runtime::saga_machine>(*spec, cid);
   std::string why;
-  s = st.setup.log->read_events(cid, 1, UINT64_MAX, [&](const storage::event& e) {
-    return machine->replay(e, why);
-  });
-  if (!s || !why.empty()) {
-    spdlog::error("cannot resume saga {}: {}", cid, s ? why : s.message());
+  std::shared_ptr<runtime::saga_machine> machine = runtime::rebuild_saga(*st.setup.log, *spec, cid, why);
+  if (!machine) {
+    spdlog::error("cannot resume saga {}: {}", cid, why);
     return;
   }
   if (machine->finished())

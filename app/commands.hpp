@@ -2,9 +2,16 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace CLI {
 class App;
+}
+namespace nexus::config {
+struct workflow;
+}
+namespace nexus::actors {
+struct run_options;
 }
 
 namespace nexus::app {
@@ -27,6 +34,19 @@ struct run_args {
 };
 void add_run(CLI::App& app, run_args& args);
 int run(const run_args& args);
+
+/// Runs `wf` to the end with its logging set up, then prints the summary
+/// (one JSON object with `json`); returns the exit status.
+int run_and_report(const config::workflow& wf, const actors::run_options& opts, bool json);
+
+struct retry_args {
+  std::vector<std::string> cids;
+  std::string workflow;
+  std::string data_dir;  ///< Empty: runtime.data_dir of the workflow.
+  bool json = false;
+};
+void add_retry(CLI::App& app, retry_args& args);
+int retry(const retry_args& args);
 
 struct events_args {
   std::string cid;  ///< Empty: every saga (with --follow).

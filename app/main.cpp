@@ -13,12 +13,16 @@ int main(int argc, char** argv) {
   events_args events_a;
   sagas_args sagas_a;
   validate_args validate_a;
+  retry_args retry_a;
   auto* run_cmd = app.add_subcommand("run", "Resume unfinished sagas, then run new ones to the end");
   add_run(*run_cmd, run_a);
   auto* events_cmd = app.add_subcommand("events", "Print one saga's events in order");
   add_events(*events_cmd, events_a);
   auto* sagas_cmd = app.add_subcommand("sagas", "List the sagas in the event log");
   add_sagas(*sagas_cmd, sagas_a);
+  auto* retry_cmd = app.add_subcommand(
+    "retry", "Compensate failed sagas again, once the cause is fixed, and run them to the end");
+  add_retry(*retry_cmd, retry_a);
   auto* validate_cmd = app.add_subcommand("validate", "Check a workflow file");
   add_validate(*validate_cmd, validate_a);
   if (argc > 1 && argv[1][0] != '-') {
@@ -46,5 +50,7 @@ int main(int argc, char** argv) {
     return events(events_a);
   if (sagas_cmd->parsed())
     return sagas(sagas_a);
+  if (retry_cmd->parsed())
+    return retry(retry_a);
   return validate(validate_a);
 }

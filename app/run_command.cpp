@@ -40,15 +40,19 @@ int run(const run_args& args) {
     wf.runtime.threads = args.threads;
   if (args.max_in_flight > 0)
     wf.runtime.max_in_flight = args.max_in_flight;
+  actors::run_options opts{args.input, args.generate, args.saga};
+  return run_and_report(wf, opts, args.json);
+}
+
+int run_and_report(const config::workflow& wf, const actors::run_options& opts, bool json) {
   std::string error;
   if (!runtime::setup_logging(wf.logging, wf.runtime.data_dir, error)) {
     std::cerr << "nexus: " << error << '\n';
     return 1;
   }
-  actors::run_options opts{args.input, args.generate, args.saga};
   runtime::run_summary s;
   int status = actors::run_workflow(wf, opts, s);
-  if (args.json) {
+  if (json) {
     std::cout << s.to_json() << '\n';
   } else if (s.started + s.resumed + s.duplicates > 0 || s.error.empty()) {
     auto finished = s.completed + s.compensated + s.failed + s.cancelled;

@@ -1,0 +1,74 @@
+#include <algorithm>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "actors/engine.hpp"
+#include "app/commands.hpp"
+#include "config/workflow_loader.hpp"
+#include "runtime/rebuild.hpp"
+#include "storage/correlation_id.hpp"
+#include "storage/timestamp.hpp"
+
+namespace nexus::app {
+
+void add_retry(CLI::App& app, retry_args& args) {
+  app.add_option("cid", args.cids, "Correlation IDs of sagas that ended failed")->required();
+  app.add_option("--workflow", args.workflow, "Workflow file that defines their sagas")
+    ->required();
+  app.add_option("--data-dir", args.data_dir, "Event log directory (default: runtime.data_dir)");
+  app.add_flag("--json", args.json, "Print the run's summary as one JSON object");
+}
+
+// Every saga is checked before anything is written, and all are reopened in
+// one write, so a bad ID anywhere leaves every saga as it was. Then a run
+// resumes them, with any other unfinished saga in the log, to their end.
+int retry(const retry_args& given) {
+  auto args = given;
+  std::sort(args.cids.begin(), args.cids.end());
+  args.cids.erase(std::unique(args.cids.begin(), args.cids.end()), args.cids.end());
+  auto loaded = config::load_workflow(args.workflow);
+  if (!loaded.ok()) {
+    for (auto& e : loaded.errors)
+      std::cerr << e.to_string() << '\n';
+    return 2;
+  }
+  auto wf = std::move(*loaded.value);
+  if (!args.data_dir.empty())
+    wf.runtime.data_dir = args.data_dir;
+  for (auto& cid : args.cids)
+    if (!storage::valid_correlation_id(cid)) {
+      std::cerr << "nexus: " << storage::correlation_id_problem(cid) << '\n';
+      return 2;
+    }
+  {
+    std::string error;
+    auto log = storage::event_log::open(
+      storage::log_options::writer(wf.runtime.data_dir, wf.runtime.durability), error);
+    if (!log) {
+      std::cerr << "nexus: " << error << '\n';
+      return 1;
+    }
+    std::vector<storage::append_request> reopen;
+    for (auto& cid : args.cids) {
+      auto req = runtime::prepare_reopen(*log, wf, cid, storage::now_us(), error);
+      if (!req) {
+        std::cerr << "nexus: " << error << '\n';
+        return 2;
+      }
+      reopen.push_back(std::move(*req));
+    }
+    std::vector<const storage::append_request*> batch;
+    for (auto& r : reopen)
+      batch.push_back(&r);
+    if (auto s = log->write(batch); !s) {
+      std::cerr << "nexus: " << s.message() << '\n';
+      return 1;
+    }
+    for (auto& cid : args.cids)
+      std::cerr << "nexus: saga " << cid << ": compensation reopened\n";
+  }
+  return run_and_report(wf, {}, args.json);
+}
+
+} // namespace nexus::app

@@ -1,0 +1,62 @@
+#include "runtime/rebuild.hpp"
+
+namespace nexus::runtime {
+
+std::unique_ptr<saga_machine> rebuild_saga(const storage::event_log& log,
+                                           const config::saga_spec& spec, const std::string& cid,
+                                           std::string& error) {
+  auto machine = std::make_unique<saga_machine>(spec, cid);
+  std::string why;
+  auto s = log.read_events(cid, 1, UINT64_MAX, [&](const storage::event& e) {
+    return machine->replay(e, why);
+  });
+  if (!s) {
+    error = s.message();
+    return nullptr;
+  }
+  if (!why.empty()) {
+    error = why;
+    return nullptr;
+  }
+  return machine;
+}
+
+std::optional<storage::append_request> prepare_reopen(const storage::event_log& log,
+                                                      const config::workflow& wf,
+                                                      const std::string& cid, std::int64_t now_us,
+                                                      std::string& error) {
+  storage::status s = storage::status::ok();
+  auto row = log.find_saga(cid, s);
+  if (!row) {
+    error = s ? "saga " + cid + " is not in the log" : s.message();
+    return std::nullopt;
+  }
+  if (row->status != "failed") {
+    error = "saga " + cid + " is " + row->status
+            + ": only a saga that ended failed has a compensation to retry";
+    return std::nullopt;
+  }
+  if (row->expired) {
+    error = "saga " + cid + ": its events were removed by retention";
+    return std::nullopt;
+  }
+  auto spec = wf.find_saga(row->saga);
+  if (spec == nullptr) {
+    error = "saga " + cid + " is a " + row->saga + ", which the workflow does not define";
+    return std::nullopt;
+  }
+  auto machine = rebuild_saga(log, *spec, cid, error);
+  if (!machine) {
+    error = "saga " + cid + ": " + error;
+    return std::nullopt;
+  }
+  transition t;
+  if (!machine->retry_compensation(now_us, t)) {
+    error = "saga " + cid + " failed past a pivot step, not in a compensation: there is "
+            "nothing to compensate again";
+    return std::nullopt;
+  }
+  return make_append(*machine, t);
+}
+
+} // namespace nexus::runtime

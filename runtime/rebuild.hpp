@@ -1,0 +1,31 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "config/workflow.hpp"
+#include "runtime/saga_machine.hpp"
+#include "storage/event_log.hpp"
+
+namespace nexus::runtime {
+
+/// Rebuilds saga `cid` by streaming its stored events, one at a time,
+/// through a fresh machine for `spec` (recovery holds only the fold, never
+/// the history). Null, with `error` set, if the log cannot be read or the
+/// events do not fit the saga as `spec` now defines it.
+std::unique_ptr<saga_machine> rebuild_saga(const storage::event_log& log,
+                                           const config::saga_spec& spec, const std::string& cid,
+                                           std::string& error);
+
+/// The append that reopens the compensation of saga `cid`, which ended
+/// `failed`: its `retry_requested` event and the saga's new row, after
+/// which a run resumes compensating from the step that failed. Nothing,
+/// with `error` naming the saga and the reason, if it cannot be reopened:
+/// unknown, not failed, expired, or failed past a pivot. Writes nothing.
+std::optional<storage::append_request> prepare_reopen(const storage::event_log& log,
+                                                      const config::workflow& wf,
+                                                      const std::string& cid, std::int64_t now_us,
+                                                      std::string& error);
+
+} // namespace nexus::runtime
