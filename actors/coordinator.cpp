@@ -11,6 +11,7 @@
 
 #include "actors/engine.hpp"
 #include "actors/saga_actor.hpp"
+#include "config/json_value.hpp"
 #include "storage/correlation_id.hpp"
 #include "runtime/input_source.hpp"
 #include "runtime/messages.hpp"
@@ -265,6 +266,10 @@ caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
         return static_cast<std::uint8_t>(start_result::unknown_saga);
       if (!storage::valid_correlation_id(req.correlation_id))
         return static_cast<std::uint8_t>(start_result::bad_id);
+      std::string compact, why;
+      if (!config::compact_json(req.input, compact, why) || compact.front() != '{')
+        return static_cast<std::uint8_t>(start_result::bad_input);
+      req.input = std::move(compact);
       storage::status s = storage::status::ok();
       if (known(self, req.correlation_id, s) || !s) {
         ++st.summary.duplicates;

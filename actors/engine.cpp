@@ -49,6 +49,8 @@ std::string_view to_string(start_result r) {
       return "unknown saga";
     case start_result::bad_id:
       return "bad correlation ID";
+    case start_result::bad_input:
+      return "input is not a JSON object";
     case start_result::closed:
       return "closed";
   }

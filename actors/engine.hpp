@@ -31,6 +31,7 @@ enum class start_result : std::uint8_t {
   duplicate,    ///< The correlation ID is already in the log (or running): not started twice.
   unknown_saga, ///< The workflow defines no saga of that name.
   bad_id,       ///< The correlation ID is not 1 to 128 of [A-Za-z0-9._:-].
+  bad_input,    ///< The input is not a JSON object.
   closed,       ///< wait() has begun: the engine takes no new sagas.
 };
 

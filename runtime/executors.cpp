@@ -2,7 +2,7 @@
 
 #include <exception>
 
-#include "config/json_tree.hpp"
+#include "config/json_value.hpp"
 
 namespace nexus::runtime {
 
@@ -11,12 +11,13 @@ bool output_json(std::string& text, std::string& error) {
     text = "null";
     return true;
   }
-  config::json_parse_error perr;
-  if (config::parse_json_tree(text, perr))
-    return true;
-  error = "output is not JSON" + (perr.line > 0 ? " (line " + std::to_string(perr.line) + ")" : "")
-          + ": " + perr.message;
-  return false;
+  std::string compact;
+  if (!config::compact_json(text, compact, error)) {
+    error = "output is not JSON: " + error;
+    return false;
+  }
+  text = std::move(compact);
+  return true;
 }
 
 namespace {

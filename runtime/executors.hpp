@@ -24,8 +24,9 @@ outcome run_http(const config::http_action& a, const step_context& c);
 outcome run_blocking(const config::action_spec& a, const step_context& c,
                      const handler_registry* handlers);
 
-/// `text` as a step's output: itself if it is one JSON value, "null" if it
-/// is empty or blank; otherwise nothing, with `error` saying why.
+/// Makes `text` a step's output: one JSON value, minified (no line breaks
+/// inside an event), or "null" if it is blank. False, with `error` saying
+/// why, if it is not JSON.
 bool output_json(std::string& text, std::string& error);
 
 } // namespace nexus::runtime

@@ -230,6 +230,8 @@ BOOST_AUTO_TEST_CASE(the_cpp_api_starts_and_cancels_and_says_when_there_is_nothi
   BOOST_TEST((e.start("s", "c-1") == actors::start_result::duplicate));
   BOOST_TEST((e.start("nope", "c-2") == actors::start_result::unknown_saga));
   BOOST_TEST((e.start("s", "bad id") == actors::start_result::bad_id));
+  BOOST_TEST((e.start("s", "c-4", "[1, 2]") == actors::start_result::bad_input));
+  BOOST_TEST((e.start("s", "c-4", "{\"sku\": ") == actors::start_result::bad_input));
   BOOST_TEST((e.cancel("c-1") == actors::cancel_result::cancelling));
   BOOST_TEST((e.cancel("never-started") == actors::cancel_result::unknown));
   auto s = e.wait();

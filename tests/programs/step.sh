@@ -8,6 +8,7 @@
 #   save FILE       writes its stdin to FILE, then prints {}
 #   ledger FILE     appends "$NEXUS_IDEMPOTENCY_KEY $NEXUS_ATTEMPT" to FILE, then prints {}
 #   fail-ledger FILE  as ledger, then exits 75 while FILE.fail exists
+#   ledger-or-fail FILE  as ledger, but exits 3 (permanent) for IDs ending in 7
 set -u
 case "$1" in
   ok)
@@ -33,6 +34,11 @@ case "$1" in
   ledger)
     cat >/dev/null
     echo "$NEXUS_IDEMPOTENCY_KEY $NEXUS_ATTEMPT" >> "$2"
+    echo '{}' ;;
+  ledger-or-fail)
+    cat >/dev/null
+    echo "$NEXUS_IDEMPOTENCY_KEY $NEXUS_ATTEMPT" >> "$2"
+    case "$NEXUS_CORRELATION_ID" in *7) echo "declined" >&2; exit 3 ;; esac
     echo '{}' ;;
   fail-ledger)
     cat >/dev/null

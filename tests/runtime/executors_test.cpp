@@ -118,6 +118,17 @@ BOOST_AUTO_TEST_CASE(an_exec_step_gets_its_json_on_stdin_and_the_nexus_variables
   BOOST_TEST(o.output.find(R"("stdin":{"input":{"n":1},"steps":{}})") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(outputs_are_stored_minified_on_one_line) {
+  std::string text = "{\n  \"a\": [1, 2],\n  \"b\": \"x y\"\n}\n", error;
+  BOOST_REQUIRE(output_json(text, error));
+  BOOST_TEST(text == R"({"a":[1,2],"b":"x y"})");
+  text = " \n";
+  BOOST_REQUIRE(output_json(text, error));
+  BOOST_TEST(text == "null");
+  text = "{\"a\": 1} trailing";
+  BOOST_TEST(!output_json(text, error));
+}
+
 BOOST_AUTO_TEST_CASE(exit_75_is_transient_and_other_codes_are_permanent_with_stderr) {
   auto o = run_exec(program({"exit", "75", "database busy"}), context());
   BOOST_TEST(!o.ok);
@@ -169,7 +180,7 @@ BOOST_AUTO_TEST_CASE(an_http_step_posts_its_json_with_the_idempotency_key) {
   BOOST_TEST(member(o.output, "correlation_id") == "ord-7");
   BOOST_TEST(member(o.output, "custom") == "yes");
   BOOST_TEST(member(o.output, "content_type") == "application/json");
-  BOOST_TEST(o.output.find(R"("body": {"input": {"n": 1}, "steps": {}})") != std::string::npos);
+  BOOST_TEST(o.output.find(R"("body":{"input":{"n":1},"steps":{}})") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(http_status_codes_map_to_error_kinds) {

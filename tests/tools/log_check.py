@@ -1,6 +1,6 @@
 """Reads a Nexus event log with RocksDB's own ldb tool and checks it.
 
-check(dir) -> {cid: {"status": ..., "seqs": [...], "row": {...}}}, raising
+check(dir) -> {cid: {"status": ..., "seqs": [...], "events": [...], "row": {...}}}, raising
 AssertionError if a saga's sequence numbers do not run from 1 without gap or
 duplicate, or if its row disagrees with its events.
 """
@@ -21,11 +21,12 @@ def _scan(data_dir, family, key_hex):
 def check(data_dir):
     sagas = {}
     for key, row in _scan(data_dir, "sagas", False):
-        sagas[key.decode()] = {"status": row["status"], "row": row, "seqs": []}
+        sagas[key.decode()] = {"status": row["status"], "row": row, "seqs": [], "events": []}
     for _, event in _scan(data_dir, "events", True):
         cid = event["cid"]
         assert cid in sagas, f"events of {cid} but no saga row"
         sagas[cid]["seqs"].append(event["seq"])
+        sagas[cid]["events"].append(event)
         sagas[cid]["last_type"] = event["type"]
     for cid, s in sagas.items():
         if s["row"].get("expired"):
