@@ -36,6 +36,15 @@ storage::event sample_event() {
   return e;
 }
 
+/// Reports the time per transition (machine input) of a benchmark that
+/// makes `per_iteration` of them per iteration.
+void per_transition(benchmark::State& state, double per_iteration) {
+  auto n = per_iteration * static_cast<double>(state.iterations());
+  state.counters["transitions/s"] = benchmark::Counter(n, benchmark::Counter::kIsRate);
+  state.counters["s/transition"] =
+    benchmark::Counter(n, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
 /// A whole three-step saga: 4 inputs, 8 events, per iteration.
 void saga_machine_three_steps(benchmark::State& state) {
   auto& spec = three_step_workflow().sagas.at("s");
@@ -50,10 +59,83 @@ void saga_machine_three_steps(benchmark::State& state) {
       m.step_finished(i, 1, ok, 2, t);
     benchmark::DoNotOptimize(t.events.data());
   }
-  state.counters["transitions/s"] =
-    benchmark::Counter(4.0 * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  per_transition(state, 4);
 }
 BENCHMARK(saga_machine_three_steps);
+
+/// Fail transiently and retry, then fail for good and compensate: 8 inputs
+/// (start, 3 outcomes, a due retry, 1 more outcome, 2 compensations).
+void saga_machine_retry_and_compensate(benchmark::State& state) {
+  auto& spec = three_step_workflow().sagas.at("s");
+  runtime::transition t;
+  auto ok = runtime::outcome::success(R"({"r":1})");
+  auto busy = runtime::outcome::failure(config::error_kind::transient, "busy");
+  auto declined = runtime::outcome::failure(config::error_kind::permanent, "declined");
+  for (auto _ : state) {
+    runtime::saga_machine m{spec, "order-6611377b8e110-107"};
+    t.events.clear();
+    t.commands.clear();
+    m.start("{}", 1, t);
+    m.step_finished(0, 1, ok, 2, t);
+    m.step_finished(1, 1, busy, 3, t);
+    m.retry_due(1, 2, false, 4, t);
+    m.step_finished(1, 2, ok, 5, t);
+    m.step_finished(2, 1, declined, 6, t);
+    m.compensation_finished(1, 1, ok, 7, t);
+    m.compensation_finished(0, 1, ok, 8, t);
+    benchmark::DoNotOptimize(t.events.data());
+  }
+  per_transition(state, 8);
+}
+BENCHMARK(saga_machine_retry_and_compensate);
+
+/// Cancelled during a retry wait: start, outcome, outcome, cancel, compensation.
+void saga_machine_cancel(benchmark::State& state) {
+  auto& spec = three_step_workflow().sagas.at("s");
+  runtime::transition t;
+  auto ok = runtime::outcome::success(R"({"r":1})");
+  auto busy = runtime::outcome::failure(config::error_kind::transient, "busy");
+  for (auto _ : state) {
+    runtime::saga_machine m{spec, "order-6611377b8e110-107"};
+    t.events.clear();
+    t.commands.clear();
+    m.start("{}", 1, t);
+    m.step_finished(0, 1, ok, 2, t);
+    m.step_finished(1, 1, busy, 3, t);
+    m.cancel(4, t);
+    m.compensation_finished(0, 1, ok, 5, t);
+    benchmark::DoNotOptimize(t.events.data());
+  }
+  per_transition(state, 5);
+}
+BENCHMARK(saga_machine_cancel);
+
+/// Recovery's fold: one stored event replayed into a machine, per item.
+void saga_machine_replay(benchmark::State& state) {
+  auto& spec = three_step_workflow().sagas.at("s");
+  runtime::transition history;
+  {
+    runtime::saga_machine m{spec, "order-6611377b8e110-107"};
+    auto ok = runtime::outcome::success(R"({"r":1})");
+    m.start("{}", 1, history);
+    m.step_finished(0, 1, ok, 2, history);
+    m.step_finished(1, 1, runtime::outcome::failure(config::error_kind::transient, "busy"), 3,
+                    history);
+    m.retry_due(1, 2, false, 4, history);
+    m.step_finished(1, 2, ok, 5, history);
+  }
+  std::string err;
+  for (auto _ : state) {
+    runtime::saga_machine m{spec, "order-6611377b8e110-107"};
+    for (auto& e : history.events)
+      m.replay(e, err);
+    runtime::transition next;
+    m.resume(6, next);
+    benchmark::DoNotOptimize(next.commands.data());
+  }
+  per_transition(state, static_cast<double>(history.events.size()));
+}
+BENCHMARK(saga_machine_replay);
 
 void encode_event(benchmark::State& state) {
   auto e = sample_event();
