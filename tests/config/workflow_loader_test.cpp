@@ -126,6 +126,55 @@ BOOST_AUTO_TEST_CASE(an_unsupported_action_kind_is_refused) {
                        "sagas.s.steps[0].action.kind: unknown value \"teleport\""));
 }
 
+BOOST_AUTO_TEST_CASE(exec_http_and_handler_actions_load_with_their_keys) {
+  auto r = parse_workflow(R"({"sagas": {"s": {"steps": [
+    {"name": "a", "concurrency": 4,
+     "action": {"kind": "exec", "argv": ["bin/reserve", "--fast"], "env": {"REGION": "eu"},
+                "max_output_bytes": 4096},
+     "compensate": {"kind": "http", "url": "http://127.0.0.1:8080/release",
+                    "headers": {"Authorization": "Bearer x"}, "retry": {"max_attempts": 0}}},
+    {"name": "b", "action": {"kind": "handler", "name": "pricing"}}]}}})",
+                          "wf.json");
+  for (auto& e : r.errors)
+    BOOST_TEST_MESSAGE(e.to_string());
+  BOOST_REQUIRE(r.ok());
+  auto& a = r.value->sagas.at("s").steps.at(0);
+  BOOST_TEST((a.action.kind == action_kind::exec));
+  BOOST_TEST(a.action.exec.argv == (std::vector<std::string>{"bin/reserve", "--fast"}));
+  BOOST_TEST(a.action.exec.env.at("REGION") == "eu");
+  BOOST_TEST(a.action.exec.max_output_bytes == 4096u);
+  BOOST_TEST(a.concurrency == 4u);
+  BOOST_TEST((a.compensate->kind == action_kind::http));
+  BOOST_TEST(a.compensate->http.headers.at("Authorization") == "Bearer x");
+  BOOST_TEST(a.compensate_retry.max_attempts == 0u);
+  BOOST_TEST(a.retry.max_attempts == 3u); // the action keeps the defaults
+  BOOST_TEST(r.value->sagas.at("s").steps.at(1).action.handler == "pricing");
+}
+
+BOOST_AUTO_TEST_CASE(bad_exec_http_and_handler_actions_name_the_key) {
+  auto step = [](const std::string& action) {
+    return R"({"sagas": {"s": {"steps": [{"name": "a", "action": )" + action + "}]}}}";
+  };
+  BOOST_TEST(has_error(step(R"({"kind": "exec"})"), "sagas.s.steps[0].action.argv: missing"));
+  BOOST_TEST(has_error(step(R"({"kind": "exec", "argv": []})"),
+                       "sagas.s.steps[0].action.argv: must name at least the program"));
+  BOOST_TEST(has_error(step(R"({"kind": "exec", "argv": ["x", 3]})"), "sagas.s.steps[0].action.argv[1]"));
+  BOOST_TEST(has_error(step(R"({"kind": "exec", "argv": ["x"], "env": {"A=B": "c"}})"),
+                       "action.env.A=B: not a valid environment variable name"));
+  BOOST_TEST(has_error(step(R"({"kind": "exec", "argv": ["x"], "url": "http://a"})"),
+                       "sagas.s.steps[0].action.url: unknown key"));
+  BOOST_TEST(has_error(step(R"({"kind": "http", "url": "ftp://a"})"),
+                       "sagas.s.steps[0].action.url: must start with http:// or https://"));
+  BOOST_TEST(has_error(step(R"({"kind": "http", "url": "http://a", "headers": {"X": "a\nb"}})"),
+                       "action.headers.X: contains a line break"));
+  BOOST_TEST(has_error(step(R"({"kind": "handler"})"), "sagas.s.steps[0].action.name: missing"));
+  BOOST_TEST(has_error(step(R"({"kind": "simulate", "retry": {}})"),
+                       "sagas.s.steps[0].action.retry: unknown key")); // only a compensation has one
+  BOOST_TEST(has_error(R"({"sagas": {"s": {"steps": [{"name": "a", "action": {"kind": "simulate"},
+      "compensate": {"kind": "simulate", "retry": {"backoff": 0.5}}}]}}})",
+                       "sagas.s.steps[0].compensate.retry.backoff"));
+}
+
 BOOST_AUTO_TEST_CASE(missing_sagas_and_steps_are_refused) {
   BOOST_TEST(has_error("{}", "sagas: missing"));
   BOOST_TEST(has_error(R"({"sagas": {"s": {"steps": []}}})", "sagas.s.steps: a saga needs at least one step"));

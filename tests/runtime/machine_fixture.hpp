@@ -73,4 +73,20 @@ replayed(const machine_fixture& f, const std::string& cid, const runtime::transi
   return m;
 }
 
+/// Replays every prefix of `t`'s events and checks that none leaves a saga
+/// unfinished with nothing to do: each resumes to a command, or has ended.
+inline void check_every_prefix_resumes(const machine_fixture& f, const std::string& cid,
+                                       const runtime::transition& t) {
+  for (std::size_t n = 1; n < t.events.size(); ++n) {
+    runtime::transition prefix;
+    prefix.events.assign(t.events.begin(), t.events.begin() + static_cast<long>(n));
+    auto m = replayed(f, cid, prefix);
+    runtime::transition next;
+    m->resume(f.now, next);
+    BOOST_TEST((m->finished() || !next.commands.empty()),
+               cid << ": prefix of " << n << " events ends with "
+                   << storage::to_string(prefix.events.back().type));
+  }
+}
+
 } // namespace nexus::test

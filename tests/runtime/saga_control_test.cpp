@@ -274,4 +274,48 @@ BOOST_AUTO_TEST_CASE(an_operator_retry_of_a_saga_not_failed_does_nothing) {
   BOOST_TEST(t.empty());
 }
 
+BOOST_AUTO_TEST_CASE(no_prefix_of_a_cancelled_pivoted_or_retried_history_is_left_idle) {
+  machine_fixture f{with_pivot, R"("deadline_ms": 1000)"};
+  { // cancelled during a retry wait, then rolled back
+    saga_machine m{f.spec(), "i1"};
+    transition t;
+    m.start("{}", f.now, t);
+    m.step_finished(0, 1, fails(error_kind::transient), f.now, t);
+    m.cancel(f.now, t);
+    BOOST_REQUIRE(m.finished());
+    check_every_prefix_resumes(f, "i1", t);
+  }
+  { // forward past the pivot, an open breaker, then the deadline
+    saga_machine m{f.spec(), "i2"};
+    transition t;
+    m.start("{}", f.now, t);
+    m.step_finished(0, 1, ok(), f.now, t);
+    m.step_finished(1, 1, ok(), f.now, t);
+    m.step_finished(2, 1, fails(error_kind::permanent), f.now, t);
+    m.retry_due(2, 2, false, f.now, t);
+    m.step_finished(2, 2, fails(error_kind::circuit_open), f.now, t);
+    m.deadline_due(f.now + 1000000, t);
+    BOOST_REQUIRE(m.finished());
+    check_every_prefix_resumes(f, "i2", t);
+  }
+  machine_fixture plain;
+  { // a compensation failed for good, reopened by an operator, finished
+    saga_machine m{plain.spec(), "i3"};
+    transition t;
+    m.start("{}", plain.now, t);
+    m.step_finished(0, 1, ok(), plain.now, t);
+    m.step_finished(1, 1, fails(error_kind::permanent), plain.now, t);
+    for (std::uint32_t attempt = 1; attempt <= 3; ++attempt) {
+      if (attempt > 1)
+        m.retry_due(0, attempt, true, plain.now, t);
+      m.compensation_finished(0, attempt, fails(error_kind::transient), plain.now, t);
+    }
+    BOOST_REQUIRE((m.status() == saga_status::failed));
+    m.retry_compensation(plain.now, t);
+    m.compensation_finished(0, 1, ok(), plain.now, t);
+    BOOST_REQUIRE((m.status() == saga_status::compensated));
+    check_every_prefix_resumes(plain, "i3", t);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

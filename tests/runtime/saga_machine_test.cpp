@@ -347,14 +347,7 @@ BOOST_AUTO_TEST_CASE(every_unfinished_state_resumes_to_something_scheduled) {
   live.compensation_finished(1, 2, ok(), f.now, t);
   live.compensation_finished(0, 1, ok(), f.now, t);
   BOOST_REQUIRE((live.status() == saga_status::compensated));
-  for (std::size_t n = 1; n < t.events.size(); ++n) {
-    transition prefix;
-    prefix.events.assign(t.events.begin(), t.events.begin() + static_cast<long>(n));
-    auto m = replayed(f, "r6", prefix);
-    transition next;
-    m->resume(f.now, next);
-    BOOST_TEST((m->finished() || !next.commands.empty()), "prefix of " << n << " events");
-  }
+  check_every_prefix_resumes(f, "r6", t);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
