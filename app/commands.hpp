@@ -35,6 +35,11 @@ struct run_args {
 void add_run(CLI::App& app, run_args& args);
 int run(const run_args& args);
 
+/// Loads the workflow file at `path` into `wf`, with `data_dir` (if not
+/// empty) in place of its runtime.data_dir; false after printing every
+/// problem with its file, line and key.
+bool load_or_report(const std::string& path, const std::string& data_dir, config::workflow& wf);
+
 /// Runs `wf` to the end with its logging set up, then prints the summary
 /// (one JSON object with `json`); returns the exit status.
 int run_and_report(const config::workflow& wf, const actors::run_options& opts, bool json);

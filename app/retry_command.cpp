@@ -5,7 +5,6 @@
 
 #include "actors/engine.hpp"
 #include "app/commands.hpp"
-#include "config/workflow_loader.hpp"
 #include "runtime/rebuild.hpp"
 #include "storage/correlation_id.hpp"
 #include "storage/timestamp.hpp"
@@ -27,15 +26,9 @@ int retry(const retry_args& given) {
   auto args = given;
   std::sort(args.cids.begin(), args.cids.end());
   args.cids.erase(std::unique(args.cids.begin(), args.cids.end()), args.cids.end());
-  auto loaded = config::load_workflow(args.workflow);
-  if (!loaded.ok()) {
-    for (auto& e : loaded.errors)
-      std::cerr << e.to_string() << '\n';
+  config::workflow wf;
+  if (!load_or_report(args.workflow, args.data_dir, wf))
     return 2;
-  }
-  auto wf = std::move(*loaded.value);
-  if (!args.data_dir.empty())
-    wf.runtime.data_dir = args.data_dir;
   for (auto& cid : args.cids)
     if (!storage::valid_correlation_id(cid)) {
       std::cerr << "nexus: " << storage::correlation_id_problem(cid) << '\n';

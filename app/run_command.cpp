@@ -26,16 +26,23 @@ void add_run(CLI::App& app, run_args& args) {
   app.add_flag("--no-progress", args.no_progress, "Print no progress while running");
 }
 
-int run(const run_args& args) {
-  auto loaded = config::load_workflow(args.workflow);
+bool load_or_report(const std::string& path, const std::string& data_dir, config::workflow& wf) {
+  auto loaded = config::load_workflow(path);
   if (!loaded.ok()) {
     for (auto& e : loaded.errors)
       std::cerr << e.to_string() << '\n';
-    return 2;
+    return false;
   }
-  auto wf = std::move(*loaded.value);
-  if (!args.data_dir.empty())
-    wf.runtime.data_dir = args.data_dir;
+  wf = std::move(*loaded.value);
+  if (!data_dir.empty())
+    wf.runtime.data_dir = data_dir;
+  return true;
+}
+
+int run(const run_args& args) {
+  config::workflow wf;
+  if (!load_or_report(args.workflow, args.data_dir, wf))
+    return 2;
   if (args.threads_set)
     wf.runtime.threads = args.threads;
   if (args.max_in_flight > 0)

@@ -6,17 +6,7 @@ nexus=$1
 src=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-failures=0
-passed=0
-
-check() { # check NAME EXPECTED_STATUS ACTUAL_STATUS
-  if [ "$2" = "$3" ]; then passed=$((passed + 1)); else
-    echo "FAIL: $1: expected exit $2, got $3"; failures=$((failures + 1)); fi
-}
-contains() { # contains NAME FILE TEXT
-  if grep -qF -- "$3" "$2"; then passed=$((passed + 1)); else
-    echo "FAIL: $1: '$3' not in:"; sed 's/^/  | /' "$2"; failures=$((failures + 1)); fi
-}
+. "$(dirname "$0")/checks.sh"
 
 "$nexus" --help >"$work/out" 2>&1; check "help" 0 $?
 contains "help lists run" "$work/out" "run"
@@ -124,5 +114,4 @@ if [ "$cid" != none ]; then
 fi
 wait "$writer"; check "the busy run ends well" 0 $?
 
-echo "$passed passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish

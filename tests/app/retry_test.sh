@@ -8,16 +8,7 @@ nexus=$1
 src=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-failures=0
-passed=0
-check() { # check NAME EXPECTED_STATUS ACTUAL_STATUS
-  if [ "$2" = "$3" ]; then passed=$((passed + 1)); else
-    echo "FAIL: $1: expected exit $2, got $3"; failures=$((failures + 1)); fi
-}
-contains() { # contains NAME FILE TEXT
-  if grep -qF -- "$3" "$2"; then passed=$((passed + 1)); else
-    echo "FAIL: $1: '$3' not in:"; sed 's/^/  | /' "$2"; failures=$((failures + 1)); fi
-}
+. "$(dirname "$0")/checks.sh"
 
 step="$src/tests/programs/step.sh"
 ledger="$work/refunds"
@@ -69,5 +60,4 @@ contains "says why" "$work/out" "saga r-1 is compensated: only a saga that ended
 # Two attempts failed, one succeeded, per saga: the same key each time.
 [ "$(grep -c '^r-1/charge/compensate ' "$ledger")" -eq 3 ]; check "ledger holds three refunds of r-1" 0 $?
 
-echo "$passed passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish
