@@ -16,6 +16,7 @@ contains "unknown subcommand is named" "$work/out" "unknown command 'no-such-com
 "$nexus" run "$src/examples/order.json" --bogus >"$work/out" 2>&1; check "unknown option" 2 $?
 
 "$nexus" validate "$src/examples/order.json" >"$work/out" 2>&1; check "validate example" 0 $?
+"$nexus" validate "$src/examples/provision.json" >"$work/out" 2>&1; check "validate exec example" 0 $?
 printf '{\n "sagas": {"o": {"steps": [\n  {"name": "a", "action": {"kind": "simulate", "latency": 1}}]}}}\n' >"$work/bad.json"
 "$nexus" validate "$work/bad.json" >"$work/out" 2>&1; check "validate bad file" 2 $?
 contains "validate names file, line and path" "$work/out" "bad.json:3: sagas.o.steps[0].action.latency: unknown key"
