@@ -52,7 +52,7 @@ void stop_early(coordinator_actor* self, std::string error, int exit_status) {
 
 saga_links links_for(coordinator_actor* self, const std::string& saga) {
   auto& st = self->state;
-  return {st.setup.writer, caf::actor_cast<caf::actor>(self), &st.setup.stages->at(saga)};
+  return {st.setup.writer, caf::actor_cast<caf::actor>(self), st.setup.stages.at(saga)};
 }
 
 /// Rebuilds an unfinished saga from its events and resumes it.

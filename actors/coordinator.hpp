@@ -25,7 +25,7 @@ struct coordinator_setup {
   storage::event_log* log = nullptr;
   caf::actor writer;
   /// Per saga name, the stages of its steps in step order.
-  const std::map<std::string, std::vector<caf::actor>>* stages = nullptr;
+  std::map<std::string, std::shared_ptr<const std::vector<caf::actor>>> stages;
   std::shared_ptr<runtime::input_source> input; ///< May be null: resume only.
 };
 

@@ -82,7 +82,7 @@ struct engine::impl {
   std::unique_ptr<storage::event_log> log;
   std::unique_ptr<runtime::system_config> cfg;
   std::unique_ptr<caf::actor_system> sys;
-  std::map<std::string, std::vector<caf::actor>> stages;
+  std::map<std::string, std::shared_ptr<const std::vector<caf::actor>>> stages;
   caf::actor writer;
   caf::actor retention;
   caf::actor coordinator;
@@ -115,12 +115,15 @@ struct engine::impl {
     cfg = std::make_unique<runtime::system_config>(wf.runtime.threads);
     sys = std::make_unique<caf::actor_system>(*cfg);
     writer = spawn_event_log_writer(*sys, *log, wf.runtime.batch_size);
-    for (auto& [name, saga] : wf.sagas)
+    for (auto& [name, saga] : wf.sagas) {
+      auto pools = std::make_shared<std::vector<caf::actor>>();
       for (auto& step : saga.steps)
-        stages[name].push_back(spawn_stage(*sys, step, cfg->threads(), opts.handlers));
+        pools->push_back(spawn_stage(*sys, step, cfg->threads(), opts.handlers));
+      stages[name] = std::move(pools);
+    }
     if (wf.runtime.retention_days > 0)
       retention = spawn_retention(*sys, *log, wf.runtime.retention_days);
-    coordinator = spawn_coordinator(*sys, {&wf, log.get(), writer, &stages, input});
+    coordinator = spawn_coordinator(*sys, {&wf, log.get(), writer, stages, input});
     spdlog::info("run started: data_dir={} threads={} max_in_flight={}", wf.runtime.data_dir,
                  cfg->threads(), wf.runtime.max_in_flight);
     caf::anon_send(coordinator, run_atom::value);
@@ -132,7 +135,7 @@ struct engine::impl {
     caf::scoped_actor self{*sys};
     self->send_exit(coordinator, caf::exit_reason::user_shutdown);
     for (auto& [_, pools] : stages)
-      for (auto& pool : pools)
+      for (auto& pool : *pools)
         self->send_exit(pool, caf::exit_reason::user_shutdown);
     self->send_exit(writer, caf::exit_reason::user_shutdown);
     self->wait_for(coordinator, writer);

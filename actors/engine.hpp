@@ -49,8 +49,9 @@ std::string_view to_string(cancel_result r);
 /// On construction it opens the log and resumes every unfinished saga in it
 /// (and starts those of `opts`' input); start() and cancel() may then be
 /// called from any thread until wait(), which returns once every saga has
-/// ended. Not copyable; the destructor stops everything that still runs
-/// (what it had not finished resumes on the next run).
+/// ended. `wf` (and `opts.handlers`) must outlive the engine. Not copyable;
+/// the destructor stops everything that still runs (what it had not
+/// finished resumes on the next run).
 ///
 ///   nexus::actors::engine e{wf, {}};
 ///   if (!e.ok()) ...e.error()...

@@ -16,7 +16,9 @@ namespace nexus::actors {
 struct saga_links {
   caf::actor writer;      ///< The event-log writer.
   caf::actor coordinator; ///< Told when the saga ends.
-  const std::vector<caf::actor>* stages = nullptr; ///< One per step of the saga.
+  /// One per step of the saga. Shared: a saga that is told to stop may
+  /// still be finishing a handler when the run lets go of its stages.
+  std::shared_ptr<const std::vector<caf::actor>> stages;
 };
 
 /// Spawns the actor that drives one saga through its machine. A machine

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "config/json_tree.hpp"
+#include "config/key_reader.hpp"
 
 namespace nexus::config {
 
@@ -18,172 +19,10 @@ namespace {
 
 using kind = json_node::kind;
 
-std::string join(const std::string& path, std::string_view key) {
-  return path.empty() ? std::string{key} : path + "." + std::string{key};
-}
-
-std::string index(const std::string& path, size_t i) {
-  return path + "[" + std::to_string(i) + "]";
-}
-
-std::string quoted(std::string_view s) {
-  return "\"" + std::string{s} + "\"";
-}
-
-std::string format_number(double x) {
-  std::ostringstream os;
-  os << x;
-  return os.str();
-}
-
 /// Reads a json_node tree into workflow structs, collecting every error.
-class reader {
+class reader : public key_reader {
 public:
-  reader(std::string file, std::vector<config_error>& errors)
-    : file_(std::move(file)), errors_(errors) {
-  }
-
-  void error(std::uint32_t line, const std::string& path, std::string message) {
-    errors_.push_back({file_, line, path, std::move(message)});
-  }
-
-  bool expect(const json_node& n, kind k, const std::string& path) {
-    if (n.type == k)
-      return true;
-    error(n.line, path, "expected " + std::string{describe(k)} + ", got "
-                          + std::string{describe(n.type)});
-    return false;
-  }
-
-  void check_keys(const json_node& obj, const std::string& path,
-                  const std::vector<std::string_view>& allowed) {
-    for (auto& m : obj.members) {
-      bool known = false;
-      for (auto a : allowed)
-        known = known || a == m.key;
-      if (!known) {
-        std::string list;
-        for (auto a : allowed)
-          list += (list.empty() ? "" : ", ") + std::string{a};
-        error(m.line, join(path, m.key), "unknown key (expected one of: " + list + ")");
-      }
-    }
-  }
-
-  template <class Unsigned>
-  void read_uint(const json_node& obj, std::string_view key, const std::string& path,
-                 Unsigned& out, std::uint64_t min = 0,
-                 std::uint64_t max = std::numeric_limits<Unsigned>::max()) {
-    auto m = obj.find(key);
-    if (m == nullptr)
-      return;
-    auto p = join(path, key);
-    auto& n = m->value;
-    std::uint64_t v = 0;
-    if (n.type == kind::unsigned_integer) {
-      v = n.unsigned_integer;
-    } else if (n.type == kind::integer) {
-      if (n.integer < 0) {
-        error(m->line, p, "must not be negative, got " + std::to_string(n.integer));
-        return;
-      }
-      v = static_cast<std::uint64_t>(n.integer);
-    } else if (n.type == kind::real) {
-      error(m->line, p, "must be a whole number, got " + format_number(n.real));
-      return;
-    } else {
-      error(m->line, p, "expected a number, got " + std::string{describe(n.type)});
-      return;
-    }
-    if (v < min || v > max) {
-      error(m->line, p, "must be between " + std::to_string(min) + " and " + std::to_string(max)
-                          + ", got " + std::to_string(v));
-      return;
-    }
-    out = static_cast<Unsigned>(v);
-  }
-
-  void read_double(const json_node& obj, std::string_view key, const std::string& path,
-                   double& out, double min, double max) {
-    auto m = obj.find(key);
-    if (m == nullptr)
-      return;
-    auto p = join(path, key);
-    auto& n = m->value;
-    double v = 0;
-    switch (n.type) {
-      case kind::integer:
-        v = static_cast<double>(n.integer);
-        break;
-      case kind::unsigned_integer:
-        v = static_cast<double>(n.unsigned_integer);
-        break;
-      case kind::real:
-        v = n.real;
-        break;
-      default:
-        error(m->line, p, "expected a number, got " + std::string{describe(n.type)});
-        return;
-    }
-    if (!std::isfinite(v) || v < min || v > max) {
-      error(m->line, p, "must be between " + format_number(min) + " and " + format_number(max)
-                          + ", got " + format_number(v));
-      return;
-    }
-    out = v;
-  }
-
-  /// Reads a string member; returns whether it was present and a string.
-  bool read_string(const json_node& obj, std::string_view key, const std::string& path,
-                   std::string& out) {
-    auto m = obj.find(key);
-    if (m == nullptr || !expect(m->value, kind::string, join(path, key)))
-      return false;
-    out = m->value.text;
-    return true;
-  }
-
-  /// Reads a string member that must be one of `choices`; returns its index.
-  int read_choice(const json_node& obj, std::string_view key, const std::string& path,
-                  std::initializer_list<std::string_view> choices) {
-    std::string s;
-    if (!read_string(obj, key, path, s))
-      return -1;
-    int i = 0;
-    std::string list;
-    for (auto c : choices) {
-      if (c == s)
-        return i;
-      list += (list.empty() ? "" : ", ") + std::string{c};
-      ++i;
-    }
-    error(obj.find(key)->line, join(path, key),
-          "unknown value " + quoted(s) + " (expected one of: " + list + ")");
-    return -1;
-  }
-
-  void read_kinds(const json_node& obj, std::string_view key, const std::string& path,
-                  std::vector<error_kind>& out) {
-    auto m = obj.find(key);
-    if (m == nullptr)
-      return;
-    auto p = join(path, key);
-    if (!expect(m->value, kind::array, p))
-      return;
-    std::vector<error_kind> kinds;
-    for (size_t i = 0; i < m->value.items.size(); ++i) {
-      auto& item = m->value.items[i];
-      if (!expect(item, kind::string, index(p, i)))
-        continue;
-      if (auto k = parse_error_kind(item.text))
-        kinds.push_back(*k);
-      else
-        error(item.line, index(p, i),
-              "unknown error kind " + quoted(item.text)
-                + " (expected one of: transient, permanent, timeout, circuit_open, cancelled)");
-    }
-    out = std::move(kinds);
-  }
+  using key_reader::key_reader;
 
   void read_workflow(const json_node& root, workflow& wf) {
     if (!expect(root, kind::object, "(document)"))
@@ -507,32 +346,6 @@ private:
     read_uint(n, "max_output_bytes", path, h.max_output_bytes, 1, 1ull << 30);
   }
 
-  /// An object of string values: environment variables or HTTP headers.
-  void read_string_map(const json_node& n, std::string_view key, const std::string& path,
-                       std::map<std::string, std::string>& out, bool env) {
-    auto m = n.find(key);
-    if (m == nullptr)
-      return;
-    auto p = join(path, key);
-    if (!expect(m->value, kind::object, p))
-      return;
-    for (auto& member : m->value.members) {
-      auto mp = join(p, member.key);
-      if (!expect(member.value, kind::string, mp))
-        continue;
-      bool name_ok = !member.key.empty()
-                     && member.key.find_first_of(env ? "=\0"sv : ":\r\n \t\0"sv) == std::string::npos;
-      bool value_ok = member.value.text.find_first_of(env ? "\0"sv : "\r\n\0"sv) == std::string::npos;
-      if (!name_ok)
-        error(member.line, mp, env ? "not a valid environment variable name"
-                                   : "not a valid header name");
-      else if (!value_ok)
-        error(member.line, mp, env ? "contains a NUL byte" : "contains a line break");
-      else
-        out[member.key] = member.value.text;
-    }
-  }
-
   void check_breakers_used(const json_node& root, const workflow& wf) {
     auto bn = root.find("breakers");
     if (bn == nullptr || bn->value.type != kind::object)
@@ -548,8 +361,6 @@ private:
     }
   }
 
-  std::string file_;
-  std::vector<config_error>& errors_;
 };
 
 } // namespace
