@@ -30,6 +30,11 @@ std::optional<event_type> parse_event_type(std::string_view name) {
   return std::nullopt;
 }
 
+bool is_breaker_event(event_type t) {
+  return t == event_type::breaker_opened || t == event_type::breaker_half_open
+         || t == event_type::breaker_closed;
+}
+
 bool is_terminal(event_type t) {
   return t == event_type::saga_completed || t == event_type::saga_compensated
          || t == event_type::saga_failed || t == event_type::saga_cancelled;
@@ -41,8 +46,9 @@ void encode_event(const event& e, std::string& out) {
     .field("seq", e.seq)
     .field("ts", format_timestamp(e.ts_us))
     .field("cid", e.cid)
-    .field("type", to_string(e.type))
-    .field("saga", e.saga);
+    .field("type", to_string(e.type));
+  if (!e.saga.empty())
+    w.field("saga", e.saga);
   if (!e.step.empty())
     w.field("step", e.step);
   if (e.attempt > 0)
@@ -61,6 +67,10 @@ void encode_event(const event& e, std::string& out) {
     w.raw_field("output", e.output);
   if (e.retry_at_us != 0)
     w.field("retry_at", format_timestamp(e.retry_at_us));
+  if (is_breaker_event(e.type))
+    w.field("failure_rate", e.failure_rate)
+      .field("slow_call_rate", e.slow_call_rate)
+      .field("calls", static_cast<std::uint64_t>(e.calls));
   w.finish();
 }
 
@@ -136,6 +146,17 @@ bool decode_event(std::string_view json, event& e, std::string& error) {
         error = "compensation is not a boolean";
         return false;
       }
+    } else if (key == "failure_rate" || key == "slow_call_rate") {
+      if (val.get_double().get(key == "failure_rate" ? e.failure_rate : e.slow_call_rate)) {
+        error = std::string{key} + " is not a number";
+        return false;
+      }
+    } else if (key == "calls") {
+      if (val.get_uint64().get(u) || u > UINT32_MAX) {
+        error = "calls is not a whole number";
+        return false;
+      }
+      e.calls = static_cast<std::uint32_t>(u);
     } else if (key == "input" || key == "output") {
       (key == "input" ? e.input : e.output) = simdjson::minify(val);
     } else {

@@ -57,7 +57,11 @@ std::optional<event_type> parse_event_type(std::string_view name);
 ///   message          error message, or why the saga ended
 ///   input            the saga's input JSON (saga_started)
 ///   output           the step's output JSON (step_succeeded)
-///   retry_at         RFC 3339 time of the next attempt (step_retry_scheduled)
+///   retry_at         RFC 3339 time of the next attempt (step_retry_scheduled),
+///                    or at which an opened breaker lets trial calls through
+///   failure_rate     breaker events: the window's failure rate in percent
+///   slow_call_rate   breaker events: the window's slow-call rate in percent
+///   calls            breaker events: the calls those rates were taken over
 struct event {
   std::uint64_t seq = 0;
   std::int64_t ts_us = 0;
@@ -73,7 +77,13 @@ struct event {
   std::string input;   ///< Raw JSON, or empty.
   std::string output;  ///< Raw JSON, or empty.
   std::int64_t retry_at_us = 0; ///< 0: none.
+  double failure_rate = -1;     ///< Breaker events; -1: not known (too few calls).
+  double slow_call_rate = -1;   ///< Breaker events; -1: not known.
+  std::uint32_t calls = 0;      ///< Breaker events.
 };
+
+/// Whether `t` is a circuit breaker's transition.
+bool is_breaker_event(event_type t);
 
 /// Appends the persisted JSON of `e` to `out`.
 void encode_event(const event& e, std::string& out);

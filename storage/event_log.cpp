@@ -267,6 +267,15 @@ status event_log::write(const std::vector<const append_request*>& batch) {
         return from(s, "cannot stage an event");
       append_order_entry(order, req->cid, seq);
     }
+    if (req->breaker) {
+      constexpr std::string_view prefix = "breaker:";
+      if (req->cid.rfind(prefix, 0) != 0)
+        return status::error("a breaker row needs a breaker:<resource> ID, got " + req->cid);
+      row.clear();
+      encode_breaker_row(*req->breaker, row);
+      if (auto s = wb.Put(d.cf(f_breakers), req->cid.substr(prefix.size()), row); !s.ok())
+        return from(s, "cannot stage a breaker row");
+    }
     if (!req->row)
       continue;
     row.clear();
@@ -429,6 +438,42 @@ std::optional<saga_row> event_log::find_saga(std::string_view cid, status& st) c
   std::string err;
   if (!decode_saga_row(value, row, err)) {
     st = status::error("saga " + std::string{cid} + " in " + d.dir + ": " + err);
+    return std::nullopt;
+  }
+  return row;
+}
+
+status event_log::for_each_breaker(
+  const std::function<bool(std::string_view, const breaker_row&)>& visit) const {
+  auto& d = *impl_;
+  std::unique_ptr<rocksdb::Iterator> it{d.db->NewIterator({}, d.cf(f_breakers))};
+  breaker_row row;
+  std::string err;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto resource = it->key().ToStringView();
+    if (!decode_breaker_row(it->value().ToStringView(), row, err))
+      return status::error("breaker " + std::string{resource} + " in " + d.dir + ": " + err);
+    if (!visit(resource, row))
+      return status::ok();
+  }
+  return from(it->status(), "cannot read breakers from " + d.dir);
+}
+
+std::optional<breaker_row> event_log::find_breaker(std::string_view resource, status& st) const {
+  auto& d = *impl_;
+  std::string value;
+  auto s = d.db->Get({}, d.cf(f_breakers), rocksdb::Slice{resource.data(), resource.size()}, &value);
+  st = status::ok();
+  if (s.IsNotFound())
+    return std::nullopt;
+  if (!s.ok()) {
+    st = from(s, "cannot read breaker " + std::string{resource} + " from " + d.dir);
+    return std::nullopt;
+  }
+  breaker_row row;
+  std::string err;
+  if (!decode_breaker_row(value, row, err)) {
+    st = status::error("breaker " + std::string{resource} + " in " + d.dir + ": " + err);
     return std::nullopt;
   }
   return row;

@@ -11,6 +11,7 @@
 
 #include "config/workflow.hpp"
 #include "storage/event.hpp"
+#include "storage/breaker_row.hpp"
 #include "storage/saga_row.hpp"
 
 namespace nexus::storage {
@@ -40,6 +41,8 @@ struct append_request {
   std::string cid;
   std::vector<std::pair<std::uint64_t, std::string>> events; ///< seq, encoded JSON.
   std::optional<saga_row> row;
+  /// For `cid` = breaker_cid(resource): the resource's new `breakers` row.
+  std::optional<breaker_row> breaker;
 };
 
 struct log_options {
@@ -107,6 +110,13 @@ public:
 
   /// The saga row of `cid`, if there is one.
   std::optional<saga_row> find_saga(std::string_view cid, status& st) const;
+
+  /// Visits every breaker row, in resource order.
+  status for_each_breaker(
+    const std::function<bool(std::string_view resource, const breaker_row&)>& visit) const;
+
+  /// The breaker row of `resource`, if there is one.
+  std::optional<breaker_row> find_breaker(std::string_view resource, status& st) const;
 
   /// Visits events in global write order from write batch `position` on,
   /// as (batch position, stored JSON); events removed by retention are
