@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/breaker_actor.hpp"
 #include "actors/coordinator.hpp"
 #include "actors/event_log_writer.hpp"
 #include "actors/retention.hpp"
@@ -82,7 +83,12 @@ struct engine::impl {
   std::unique_ptr<storage::event_log> log;
   std::unique_ptr<runtime::system_config> cfg;
   std::unique_ptr<caf::actor_system> sys;
+  /// Per saga, what each step's calls go to: its resource's breaker, or
+  /// its stage.
   std::map<std::string, std::shared_ptr<const std::vector<caf::actor>>> stages;
+  std::vector<caf::actor> pools;    ///< Every stage.
+  std::vector<caf::actor> breakers; ///< One per resource that a step names.
+  config::breaker_spec default_breaker; ///< For resources with no `breakers` entry.
   caf::actor writer;
   caf::actor retention;
   caf::actor coordinator;
@@ -115,12 +121,8 @@ struct engine::impl {
     cfg = std::make_unique<runtime::system_config>(wf.runtime.threads);
     sys = std::make_unique<caf::actor_system>(*cfg);
     writer = spawn_event_log_writer(*sys, *log, wf.runtime.batch_size);
-    for (auto& [name, saga] : wf.sagas) {
-      auto pools = std::make_shared<std::vector<caf::actor>>();
-      for (auto& step : saga.steps)
-        pools->push_back(spawn_stage(*sys, step, cfg->threads(), opts.handlers));
-      stages[name] = std::move(pools);
-    }
+    if (!spawn_steps())
+      return false;
     if (wf.runtime.retention_days > 0)
       retention = spawn_retention(*sys, *log, wf.runtime.retention_days);
     coordinator = spawn_coordinator(*sys, {&wf, log.get(), writer, stages, input});
@@ -130,19 +132,60 @@ struct engine::impl {
     return true;
   }
 
+  /// A stage per step, a breaker per resource in front of the stages of the
+  /// steps that name it (continuing from its row in the log).
+  bool spawn_steps() {
+    std::map<std::string, breaker_setup> by_resource;
+    std::map<std::string, std::vector<caf::actor>> entries;
+    for (auto& [name, saga] : wf.sagas)
+      for (auto& step : saga.steps) {
+        auto stage = spawn_stage(*sys, step, cfg->threads(), opts.handlers);
+        pools.push_back(stage);
+        entries[name].push_back(stage);
+        if (!step.resource.empty())
+          by_resource[step.resource].stages[stage_key(name, step.name)] = stage;
+      }
+    std::map<std::string, caf::actor> breaker_of;
+    for (auto& [resource, setup] : by_resource) {
+      auto spec = wf.breakers.find(resource);
+      setup.resource = resource;
+      setup.spec = spec != wf.breakers.end() ? &spec->second : &default_breaker;
+      setup.writer = writer;
+      storage::status s = storage::status::ok();
+      setup.stored = log->find_breaker(resource, s);
+      if (!s)
+        return fail(s.message(), 1);
+      breaker_of[resource] = spawn_breaker(*sys, std::move(setup));
+      breakers.push_back(breaker_of[resource]);
+    }
+    for (auto& [name, saga] : wf.sagas) {
+      auto& list = entries[name];
+      for (std::size_t i = 0; i < saga.steps.size(); ++i)
+        if (!saga.steps[i].resource.empty())
+          list[i] = breaker_of.at(saga.steps[i].resource);
+      stages[name] = std::make_shared<const std::vector<caf::actor>>(std::move(list));
+    }
+    return true;
+  }
+
   /// Stops every actor; live sagas stop where they are and resume next run.
+  /// Also after a failed open(), with some actors never spawned.
   void shut_down() {
     caf::scoped_actor self{*sys};
-    self->send_exit(coordinator, caf::exit_reason::user_shutdown);
-    for (auto& [_, pools] : stages)
-      for (auto& pool : *pools)
-        self->send_exit(pool, caf::exit_reason::user_shutdown);
-    self->send_exit(writer, caf::exit_reason::user_shutdown);
-    self->wait_for(coordinator, writer);
-    if (retention) {
-      self->send_exit(retention, caf::exit_reason::user_shutdown);
-      self->wait_for(retention);
-    }
+    auto stop = [&](const caf::actor& a) {
+      if (a)
+        self->send_exit(a, caf::exit_reason::user_shutdown);
+    };
+    stop(coordinator);
+    for (auto& b : breakers)
+      stop(b);
+    for (auto& pool : pools)
+      stop(pool);
+    stop(writer);
+    stop(retention);
+    for (auto* a : {&coordinator, &writer, &retention})
+      if (*a)
+        self->wait_for(*a);
   }
 
   /// After shut_down: lets go of the data directory, for the next run.
@@ -151,6 +194,8 @@ struct engine::impl {
     retention = nullptr;
     writer = nullptr;
     stages.clear();
+    pools.clear();
+    breakers.clear();
     sys.reset();
     log.reset();
   }
@@ -162,7 +207,7 @@ engine::engine(const config::workflow& wf, const run_options& opts)
 }
 
 engine::~engine() {
-  if (impl_->coordinator && !impl_->waited)
+  if (impl_->sys && !impl_->waited)
     impl_->shut_down();
 }
 
@@ -212,12 +257,16 @@ cancel_result engine::cancel(const std::string& cid, std::string* status) {
 
 runtime::run_summary engine::wait() {
   auto& im = *impl_;
-  if (im.waited || !im.coordinator) {
-    if (!im.waited) {
-      im.summary.error = im.error;
-      im.summary.exit_status = im.exit_status;
-      im.waited = true;
+  if (im.waited)
+    return im.summary;
+  if (!im.error.empty()) { // open() failed, perhaps with some actors running
+    if (im.sys) {
+      im.shut_down();
+      im.release();
     }
+    im.summary.error = im.error;
+    im.summary.exit_status = im.exit_status;
+    im.waited = true;
     return im.summary;
   }
   {

@@ -71,6 +71,13 @@ struct sagas_args {
 void add_sagas(CLI::App& app, sagas_args& args);
 int sagas(const sagas_args& args);
 
+struct breakers_args {
+  std::string data_dir = ".nexus";
+  bool json = false;
+};
+void add_breakers(CLI::App& app, breakers_args& args);
+int breakers(const breakers_args& args);
+
 struct validate_args {
   std::string workflow;
 };

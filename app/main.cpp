@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   sagas_args sagas_a;
   validate_args validate_a;
   retry_args retry_a;
+  breakers_args breakers_a;
   auto* run_cmd = app.add_subcommand("run", "Resume unfinished sagas, then run new ones to the end");
   add_run(*run_cmd, run_a);
   auto* events_cmd = app.add_subcommand("events", "Print one saga's events in order");
@@ -23,6 +24,9 @@ int main(int argc, char** argv) {
   auto* retry_cmd = app.add_subcommand(
     "retry", "Compensate failed sagas again, once the cause is fixed, and run them to the end");
   add_retry(*retry_cmd, retry_a);
+  auto* breakers_cmd = app.add_subcommand(
+    "breakers", "Show each resource's circuit breaker: state, rates, next trial");
+  add_breakers(*breakers_cmd, breakers_a);
   auto* validate_cmd = app.add_subcommand("validate", "Check a workflow file");
   add_validate(*validate_cmd, validate_a);
   if (argc > 1 && argv[1][0] != '-') {
@@ -52,5 +56,7 @@ int main(int argc, char** argv) {
     return sagas(sagas_a);
   if (retry_cmd->parsed())
     return retry(retry_a);
+  if (breakers_cmd->parsed())
+    return breakers(breakers_a);
   return validate(validate_a);
 }

@@ -1,0 +1,237 @@
+#include "actors/breaker_actor.hpp"
+
+#include <chrono>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "runtime/circuit_breaker.hpp"
+#include "runtime/messages.hpp"
+#include "storage/event.hpp"
+#include "storage/timestamp.hpp"
+
+namespace nexus::actors {
+
+namespace {
+
+using runtime::breaker_state;
+using steady = std::chrono::steady_clock;
+
+/// As the saga waits past a step's timeout for the stage's own answer.
+constexpr std::chrono::milliseconds stage_grace{2000};
+/// How often the row's figures are refreshed while calls come.
+constexpr std::chrono::seconds row_refresh{1};
+
+struct breaker_actor_state {
+  breaker_setup setup;
+  std::unique_ptr<runtime::circuit_breaker> machine;
+  std::uint64_t last_seq = 0;
+  bool row_dirty = false;      ///< Calls counted since the row was written.
+  bool refresh_queued = false;
+  static inline const char* name = "nexus.breaker";
+};
+
+using breaker_actor = caf::stateful_actor<breaker_actor_state>;
+
+storage::event_type event_for(breaker_state to) {
+  switch (to) {
+    case breaker_state::open:
+    case breaker_state::forced_open:
+      return storage::event_type::breaker_opened;
+    case breaker_state::half_open:
+      return storage::event_type::breaker_half_open;
+    case breaker_state::closed:
+    case breaker_state::disabled:
+      break;
+  }
+  return storage::event_type::breaker_closed;
+}
+
+storage::breaker_row row_of(breaker_actor* self, std::int64_t now_us) {
+  auto& st = self->state;
+  auto& m = *st.machine;
+  auto f = m.figures(now_us);
+  storage::breaker_row row;
+  row.state = std::string{runtime::to_string(m.state())};
+  row.last_seq = st.last_seq;
+  row.updated_us = now_us;
+  row.open_until_us = m.state() == breaker_state::open ? m.open_until_us() : 0;
+  row.reopens = m.reopens();
+  row.calls = f.calls;
+  row.failed_calls = f.failed;
+  row.slow_calls = f.slow;
+  row.failure_rate = f.failure_rate;
+  row.slow_call_rate = f.slow_call_rate;
+  return row;
+}
+
+/// Arms the timer that turns an open breaker half-open at its time.
+void arm_half_open(breaker_actor* self, std::int64_t now_us) {
+  auto until = self->state.machine->open_until_us();
+  self->delayed_send(self, std::chrono::microseconds(std::max<std::int64_t>(0, until - now_us)),
+                     tick_atom::value, until);
+}
+
+void append(breaker_actor* self, storage::append_request&& req) {
+  auto resource = self->state.setup.resource;
+  self->request(self->state.setup.writer, caf::infinite, append_atom::value, std::move(req))
+    .then([](ack_atom) {},
+          [resource](caf::error& err) {
+            spdlog::error("breaker {}: its state could not be logged: {}", resource,
+                          caf::to_string(err));
+          });
+}
+
+/// Logs transitions (events, row, log line) and arms the half-open timer.
+void publish(breaker_actor* self, const std::vector<runtime::breaker_transition>& ts,
+             std::int64_t now_us) {
+  if (ts.empty())
+    return;
+  auto& st = self->state;
+  storage::append_request req;
+  req.cid = storage::breaker_cid(st.setup.resource);
+  for (auto& t : ts) {
+    storage::event e;
+    e.seq = ++st.last_seq;
+    e.ts_us = now_us;
+    e.cid = req.cid;
+    e.type = event_for(t.to);
+    e.message = std::string{runtime::to_string(t.from)} + " -> "
+                + std::string{runtime::to_string(t.to)} + ": " + t.reason;
+    e.failure_rate = t.figures.failure_rate;
+    e.slow_call_rate = t.figures.slow_call_rate;
+    e.calls = t.figures.calls;
+    e.retry_at_us = t.open_until_us;
+    std::string json;
+    storage::encode_event(e, json);
+    req.events.emplace_back(e.seq, std::move(json));
+    auto level = t.to == breaker_state::closed ? spdlog::level::info : spdlog::level::warn;
+    spdlog::log(level, "breaker {}: {}", st.setup.resource, e.message);
+  }
+  req.breaker = row_of(self, now_us);
+  st.row_dirty = false;
+  append(self, std::move(req));
+  if (st.machine->state() == breaker_state::open)
+    arm_half_open(self, now_us);
+}
+
+void count(breaker_actor* self, std::uint64_t generation, const step_result& r,
+           std::int64_t duration_us) {
+  auto& st = self->state;
+  std::vector<runtime::breaker_transition> ts;
+  auto now = storage::now_us();
+  st.machine->on_result(generation, r.ok, static_cast<config::error_kind>(r.kind), duration_us,
+                        now, ts);
+  publish(self, ts, now);
+  st.row_dirty = st.row_dirty || ts.empty();
+  if (st.row_dirty && !st.refresh_queued) {
+    st.refresh_queued = true;
+    self->delayed_send(self, row_refresh, flush_atom::value);
+  }
+}
+
+step_result refused(const std::string& resource, const runtime::breaker_permit& p) {
+  return {false, "", static_cast<std::uint8_t>(config::error_kind::circuit_open),
+          "the circuit breaker of " + resource + " is open: next trial in "
+            + std::to_string(p.retry_after_ms) + " ms",
+          p.retry_after_ms};
+}
+
+step_result failed(config::error_kind kind, std::string message) {
+  return {false, "", static_cast<std::uint8_t>(kind), std::move(message), 0};
+}
+
+caf::behavior breaker(breaker_actor* self, breaker_setup setup) {
+  auto& st = self->state;
+  st.setup = std::move(setup);
+  st.machine = std::make_unique<runtime::circuit_breaker>(*st.setup.spec);
+  auto now = storage::now_us();
+  std::vector<runtime::breaker_transition> ts;
+  if (st.setup.stored) {
+    auto& row = *st.setup.stored;
+    st.last_seq = row.last_seq;
+    auto stored = row.state == "open"          ? breaker_state::open
+                  : row.state == "half_open"   ? breaker_state::half_open
+                  : row.state == "forced_open" ? breaker_state::forced_open
+                  : row.state == "disabled"    ? breaker_state::disabled
+                                               : breaker_state::closed;
+    st.machine->restore(stored, row.open_until_us, row.reopens, now, ts);
+  } else {
+    st.machine->restore(breaker_state::closed, 0, 0, now, ts);
+  }
+  publish(self, ts, now);
+  if (ts.empty() && st.machine->state() == breaker_state::open)
+    arm_half_open(self, now);
+  return {
+    [=](execute_atom, step_call& call) -> caf::result<step_result> {
+      auto& st = self->state;
+      std::vector<runtime::breaker_transition> ts;
+      auto now = storage::now_us();
+      auto permit = st.machine->try_acquire(now, ts);
+      publish(self, ts, now);
+      if (!permit.permitted)
+        return refused(st.setup.resource, permit);
+      auto stage = st.setup.stages.find(stage_key(call.saga, call.step));
+      if (stage == st.setup.stages.end())
+        return failed(config::error_kind::permanent,
+                      "breaker " + st.setup.resource + " has no stage for step " + call.step);
+      auto left = std::chrono::microseconds(std::max<std::int64_t>(0, call.deadline_us - now));
+      auto promise = self->make_response_promise<step_result>();
+      auto started = steady::now();
+      auto generation = permit.generation;
+      auto took = [started] {
+        return std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started).count();
+      };
+      self->request(stage->second, std::chrono::duration_cast<std::chrono::milliseconds>(left) + stage_grace,
+                    execute_atom::value, std::move(call))
+        .then(
+          [=](step_result& r) mutable {
+            count(self, generation, r, took());
+            promise.deliver(std::move(r));
+          },
+          [=](caf::error& err) mutable {
+            auto r = err == caf::sec::request_timeout
+                       ? failed(config::error_kind::timeout, "the stage did not answer in time")
+                       : failed(config::error_kind::transient,
+                                "stage unavailable: " + caf::to_string(err));
+            count(self, generation, r, took());
+            promise.deliver(std::move(r));
+          });
+      return promise;
+    },
+    [=](tick_atom, std::int64_t armed_for) {
+      auto& m = *self->state.machine;
+      if (m.state() != breaker_state::open || m.open_until_us() != armed_for)
+        return; // an earlier open period's timer
+      std::vector<runtime::breaker_transition> ts;
+      auto now = storage::now_us();
+      m.tick(now, ts);
+      if (ts.empty())
+        arm_half_open(self, now); // fired early
+      publish(self, ts, now);
+    },
+    [=](flush_atom) {
+      auto& st = self->state;
+      st.refresh_queued = false;
+      if (!st.row_dirty)
+        return;
+      storage::append_request req;
+      req.cid = storage::breaker_cid(st.setup.resource);
+      req.breaker = row_of(self, storage::now_us());
+      st.row_dirty = false;
+      append(self, std::move(req));
+    },
+  };
+}
+
+} // namespace
+
+std::string stage_key(const std::string& saga, const std::string& step) {
+  return saga + "/" + step;
+}
+
+caf::actor spawn_breaker(caf::actor_system& sys, breaker_setup setup) {
+  return sys.spawn(breaker, std::move(setup));
+}
+
+} // namespace nexus::actors

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include "config/workflow.hpp"
+#include "storage/breaker_row.hpp"
+
+namespace nexus::actors {
+
+/// What a resource's breaker works with.
+struct breaker_setup {
+  std::string resource;
+  const config::breaker_spec* spec = nullptr; ///< Must outlive the breaker.
+  caf::actor writer;                          ///< The event-log writer.
+  /// The stage of each step that names the resource, by `<saga>/<step>`.
+  std::map<std::string, caf::actor> stages;
+  /// Its row from the log, to continue from (an open breaker stays open).
+  std::optional<storage::breaker_row> stored;
+};
+
+/// Spawns the circuit breaker of one resource, which every step naming the
+/// resource goes through (the saga sends to it as to a stage).
+///
+/// Protocol: `(execute_atom, step_call)` -> `step_result`. Closed, or
+/// half-open with a trial permit: the call goes to the step's stage, is
+/// timed, and its outcome counted before the answer is relayed. Open (or
+/// half-open with no permit left): the answer is at once a failure of kind
+/// `circuit_open` with `retry_after_ms`, and the stage never sees the call.
+/// Each transition appends `breaker_opened`, `breaker_half_open` or
+/// `breaker_closed` under `breaker:<resource>`, with the rates behind it and
+/// the resource's new `breakers` row, and writes a log line; the row's
+/// figures are also refreshed once a second while calls come. It sends
+/// itself `(tick_atom, open_until_us)` to turn half-open when the open time
+/// is up, and `(flush_atom)` to refresh the row.
+caf::actor spawn_breaker(caf::actor_system& sys, breaker_setup setup);
+
+/// `<saga>/<step>`: how a breaker finds a call's stage.
+std::string stage_key(const std::string& saga, const std::string& step);
+
+} // namespace nexus::actors

@@ -1,0 +1,70 @@
+#include <cstdio>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "app/commands.hpp"
+#include "app/log_reader.hpp"
+#include "config/json_writer.hpp"
+#include "storage/timestamp.hpp"
+
+namespace nexus::app {
+
+namespace {
+
+/// A rate for people: "42.0%", or "-" below the minimum of calls.
+std::string rate(double r) {
+  if (r < 0)
+    return "-";
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.1f%%", r);
+  return buf;
+}
+
+} // namespace
+
+void add_breakers(CLI::App& app, breakers_args& args) {
+  app.add_option("--data-dir", args.data_dir, "Event log directory")->capture_default_str();
+  app.add_flag("--json", args.json, "Print one JSON object per resource");
+}
+
+int breakers(const breakers_args& args) {
+  auto log = open_for_reading(args.data_dir);
+  if (!log)
+    return 1;
+  if (!args.json)
+    std::cout << "resource\tstate\tfailure_rate\tslow_call_rate\tcalls\tnext_trial\tupdated\n";
+  auto st = log->for_each_breaker([&](std::string_view resource, const storage::breaker_row& row) {
+    auto next_trial = row.open_until_us != 0 ? storage::format_timestamp(row.open_until_us) : "";
+    if (args.json) {
+      std::string out;
+      config::json_object_writer w{out};
+      w.field("resource", resource)
+        .field("state", row.state)
+        .field("failure_rate", row.failure_rate)
+        .field("slow_call_rate", row.slow_call_rate)
+        .field("calls", static_cast<std::uint64_t>(row.calls))
+        .field("failed_calls", static_cast<std::uint64_t>(row.failed_calls))
+        .field("slow_calls", static_cast<std::uint64_t>(row.slow_calls))
+        .field("reopens", static_cast<std::uint64_t>(row.reopens));
+      if (!next_trial.empty())
+        w.field("next_trial", next_trial);
+      w.field("last_seq", row.last_seq).field("updated", storage::format_timestamp(row.updated_us));
+      w.finish();
+      std::cout << out << '\n';
+    } else {
+      std::cout << resource << '\t' << row.state << '\t' << rate(row.failure_rate) << '\t'
+                << rate(row.slow_call_rate) << '\t' << row.calls << '\t'
+                << (next_trial.empty() ? "-" : next_trial) << '\t'
+                << storage::format_timestamp(row.updated_us) << '\n';
+    }
+    return true;
+  });
+  if (!st) {
+    std::cerr << "nexus: " << st.message() << '\n';
+    return 1;
+  }
+  return 0;
+}
+
+} // namespace nexus::app
