@@ -1,6 +1,7 @@
 #include "actors/breaker_actor.hpp"
 
 #include <chrono>
+#include <unordered_map>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -21,10 +22,29 @@ using steady = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds stage_grace{2000};
 /// How often the row's figures are refreshed while calls come.
 constexpr std::chrono::seconds row_refresh{1};
+/// How often calls in flight are checked for a stage that never answered.
+constexpr std::chrono::milliseconds sweep_every{500};
+
+/// A permitted call whose outcome the stage has not reported yet. One sweep
+/// timer bounds them all: a timer per call would cost more than the breaker.
+struct in_flight {
+  std::uint64_t generation = 0;
+  std::uint32_t use = 0; ///< Bumped each time the slot is taken: a call's ID names it.
+  bool waiting = false;
+  steady::time_point started;
+  steady::time_point give_up;
+};
 
 struct breaker_actor_state {
   breaker_setup setup;
+  /// The stage of each step by saga, then step: found without building a key.
+  std::unordered_map<std::string, std::unordered_map<std::string, caf::actor>> routes;
   std::unique_ptr<runtime::circuit_breaker> machine;
+  /// Slots reused through `free_slots`, so that a call costs no allocation.
+  std::vector<in_flight> calls;
+  std::vector<std::uint32_t> free_slots;
+  std::size_t waiting = 0;
+  bool sweep_queued = false;
   std::uint64_t last_seq = 0;
   bool row_dirty = false;      ///< Calls counted since the row was written.
   bool refresh_queued = false;
@@ -115,19 +135,58 @@ void publish(breaker_actor* self, const std::vector<runtime::breaker_transition>
     arm_half_open(self, now_us);
 }
 
-void count(breaker_actor* self, std::uint64_t generation, const step_result& r,
+void count(breaker_actor* self, std::uint64_t generation, bool ok, config::error_kind kind,
            std::int64_t duration_us) {
   auto& st = self->state;
   std::vector<runtime::breaker_transition> ts;
   auto now = storage::now_us();
-  st.machine->on_result(generation, r.ok, static_cast<config::error_kind>(r.kind), duration_us,
-                        now, ts);
+  st.machine->on_result(generation, ok, kind, duration_us, now, ts);
   publish(self, ts, now);
   st.row_dirty = st.row_dirty || ts.empty();
   if (st.row_dirty && !st.refresh_queued) {
     st.refresh_queued = true;
     self->delayed_send(self, row_refresh, flush_atom::value);
   }
+}
+
+caf::actor find_stage(breaker_actor* self, const step_call& call) {
+  auto& routes = self->state.routes;
+  auto saga = routes.find(call.saga);
+  if (saga == routes.end())
+    return nullptr;
+  auto step = saga->second.find(call.step);
+  return step == saga->second.end() ? nullptr : step->second;
+}
+
+/// Counts the outcome of call `id`, once: a late report after a sweep gave
+/// up on it finds nothing left to do.
+void settle(breaker_actor* self, std::uint64_t id, bool ok, config::error_kind kind) {
+  auto& st = self->state;
+  auto slot = static_cast<std::uint32_t>(id);
+  auto& c = st.calls[slot];
+  if (!c.waiting || c.use != static_cast<std::uint32_t>(id >> 32))
+    return;
+  c.waiting = false;
+  --st.waiting;
+  st.free_slots.push_back(slot);
+  auto took = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - c.started);
+  count(self, c.generation, ok, kind, took.count());
+}
+
+/// Takes a slot for a permitted call; returns the call's ID.
+std::uint64_t take_slot(breaker_actor* self) {
+  auto& st = self->state;
+  if (st.free_slots.empty()) {
+    st.free_slots.push_back(static_cast<std::uint32_t>(st.calls.size()));
+    st.calls.emplace_back();
+  }
+  auto slot = st.free_slots.back();
+  st.free_slots.pop_back();
+  auto& c = st.calls[slot];
+  c.waiting = true;
+  ++c.use;
+  ++st.waiting;
+  return (static_cast<std::uint64_t>(c.use) << 32) | slot;
 }
 
 step_result refused(const std::string& resource, const runtime::breaker_permit& p) {
@@ -144,6 +203,10 @@ step_result failed(config::error_kind kind, std::string message) {
 caf::behavior breaker(breaker_actor* self, breaker_setup setup) {
   auto& st = self->state;
   st.setup = std::move(setup);
+  for (auto& [key, stage] : st.setup.stages) {
+    auto slash = key.find('/');
+    st.routes[key.substr(0, slash)][key.substr(slash + 1)] = stage;
+  }
   st.machine = std::make_unique<runtime::circuit_breaker>(*st.setup.spec);
   auto now = storage::now_us();
   std::vector<runtime::breaker_transition> ts;
@@ -171,33 +234,47 @@ caf::behavior breaker(breaker_actor* self, breaker_setup setup) {
       publish(self, ts, now);
       if (!permit.permitted)
         return refused(st.setup.resource, permit);
-      auto stage = st.setup.stages.find(stage_key(call.saga, call.step));
-      if (stage == st.setup.stages.end())
+      auto stage = find_stage(self, call);
+      if (!stage)
         return failed(config::error_kind::permanent,
                       "breaker " + st.setup.resource + " has no stage for step " + call.step);
-      auto left = std::chrono::microseconds(std::max<std::int64_t>(0, call.deadline_us - now));
-      auto promise = self->make_response_promise<step_result>();
+      auto id = take_slot(self);
       auto started = steady::now();
-      auto generation = permit.generation;
-      auto took = [started] {
-        return std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started).count();
-      };
-      self->request(stage->second, std::chrono::duration_cast<std::chrono::milliseconds>(left) + stage_grace,
-                    execute_atom::value, std::move(call))
-        .then(
-          [=](step_result& r) mutable {
-            count(self, generation, r, took());
-            promise.deliver(std::move(r));
-          },
-          [=](caf::error& err) mutable {
-            auto r = err == caf::sec::request_timeout
-                       ? failed(config::error_kind::timeout, "the stage did not answer in time")
-                       : failed(config::error_kind::transient,
-                                "stage unavailable: " + caf::to_string(err));
-            count(self, generation, r, took());
-            promise.deliver(std::move(r));
-          });
-      return promise;
+      auto left = std::chrono::microseconds(std::max<std::int64_t>(0, call.deadline_us - now));
+      auto& waiting = st.calls[static_cast<std::uint32_t>(id)];
+      waiting.generation = permit.generation;
+      waiting.started = started;
+      waiting.give_up = started + left + stage_grace;
+      if (!st.sweep_queued) {
+        st.sweep_queued = true;
+        self->delayed_send(self, sweep_every, sweep_atom::value);
+      }
+      // The stage answers the saga itself, and reports the outcome here:
+      // the breaker is not on the answer's way back.
+      self->delegate(stage, execute_atom::value, std::move(call), caf::actor_cast<caf::actor>(self),
+                     id);
+      return caf::delegated<step_result>{};
+    },
+    [=](report_atom, std::uint64_t id, bool ok, std::uint8_t kind) {
+      settle(self, id, ok, static_cast<config::error_kind>(kind));
+    },
+    [=](stats_atom) -> std::string {
+      return std::string{runtime::to_string(self->state.machine->state())};
+    },
+    [=](sweep_atom) {
+      auto& st = self->state;
+      st.sweep_queued = false;
+      auto now = steady::now();
+      for (std::uint32_t slot = 0; slot < st.calls.size(); ++slot) {
+        auto& c = st.calls[slot];
+        if (c.waiting && c.give_up <= now) // the saga's own timeout has told it
+          settle(self, (static_cast<std::uint64_t>(c.use) << 32) | slot, false,
+                 config::error_kind::timeout);
+      }
+      if (st.waiting > 0) {
+        st.sweep_queued = true;
+        self->delayed_send(self, sweep_every, sweep_atom::value);
+      }
     },
     [=](tick_atom, std::int64_t armed_for) {
       auto& m = *self->state.machine;

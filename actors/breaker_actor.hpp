@@ -27,16 +27,21 @@ struct breaker_setup {
 /// resource goes through (the saga sends to it as to a stage).
 ///
 /// Protocol: `(execute_atom, step_call)` -> `step_result`. Closed, or
-/// half-open with a trial permit: the call goes to the step's stage, is
-/// timed, and its outcome counted before the answer is relayed. Open (or
+/// half-open with a trial permit: the call is delegated to the step's stage,
+/// which answers the caller itself and reports `(report_atom, id, ok, kind)`
+/// here, where the outcome and the time it took are counted. Open (or
 /// half-open with no permit left): the answer is at once a failure of kind
 /// `circuit_open` with `retry_after_ms`, and the stage never sees the call.
+/// `(stats_atom)` -> `std::string`: its state, after every report that
+/// reached it before.
 /// Each transition appends `breaker_opened`, `breaker_half_open` or
 /// `breaker_closed` under `breaker:<resource>`, with the rates behind it and
 /// the resource's new `breakers` row, and writes a log line; the row's
 /// figures are also refreshed once a second while calls come. It sends
 /// itself `(tick_atom, open_until_us)` to turn half-open when the open time
-/// is up, and `(flush_atom)` to refresh the row.
+/// is up, `(flush_atom)` to refresh the row, and `(sweep_atom)` to give up
+/// (as a `timeout`) on calls whose stage has not answered by their
+/// deadline plus a grace period.
 caf::actor spawn_breaker(caf::actor_system& sys, breaker_setup setup);
 
 /// `<saga>/<step>`: how a breaker finds a call's stage.

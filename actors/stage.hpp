@@ -20,7 +20,9 @@ namespace nexus::actors {
 ///
 /// Protocol: `(execute_atom, step_call)` -> `step_result` once the attempt
 /// has run, or has timed out at the call's `deadline_us` (then with kind
-/// `timeout`, the exec child killed). `step` and `handlers` (may be null)
+/// `timeout`, the exec child killed). `(execute_atom, step_call, breaker,
+/// id)`, delegated by a circuit breaker, answers the same and also sends
+/// `(report_atom, id, ok, kind)` to the breaker. `step` and `handlers` (may be null)
 /// must outlive the stage.
 caf::actor spawn_stage(caf::actor_system& sys, const config::step_spec& step,
                        std::uint32_t default_workers, const runtime::handler_registry* handlers);

@@ -18,13 +18,15 @@ using namespace nexus;
 
 namespace {
 
-/// A stage that counts the calls it gets and fails each one.
-caf::behavior failing_stage(caf::event_based_actor*, std::shared_ptr<std::atomic<int>> calls) {
+/// A stage that counts the calls it gets and fails each one, reporting to
+/// the breaker that delegated the call as real stages do.
+caf::behavior failing_stage(caf::event_based_actor* self, std::shared_ptr<std::atomic<int>> calls) {
+  auto down = static_cast<std::uint8_t>(config::error_kind::transient);
   return {
-    [=](execute_atom, const step_call&) {
+    [=](execute_atom, const step_call&, const caf::actor& breaker, std::uint64_t id) {
       ++*calls;
-      return step_result{false, "", static_cast<std::uint8_t>(config::error_kind::transient),
-                         "service down", 0};
+      self->send(breaker, report_atom::value, id, false, down);
+      return step_result{false, "", down, "service down", 0};
     },
   };
 }
@@ -76,8 +78,12 @@ struct breaker_world {
           .receive([&](step_result& r) { kinds.push_back(static_cast<config::error_kind>(r.kind)); },
                    [&](caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
       }
-      // The writer answers in order: once this empty append is acknowledged,
-      // the breaker's own appends before it are stored.
+      // A stage reports to the breaker before it answers the caller, so once
+      // the breaker answers this, it has counted every call above and sent
+      // its appends; the writer answers in order, so once the empty append
+      // below is acknowledged, those are stored.
+      self->request(breaker, caf::infinite, stats_atom::value).receive([](std::string&) {},
+                                                                       [](caf::error&) {});
       storage::append_request marker;
       marker.cid = "marker";
       self->request(writer, caf::infinite, append_atom::value, marker).receive([](ack_atom) {},

@@ -7,12 +7,18 @@ first line, then serves until killed:
   POST /text          200 with a body that is not JSON
   POST /big           200 with a 2 MiB body
   POST /slow          answers after 5 s
+  POST /flaky/N       503 for the first N calls, then 200
+  GET /count/flaky    how many calls /flaky has received, as JSON
 """
 import http.server
 import json
 import os
 import sys
+import threading
 import time
+
+flaky_calls = 0
+flaky_lock = threading.Lock()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -28,6 +34,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+    def do_GET(self):
+        if self.path == "/count/flaky":
+            with flaky_lock:
+                self.reply(200, json.dumps({"calls": flaky_calls}))
+        else:
+            self.reply(404, "{}")
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
@@ -46,6 +59,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.reply(200, "plain words", "text/plain")
         elif self.path == "/big":
             self.reply(200, b"x" * (2 << 20), "text/plain")
+        elif self.path.startswith("/flaky/"):
+            global flaky_calls
+            with flaky_lock:
+                flaky_calls += 1
+                n = flaky_calls
+            failing = n <= int(self.path.rsplit("/", 1)[1])
+            self.reply(503 if failing else 200, json.dumps({"call": n}))
         elif self.path == "/slow":
             time.sleep(5)
             self.reply(200, "{}")
