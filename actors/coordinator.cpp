@@ -32,6 +32,7 @@ struct coordinator_state {
   std::unordered_set<std::string> submitted_ids;
   bool input_done = false;
   bool closed = false;     ///< No more submissions: the run ends when all have.
+  std::unordered_set<std::string> pressing; ///< Stages with too many calls waiting.
   bool stopping = false;   ///< No new sagas: the run is ending early.
   runtime::run_summary summary;
   std::int64_t started_us = 0;
@@ -214,7 +215,7 @@ void finish_if_idle(coordinator_actor* self) {
 void fill(coordinator_actor* self) {
   auto& st = self->state;
   auto bound = st.setup.workflow->runtime.max_in_flight;
-  while (!st.stopping && st.live.size() < bound) {
+  while (!st.stopping && st.pressing.empty() && st.live.size() < bound) {
     if (!st.to_resume.empty()) {
       auto cid = std::move(st.to_resume.front());
       st.to_resume.pop_front();
@@ -239,6 +240,8 @@ caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
       auto& st = self->state;
       st.started_us = storage::now_us();
       st.input_done = st.setup.input == nullptr;
+      for (auto& stage : st.setup.pools)
+        self->send(stage, watch_atom::value);
       auto s = st.setup.log->for_each_saga([&](std::string_view cid, const storage::saga_row& row) {
         if (!storage::is_terminal_status(row.status))
           st.to_resume.emplace_back(cid);
@@ -286,6 +289,16 @@ caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
         promise.deliver(static_cast<std::uint8_t>(r), status);
       });
       return promise;
+    },
+    [=](pressure_atom, const std::string& stage, bool full) {
+      auto& st = self->state;
+      if (full) {
+        st.pressing.insert(stage);
+        spdlog::debug("stage {} is full: no new sagas until it drains", stage);
+      } else {
+        st.pressing.erase(stage);
+        fill(self);
+      }
     },
     [=](done_atom, const std::string& cid, const std::string& status) {
       auto& st = self->state;

@@ -27,6 +27,9 @@ struct coordinator_setup {
   /// Per saga name, the stages of its steps in step order.
   std::map<std::string, std::shared_ptr<const std::vector<caf::actor>>> stages;
   std::shared_ptr<runtime::input_source> input; ///< May be null: resume only.
+  /// Every stage: the coordinator watches them, and starts no saga while one
+  /// of them has too many calls waiting.
+  std::vector<caf::actor> pools;
 };
 
 /// Spawns the coordinator of a run.
@@ -40,7 +43,9 @@ struct coordinator_setup {
 /// `(close_atom)` -> `runtime::run_summary`: no more submissions; answered
 /// once every saga has ended (or the run had to stop). It receives
 /// `(done_atom, cid, status)` and `(fail_atom, cid, message)` from sagas.
-/// Told to exit, it stops its live sagas first.
+/// It takes `(pressure_atom, stage, full)` from the stages it watches: while
+/// any is full it starts nothing new. Told to exit, it stops its live sagas
+/// first.
 caf::actor spawn_coordinator(caf::actor_system& sys, coordinator_setup setup);
 
 } // namespace nexus::actors

@@ -125,7 +125,7 @@ struct engine::impl {
       return false;
     if (wf.runtime.retention_days > 0)
       retention = spawn_retention(*sys, *log, wf.runtime.retention_days);
-    coordinator = spawn_coordinator(*sys, {&wf, log.get(), writer, stages, input});
+    coordinator = spawn_coordinator(*sys, {&wf, log.get(), writer, stages, input, pools});
     spdlog::info("run started: data_dir={} threads={} max_in_flight={}", wf.runtime.data_dir,
                  cfg->threads(), wf.runtime.max_in_flight);
     caf::anon_send(coordinator, run_atom::value);
@@ -139,7 +139,10 @@ struct engine::impl {
     std::map<std::string, std::vector<caf::actor>> entries;
     for (auto& [name, saga] : wf.sagas)
       for (auto& step : saga.steps) {
-        auto stage = spawn_stage(*sys, step, cfg->threads(), opts.handlers);
+        auto stage = spawn_stage(*sys, stage_key(name, step.name), step, cfg->threads(),
+                                 static_cast<std::uint32_t>(std::min<std::uint64_t>(
+                                   wf.runtime.max_in_flight, UINT32_MAX)),
+                                 opts.handlers);
         pools.push_back(stage);
         entries[name].push_back(stage);
         if (!step.resource.empty())

@@ -1,9 +1,10 @@
 #include "actors/stage.hpp"
 
+#include <algorithm>
 #include <chrono>
-#include <unordered_map>
+#include <deque>
+#include <vector>
 
-#include <caf/actor_pool.hpp>
 #include <caf/all.hpp>
 
 #include "runtime/executors.hpp"
@@ -15,8 +16,10 @@ namespace nexus::actors {
 
 namespace {
 
-/// Workers of a stage whose attempts hold a thread, unless the step says.
-constexpr std::uint32_t default_blocking_workers = 8;
+// Defaults when a step does not set `concurrency` and `queue`.
+constexpr std::uint32_t simulate_workers_per_core = 64;
+constexpr std::uint32_t blocking_workers_per_core = 4;
+constexpr std::uint32_t pressure_per_worker = 16;
 
 step_result to_message(const runtime::outcome& o) {
   return {o.ok, o.output, static_cast<std::uint8_t>(o.kind), o.message, o.retry_after_ms};
@@ -45,23 +48,31 @@ struct reporter {
   }
 };
 
+// -- workers: one call at a time ----------------------------------------------
+
 struct worker_state {
-  struct pending {
-    caf::response_promise promise;
-    step_result result;
-    reporter report;
-  };
-  std::uint64_t next_id = 0;
-  std::unordered_map<std::uint64_t, pending> waiting;
+  caf::actor dispatcher;
+  std::uint32_t index = 0;
+  /// A simulated call waiting out its latency (it holds no thread meanwhile).
+  caf::response_promise promise;
+  step_result result;
+  reporter report;
   static inline const char* name = "nexus.stage_worker";
 };
 
 using worker_actor = caf::stateful_actor<worker_state>;
 
-/// A simulated attempt: its latency is a timer, so it occupies no thread.
+void free_worker(worker_actor* self) {
+  self->send(self->state.dispatcher, ready_atom::value, self->state.index);
+}
+
+/// A simulated attempt: CPU work on this thread, then its latency as a timer.
 caf::result<step_result> simulate(worker_actor* self, const config::simulate_action& a,
                                   const step_call& call, std::int64_t left_us,
                                   const reporter& report) {
+  if (a.cpu_ms > 0)
+    runtime::burn_cpu(std::min<std::uint64_t>(a.cpu_ms, static_cast<std::uint64_t>(left_us / 1000)),
+                      call.attempt);
   auto o = runtime::simulate(a, call.cid, call.step, call.attempt, call.compensate);
   auto delay_us = static_cast<std::int64_t>(a.latency_ms) * 1000;
   if (delay_us >= left_us) {
@@ -69,71 +80,198 @@ caf::result<step_result> simulate(worker_actor* self, const config::simulate_act
     delay_us = left_us;
   }
   auto r = to_message(o);
-  if (delay_us == 0) {
+  if (delay_us <= 0) {
     report.tell(r);
+    free_worker(self);
     return r;
   }
-  auto id = self->state.next_id++;
-  self->state.waiting.emplace(id, worker_state::pending{self->make_response_promise(), std::move(r),
-                                                       report});
-  self->delayed_send(self, std::chrono::microseconds(delay_us), tick_atom::value, id);
+  auto& st = self->state;
+  st.promise = self->make_response_promise();
+  st.result = std::move(r);
+  st.report = report;
+  self->delayed_send(self, std::chrono::microseconds(delay_us), tick_atom::value);
   return caf::delegated<step_result>{};
 }
 
-caf::result<step_result> execute(worker_actor* self, const worker_setup& setup,
-                                 const step_call& call, const reporter& report) {
-  auto& step = *setup.step;
-  const auto& action = call.compensate && step.compensate ? *step.compensate : step.action;
-  auto left_us = call.deadline_us - storage::now_us();
-  step_result r;
-  if (left_us <= 0) {
-    r = to_message(timed_out(call, "its time ran out before a worker was free"));
-  } else if (action.kind == config::action_kind::simulate) {
-    return simulate(self, action.simulate, call, left_us, report);
-  } else {
-    runtime::step_context ctx{call.cid,        call.saga,           call.step, call.attempt,
-                              call.compensate, call.idempotency_key, call.input,
-                              std::max<std::int64_t>(1, left_us / 1000)};
-    r = to_message(runtime::run_blocking(action, ctx, setup.handlers));
-  }
-  report.tell(r);
-  return r;
-}
-
-caf::behavior worker(worker_actor* self, worker_setup setup) {
+caf::behavior worker(worker_actor* self, worker_setup setup, caf::actor dispatcher,
+                     std::uint32_t index) {
+  self->state.dispatcher = std::move(dispatcher);
+  self->state.index = index;
   return {
-    [=](execute_atom, const step_call& call) -> caf::result<step_result> {
-      return execute(self, setup, call, {});
-    },
     [=](execute_atom, const step_call& call, const caf::actor& breaker,
         std::uint64_t id) -> caf::result<step_result> {
-      return execute(self, setup, call, {breaker, id});
+      auto& step = *setup.step;
+      const auto& action = call.compensate && step.compensate ? *step.compensate : step.action;
+      reporter report{breaker, id};
+      auto left_us = call.deadline_us - storage::now_us();
+      step_result r;
+      if (left_us <= 0) {
+        r = to_message(timed_out(call, "its time ran out before a worker was free"));
+      } else if (action.kind == config::action_kind::simulate) {
+        return simulate(self, action.simulate, call, left_us, report);
+      } else {
+        runtime::step_context ctx{call.cid,        call.saga,           call.step, call.attempt,
+                                  call.compensate, call.idempotency_key, call.input,
+                                  std::max<std::int64_t>(1, left_us / 1000)};
+        r = to_message(runtime::run_blocking(action, ctx, setup.handlers));
+      }
+      report.tell(r);
+      free_worker(self);
+      return r;
     },
-    [=](tick_atom, std::uint64_t id) {
-      auto i = self->state.waiting.find(id);
-      if (i == self->state.waiting.end())
+    [=](tick_atom) {
+      auto& st = self->state;
+      st.report.tell(st.result);
+      st.promise.deliver(std::move(st.result));
+      free_worker(self);
+    },
+  };
+}
+
+// -- the dispatcher: a bulkhead with a bounded queue ---------------------------
+
+struct queued_call {
+  caf::response_promise promise; ///< Delegated to a worker, which answers the caller.
+  step_call call;
+  reporter report;
+};
+
+struct dispatcher_state {
+  std::string stage; ///< `<saga>/<step>`, in pressure messages.
+  std::vector<caf::actor> workers;
+  std::vector<std::uint32_t> idle;
+  std::vector<std::chrono::steady_clock::time_point> busy_since;
+  std::deque<queued_call> queue;
+  std::uint32_t bound = 0;       ///< Hard: a call beyond it is refused.
+  std::uint32_t pressure_at = 0; ///< Soft: from here on the watcher takes no input.
+  caf::actor watcher;
+  bool pressing = false;
+  stage_stats stats;
+  double call_ms = 1; ///< Moving average of a call's time, for refusals' waits.
+  static inline const char* name = "nexus.stage";
+};
+
+using dispatcher_actor = caf::stateful_actor<dispatcher_state>;
+
+/// Tells the watcher when the queue reaches `pressure_at`, and when it has
+/// half emptied from there.
+void update_pressure(dispatcher_actor* self) {
+  auto& st = self->state;
+  bool full = st.queue.size() >= st.pressure_at;
+  bool eased = st.queue.size() <= st.pressure_at / 2;
+  if (!st.pressing && full)
+    st.pressing = true;
+  else if (st.pressing && eased)
+    st.pressing = false;
+  else
+    return;
+  if (st.watcher)
+    self->send(st.watcher, pressure_atom::value, st.stage, st.pressing);
+}
+
+void hand_to(dispatcher_actor* self, std::uint32_t w) {
+  auto& st = self->state;
+  st.busy_since[w] = std::chrono::steady_clock::now();
+  auto running = static_cast<std::uint32_t>(st.workers.size() - st.idle.size());
+  st.stats.peak_running = std::max(st.stats.peak_running, running);
+}
+
+caf::result<step_result> accept(dispatcher_actor* self, step_call&& call, reporter report) {
+  auto& st = self->state;
+  if (!st.idle.empty()) {
+    auto w = st.idle.back();
+    st.idle.pop_back();
+    hand_to(self, w);
+    self->delegate(st.workers[w], execute_atom::value, std::move(call), report.breaker,
+                   report.call);
+    return caf::delegated<step_result>{};
+  }
+  if (st.queue.size() >= st.bound) {
+    // A bulkhead that is full refuses, as an open breaker does: the saga
+    // waits and tries again without using up an attempt.
+    ++st.stats.refused;
+    update_pressure(self);
+    auto wait = std::max<std::int64_t>(
+      1, static_cast<std::int64_t>(st.call_ms * static_cast<double>(st.queue.size())
+                                   / static_cast<double>(st.workers.size())));
+    step_result r{false, "", static_cast<std::uint8_t>(config::error_kind::circuit_open),
+                  "stage " + st.stage + " is full: " + std::to_string(st.queue.size())
+                    + " calls wait for its " + std::to_string(st.workers.size()) + " workers",
+                  wait};
+    report.tell(r);
+    return r;
+  }
+  st.queue.push_back({self->make_response_promise(), std::move(call), std::move(report)});
+  st.stats.peak_queued = std::max(st.stats.peak_queued, static_cast<std::uint32_t>(st.queue.size()));
+  update_pressure(self);
+  return caf::delegated<step_result>{};
+}
+
+caf::behavior dispatcher(dispatcher_actor* self, std::string name, std::uint32_t bound,
+                         worker_setup setup, std::uint32_t workers, bool blocks) {
+  auto& st = self->state;
+  st.stage = std::move(name);
+  st.bound = bound;
+  st.pressure_at = std::max<std::uint32_t>(1, std::min(bound, workers * pressure_per_worker));
+  auto me = caf::actor_cast<caf::actor>(self);
+  for (std::uint32_t i = 0; i < workers; ++i) {
+    st.workers.push_back(blocks ? self->spawn<caf::detached>(worker, setup, me, i)
+                                : self->spawn(worker, setup, me, i));
+    st.idle.push_back(workers - 1 - i);
+  }
+  st.busy_since.resize(workers);
+  // Workers stop with their stage.
+  self->attach_functor([ws = st.workers](const caf::error& reason) {
+    for (auto& w : ws)
+      caf::anon_send_exit(w, reason ? caf::exit_reason::user_shutdown : caf::exit_reason::normal);
+  });
+  return {
+    [=](execute_atom, step_call& call) -> caf::result<step_result> {
+      return accept(self, std::move(call), {});
+    },
+    [=](execute_atom, step_call& call, caf::actor& breaker,
+        std::uint64_t id) -> caf::result<step_result> {
+      return accept(self, std::move(call), {std::move(breaker), id});
+    },
+    [=](ready_atom, std::uint32_t w) {
+      auto& st = self->state;
+      auto took = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now()
+                                                            - st.busy_since[w]);
+      st.call_ms = 0.9 * st.call_ms + 0.1 * took.count();
+      ++st.stats.calls;
+      if (st.queue.empty()) {
+        st.idle.push_back(w);
         return;
-      auto& p = i->second;
-      p.report.tell(p.result);
-      p.promise.deliver(std::move(p.result));
-      self->state.waiting.erase(i);
+      }
+      auto q = std::move(st.queue.front());
+      st.queue.pop_front();
+      hand_to(self, w);
+      q.promise.delegate(st.workers[w], execute_atom::value, std::move(q.call), q.report.breaker,
+                         q.report.call);
+      update_pressure(self);
+    },
+    [=](watch_atom) { self->state.watcher = caf::actor_cast<caf::actor>(self->current_sender()); },
+    [=](stats_atom) -> stage_stats {
+      auto& st = self->state;
+      auto s = st.stats;
+      s.running = static_cast<std::uint32_t>(st.workers.size() - st.idle.size());
+      s.queued = static_cast<std::uint32_t>(st.queue.size());
+      return s;
     },
   };
 }
 
 } // namespace
 
-caf::actor spawn_stage(caf::actor_system& sys, const config::step_spec& step,
-                       std::uint32_t default_workers, const runtime::handler_registry* handlers) {
+caf::actor spawn_stage(caf::actor_system& sys, const std::string& name,
+                       const config::step_spec& step, std::uint32_t cores,
+                       std::uint32_t default_queue, const runtime::handler_registry* handlers) {
   bool blocks = step.action.blocks() || (step.compensate && step.compensate->blocks());
-  auto workers = step.concurrency > 0 ? step.concurrency
-                                      : (blocks ? default_blocking_workers : default_workers);
-  worker_setup setup{&step, handlers};
-  auto factory = [&sys, setup, blocks] {
-    return blocks ? sys.spawn<caf::detached>(worker, setup) : sys.spawn(worker, setup);
-  };
-  return caf::actor_pool::make(sys.dummy_execution_unit(), workers, factory,
-                               caf::actor_pool::round_robin());
+  auto workers = step.concurrency > 0
+                   ? step.concurrency
+                   : cores * (blocks ? blocking_workers_per_core : simulate_workers_per_core);
+  auto bound = std::max<std::uint32_t>(1, step.queue > 0 ? step.queue : default_queue);
+  return sys.spawn(dispatcher, name, bound, worker_setup{&step, handlers}, workers, blocks);
 }
 
 } // namespace nexus::actors

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include <caf/fwd.hpp>
 
@@ -12,19 +13,41 @@ class handler_registry;
 
 namespace nexus::actors {
 
-/// Spawns the stage serving one step: a round-robin pool of workers that
-/// execute the step's action and compensation. A step whose action or
-/// compensation holds a thread while it runs (exec, http, handler) gets
-/// detached workers, `step.concurrency` of them (default 8); a simulated
-/// step gets `step.concurrency` or `default_workers` scheduled ones.
+/// What a stage has done, for tests, benchmarks and progress.
+struct stage_stats {
+  std::uint32_t running = 0;      ///< Calls on a worker now.
+  std::uint32_t queued = 0;       ///< Calls waiting for a worker now.
+  std::uint32_t peak_running = 0;
+  std::uint32_t peak_queued = 0;
+  std::uint64_t calls = 0;        ///< Calls done.
+  std::uint64_t refused = 0;      ///< Calls refused because the queue was full.
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stage_stats& x) {
+  return f(x.running, x.queued, x.peak_running, x.peak_queued, x.calls, x.refused);
+}
+
+/// Spawns the stage serving one step, called `name` (`<saga>/<step>`): a
+/// dispatcher with `step.concurrency` workers (a bulkhead; default 64 per
+/// core for `simulate`, whose latency holds no thread, and 4 per core for
+/// exec, http and handler steps, whose workers are detached threads) and a
+/// queue of at most `step.queue` calls waiting for one (default
+/// `default_queue`: the run's max_in_flight, which no queue then reaches).
 ///
 /// Protocol: `(execute_atom, step_call)` -> `step_result` once the attempt
 /// has run, or has timed out at the call's `deadline_us` (then with kind
-/// `timeout`, the exec child killed). `(execute_atom, step_call, breaker,
-/// id)`, delegated by a circuit breaker, answers the same and also sends
-/// `(report_atom, id, ok, kind)` to the breaker. `step` and `handlers` (may be null)
-/// must outlive the stage.
-caf::actor spawn_stage(caf::actor_system& sys, const config::step_spec& step,
-                       std::uint32_t default_workers, const runtime::handler_registry* handlers);
+/// `timeout`, an exec child killed). A worker answers the caller itself.
+/// `(execute_atom, step_call, breaker, id)`, delegated by a circuit breaker,
+/// answers the same and also sends `(report_atom, id, ok, kind)` to the
+/// breaker. With the queue full, a call is refused at once with kind
+/// `circuit_open` and a `retry_after_ms` from the queue's length. `(watch_atom)`
+/// makes the sender the stage's watcher, told `(pressure_atom, name, true)`
+/// once 16 calls per worker wait (or the queue is full) and `(pressure_atom,
+/// name, false)` when it has half emptied from there. `(stats_atom)` -> `stage_stats`. `step` and `handlers` (may be
+/// null) must outlive the stage.
+caf::actor spawn_stage(caf::actor_system& sys, const std::string& name,
+                       const config::step_spec& step, std::uint32_t cores,
+                       std::uint32_t default_queue, const runtime::handler_registry* handlers);
 
 } // namespace nexus::actors

@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
     runtime::system_config cfg{0};
     caf::actor_system sys{cfg};
     auto writer = actors::spawn_event_log_writer(sys, *log, 64);
-    auto stage = actors::spawn_stage(sys, step, cfg.threads(), nullptr);
+    auto stage = actors::spawn_stage(sys, "bench/noop", step, cfg.threads(), 1u << 20, nullptr);
     actors::breaker_setup setup;
     setup.resource = "bench";
     setup.spec = &spec;

@@ -31,7 +31,8 @@ std::string_view to_string(action_kind k);
 /// A step executed by the runtime itself, deterministically from `seed`, the
 /// correlation ID, the step and the attempt: for demos, tests and benchmarks.
 struct simulate_action {
-  std::uint64_t latency_ms = 0;              ///< Time each attempt takes.
+  std::uint64_t latency_ms = 0;              ///< Time each attempt waits (holding no thread).
+  std::uint64_t cpu_ms = 0;                  ///< CPU time each attempt burns on its worker's thread.
   double fail_rate = 0.0;                    ///< Chance in [0, 1] that an attempt fails.
   std::uint32_t fail_first = 0;              ///< The first N attempts fail.
   error_kind fail_kind = error_kind::transient; ///< How failing attempts fail.
@@ -73,9 +74,15 @@ struct step_spec {
   std::string name;
   std::string resource;              ///< Empty: guarded by no breaker.
   std::uint64_t timeout_ms = 30000;  ///< From defaults.timeout_ms unless given.
-  /// Attempts of this step (and its compensation) that run at once; 0: one
-  /// per scheduler thread for `simulate`, 8 for kinds that hold a thread.
+  /// Attempts of this step (and its compensation) that run at once, each on
+  /// a worker of the step's stage (a bulkhead). 0: 64 per core for
+  /// `simulate`, 4 per core for kinds that hold a thread (exec, http,
+  /// handler), since each of those holds one.
   std::uint32_t concurrency = 0;
+  /// Calls that may wait for a worker; one more is refused as `circuit_open`
+  /// (the saga waits and tries again, using up no attempt). 0: the run's
+  /// max_in_flight, which live sagas cannot exceed.
+  std::uint32_t queue = 0;
   action_spec action;
   std::optional<action_spec> compensate; ///< None: the step is a pivot.
   retry_policy retry;                ///< defaults.retry, overridden key by key.

@@ -222,7 +222,8 @@ private:
       return false;
     }
     check_keys(n, path,
-               {"name", "resource", "timeout_ms", "concurrency", "action", "compensate", "retry"});
+               {"name", "resource", "timeout_ms", "concurrency", "queue", "action", "compensate",
+                "retry"});
     step_spec step;
     step.timeout_ms = wf.default_timeout_ms;
     step.retry = wf.default_retry;
@@ -240,7 +241,8 @@ private:
       error(n.find("resource")->line, join(path, "resource"),
             "invalid resource name " + quoted(step.resource) + " (1 to 64 of A-Z a-z 0-9 . _ -)");
     read_uint(n, "timeout_ms", path, step.timeout_ms, 1);
-    read_uint(n, "concurrency", path, step.concurrency, 1, 4096);
+    read_uint(n, "concurrency", path, step.concurrency, 1, 100000);
+    read_uint(n, "queue", path, step.queue, 1, 10000000);
     if (auto m = n.find("action"))
       read_action(m->value, join(path, "action"), step.action);
     else
@@ -281,7 +283,8 @@ private:
     };
     switch (a.kind) {
       case action_kind::simulate:
-        check_keys(n, path, keys({"latency_ms", "fail_rate", "fail_first", "fail_kind", "seed"}));
+        check_keys(n, path,
+                   keys({"latency_ms", "cpu_ms", "fail_rate", "fail_first", "fail_kind", "seed"}));
         read_simulate(n, path, a.simulate);
         break;
       case action_kind::exec:
@@ -305,6 +308,7 @@ private:
 
   void read_simulate(const json_node& n, const std::string& path, simulate_action& s) {
     read_uint(n, "latency_ms", path, s.latency_ms, 0, 24ull * 3600 * 1000);
+    read_uint(n, "cpu_ms", path, s.cpu_ms, 0, 3600ull * 1000);
     read_double(n, "fail_rate", path, s.fail_rate, 0.0, 1.0);
     read_uint(n, "fail_first", path, s.fail_first);
     int fk = read_choice(n, "fail_kind", path, {"transient", "permanent", "timeout"});

@@ -123,7 +123,8 @@ void circuit_breaker::on_result(std::uint64_t generation, bool ok, config::error
   if (generation != generation_
       || (state_ != breaker_state::closed && state_ != breaker_state::half_open))
     return; // permitted before the last transition, or not counting
-  if (!ok && listed(spec_.ignore, kind)) {
+  // A full stage refusing the call says nothing of the resource.
+  if (!ok && (listed(spec_.ignore, kind) || kind == config::error_kind::circuit_open)) {
     if (state_ == breaker_state::half_open)
       ++permits_left_; // an ignored trial proves nothing: another may run
     return;

@@ -50,7 +50,8 @@ struct breaker_permit {
 /// letting exactly `half_open_calls` trial calls through and judging them
 /// alone. A call longer than `slow_call_ms` is slow, whether it succeeded or
 /// failed. Error kinds in `record` count as failures, kinds in `ignore`
-/// count not at all (and give a half-open permit back), any other outcome
+/// count not at all (and give a half-open permit back), as does
+/// `circuit_open` (a full stage refused the call); any other outcome
 /// counts as a success. Figures reset on every transition. `forced_open`
 /// refuses every call and `disabled` permits every call, both counting
 /// nothing.

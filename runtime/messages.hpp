@@ -31,12 +31,15 @@ using done_atom = caf::atom_constant<caf::atom("done")>;
 using execute_atom = caf::atom_constant<caf::atom("execute")>;
 using fail_atom = caf::atom_constant<caf::atom("fail")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using pressure_atom = caf::atom_constant<caf::atom("pressure")>;
+using ready_atom = caf::atom_constant<caf::atom("ready")>;
 using report_atom = caf::atom_constant<caf::atom("report")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using run_atom = caf::atom_constant<caf::atom("run")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using watch_atom = caf::atom_constant<caf::atom("watch")>;
 
 /// One attempt of a step or of its compensation, sent to the step's stage.
 struct step_call {

@@ -1,5 +1,6 @@
 #include "runtime/simulate.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <string>
 
@@ -14,6 +15,16 @@ std::uint64_t stable_hash(std::string_view s, std::uint64_t seed) {
     h *= 1099511628211ull;
   }
   return h;
+}
+
+std::uint64_t burn_cpu(std::uint64_t ms, std::uint64_t seed) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  std::uint64_t x = seed;
+  do {
+    for (int i = 0; i < 4096; ++i) // a few microseconds between clock reads
+      x = (x ^ (x >> 31)) * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(i);
+  } while (std::chrono::steady_clock::now() < until);
+  return x;
 }
 
 double unit_from(std::uint64_t x) {

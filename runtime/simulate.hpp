@@ -14,6 +14,11 @@ namespace nexus::runtime {
 outcome simulate(const config::simulate_action& a, std::string_view cid, std::string_view step,
                  std::uint32_t attempt, bool compensate);
 
+/// Keeps the calling thread busy computing for `ms` milliseconds of wall
+/// time: a simulated step's CPU-bound work. Returns what it computed, so
+/// that the work cannot be optimised away.
+std::uint64_t burn_cpu(std::uint64_t ms, std::uint64_t seed);
+
 /// 64-bit FNV-1a, stable across platforms (std::hash is not).
 std::uint64_t stable_hash(std::string_view s, std::uint64_t seed = 0);
 

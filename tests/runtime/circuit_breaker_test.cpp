@@ -127,6 +127,14 @@ BOOST_AUTO_TEST_CASE(ignored_kinds_count_neither_way_and_unrecorded_kinds_count_
   BOOST_TEST(b.figures(f.now).failure_rate == 0.0);
 }
 
+BOOST_AUTO_TEST_CASE(a_call_a_full_stage_refused_counts_neither_way) {
+  breaker_fixture f;
+  circuit_breaker b{f.spec};
+  f.calls(b, 20, false, error_kind::circuit_open);
+  BOOST_TEST(b.figures(f.now).calls == 0u);
+  BOOST_TEST((b.state() == breaker_state::closed));
+}
+
 BOOST_AUTO_TEST_CASE(while_open_no_call_is_permitted_and_the_wait_is_the_time_left) {
   breaker_fixture f;
   circuit_breaker b{f.spec};
