@@ -13,7 +13,7 @@
 #include "actors/saga_actor.hpp"
 #include "config/json_value.hpp"
 #include "storage/correlation_id.hpp"
-#include "runtime/input_source.hpp"
+#include "actors/input_reader.hpp"
 #include "runtime/messages.hpp"
 #include "runtime/rebuild.hpp"
 #include "runtime/saga_machine.hpp"
@@ -31,6 +31,9 @@ struct coordinator_state {
   std::deque<config::saga_request> submitted; ///< Started through start_atom, not yet live.
   std::unordered_set<std::string> submitted_ids;
   bool input_done = false;
+  bool reading = false;    ///< A read from the input reader is on its way.
+  std::deque<config::saga_request> buffer; ///< Read, not yet started.
+  std::string input_error; ///< Stops the run once the lines before it have started.
   bool closed = false;     ///< No more submissions: the run ends when all have.
   std::unordered_set<std::string> pressing; ///< Stages with too many calls waiting.
   bool stopping = false;   ///< No new sagas: the run is ending early.
@@ -137,7 +140,43 @@ void cancel_saga(coordinator_actor* self, const std::string& cid, cancel_reply r
     reply(cancel_result::unknown, s ? "" : s.message());
 }
 
-/// Starts the next saga from the input; false when there is none.
+/// How many input lines one read asks for: enough to keep sagas starting
+/// between reads, few enough that the buffer stays small.
+constexpr std::uint32_t read_batch = 256;
+
+void fill(coordinator_actor* self);
+
+/// Asks the input reader for more, unless a read is on its way.
+void read_more(coordinator_actor* self) {
+  auto& st = self->state;
+  if (st.reading || st.input_done || !st.setup.input)
+    return;
+  st.reading = true;
+  self->request(st.setup.input, caf::infinite, read_atom::value, read_batch)
+    .then(
+      [self](input_batch& b) {
+        auto& st = self->state;
+        st.reading = false;
+        st.summary.skipped += b.skipped;
+        for (auto& r : b.requests)
+          st.buffer.push_back(std::move(r));
+        if (b.end)
+          st.input_done = true;
+        if (!b.error.empty())
+          st.input_error = std::move(b.error);
+        fill(self);
+      },
+      [self](caf::error& err) {
+        auto& st = self->state;
+        st.reading = false;
+        st.input_done = true;
+        stop_early(self, "cannot read the input: " + caf::to_string(err), 1);
+        fill(self);
+      });
+}
+
+/// Starts (or cancels) what the next request asks; false when there is no
+/// request at hand (a read may be on its way).
 bool start_one(coordinator_actor* self) {
   auto& st = self->state;
   if (!st.submitted.empty()) {
@@ -147,21 +186,15 @@ bool start_one(coordinator_actor* self) {
     launch(self, *st.setup.workflow->find_saga(req.saga), std::move(req));
     return true;
   }
-  if (st.input_done)
+  if (st.buffer.size() < read_batch / 2)
+    read_more(self); // read ahead while the buffer still has some
+  if (st.buffer.empty()) {
+    if (!st.input_error.empty())
+      stop_early(self, std::exchange(st.input_error, {}), 2);
     return false;
-  config::saga_request req;
-  std::string error;
-  switch (st.setup.input->next(req, error)) {
-    case runtime::input_source::result::end:
-      st.input_done = true;
-      return false;
-    case runtime::input_source::result::bad:
-      st.input_done = true;
-      stop_early(self, error, 2);
-      return false;
-    case runtime::input_source::result::request:
-      break;
   }
+  auto req = std::move(st.buffer.front());
+  st.buffer.pop_front();
   if (req.cancel) {
     auto cid = req.correlation_id;
     cancel_saga(self, cid, [cid](cancel_result r, const std::string& status) {
@@ -175,12 +208,6 @@ bool start_one(coordinator_actor* self) {
     });
     return true;
   }
-  auto spec = st.setup.workflow->find_saga(req.saga);
-  if (spec == nullptr) {
-    st.input_done = true;
-    stop_early(self, "input names saga \"" + req.saga + "\", which the workflow does not define", 2);
-    return false;
-  }
   storage::status s = storage::status::ok();
   if (known(self, req.correlation_id, s)) {
     spdlog::info("saga {} is already in the log: not started again", req.correlation_id);
@@ -191,13 +218,14 @@ bool start_one(coordinator_actor* self) {
     stop_early(self, s.message(), 1);
     return false;
   }
-  launch(self, *spec, std::move(req));
+  launch(self, *st.setup.workflow->find_saga(req.saga), std::move(req));
   return true;
 }
 
 void finish_if_idle(coordinator_actor* self) {
   auto& st = self->state;
-  bool more = !st.closed || !st.input_done || !st.to_resume.empty() || !st.submitted.empty();
+  bool more = !st.closed || !st.input_done || st.reading || !st.to_resume.empty()
+              || !st.submitted.empty() || !st.buffer.empty() || !st.input_error.empty();
   if (!st.live.empty() || (!st.stopping && more))
     return;
   if (!st.done.pending())
@@ -239,7 +267,7 @@ caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
     [=](run_atom) {
       auto& st = self->state;
       st.started_us = storage::now_us();
-      st.input_done = st.setup.input == nullptr;
+      st.input_done = !st.setup.input;
       for (auto& stage : st.setup.pools)
         self->send(stage, watch_atom::value);
       auto s = st.setup.log->for_each_saga([&](std::string_view cid, const storage::saga_row& row) {
@@ -251,6 +279,8 @@ caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
         stop_early(self, s.message(), 1);
       if (!st.to_resume.empty())
         spdlog::info("resuming {} unfinished sagas", st.to_resume.size());
+      bool known = !st.setup.input || st.setup.input_size > 0;
+      st.summary.total = known ? st.to_resume.size() + st.setup.input_size : 0;
       fill(self);
     },
     [=](close_atom) -> caf::result<runtime::run_summary> {
@@ -289,6 +319,11 @@ caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
         promise.deliver(static_cast<std::uint8_t>(r), status);
       });
       return promise;
+    },
+    [=](stats_atom) -> runtime::run_summary {
+      auto s = self->state.summary;
+      s.seconds = static_cast<double>(storage::now_us() - self->state.started_us) / 1e6;
+      return s;
     },
     [=](pressure_atom, const std::string& stage, bool full) {
       auto& st = self->state;

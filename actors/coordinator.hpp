@@ -13,9 +13,6 @@
 namespace nexus::storage {
 class event_log;
 }
-namespace nexus::runtime {
-class input_source;
-}
 
 namespace nexus::actors {
 
@@ -26,7 +23,8 @@ struct coordinator_setup {
   caf::actor writer;
   /// Per saga name, the stages of its steps in step order.
   std::map<std::string, std::shared_ptr<const std::vector<caf::actor>>> stages;
-  std::shared_ptr<runtime::input_source> input; ///< May be null: resume only.
+  caf::actor input;            ///< Its input reader; null: resume and submissions only.
+  std::uint64_t input_size = 0; ///< Requests the input will give, when known (else 0).
   /// Every stage: the coordinator watches them, and starts no saga while one
   /// of them has too many calls waiting.
   std::vector<caf::actor> pools;
@@ -43,7 +41,9 @@ struct coordinator_setup {
 /// `(close_atom)` -> `runtime::run_summary`: no more submissions; answered
 /// once every saga has ended (or the run had to stop). It receives
 /// `(done_atom, cid, status)` and `(fail_atom, cid, message)` from sagas.
-/// It takes `(pressure_atom, stage, full)` from the stages it watches: while
+/// `(stats_atom)` -> `runtime::run_summary`: the counts so far, for
+/// progress. It takes `(pressure_atom, stage, full)` from the stages it
+/// watches: while
 /// any is full it starts nothing new. Told to exit, it stops its live sagas
 /// first.
 caf::actor spawn_coordinator(caf::actor_system& sys, coordinator_setup setup);

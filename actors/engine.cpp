@@ -9,6 +9,7 @@
 #include "actors/breaker_actor.hpp"
 #include "actors/coordinator.hpp"
 #include "actors/event_log_writer.hpp"
+#include "actors/input_reader.hpp"
 #include "actors/retention.hpp"
 #include "actors/stage.hpp"
 #include "runtime/input_source.hpp"
@@ -88,6 +89,7 @@ struct engine::impl {
   std::map<std::string, std::shared_ptr<const std::vector<caf::actor>>> stages;
   std::vector<caf::actor> pools;    ///< Every stage.
   std::vector<caf::actor> breakers; ///< One per resource that a step names.
+  std::vector<caf::actor> readers;  ///< The input reader, if the run has input.
   config::breaker_spec default_breaker; ///< For resources with no `breakers` entry.
   caf::actor writer;
   caf::actor retention;
@@ -125,7 +127,14 @@ struct engine::impl {
       return false;
     if (wf.runtime.retention_days > 0)
       retention = spawn_retention(*sys, *log, wf.runtime.retention_days);
-    coordinator = spawn_coordinator(*sys, {&wf, log.get(), writer, stages, input, pools});
+    caf::actor reader;
+    std::uint64_t input_size = 0;
+    if (input) {
+      input_size = input->size().value_or(0);
+      reader = spawn_input_reader(*sys, std::move(input), wf, opts.on_bad_input);
+      readers.push_back(reader);
+    }
+    coordinator = spawn_coordinator(*sys, {&wf, log.get(), writer, stages, reader, input_size, pools});
     spdlog::info("run started: data_dir={} threads={} max_in_flight={}", wf.runtime.data_dir,
                  cfg->threads(), wf.runtime.max_in_flight);
     caf::anon_send(coordinator, run_atom::value);
@@ -186,9 +195,13 @@ struct engine::impl {
       stop(pool);
     stop(writer);
     stop(retention);
+    for (auto& r : readers)
+      stop(r);
     for (auto* a : {&coordinator, &writer, &retention})
       if (*a)
         self->wait_for(*a);
+    for (auto& r : readers)
+      self->wait_for(r);
   }
 
   /// After shut_down: lets go of the data directory, for the next run.
@@ -199,6 +212,7 @@ struct engine::impl {
     stages.clear();
     pools.clear();
     breakers.clear();
+    readers.clear();
     sys.reset();
     log.reset();
   }
@@ -258,7 +272,34 @@ cancel_result engine::cancel(const std::string& cid, std::string* status) {
   return result;
 }
 
-runtime::run_summary engine::wait() {
+namespace {
+
+struct progress_state {
+  caf::actor coordinator;
+  std::function<void(const runtime::run_summary&)> report;
+};
+
+/// Asks the coordinator for its counts every `every` and reports them.
+caf::behavior progress_poller(caf::stateful_actor<progress_state>* self, caf::actor coordinator,
+                              std::function<void(const runtime::run_summary&)> report) {
+  constexpr std::chrono::milliseconds every{200};
+  self->state.coordinator = std::move(coordinator);
+  self->state.report = std::move(report);
+  self->delayed_send(self, every, tick_atom::value);
+  return {
+    [=](tick_atom) {
+      self->request(self->state.coordinator, caf::infinite, stats_atom::value)
+        .then([=](runtime::run_summary& s) {
+          self->state.report(s);
+          self->delayed_send(self, every, tick_atom::value);
+        });
+    },
+  };
+}
+
+} // namespace
+
+runtime::run_summary engine::wait(std::function<void(const runtime::run_summary&)> progress) {
   auto& im = *impl_;
   if (im.waited)
     return im.summary;
@@ -274,12 +315,22 @@ runtime::run_summary engine::wait() {
   }
   {
     caf::scoped_actor self{*im.sys};
+    caf::actor poller;
+    if (progress)
+      poller = im.sys->spawn<caf::detached>(progress_poller, im.coordinator, progress);
+    auto stop_poller = [&] {
+      if (poller) {
+        self->send_exit(poller, caf::exit_reason::user_shutdown);
+        self->wait_for(poller);
+      }
+    };
     self->request(im.coordinator, caf::infinite, close_atom::value)
       .receive([&](runtime::run_summary& s) { im.summary = std::move(s); },
                [&](caf::error& err) {
                  im.summary.error = "run failed: " + caf::to_string(err);
                  im.summary.exit_status = 1;
                });
+    stop_poller();
   }
   im.shut_down();
   im.release();
@@ -292,9 +343,10 @@ runtime::run_summary engine::wait() {
 }
 
 int run_workflow(const config::workflow& wf, const run_options& opts,
-                 runtime::run_summary& summary) {
+                 runtime::run_summary& summary,
+                 std::function<void(const runtime::run_summary&)> progress) {
   engine e{wf, opts};
-  summary = e.wait();
+  summary = e.wait(std::move(progress));
   return summary.exit_status;
 }
 

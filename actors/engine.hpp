@@ -1,10 +1,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "config/workflow.hpp"
+#include "runtime/input_source.hpp"
 #include "runtime/run_summary.hpp"
 
 namespace nexus::runtime {
@@ -17,12 +19,14 @@ namespace nexus::actors {
 /// saga `saga`, or neither (then the run only resumes unfinished sagas, and
 /// takes what a program gives engine::start).
 struct run_options {
-  std::string input_path;
+  std::string input_path;       ///< A JSON-lines file, or "-" for standard input.
   std::uint64_t generate = 0;
   std::string saga;
   /// The C++ handlers that `handler` actions name; may be null when the
   /// workflow has none. Must outlive the run.
   const runtime::handler_registry* handlers = nullptr;
+  /// What a bad input line does: stop the run (exit 2) or is skipped.
+  runtime::bad_input_policy on_bad_input = runtime::bad_input_policy::stop;
 };
 
 /// What engine::start did with a request.
@@ -79,7 +83,9 @@ public:
 
   /// Takes no more sagas and returns once every saga has ended (or the run
   /// had to stop: then `exit_status` and `error` in the summary say why).
-  runtime::run_summary wait();
+  /// `progress`, if given, is called with the counts so far about five
+  /// times a second meanwhile, from another thread.
+  runtime::run_summary wait(std::function<void(const runtime::run_summary&)> progress = {});
 
 private:
   struct impl;
@@ -89,6 +95,7 @@ private:
 /// Runs a workflow to the end: an engine fed from `opts`, then wait().
 /// Returns the exit status (0, 1 or 2) and fills `summary`.
 int run_workflow(const config::workflow& wf, const run_options& opts,
-                 runtime::run_summary& summary);
+                 runtime::run_summary& summary,
+                 std::function<void(const runtime::run_summary&)> progress = {});
 
 } // namespace nexus::actors

@@ -31,6 +31,7 @@ struct run_args {
   std::uint64_t max_in_flight = 0;
   bool json = false;
   bool no_progress = false;
+  std::string on_bad_input = "stop";
 };
 void add_run(CLI::App& app, run_args& args);
 int run(const run_args& args);
@@ -42,7 +43,8 @@ bool load_or_report(const std::string& path, const std::string& data_dir, config
 
 /// Runs `wf` to the end with its logging set up, then prints the summary
 /// (one JSON object with `json`); returns the exit status.
-int run_and_report(const config::workflow& wf, const actors::run_options& opts, bool json);
+int run_and_report(const config::workflow& wf, const actors::run_options& opts, bool json,
+                   bool progress);
 
 struct retry_args {
   std::vector<std::string> cids;

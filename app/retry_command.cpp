@@ -61,7 +61,7 @@ int retry(const retry_args& given) {
     for (auto& cid : args.cids)
       std::cerr << "nexus: saga " << cid << ": compensation reopened\n";
   }
-  return run_and_report(wf, {}, args.json);
+  return run_and_report(wf, {}, args.json, true);
 }
 
 } // namespace nexus::app

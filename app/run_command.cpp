@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "actors/engine.hpp"
+#include "app/progress_bar.hpp"
 #include "app/commands.hpp"
 #include "config/workflow_loader.hpp"
 #include "runtime/logging.hpp"
@@ -11,7 +12,12 @@ namespace nexus::app {
 
 void add_run(CLI::App& app, run_args& args) {
   app.add_option("workflow", args.workflow, "Workflow file (JSON)")->required();
-  auto* input = app.add_option("--input", args.input, "JSON-lines file of sagas to start");
+  auto* input = app.add_option("--input", args.input,
+                               "JSON-lines file of sagas to start, or - for standard input");
+  app.add_option("--on-bad-input", args.on_bad_input,
+                 "A bad input line stops the run (exit 2) or is skipped")
+    ->check(CLI::IsMember({"stop", "skip"}))
+    ->capture_default_str();
   auto* generate = app.add_option("--generate", args.generate, "Start N generated sagas")
                      ->check(CLI::PositiveNumber);
   input->excludes(generate);
@@ -48,17 +54,27 @@ int run(const run_args& args) {
   if (args.max_in_flight > 0)
     wf.runtime.max_in_flight = args.max_in_flight;
   actors::run_options opts{args.input, args.generate, args.saga};
-  return run_and_report(wf, opts, args.json);
+  opts.on_bad_input = args.on_bad_input == "skip" ? runtime::bad_input_policy::skip
+                                                  : runtime::bad_input_policy::stop;
+  return run_and_report(wf, opts, args.json, !args.no_progress);
 }
 
-int run_and_report(const config::workflow& wf, const actors::run_options& opts, bool json) {
+int run_and_report(const config::workflow& wf, const actors::run_options& opts, bool json,
+                   bool progress) {
   std::string error;
   if (!runtime::setup_logging(wf.logging, wf.runtime.data_dir, error)) {
     std::cerr << "nexus: " << error << '\n';
     return 1;
   }
   runtime::run_summary s;
-  int status = actors::run_workflow(wf, opts, s);
+  int status = 0;
+  {
+    progress_bar bar;
+    std::function<void(const runtime::run_summary&)> draw;
+    if (progress && bar.active())
+      draw = [&bar](const runtime::run_summary& now) { bar.draw(now); };
+    status = actors::run_workflow(wf, opts, s, draw);
+  }
   if (json) {
     std::cout << s.to_json() << '\n';
   } else if (s.started + s.resumed + s.duplicates > 0 || s.error.empty()) {
@@ -68,6 +84,8 @@ int run_and_report(const config::workflow& wf, const actors::run_options& opts, 
               << s.cancelled << " cancelled";
     if (s.duplicates > 0)
       std::cout << ", " << s.duplicates << " already in the log (not started again)";
+    if (s.skipped > 0)
+      std::cout << ", " << s.skipped << " bad input lines skipped";
     std::cout << "\n" << s.events << " events in " << s.seconds << " s ("
               << (s.seconds > 0 ? static_cast<double>(finished) / s.seconds : 0.0)
               << " sagas/s), event log in " << wf.runtime.data_dir << "\n";

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,7 @@ struct saga_request {
   std::string correlation_id; ///< Empty when not given: the runtime makes one.
   bool correlation_id_given = false; ///< The key was present (even if empty).
   std::string input = "{}";   ///< Raw JSON object.
+  std::uint64_t line = 0;     ///< Its line in the input file; 0 when it came from elsewhere.
 };
 
 /// Parses one input line; on failure returns false and says why (without

@@ -4,6 +4,10 @@
 #include <cstdio>
 #include <cstring>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
 #include "storage/correlation_id.hpp"
 #include "storage/timestamp.hpp"
 
@@ -24,6 +28,8 @@ class generator final : public input_source {
 public:
   generator(std::string saga, std::uint64_t count) : saga_(std::move(saga)), count_(count) {}
 
+  std::optional<std::uint64_t> size() const override { return count_; }
+
   result next(config::saga_request& out, std::string&) override {
     if (made_ == count_)
       return result::end;
@@ -39,40 +45,108 @@ private:
   std::uint64_t made_ = 0;
 };
 
+/// Lines from a file descriptor, read in blocks, waiting for data with
+/// poll() so that a quiet pipe never blocks for long.
+class line_reader {
+public:
+  enum class got { line, eof, timeout, error };
+
+  explicit line_reader(int fd) : fd_(fd) {}
+
+  got next(std::string& line, int timeout_ms) {
+    for (;;) {
+      auto nl = buf_.find('\n', pos_);
+      if (nl != std::string::npos) {
+        line.assign(buf_, pos_, nl - pos_);
+        pos_ = nl + 1;
+        return got::line;
+      }
+      if (eof_) {
+        if (pos_ == buf_.size())
+          return got::eof;
+        line.assign(buf_, pos_, std::string::npos); // a last line without a newline
+        pos_ = buf_.size();
+        return got::line;
+      }
+      buf_.erase(0, pos_);
+      pos_ = 0;
+      pollfd p{fd_, POLLIN, 0};
+      int ready = ::poll(&p, 1, timeout_ms);
+      if (ready == 0)
+        return got::timeout;
+      if (ready < 0) {
+        if (errno == EINTR)
+          continue;
+        return got::error;
+      }
+      char chunk[65536];
+      auto n = ::read(fd_, chunk, sizeof chunk);
+      if (n < 0) {
+        if (errno == EINTR || errno == EAGAIN)
+          continue;
+        return got::error;
+      }
+      if (n == 0)
+        eof_ = true;
+      buf_.append(chunk, static_cast<std::size_t>(n));
+    }
+  }
+
+private:
+  int fd_;
+  std::string buf_;
+  std::size_t pos_ = 0;
+  bool eof_ = false;
+};
+
 class file_source final : public input_source {
 public:
-  file_source(std::string path, std::ifstream in) : path_(std::move(path)), in_(std::move(in)) {}
+  file_source(std::string path, int fd, bool owned) : path_(std::move(path)), fd_(fd), owned_(owned), lines_(fd) {}
+  ~file_source() override {
+    if (owned_)
+      ::close(fd_);
+  }
 
   result next(config::saga_request& out, std::string& error) override {
     std::string line;
-    while (std::getline(in_, line)) {
+    for (;;) {
+      switch (lines_.next(line, 100)) {
+        case line_reader::got::timeout:
+          return result::later;
+        case line_reader::got::eof:
+          return result::end;
+        case line_reader::got::error:
+          error = path_ + ": read error after line " + std::to_string(line_no_) + ": "
+                  + std::strerror(errno);
+          return result::failed;
+        case line_reader::got::line:
+          break;
+      }
       ++line_no_;
-      if (line.find_first_not_of(" \t\r") == std::string::npos)
-        continue;
-      std::string why;
-      if (!config::parse_input_line(line, out, why)) {
-        error = path_ + ":" + std::to_string(line_no_) + ": " + why;
-        return result::bad;
-      }
-      if (!out.correlation_id_given) {
-        out.correlation_id = make_correlation_id(out.saga, line_no_);
-      } else if (!storage::valid_correlation_id(out.correlation_id)) {
-        error = path_ + ":" + std::to_string(line_no_) + ": "
-                + storage::correlation_id_problem(out.correlation_id);
-        return result::bad;
-      }
-      return result::request;
+      if (line.find_first_not_of(" \t\r") != std::string::npos)
+        break;
     }
-    if (in_.bad()) {
-      error = path_ + ": read error after line " + std::to_string(line_no_);
-      return result::bad;
+    std::string why;
+    if (!config::parse_input_line(line, out, why)) {
+      error = path_ + ":" + std::to_string(line_no_) + ": " + why;
+      return result::bad_line;
     }
-    return result::end;
+    if (!out.correlation_id_given) {
+      out.correlation_id = make_correlation_id(out.saga, line_no_);
+    } else if (!storage::valid_correlation_id(out.correlation_id)) {
+      error = path_ + ":" + std::to_string(line_no_) + ": "
+              + storage::correlation_id_problem(out.correlation_id);
+      return result::bad_line;
+    }
+    out.line = line_no_;
+    return result::request;
   }
 
 private:
   std::string path_;
-  std::ifstream in_;
+  int fd_;
+  bool owned_;
+  line_reader lines_;
   std::uint64_t line_no_ = 0;
 };
 
@@ -87,12 +161,14 @@ std::unique_ptr<input_source> make_generator(std::string saga, std::uint64_t cou
 }
 
 std::unique_ptr<input_source> open_input_file(const std::string& path, std::string& error) {
-  std::ifstream in{path};
-  if (!in) {
+  if (path == "-")
+    return std::make_unique<file_source>("<stdin>", 0, false);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     error = path + ": cannot open: " + std::strerror(errno);
     return nullptr;
   }
-  return std::make_unique<file_source>(path, std::move(in));
+  return std::make_unique<file_source>(path, fd, true);
 }
 
 } // namespace nexus::runtime

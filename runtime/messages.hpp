@@ -32,6 +32,7 @@ using execute_atom = caf::atom_constant<caf::atom("execute")>;
 using fail_atom = caf::atom_constant<caf::atom("fail")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using pressure_atom = caf::atom_constant<caf::atom("pressure")>;
+using read_atom = caf::atom_constant<caf::atom("read")>;
 using ready_atom = caf::atom_constant<caf::atom("ready")>;
 using report_atom = caf::atom_constant<caf::atom("report")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;

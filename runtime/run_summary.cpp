@@ -15,6 +15,7 @@ std::string run_summary::to_json() const {
     .field("failed", failed)
     .field("cancelled", cancelled)
     .field("duplicates", duplicates)
+    .field("skipped", skipped)
     .field("events", events)
     .field("seconds", seconds)
     .field("sagas_per_sec", seconds > 0 ? static_cast<double>(finished) / seconds : 0.0);

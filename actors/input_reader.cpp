@@ -1,0 +1,68 @@
+#include "actors/input_reader.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "runtime/messages.hpp"
+
+namespace nexus::actors {
+
+namespace {
+
+using runtime::input_source;
+
+/// Reads up to `n` requests; stops early rather than wait for more.
+input_batch read(input_source& in, const config::workflow& wf, runtime::bad_input_policy policy,
+                 std::uint32_t n) {
+  input_batch b;
+  while (b.requests.size() < n) {
+    config::saga_request req;
+    std::string error;
+    auto r = in.next(req, error);
+    if (r == input_source::result::request && !req.cancel && wf.find_saga(req.saga) == nullptr) {
+      error = "line " + std::to_string(req.line) + ": input names saga \"" + req.saga
+              + "\", which the workflow does not define";
+      r = input_source::result::bad_line;
+    }
+    switch (r) {
+      case input_source::result::request:
+        b.requests.push_back(std::move(req));
+        continue;
+      case input_source::result::bad_line:
+        if (policy == runtime::bad_input_policy::skip) {
+          spdlog::warn("{}: skipped (--on-bad-input skip)", error);
+          ++b.skipped;
+          continue;
+        }
+        b.error = std::move(error);
+        b.end = true;
+        return b;
+      case input_source::result::failed:
+        b.error = std::move(error);
+        b.end = true;
+        return b;
+      case input_source::result::end:
+        b.end = true;
+        return b;
+      case input_source::result::later:
+        return b;
+    }
+  }
+  return b;
+}
+
+caf::behavior reader(caf::event_based_actor*, std::shared_ptr<input_source> in,
+                     const config::workflow* wf, runtime::bad_input_policy policy) {
+  return {
+    [=](read_atom, std::uint32_t n) { return read(*in, *wf, policy, n); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_input_reader(caf::actor_system& sys, std::shared_ptr<input_source> input,
+                              const config::workflow& wf, runtime::bad_input_policy policy) {
+  return sys.spawn<caf::detached>(reader, std::move(input), &wf, policy);
+}
+
+} // namespace nexus::actors
