@@ -85,6 +85,7 @@ void resume_one(coordinator_actor* self, const std::string& cid) {
     return;
   ++st.summary.resumed;
   st.live.emplace(cid, spawn_saga(self->system(), std::move(machine), {}, links_for(self, row->saga)));
+  st.summary.peak_in_flight = std::max<std::uint64_t>(st.summary.peak_in_flight, st.live.size());
 }
 
 /// Whether a saga with this ID is running, waiting to start, or in the log.
@@ -101,6 +102,7 @@ void launch(coordinator_actor* self, const config::saga_spec& spec, config::saga
   auto cid = req.correlation_id;
   st.live.emplace(std::move(cid), spawn_saga(self->system(), std::move(machine), std::move(req.input),
                                              links_for(self, spec.name)));
+  st.summary.peak_in_flight = std::max<std::uint64_t>(st.summary.peak_in_flight, st.live.size());
 }
 
 using cancel_reply = std::function<void(cancel_result, const std::string& status)>;

@@ -88,6 +88,8 @@ struct engine::impl {
   /// its stage.
   std::map<std::string, std::shared_ptr<const std::vector<caf::actor>>> stages;
   std::vector<caf::actor> pools;    ///< Every stage.
+  std::vector<std::string> pool_names; ///< `<saga>/<step>` of each, in the same order.
+  std::map<std::string, stage_stats> final_stages; ///< Kept by wait() for stages().
   std::vector<caf::actor> breakers; ///< One per resource that a step names.
   std::vector<caf::actor> readers;  ///< The input reader, if the run has input.
   config::breaker_spec default_breaker; ///< For resources with no `breakers` entry.
@@ -153,6 +155,7 @@ struct engine::impl {
                                    wf.runtime.max_in_flight, UINT32_MAX)),
                                  opts.handlers);
         pools.push_back(stage);
+        pool_names.push_back(stage_key(name, step.name));
         entries[name].push_back(stage);
         if (!step.resource.empty())
           by_resource[step.resource].stages[stage_key(name, step.name)] = stage;
@@ -211,6 +214,7 @@ struct engine::impl {
     writer = nullptr;
     stages.clear();
     pools.clear();
+    pool_names.clear();
     breakers.clear();
     readers.clear();
     sys.reset();
@@ -299,6 +303,19 @@ caf::behavior progress_poller(caf::stateful_actor<progress_state>* self, caf::ac
 
 } // namespace
 
+std::map<std::string, stage_stats> engine::stages() {
+  std::map<std::string, stage_stats> out;
+  if (impl_->waited)
+    return impl_->final_stages;
+  if (!impl_->sys)
+    return out;
+  caf::scoped_actor self{*impl_->sys};
+  for (std::size_t i = 0; i < impl_->pools.size(); ++i)
+    self->request(impl_->pools[i], caf::infinite, stats_atom::value)
+      .receive([&](stage_stats& s) { out[impl_->pool_names[i]] = s; }, [](caf::error&) {});
+  return out;
+}
+
 runtime::run_summary engine::wait(std::function<void(const runtime::run_summary&)> progress) {
   auto& im = *impl_;
   if (im.waited)
@@ -332,6 +349,7 @@ runtime::run_summary engine::wait(std::function<void(const runtime::run_summary&
                });
     stop_poller();
   }
+  im.final_stages = stages();
   im.shut_down();
   im.release();
   im.waited = true;

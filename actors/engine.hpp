@@ -2,10 +2,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
 #include "config/workflow.hpp"
+#include "actors/stage.hpp"
 #include "runtime/input_source.hpp"
 #include "runtime/run_summary.hpp"
 
@@ -80,6 +82,10 @@ public:
 
   /// Cancels the saga `cid`; `status` gets its end when it had already ended.
   cancel_result cancel(const std::string& cid, std::string* status = nullptr);
+
+  /// Each stage's figures by `<saga>/<step>`: now, or after wait() as the
+  /// run left them.
+  std::map<std::string, stage_stats> stages();
 
   /// Takes no more sagas and returns once every saga has ended (or the run
   /// had to stop: then `exit_status` and `error` in the summary say why).

@@ -264,6 +264,25 @@ BOOST_AUTO_TEST_CASE(an_input_line_cancels_a_running_saga) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_slow_stage_and_a_fast_producer_stay_within_the_bounds) {
+  test::temp_dir dir;
+  auto wf = load(R"([
+    {"name": "fast", "action": {"kind": "simulate"}},
+    {"name": "slow", "concurrency": 2, "queue": 8, "action": {"kind": "simulate", "latency_ms": 2}}])",
+                 dir.path());
+  wf.runtime.max_in_flight = 30;
+  actors::engine e{wf, {"", 150, "s"}};
+  BOOST_REQUIRE_MESSAGE(e.ok(), e.error());
+  auto s = e.wait();
+  BOOST_TEST(s.completed == 150u);
+  BOOST_TEST(s.peak_in_flight <= 30u);
+  auto slow = e.stages().at("s/slow");
+  BOOST_TEST(slow.peak_running <= 2u);
+  BOOST_TEST(slow.peak_queued <= 8u);
+  BOOST_TEST(slow.peak_queued == 8u); // the producer did outrun it
+  BOOST_TEST(slow.refused > 0u);      // and the sagas beyond the queue waited their turn
+}
+
 BOOST_AUTO_TEST_CASE(handler_steps_run_registered_cpp_code_and_a_missing_one_is_refused) {
   test::temp_dir dir;
   auto wf = load(R"([{"name": "price", "action": {"kind": "handler", "name": "pricing"}}])",
