@@ -303,6 +303,10 @@ caf::behavior progress_poller(caf::stateful_actor<progress_state>* self, caf::ac
 
 } // namespace
 
+std::uint64_t engine::log_memory_bytes() const {
+  return impl_->log ? impl_->log->memory_bytes() : 0;
+}
+
 std::map<std::string, stage_stats> engine::stages() {
   std::map<std::string, stage_stats> out;
   if (impl_->waited)

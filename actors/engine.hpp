@@ -83,6 +83,10 @@ public:
   /// Cancels the saga `cid`; `status` gets its end when it had already ended.
   cancel_result cancel(const std::string& cid, std::string* status = nullptr);
 
+  /// Bytes the event log holds in memory now (RocksDB's write buffers and
+  /// table readers); 0 once the engine has finished.
+  std::uint64_t log_memory_bytes() const;
+
   /// Each stage's figures by `<saga>/<step>`: now, or after wait() as the
   /// run left them.
   std::map<std::string, stage_stats> stages();

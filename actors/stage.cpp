@@ -19,7 +19,6 @@ namespace {
 // Defaults when a step does not set `concurrency` and `queue`.
 constexpr std::uint32_t simulate_workers_per_core = 64;
 constexpr std::uint32_t blocking_workers_per_core = 4;
-constexpr std::uint32_t pressure_per_worker = 16;
 
 step_result to_message(const runtime::outcome& o) {
   return {o.ok, o.output, static_cast<std::uint8_t>(o.kind), o.message, o.retry_after_ms};
@@ -142,8 +141,7 @@ struct dispatcher_state {
   std::vector<std::uint32_t> idle;
   std::vector<std::chrono::steady_clock::time_point> busy_since;
   std::deque<queued_call> queue;
-  std::uint32_t bound = 0;       ///< Hard: a call beyond it is refused.
-  std::uint32_t pressure_at = 0; ///< Soft: from here on the watcher takes no input.
+  std::uint32_t bound = 0; ///< A call beyond it is refused; at it the watcher takes no input.
   caf::actor watcher;
   bool pressing = false;
   stage_stats stats;
@@ -153,12 +151,11 @@ struct dispatcher_state {
 
 using dispatcher_actor = caf::stateful_actor<dispatcher_state>;
 
-/// Tells the watcher when the queue reaches `pressure_at`, and when it has
-/// half emptied from there.
+/// Tells the watcher when the queue is full, and when it has half emptied.
 void update_pressure(dispatcher_actor* self) {
   auto& st = self->state;
-  bool full = st.queue.size() >= st.pressure_at;
-  bool eased = st.queue.size() <= st.pressure_at / 2;
+  bool full = st.queue.size() >= st.bound;
+  bool eased = st.queue.size() <= st.bound / 2;
   if (!st.pressing && full)
     st.pressing = true;
   else if (st.pressing && eased)
@@ -212,7 +209,6 @@ caf::behavior dispatcher(dispatcher_actor* self, std::string name, std::uint32_t
   auto& st = self->state;
   st.stage = std::move(name);
   st.bound = bound;
-  st.pressure_at = std::max<std::uint32_t>(1, std::min(bound, workers * pressure_per_worker));
   auto me = caf::actor_cast<caf::actor>(self);
   for (std::uint32_t i = 0; i < workers; ++i) {
     st.workers.push_back(blocks ? self->spawn<caf::detached>(worker, setup, me, i)

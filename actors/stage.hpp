@@ -43,8 +43,8 @@ typename Inspector::result_type inspect(Inspector& f, stage_stats& x) {
 /// breaker. With the queue full, a call is refused at once with kind
 /// `circuit_open` and a `retry_after_ms` from the queue's length. `(watch_atom)`
 /// makes the sender the stage's watcher, told `(pressure_atom, name, true)`
-/// once 16 calls per worker wait (or the queue is full) and `(pressure_atom,
-/// name, false)` when it has half emptied from there. `(stats_atom)` -> `stage_stats`. `step` and `handlers` (may be
+/// when the queue is full and `(pressure_atom, name, false)` when it has
+/// half emptied. `(stats_atom)` -> `stage_stats`. `step` and `handlers` (may be
 /// null) must outlive the stage.
 caf::actor spawn_stage(caf::actor_system& sys, const std::string& name,
                        const config::step_spec& step, std::uint32_t cores,

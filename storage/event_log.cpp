@@ -479,4 +479,16 @@ std::optional<breaker_row> event_log::find_breaker(std::string_view resource, st
   return row;
 }
 
+std::uint64_t event_log::memory_bytes() const {
+  auto& d = *impl_;
+  std::uint64_t total = 0;
+  for (std::size_t f = 0; f < family_count; ++f)
+    for (auto* property : {"rocksdb.cur-size-all-mem-tables", "rocksdb.estimate-table-readers-mem"}) {
+      std::uint64_t v = 0;
+      if (d.db->GetIntProperty(d.cf(static_cast<family>(f)), property, &v))
+        total += v;
+    }
+  return total;
+}
+
 } // namespace nexus::storage

@@ -133,6 +133,10 @@ public:
   /// batches beside the writer, never through it. Counts what it removed.
   status expire(std::int64_t cutoff_us, std::uint64_t& sagas_expired);
 
+  /// Bytes RocksDB holds in memory for the log: its memtables (the write
+  /// buffers, flushed at a fixed size) and its table readers.
+  std::uint64_t memory_bytes() const;
+
   /// Secondary instances only: sees what the writer has written since.
   status catch_up();
 
