@@ -216,10 +216,11 @@ caf::behavior dispatcher(dispatcher_actor* self, std::string name, std::uint32_t
     st.idle.push_back(workers - 1 - i);
   }
   st.busy_since.resize(workers);
-  // Workers stop with their stage.
-  self->attach_functor([ws = st.workers](const caf::error& reason) {
+  // Workers stop with their stage, however it ends (an exit message of
+  // reason `normal` would not stop them).
+  self->attach_functor([ws = st.workers](const caf::error&) {
     for (auto& w : ws)
-      caf::anon_send_exit(w, reason ? caf::exit_reason::user_shutdown : caf::exit_reason::normal);
+      caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
   });
   return {
     [=](execute_atom, step_call& call) -> caf::result<step_result> {
