@@ -189,15 +189,17 @@ std::uint64_t take_slot(breaker_actor* self) {
   return (static_cast<std::uint64_t>(c.use) << 32) | slot;
 }
 
-step_result refused(const std::string& resource, const runtime::breaker_permit& p) {
-  return {false, "", static_cast<std::uint8_t>(config::error_kind::circuit_open),
-          "the circuit breaker of " + resource + " is open: next trial in "
-            + std::to_string(p.retry_after_ms) + " ms",
-          p.retry_after_ms};
+step_result refused(const std::string& resource, const runtime::breaker_permit& p,
+                    const step_call& call) {
+  step_result r{false, "", static_cast<std::uint8_t>(config::error_kind::circuit_open),
+                "the circuit breaker of " + resource + " is open: next trial in "
+                  + std::to_string(p.retry_after_ms) + " ms",
+                p.retry_after_ms, {}, 0, false};
+  return r.to(call);
 }
 
 step_result failed(config::error_kind kind, std::string message) {
-  return {false, "", static_cast<std::uint8_t>(kind), std::move(message), 0};
+  return {false, "", static_cast<std::uint8_t>(kind), std::move(message), 0, {}, 0, false};
 }
 
 caf::behavior breaker(breaker_actor* self, breaker_setup setup) {
@@ -233,11 +235,12 @@ caf::behavior breaker(breaker_actor* self, breaker_setup setup) {
       auto permit = st.machine->try_acquire(now, ts);
       publish(self, ts, now);
       if (!permit.permitted)
-        return refused(st.setup.resource, permit);
+        return refused(st.setup.resource, permit, call);
       auto stage = find_stage(self, call);
       if (!stage)
         return failed(config::error_kind::permanent,
-                      "breaker " + st.setup.resource + " has no stage for step " + call.step);
+                      "breaker " + st.setup.resource + " has no stage for step " + call.step)
+          .to(call);
       auto id = take_slot(self);
       auto started = steady::now();
       auto left = std::chrono::microseconds(std::max<std::int64_t>(0, call.deadline_us - now));

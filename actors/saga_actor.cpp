@@ -42,41 +42,17 @@ std::string describe(const caf::error& err) {
   return caf::to_string(err);
 }
 
-/// How long past an attempt's timeout the saga waits for its stage to say
-/// so itself (after killing an exec child) before giving up on the answer.
-constexpr std::chrono::milliseconds stage_grace{2000};
-
-runtime::outcome from_error(const caf::error& err) {
-  if (err == caf::sec::request_timeout)
-    return runtime::outcome::failure(config::error_kind::timeout,
-                                     "the stage did not answer within the step's timeout");
-  return runtime::outcome::failure(config::error_kind::transient,
-                                   "stage unavailable: " + caf::to_string(err));
-}
-
+/// Sends one attempt to the step's stage (or its breaker). The answer comes
+/// back as a plain `step_result` message: the stage answers every call,
+/// a timed-out one too, so the saga holds no timer while it waits.
 void call_stage(saga_actor* self, const command& cmd) {
   auto& m = *self->state.machine;
   auto& spec = m.spec().steps[cmd.step];
   bool comp = cmd.type == command::kind::compensate;
-  auto timeout = std::chrono::milliseconds(spec.timeout_ms);
   step_call call{m.cid(),  m.spec().name, spec.name, cmd.attempt, comp,
                  m.idempotency_key(cmd.step, comp), m.step_input(cmd.step),
                  storage::now_us() + static_cast<std::int64_t>(spec.timeout_ms) * 1000};
-  auto step = cmd.step;
-  auto attempt = cmd.attempt;
-  auto finished = [self, step, attempt, comp](const runtime::outcome& o) {
-    transition t;
-    auto now = storage::now_us();
-    if (comp)
-      self->state.machine->compensation_finished(step, attempt, o, now, t);
-    else
-      self->state.machine->step_finished(step, attempt, o, now, t);
-    commit(self, std::move(t));
-  };
-  self->request((*self->state.links.stages)[step], timeout + stage_grace, execute_atom::value,
-                std::move(call))
-    .then([finished](step_result& r) { finished(from_message(r)); },
-          [finished](caf::error& err) { finished(from_error(err)); });
+  self->send((*self->state.links.stages)[cmd.step], execute_atom::value, std::move(call));
 }
 
 void issue(saga_actor* self, const std::vector<command>& commands) {
@@ -136,6 +112,20 @@ caf::behavior saga(saga_actor* self, std::shared_ptr<runtime::saga_machine> mach
     self->state.machine->resume(now, t);
   commit(self, std::move(t));
   return {
+    [=](step_result& r) {
+      auto& m = *self->state.machine;
+      auto step = m.spec().find_step(r.step);
+      if (step < 0)
+        return;
+      transition next;
+      auto now = storage::now_us();
+      auto i = static_cast<std::uint32_t>(step);
+      if (r.compensate)
+        m.compensation_finished(i, r.attempt, from_message(r), now, next);
+      else
+        m.step_finished(i, r.attempt, from_message(r), now, next);
+      commit(self, std::move(next));
+    },
     [=](retry_atom, std::uint32_t step, std::uint32_t attempt, bool compensation) {
       transition next;
       self->state.machine->retry_due(step, attempt, compensation, storage::now_us(), next);

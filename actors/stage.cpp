@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <caf/all.hpp>
+#include <spdlog/spdlog.h>
 
 #include "runtime/executors.hpp"
 #include "runtime/messages.hpp"
@@ -20,8 +21,11 @@ namespace {
 constexpr std::uint32_t simulate_workers_per_core = 64;
 constexpr std::uint32_t blocking_workers_per_core = 4;
 
-step_result to_message(const runtime::outcome& o) {
-  return {o.ok, o.output, static_cast<std::uint8_t>(o.kind), o.message, o.retry_after_ms};
+/// The answer to `call`: outcome `o`.
+step_result answer(const step_call& call, const runtime::outcome& o) {
+  step_result r{o.ok,      o.output, static_cast<std::uint8_t>(o.kind), o.message,
+                o.retry_after_ms, {}, 0, false};
+  return r.to(call);
 }
 
 runtime::outcome timed_out(const step_call& call, const char* why) {
@@ -78,7 +82,7 @@ caf::result<step_result> simulate(worker_actor* self, const config::simulate_act
     o = timed_out(call, "the simulated latency outlasts the step's timeout");
     delay_us = left_us;
   }
-  auto r = to_message(o);
+  auto r = answer(call, o);
   if (delay_us <= 0) {
     report.tell(r);
     free_worker(self);
@@ -105,14 +109,14 @@ caf::behavior worker(worker_actor* self, worker_setup setup, caf::actor dispatch
       auto left_us = call.deadline_us - storage::now_us();
       step_result r;
       if (left_us <= 0) {
-        r = to_message(timed_out(call, "its time ran out before a worker was free"));
+        r = answer(call, timed_out(call, "its time ran out before a worker was free"));
       } else if (action.kind == config::action_kind::simulate) {
         return simulate(self, action.simulate, call, left_us, report);
       } else {
         runtime::step_context ctx{call.cid,        call.saga,           call.step, call.attempt,
                                   call.compensate, call.idempotency_key, call.input,
                                   std::max<std::int64_t>(1, left_us / 1000)};
-        r = to_message(runtime::run_blocking(action, ctx, setup.handlers));
+        r = answer(call, runtime::run_blocking(action, ctx, setup.handlers));
       }
       report.tell(r);
       free_worker(self);
@@ -135,11 +139,30 @@ struct queued_call {
   reporter report;
 };
 
+/// What the dispatcher keeps of the call a worker runs, to answer for it if
+/// the worker overruns (a handler that hangs must not leave a saga waiting).
+struct running_call {
+  caf::strong_actor_ptr reply_to;
+  std::string step;
+  std::uint32_t attempt = 0;
+  bool compensate = false;
+  std::int64_t give_up_us = 0;
+  bool answered = false;
+};
+
+/// How long past an attempt's deadline a stage waits for its worker before
+/// answering for it.
+constexpr std::int64_t overrun_grace_us = 2'000'000;
+/// How often a busy stage looks for calls past their time.
+constexpr std::chrono::milliseconds sweep_every{500};
+
 struct dispatcher_state {
   std::string stage; ///< `<saga>/<step>`, in pressure messages.
   std::vector<caf::actor> workers;
   std::vector<std::uint32_t> idle;
   std::vector<std::chrono::steady_clock::time_point> busy_since;
+  std::vector<running_call> running; ///< By worker.
+  bool sweep_queued = false;
   std::deque<queued_call> queue;
   std::uint32_t bound = 0; ///< A call beyond it is refused; at it the watcher takes no input.
   caf::actor watcher;
@@ -166,9 +189,20 @@ void update_pressure(dispatcher_actor* self) {
     self->send(st.watcher, pressure_atom::value, st.stage, st.pressing);
 }
 
-void hand_to(dispatcher_actor* self, std::uint32_t w) {
+void arm_sweep(dispatcher_actor* self) {
+  if (self->state.sweep_queued)
+    return;
+  self->state.sweep_queued = true;
+  self->delayed_send(self, sweep_every, sweep_atom::value);
+}
+
+void hand_to(dispatcher_actor* self, std::uint32_t w, caf::strong_actor_ptr reply_to,
+             const step_call& call) {
   auto& st = self->state;
   st.busy_since[w] = std::chrono::steady_clock::now();
+  st.running[w] = {std::move(reply_to), call.step, call.attempt, call.compensate,
+                   call.deadline_us + overrun_grace_us, false};
+  arm_sweep(self);
   auto running = static_cast<std::uint32_t>(st.workers.size() - st.idle.size());
   st.stats.peak_running = std::max(st.stats.peak_running, running);
 }
@@ -178,7 +212,7 @@ caf::result<step_result> accept(dispatcher_actor* self, step_call&& call, report
   if (!st.idle.empty()) {
     auto w = st.idle.back();
     st.idle.pop_back();
-    hand_to(self, w);
+    hand_to(self, w, self->current_sender(), call);
     self->delegate(st.workers[w], execute_atom::value, std::move(call), report.breaker,
                    report.call);
     return caf::delegated<step_result>{};
@@ -194,11 +228,13 @@ caf::result<step_result> accept(dispatcher_actor* self, step_call&& call, report
     step_result r{false, "", static_cast<std::uint8_t>(config::error_kind::circuit_open),
                   "stage " + st.stage + " is full: " + std::to_string(st.queue.size())
                     + " calls wait for its " + std::to_string(st.workers.size()) + " workers",
-                  wait};
+                  wait, {}, 0, false};
+    r.to(call);
     report.tell(r);
     return r;
   }
   st.queue.push_back({self->make_response_promise(), std::move(call), std::move(report)});
+  arm_sweep(self);
   st.stats.peak_queued = std::max(st.stats.peak_queued, static_cast<std::uint32_t>(st.queue.size()));
   update_pressure(self);
   return caf::delegated<step_result>{};
@@ -216,6 +252,7 @@ caf::behavior dispatcher(dispatcher_actor* self, std::string name, std::uint32_t
     st.idle.push_back(workers - 1 - i);
   }
   st.busy_since.resize(workers);
+  st.running.resize(workers);
   // Workers stop with their stage, however it ends (an exit message of
   // reason `normal` would not stop them).
   self->attach_functor([ws = st.workers](const caf::error&) {
@@ -242,10 +279,45 @@ caf::behavior dispatcher(dispatcher_actor* self, std::string name, std::uint32_t
       }
       auto q = std::move(st.queue.front());
       st.queue.pop_front();
-      hand_to(self, w);
+      hand_to(self, w, q.promise.source(), q.call);
       q.promise.delegate(st.workers[w], execute_atom::value, std::move(q.call), q.report.breaker,
                          q.report.call);
       update_pressure(self);
+    },
+    [=](sweep_atom) {
+      auto& st = self->state;
+      st.sweep_queued = false;
+      auto now = storage::now_us();
+      std::vector<bool> idle(st.workers.size(), false);
+      for (auto w : st.idle)
+        idle[w] = true;
+      for (std::uint32_t w = 0; w < st.running.size(); ++w) {
+        auto& c = st.running[w];
+        if (idle[w] || c.answered || now < c.give_up_us)
+          continue;
+        c.answered = true; // the worker's own answer, if it comes, is stale
+        spdlog::warn("stage {}: attempt {} of step {} overran its timeout on a worker: answered "
+                     "as a timeout; the worker is busy until it returns",
+                     st.stage, c.attempt, c.step);
+        step_result r{false, "", static_cast<std::uint8_t>(config::error_kind::timeout),
+                      "step " + c.step + " attempt " + std::to_string(c.attempt)
+                        + ": its worker did not return within the step's timeout",
+                      0, c.step, c.attempt, c.compensate};
+        self->send(caf::actor_cast<caf::actor>(c.reply_to), std::move(r));
+      }
+      for (auto i = st.queue.begin(); i != st.queue.end();) {
+        if (now < i->call.deadline_us) {
+          ++i;
+          continue;
+        }
+        auto r = answer(i->call, timed_out(i->call, "its time ran out while it waited for a worker"));
+        i->report.tell(r);
+        i->promise.deliver(std::move(r));
+        i = st.queue.erase(i);
+      }
+      update_pressure(self);
+      if (st.idle.size() < st.workers.size() || !st.queue.empty())
+        arm_sweep(self);
     },
     [=](watch_atom) { self->state.watcher = caf::actor_cast<caf::actor>(self->current_sender()); },
     [=](stats_atom) -> stage_stats {

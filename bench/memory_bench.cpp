@@ -18,6 +18,7 @@
 #include <string>
 #include <thread>
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include "actors/engine.hpp"
@@ -32,6 +33,11 @@ double resident_mib() {
   long pages = 0, resident = 0;
   statm >> pages >> resident;
   return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / (1 << 20);
+}
+
+/// Heap bytes in use (what malloc handed out and was not freed).
+double heap_mib() {
+  return static_cast<double>(mallinfo2().uordblks) / (1 << 20);
 }
 
 } // namespace
@@ -58,7 +64,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto wf = std::move(*loaded.value);
-  double before = 0, after = 0, log_before = 0, log_after = 0;
+  double before = 0, after = 0, log_before = 0, log_after = 0, heap_before = 0, heap_after = 0;
   {
     actors::engine e{wf, {}};
     if (!e.ok()) {
@@ -66,6 +72,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     before = resident_mib();
+    heap_before = heap_mib();
     log_before = static_cast<double>(e.log_memory_bytes()) / (1 << 20);
     auto started = std::chrono::steady_clock::now();
     for (std::uint64_t i = 0; i < sagas; ++i)
@@ -78,6 +85,7 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     after = resident_mib();
+    heap_after = heap_mib();
     log_after = static_cast<double>(e.log_memory_bytes()) / (1 << 20);
     auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     std::printf("%llu sagas waiting on a slow step (started in %.1f s)\n",
@@ -90,6 +98,9 @@ int main(int argc, char** argv) {
               (after - before) * (1 << 20) / static_cast<double>(sagas));
   std::printf("%-34s %10.0f bytes\n", "per saga, less the write buffers",
               (after - before - (log_after - log_before)) * (1 << 20) / static_cast<double>(sagas));
+  std::printf("%-34s %10.0f bytes\n", "heap in use per saga, less them",
+              (heap_after - heap_before - (log_after - log_before)) * (1 << 20)
+                / static_cast<double>(sagas));
   std::filesystem::remove_all(dir);
   return 0;
 }

@@ -62,19 +62,32 @@ typename Inspector::result_type inspect(Inspector& f, step_call& x) {
            x.compensate, x.idempotency_key, x.input, x.deadline_us);
 }
 
-/// The answer of a stage to a step_call.
+/// The answer to a step_call, sent back to the saga that made it (as a
+/// plain message: a saga makes no request of its stages, so that waiting
+/// costs it no response handler and no timer).
 struct step_result {
   bool ok = true;
   std::string output;       ///< JSON on success.
   std::uint8_t kind = 0;    ///< config::error_kind on failure.
   std::string message;
   std::int64_t retry_after_ms = 0; ///< With circuit_open.
+  std::string step;         ///< Of the call it answers.
+  std::uint32_t attempt = 0;
+  bool compensate = false;
+
+  /// Marks this as the answer to `call`.
+  step_result& to(const step_call& call) {
+    step = call.step;
+    attempt = call.attempt;
+    compensate = call.compensate;
+    return *this;
+  }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, step_result& x) {
   return f(caf::meta::type_name("nexus.step_result"), x.ok, x.output, x.kind, x.message,
-           x.retry_after_ms);
+           x.retry_after_ms, x.step, x.attempt, x.compensate);
 }
 
 /// Registers every message type above with `cfg`, before the actor system

@@ -26,7 +26,7 @@ caf::behavior failing_stage(caf::event_based_actor* self, std::shared_ptr<std::a
     [=](execute_atom, const step_call&, const caf::actor& breaker, std::uint64_t id) {
       ++*calls;
       self->send(breaker, report_atom::value, id, false, down);
-      return step_result{false, "", down, "service down", 0};
+      return step_result{false, "", down, "service down", 0, {}, 0, false};
     },
   };
 }

@@ -1,6 +1,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -281,6 +284,48 @@ BOOST_AUTO_TEST_CASE(a_slow_stage_and_a_fast_producer_stay_within_the_bounds) {
   BOOST_TEST(slow.peak_queued <= 8u);
   BOOST_TEST(slow.peak_queued == 8u); // the producer did outrun it
   BOOST_TEST(slow.refused > 0u);      // and the sagas beyond the queue waited their turn
+}
+
+BOOST_AUTO_TEST_CASE(a_handler_that_hangs_past_its_timeout_still_ends_its_saga) {
+  test::temp_dir dir;
+  auto wf = load(R"([{"name": "stuck", "timeout_ms": 50, "retry": {"max_attempts": 1},
+                      "action": {"kind": "handler", "name": "hang"}}])", dir.path());
+  // The handler returns only once the saga has ended (its row terminal in
+  // the log): the stage must answer for it, or the saga would never end.
+  std::mutex m;
+  std::condition_variable cv;
+  bool release = false;
+  runtime::handler_registry handlers;
+  handlers.add("hang", [&](const runtime::step_context&) {
+    std::unique_lock<std::mutex> lock{m};
+    cv.wait(lock, [&] { return release; });
+    return runtime::outcome::success("{}");
+  });
+  std::thread releaser{[&] {
+    auto ended = [&] {
+      std::string err;
+      auto log = storage::event_log::open(storage::log_options::reader(dir.path()), err);
+      bool done = false;
+      if (log)
+        log->for_each_saga([&](std::string_view, const storage::saga_row& r) {
+          done = storage::is_terminal_status(r.status);
+          return true;
+        });
+      return done;
+    };
+    std::unique_lock<std::mutex> lock{m};
+    while (!ended()) // polling a condition, not waiting for a time
+      cv.wait_for(lock, std::chrono::milliseconds(20));
+    release = true;
+    cv.notify_all();
+  }};
+  runtime::run_summary s;
+  BOOST_TEST(actors::run_workflow(wf, {"", 1, "s", &handlers}, s) == 0);
+  releaser.join();
+  BOOST_TEST(s.compensated == 1u);
+  auto events = histories(dir.path());
+  BOOST_REQUIRE_EQUAL(events.size(), 1u);
+  BOOST_TEST(events.begin()->second.at(2) == "step_failed:stuck");
 }
 
 BOOST_AUTO_TEST_CASE(handler_steps_run_registered_cpp_code_and_a_missing_one_is_refused) {
