@@ -76,7 +76,7 @@ void resume_one(coordinator_actor* self, const std::string& cid) {
     return;
   }
   std::string why;
-  std::shared_ptr<runtime::saga_machine> machine = runtime::rebuild_saga(*st.setup.log, *spec, cid, why);
+  auto machine = runtime::rebuild_saga(*st.setup.log, *spec, cid, why);
   if (!machine) {
     spdlog::error("cannot resume saga {}: {}", cid, why);
     return;
@@ -84,7 +84,7 @@ void resume_one(coordinator_actor* self, const std::string& cid) {
   if (machine->finished())
     return;
   ++st.summary.resumed;
-  st.live.emplace(cid, spawn_saga(self->system(), std::move(machine), {}, links_for(self, row->saga)));
+  st.live.emplace(cid, spawn_saga(self->system(), std::move(*machine), {}, links_for(self, row->saga)));
   st.summary.peak_in_flight = std::max<std::uint64_t>(st.summary.peak_in_flight, st.live.size());
 }
 
@@ -98,7 +98,7 @@ bool known(coordinator_actor* self, const std::string& cid, storage::status& s) 
 void launch(coordinator_actor* self, const config::saga_spec& spec, config::saga_request&& req) {
   auto& st = self->state;
   ++st.summary.started;
-  auto machine = std::make_shared<runtime::saga_machine>(spec, req.correlation_id);
+  runtime::saga_machine machine{spec, req.correlation_id};
   auto cid = req.correlation_id;
   st.live.emplace(std::move(cid), spawn_saga(self->system(), std::move(machine), std::move(req.input),
                                              links_for(self, spec.name)));

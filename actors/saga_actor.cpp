@@ -1,6 +1,7 @@
 #include "actors/saga_actor.hpp"
 
 #include <chrono>
+#include <optional>
 
 #include <caf/all.hpp>
 
@@ -16,7 +17,8 @@ using runtime::command;
 using runtime::transition;
 
 struct saga_state {
-  std::shared_ptr<runtime::saga_machine> machine;
+  /// Held here, not behind a pointer: it is most of what a waiting saga costs.
+  std::optional<runtime::saga_machine> machine;
   saga_links links;
   static inline const char* name = "nexus.saga";
 };
@@ -50,7 +52,7 @@ void call_stage(saga_actor* self, const command& cmd) {
   auto& spec = m.spec().steps[cmd.step];
   bool comp = cmd.type == command::kind::compensate;
   step_call call{m.cid(),  m.spec().name, spec.name, cmd.attempt, comp,
-                 m.idempotency_key(cmd.step, comp), m.step_input(cmd.step),
+                 m.step_input(cmd.step),
                  storage::now_us() + static_cast<std::int64_t>(spec.timeout_ms) * 1000};
   self->send((*self->state.links.stages)[cmd.step], execute_atom::value, std::move(call));
 }
@@ -100,9 +102,9 @@ void commit(saga_actor* self, transition&& t) {
           });
 }
 
-caf::behavior saga(saga_actor* self, std::shared_ptr<runtime::saga_machine> machine,
+caf::behavior saga(saga_actor* self, runtime::saga_machine machine,
                    std::string input, saga_links links) {
-  self->state.machine = std::move(machine);
+  self->state.machine.emplace(std::move(machine));
   self->state.links = links;
   transition t;
   auto now = storage::now_us();
@@ -147,7 +149,7 @@ caf::behavior saga(saga_actor* self, std::shared_ptr<runtime::saga_machine> mach
 
 } // namespace
 
-caf::actor spawn_saga(caf::actor_system& sys, std::shared_ptr<runtime::saga_machine> machine,
+caf::actor spawn_saga(caf::actor_system& sys, runtime::saga_machine machine,
                       std::string input, const saga_links& links) {
   return sys.spawn(saga, std::move(machine), std::move(input), links);
 }

@@ -33,7 +33,7 @@ struct saga_links {
 /// `(cancel_atom)` -> `bool` cancels it (false if it had already ended);
 /// `(deadline_atom)`, sent to itself, marks the saga's deadline;
 /// if the log refuses a write it sends `(fail_atom, cid, message)` and quits.
-caf::actor spawn_saga(caf::actor_system& sys, std::shared_ptr<runtime::saga_machine> machine,
+caf::actor spawn_saga(caf::actor_system& sys, runtime::saga_machine machine,
                       std::string input, const saga_links& links);
 
 } // namespace nexus::actors

@@ -10,6 +10,7 @@
 
 #include "runtime/executors.hpp"
 #include "runtime/messages.hpp"
+#include "runtime/saga_machine.hpp"
 #include "runtime/simulate.hpp"
 #include "storage/timestamp.hpp"
 
@@ -113,8 +114,13 @@ caf::behavior worker(worker_actor* self, worker_setup setup, caf::actor dispatch
       } else if (action.kind == config::action_kind::simulate) {
         return simulate(self, action.simulate, call, left_us, report);
       } else {
-        runtime::step_context ctx{call.cid,        call.saga,           call.step, call.attempt,
-                                  call.compensate, call.idempotency_key, call.input,
+        runtime::step_context ctx{call.cid,
+                                  call.saga,
+                                  call.step,
+                                  call.attempt,
+                                  call.compensate,
+                                  runtime::idempotency_key(call.cid, call.step, call.compensate),
+                                  call.input,
                                   std::max<std::int64_t>(1, left_us / 1000)};
         r = answer(call, runtime::run_blocking(action, ctx, setup.handlers));
       }

@@ -50,7 +50,7 @@ caf::behavior driver(caf::stateful_actor<driver_state>* self, caf::actor target)
     auto& st = self->state;
     --st.left;
     ++st.in_flight;
-    step_call call{"bench-1", "bench", "noop", 1, false, "bench-1/noop", "{}",
+    step_call call{"bench-1", "bench", "noop", 1, false, "{}",
                    storage::now_us() + 60'000'000};
     self->request(st.target, caf::infinite, execute_atom::value, std::move(call))
       .then([self, again](step_result&) {

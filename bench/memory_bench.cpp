@@ -78,10 +78,16 @@ int main(int argc, char** argv) {
     for (std::uint64_t i = 0; i < sagas; ++i)
       e.start("wait", "w-" + std::to_string(i), R"({"order":12345,"sku":"A-7"})");
     // Wait until every saga's call has reached the stage (a benchmark may poll).
-    for (;;) {
-      auto s = e.stages().at("wait/slow");
-      if (s.running + s.queued >= sagas)
+    for (int polls = 0;; ++polls) {
+      auto stages = e.stages();
+      auto s = stages.find("wait/slow");
+      if (s != stages.end() && s->second.running + s->second.queued >= sagas)
         break;
+      if (polls % 40 == 0)
+        std::fprintf(stderr, "waiting: %llu of %llu sagas at the stage\n",
+                     static_cast<unsigned long long>(
+                       s == stages.end() ? 0 : s->second.running + s->second.queued),
+                     static_cast<unsigned long long>(sagas));
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     after = resident_mib();

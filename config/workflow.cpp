@@ -15,6 +15,13 @@ int saga_spec::find_step(const std::string& step) const {
   return -1;
 }
 
+void saga_spec::index_groups() {
+  group_of.assign(steps.size(), 0);
+  for (std::uint32_t g = 0; g < groups.size(); ++g)
+    for (std::uint32_t i = 0; i < groups[g].count; ++i)
+      group_of[groups[g].first + i] = g;
+}
+
 const saga_spec* workflow::find_saga(const std::string& saga) const {
   auto i = sagas.find(saga);
   return i == sagas.end() ? nullptr : &i->second;

@@ -102,9 +102,15 @@ struct saga_spec {
   std::uint64_t deadline_ms = 0;  ///< 0: no deadline.
   std::vector<step_spec> steps;   ///< In order; a parallel group's members are adjacent.
   std::vector<step_group> groups; ///< In execution order, covering `steps`.
+  /// Step index to the index of its group: set by index_groups(), once, so
+  /// that no saga instance keeps a copy.
+  std::vector<std::uint32_t> group_of;
 
   /// Index of the step called `name`, or -1.
   int find_step(const std::string& name) const;
+
+  /// Fills `group_of` from `groups`.
+  void index_groups();
 };
 
 enum class durability : std::uint8_t {

@@ -210,6 +210,7 @@ private:
       if (g.count > 0)
         saga.groups.push_back(g);
     }
+    saga.index_groups();
   }
 
   bool read_step(const json_node& n, const std::string& path, const workflow& wf,

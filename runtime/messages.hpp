@@ -49,7 +49,6 @@ struct step_call {
   std::string step;
   std::uint32_t attempt = 0;
   bool compensate = false;
-  std::string idempotency_key;
   std::string input; ///< JSON.
   /// Wall-clock time (microseconds since the epoch) at which the attempt has
   /// timed out; a worker that gets the call later does not start it.
@@ -59,7 +58,7 @@ struct step_call {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, step_call& x) {
   return f(caf::meta::type_name("nexus.step_call"), x.cid, x.saga, x.step, x.attempt,
-           x.compensate, x.idempotency_key, x.input, x.deadline_us);
+           x.compensate, x.input, x.deadline_us);
 }
 
 /// The answer to a step_call, sent back to the saga that made it (as a

@@ -31,14 +31,11 @@ std::string_view to_string(saga_status s) {
 
 saga_machine::saga_machine(const config::saga_spec& spec, std::string cid)
   : spec_(spec), cid_(std::move(cid)), steps_(spec.steps.size()),
-    group_index_(spec.steps.size()), rng_(stable_hash(cid_, 0x5a9a)) {
-  for (std::uint32_t g = 0; g < spec_.groups.size(); ++g)
-    for (std::uint32_t i = 0; i < spec_.groups[g].count; ++i)
-      group_index_[spec_.groups[g].first + i] = g;
+    rng_(stable_hash(cid_, 0x5a9a)) {
 }
 
 std::uint32_t saga_machine::group_of(std::uint32_t step) const {
-  return group_index_[step];
+  return spec_.group_of[step];
 }
 
 double saga_machine::next_unit() {
@@ -46,11 +43,17 @@ double saga_machine::next_unit() {
   return unit_from(rng_);
 }
 
-std::string saga_machine::idempotency_key(std::uint32_t step, bool compensation) const {
-  auto key = cid_ + "/" + spec_.steps[step].name;
+std::string idempotency_key(std::string_view cid, std::string_view step, bool compensation) {
+  std::string key;
+  key.reserve(cid.size() + step.size() + 12);
+  key.append(cid).append("/").append(step);
   if (compensation)
     key += "/compensate";
   return key;
+}
+
+std::string saga_machine::idempotency_key(std::uint32_t step, bool compensation) const {
+  return runtime::idempotency_key(cid_, spec_.steps[step].name, compensation);
 }
 
 std::string saga_machine::step_input(std::uint32_t step) const {

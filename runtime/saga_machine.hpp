@@ -149,7 +149,6 @@ private:
   std::string cid_;
   std::string input_ = "{}";
   std::vector<progress> steps_;
-  std::vector<std::uint32_t> group_index_; ///< Step index to group index.
   phase phase_ = phase::forward;
   saga_status status_ = saga_status::running;
   std::uint32_t group_ = 0;
@@ -159,6 +158,11 @@ private:
   bool cancel_requested_ = false;
   std::uint64_t rng_;
 };
+
+/// `<cid>/<step>`, or `<cid>/<step>/compensate`: the idempotency key of
+/// every attempt of a step, or of its compensation. Persisted in events and
+/// handed to programs: changing it breaks their deduplication.
+std::string idempotency_key(std::string_view cid, std::string_view step, bool compensation);
 
 /// The append that makes `t`'s events durable, with the saga row for the
 /// state `m` reached by them when they change its status (start,

@@ -72,7 +72,7 @@ struct breaker_world {
     {
       caf::scoped_actor self{sys};
       for (int i = 0; i < n; ++i) {
-        step_call call{"ord-" + std::to_string(i), "order", "charge", 1, false, "k", "{}",
+        step_call call{"ord-" + std::to_string(i), "order", "charge", 1, false, "{}",
                        storage::now_us() + 10'000'000};
         self->request(breaker, caf::infinite, execute_atom::value, call)
           .receive([&](step_result& r) { kinds.push_back(static_cast<config::error_kind>(r.kind)); },

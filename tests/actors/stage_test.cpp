@@ -23,7 +23,7 @@ config::step_spec slow_step(std::uint32_t concurrency, std::uint32_t queue, std:
 }
 
 step_call call(int n) {
-  return {"c-" + std::to_string(n), "pipe", "build", 1, false, "k", "{}",
+  return {"c-" + std::to_string(n), "pipe", "build", 1, false, "{}",
           storage::now_us() + 3'600'000'000};
 }
 
