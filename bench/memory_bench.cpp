@@ -44,7 +44,10 @@ double heap_mib() {
 
 int main(int argc, char** argv) {
   std::uint64_t sagas = 100000;
-  std::string dir = (std::filesystem::temp_directory_path() / "nexus-memory-bench").string();
+  // One directory per run: two runs must never share (or delete) one log.
+  std::string dir = (std::filesystem::temp_directory_path()
+                     / ("nexus-memory-bench-" + std::to_string(::getpid())))
+                      .string();
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--sagas"))
       sagas = std::strtoull(argv[i + 1], nullptr, 10);
@@ -96,17 +99,18 @@ int main(int argc, char** argv) {
     auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     std::printf("%llu sagas waiting on a slow step (started in %.1f s)\n",
                 static_cast<unsigned long long>(sagas), took);
+    std::printf("%-34s %10.1f MiB\n", "resident, engine with no saga", before);
+    std::printf("%-34s %10.1f MiB\n", "resident, every saga waiting", after);
+    std::printf("%-34s %10.1f MiB\n", "of which the log's write buffers", log_after - log_before);
+    std::printf("%-34s %10.0f bytes\n", "per in-flight saga",
+                (after - before) * (1 << 20) / static_cast<double>(sagas));
+    std::printf("%-34s %10.0f bytes\n", "per saga, less the write buffers",
+                (after - before - (log_after - log_before)) * (1 << 20) / static_cast<double>(sagas));
+    std::printf("%-34s %10.0f bytes\n", "heap in use per saga, less them",
+                (heap_after - heap_before - (log_after - log_before)) * (1 << 20)
+                  / static_cast<double>(sagas));
+    std::fflush(stdout); // before the engine stops every saga, which takes a while
   }
-  std::printf("%-34s %10.1f MiB\n", "resident, engine with no saga", before);
-  std::printf("%-34s %10.1f MiB\n", "resident, every saga waiting", after);
-  std::printf("%-34s %10.1f MiB\n", "of which the log's write buffers", log_after - log_before);
-  std::printf("%-34s %10.0f bytes\n", "per in-flight saga",
-              (after - before) * (1 << 20) / static_cast<double>(sagas));
-  std::printf("%-34s %10.0f bytes\n", "per saga, less the write buffers",
-              (after - before - (log_after - log_before)) * (1 << 20) / static_cast<double>(sagas));
-  std::printf("%-34s %10.0f bytes\n", "heap in use per saga, less them",
-              (heap_after - heap_before - (log_after - log_before)) * (1 << 20)
-                / static_cast<double>(sagas));
   std::filesystem::remove_all(dir);
   return 0;
 }
