@@ -1,5 +1,7 @@
 #include "actors/breaker_actor.hpp"
 
+#include "actors/stage.hpp"
+
 #include <chrono>
 #include <unordered_map>
 
@@ -18,8 +20,6 @@ namespace {
 using runtime::breaker_state;
 using steady = std::chrono::steady_clock;
 
-/// As the saga waits past a step's timeout for the stage's own answer.
-constexpr std::chrono::milliseconds stage_grace{2000};
 /// How often the row's figures are refreshed while calls come.
 constexpr std::chrono::seconds row_refresh{1};
 /// How often calls in flight are checked for a stage that never answered.
@@ -209,6 +209,7 @@ caf::behavior breaker(breaker_actor* self, breaker_setup setup) {
     auto slash = key.find('/');
     st.routes[key.substr(0, slash)][key.substr(slash + 1)] = stage;
   }
+  st.setup.stages.clear(); // kept as `routes`
   st.machine = std::make_unique<runtime::circuit_breaker>(*st.setup.spec);
   auto now = storage::now_us();
   std::vector<runtime::breaker_transition> ts;
@@ -247,7 +248,7 @@ caf::behavior breaker(breaker_actor* self, breaker_setup setup) {
       auto& waiting = st.calls[static_cast<std::uint32_t>(id)];
       waiting.generation = permit.generation;
       waiting.started = started;
-      waiting.give_up = started + left + stage_grace;
+      waiting.give_up = started + left + overrun_grace;
       if (!st.sweep_queued) {
         st.sweep_queued = true;
         self->delayed_send(self, sweep_every, sweep_atom::value);

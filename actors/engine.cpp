@@ -41,36 +41,6 @@ bool handlers_present(const config::workflow& wf, const runtime::handler_registr
 
 } // namespace
 
-std::string_view to_string(start_result r) {
-  switch (r) {
-    case start_result::started:
-      return "started";
-    case start_result::duplicate:
-      return "duplicate";
-    case start_result::unknown_saga:
-      return "unknown saga";
-    case start_result::bad_id:
-      return "bad correlation ID";
-    case start_result::bad_input:
-      return "input is not a JSON object";
-    case start_result::closed:
-      return "closed";
-  }
-  return "closed";
-}
-
-std::string_view to_string(cancel_result r) {
-  switch (r) {
-    case cancel_result::cancelling:
-      return "cancelling";
-    case cancel_result::already_ended:
-      return "already ended";
-    case cancel_result::unknown:
-      return "unknown";
-  }
-  return "unknown";
-}
-
 // Members are destroyed in reverse order: every actor handle goes before the
 // system (~actor_system waits for detached actors, so no handle to one may
 // outlive it), and the system before the log its writer uses.
@@ -91,7 +61,7 @@ struct engine::impl {
   std::vector<std::string> pool_names; ///< `<saga>/<step>` of each, in the same order.
   std::map<std::string, stage_stats> final_stages; ///< Kept by wait() for stages().
   std::vector<caf::actor> breakers; ///< One per resource that a step names.
-  std::vector<caf::actor> readers;  ///< The input reader, if the run has input.
+  caf::actor reader;                ///< The input reader, if the run has input.
   config::breaker_spec default_breaker; ///< For resources with no `breakers` entry.
   caf::actor writer;
   caf::actor retention;
@@ -129,12 +99,10 @@ struct engine::impl {
       return false;
     if (wf.runtime.retention_days > 0)
       retention = spawn_retention(*sys, *log, wf.runtime.retention_days);
-    caf::actor reader;
     std::uint64_t input_size = 0;
     if (input) {
       input_size = input->size().value_or(0);
       reader = spawn_input_reader(*sys, std::move(input), wf, opts.on_bad_input);
-      readers.push_back(reader);
     }
     coordinator = spawn_coordinator(*sys, {&wf, log.get(), writer, stages, reader, input_size, pools});
     spdlog::info("run started: data_dir={} threads={} max_in_flight={}", wf.runtime.data_dir,
@@ -198,13 +166,10 @@ struct engine::impl {
       stop(pool);
     stop(writer);
     stop(retention);
-    for (auto& r : readers)
-      stop(r);
-    for (auto* a : {&coordinator, &writer, &retention})
+    stop(reader);
+    for (auto* a : {&coordinator, &writer, &retention, &reader})
       if (*a)
         self->wait_for(*a);
-    for (auto& r : readers)
-      self->wait_for(r);
   }
 
   /// After shut_down: lets go of the data directory, for the next run.
@@ -216,7 +181,7 @@ struct engine::impl {
     pools.clear();
     pool_names.clear();
     breakers.clear();
-    readers.clear();
+    reader = nullptr;
     sys.reset();
     log.reset();
   }

@@ -48,9 +48,6 @@ enum class cancel_result : std::uint8_t {
   unknown,       ///< No saga with that correlation ID is in the log.
 };
 
-std::string_view to_string(start_result r);
-std::string_view to_string(cancel_result r);
-
 /// Nexus embedded in a program: a running actor system with its event log.
 /// On construction it opens the log and resumes every unfinished saga in it
 /// (and starts those of `opts`' input); start() and cancel() may then be

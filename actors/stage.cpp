@@ -148,6 +148,7 @@ struct queued_call {
 /// What the dispatcher keeps of the call a worker runs, to answer for it if
 /// the worker overruns (a handler that hangs must not leave a saga waiting).
 struct running_call {
+  std::chrono::steady_clock::time_point started;
   caf::strong_actor_ptr reply_to;
   std::string step;
   std::uint32_t attempt = 0;
@@ -156,9 +157,6 @@ struct running_call {
   bool answered = false;
 };
 
-/// How long past an attempt's deadline a stage waits for its worker before
-/// answering for it.
-constexpr std::int64_t overrun_grace_us = 2'000'000;
 /// How often a busy stage looks for calls past their time.
 constexpr std::chrono::milliseconds sweep_every{500};
 
@@ -166,7 +164,6 @@ struct dispatcher_state {
   std::string stage; ///< `<saga>/<step>`, in pressure messages.
   std::vector<caf::actor> workers;
   std::vector<std::uint32_t> idle;
-  std::vector<std::chrono::steady_clock::time_point> busy_since;
   std::vector<running_call> running; ///< By worker.
   bool sweep_queued = false;
   std::deque<queued_call> queue;
@@ -205,9 +202,9 @@ void arm_sweep(dispatcher_actor* self) {
 void hand_to(dispatcher_actor* self, std::uint32_t w, caf::strong_actor_ptr reply_to,
              const step_call& call) {
   auto& st = self->state;
-  st.busy_since[w] = std::chrono::steady_clock::now();
-  st.running[w] = {std::move(reply_to), call.step, call.attempt, call.compensate,
-                   call.deadline_us + overrun_grace_us, false};
+  st.running[w] = {std::chrono::steady_clock::now(), std::move(reply_to), call.step,
+                   call.attempt, call.compensate,
+                   call.deadline_us + std::chrono::microseconds(overrun_grace).count(), false};
   arm_sweep(self);
   auto running = static_cast<std::uint32_t>(st.workers.size() - st.idle.size());
   st.stats.peak_running = std::max(st.stats.peak_running, running);
@@ -257,7 +254,6 @@ caf::behavior dispatcher(dispatcher_actor* self, std::string name, std::uint32_t
                                 : self->spawn(worker, setup, me, i));
     st.idle.push_back(workers - 1 - i);
   }
-  st.busy_since.resize(workers);
   st.running.resize(workers);
   // Workers stop with their stage, however it ends (an exit message of
   // reason `normal` would not stop them).
@@ -276,7 +272,7 @@ caf::behavior dispatcher(dispatcher_actor* self, std::string name, std::uint32_t
     [=](ready_atom, std::uint32_t w) {
       auto& st = self->state;
       auto took = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now()
-                                                            - st.busy_since[w]);
+                                                            - st.running[w].started);
       st.call_ms = 0.9 * st.call_ms + 0.1 * took.count();
       ++st.stats.calls;
       if (st.queue.empty()) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -12,6 +13,11 @@ class handler_registry;
 }
 
 namespace nexus::actors {
+
+/// How long past a call's deadline its answer is waited for before the
+/// call counts as timed out (a stage answering for a stuck worker, a
+/// breaker giving up on a report).
+constexpr std::chrono::milliseconds overrun_grace{2000};
 
 /// What a stage has done, for tests, benchmarks and progress.
 struct stage_stats {
