@@ -22,7 +22,7 @@ struct coordinator_setup {
   storage::event_log* log = nullptr;
   caf::actor writer;
   /// Per saga name, the stages of its steps in step order.
-  std::map<std::string, std::shared_ptr<const std::vector<caf::actor>>> stages;
+  std::map<std::string, std::vector<caf::actor>> stages;
   caf::actor input;            ///< Its input reader; null: resume and submissions only.
   std::uint64_t input_size = 0; ///< Requests the input will give, when known (else 0).
   /// Every stage: the coordinator watches them, and starts no saga while one

@@ -56,7 +56,7 @@ struct engine::impl {
   std::unique_ptr<caf::actor_system> sys;
   /// Per saga, what each step's calls go to: its resource's breaker, or
   /// its stage.
-  std::map<std::string, std::shared_ptr<const std::vector<caf::actor>>> stages;
+  std::map<std::string, std::vector<caf::actor>> stages;
   std::vector<caf::actor> pools;    ///< Every stage.
   std::vector<std::string> pool_names; ///< `<saga>/<step>` of each, in the same order.
   std::map<std::string, stage_stats> final_stages; ///< Kept by wait() for stages().
@@ -118,7 +118,7 @@ struct engine::impl {
     std::map<std::string, std::vector<caf::actor>> entries;
     for (auto& [name, saga] : wf.sagas)
       for (auto& step : saga.steps) {
-        auto stage = spawn_stage(*sys, stage_key(name, step.name), step, cfg->threads(),
+        auto stage = spawn_stage(*sys, name, step, cfg->threads(),
                                  static_cast<std::uint32_t>(std::min<std::uint64_t>(
                                    wf.runtime.max_in_flight, UINT32_MAX)),
                                  opts.handlers);
@@ -146,7 +146,7 @@ struct engine::impl {
       for (std::size_t i = 0; i < saga.steps.size(); ++i)
         if (!saga.steps[i].resource.empty())
           list[i] = breaker_of.at(saga.steps[i].resource);
-      stages[name] = std::make_shared<const std::vector<caf::actor>>(std::move(list));
+      stages[name] = std::move(list);
     }
     return true;
   }

@@ -16,16 +16,24 @@ namespace {
 using runtime::command;
 using runtime::transition;
 
+struct held_commands {
+  bool awaits_ack = false; ///< Its events are on their way to the log.
+  std::vector<command> commands;
+};
+
 struct saga_state {
   /// Held here, not behind a pointer: it is most of what a waiting saga costs.
   std::optional<runtime::saga_machine> machine;
-  saga_links links;
+  std::shared_ptr<const saga_links> links;
+  /// Commands not yet issued, oldest first: those of transitions whose
+  /// events the writer has not yet acknowledged (it acknowledges in order),
+  /// and those of later transitions without events, which keep their turn.
+  /// Empty, with nothing allocated, while the saga waits on a step.
+  std::vector<held_commands> held;
   static inline const char* name = "nexus.saga";
 };
 
 using saga_actor = caf::stateful_actor<saga_state>;
-
-void commit(saga_actor* self, transition&& t);
 
 runtime::outcome from_message(const step_result& r) {
   if (r.ok)
@@ -54,7 +62,7 @@ void call_stage(saga_actor* self, const command& cmd) {
   step_call call{m.cid(),  m.spec().name, spec.name, cmd.attempt, comp,
                  m.step_input(cmd.step),
                  storage::now_us() + static_cast<std::int64_t>(spec.timeout_ms) * 1000};
-  self->send((*self->state.links.stages)[cmd.step], execute_atom::value, std::move(call));
+  self->send(self->state.links->stages[cmd.step], execute_atom::value, std::move(call));
 }
 
 void issue(saga_actor* self, const std::vector<command>& commands) {
@@ -77,7 +85,7 @@ void issue(saga_actor* self, const std::vector<command>& commands) {
       }
       case command::kind::finish: {
         auto& m = *self->state.machine;
-        self->send(self->state.links.coordinator, done_atom::value, m.cid(),
+        self->send(self->state.links->coordinator, done_atom::value, m.cid(),
                    std::string{runtime::to_string(m.status())});
         self->quit();
         return;
@@ -87,71 +95,120 @@ void issue(saga_actor* self, const std::vector<command>& commands) {
 }
 
 void commit(saga_actor* self, transition&& t) {
+  auto& st = self->state;
   if (t.events.empty()) {
-    issue(self, t.commands);
+    if (st.held.empty())
+      issue(self, t.commands);
+    else if (!t.commands.empty())
+      st.held.push_back({false, std::move(t.commands)});
     return;
   }
-  auto req = runtime::make_append(*self->state.machine, t);
   // Write-ahead: the commands go out only once their events are durable.
-  self->request(self->state.links.writer, caf::infinite, append_atom::value, std::move(req))
-    .then([self, commands = std::move(t.commands)](ack_atom) { issue(self, commands); },
-          [self](caf::error& err) {
-            self->send(self->state.links.coordinator, fail_atom::value,
-                       self->state.machine->cid(), describe(err));
-            self->quit(err);
-          });
+  // A plain message, not a request: the writer's answer (`ack_atom`, or an
+  // error) comes back as a message, so the saga keeps no response handler.
+  self->send(st.links->writer, append_atom::value, runtime::make_append(*st.machine, t));
+  st.held.push_back({true, std::move(t.commands)});
 }
 
-caf::behavior saga(saga_actor* self, runtime::saga_machine machine,
-                   std::string input, saga_links links) {
-  self->state.machine.emplace(std::move(machine));
-  self->state.links = links;
+/// The writer has made the oldest unacknowledged transition durable: its
+/// commands go out, and those held behind it that wait for nothing.
+void acknowledged(saga_actor* self) {
+  auto& st = self->state;
+  auto ready = st.held.begin();
+  if (ready == st.held.end() || !ready->awaits_ack)
+    return;
+  do
+    ++ready;
+  while (ready != st.held.end() && !ready->awaits_ack);
+  std::vector<held_commands> now{std::make_move_iterator(st.held.begin()),
+                                 std::make_move_iterator(ready)};
+  st.held.erase(st.held.begin(), ready);
+  if (st.held.empty())
+    st.held.shrink_to_fit();
+  for (auto& h : now)
+    issue(self, h.commands);
+}
+
+void on_result(saga_actor* self, const step_result& r) {
+  auto& m = *self->state.machine;
+  auto step = m.spec().find_step(r.step);
+  if (step < 0)
+    return;
+  transition next;
+  auto now = storage::now_us();
+  auto i = static_cast<std::uint32_t>(step);
+  if (r.compensate)
+    m.compensation_finished(i, r.attempt, from_message(r), now, next);
+  else
+    m.step_finished(i, r.attempt, from_message(r), now, next);
+  commit(self, std::move(next));
+}
+
+/// Every message a saga takes. Sagas share one behavior that matches
+/// nothing and handle their messages here, in the default handler: a
+/// behavior of their own would cost each waiting saga some 200 bytes.
+caf::result<caf::message> dispatch(caf::scheduled_actor* ptr, caf::message_view& msg) {
+  auto self = static_cast<saga_actor*>(ptr);
+  auto& xs = msg.content();
+  auto& st = self->state;
+  transition next;
+  if (xs.match_elements<step_result>()) {
+    on_result(self, xs.get_as<step_result>(0));
+  } else if (xs.match_elements<ack_atom>()) {
+    acknowledged(self);
+  } else if (xs.match_elements<retry_atom, std::uint32_t, std::uint32_t, bool>()) {
+    st.machine->retry_due(xs.get_as<std::uint32_t>(1), xs.get_as<std::uint32_t>(2),
+                          xs.get_as<bool>(3), storage::now_us(), next);
+    commit(self, std::move(next));
+  } else if (xs.match_elements<deadline_atom>()) {
+    st.machine->deadline_due(storage::now_us(), next);
+    commit(self, std::move(next));
+  } else if (xs.match_elements<cancel_atom>()) {
+    bool running = st.machine->cancel(storage::now_us(), next);
+    commit(self, std::move(next));
+    return caf::make_message(running);
+  } else {
+    return caf::print_and_drop(ptr, msg);
+  }
+  return caf::delegated<caf::message>{}; // nothing to answer
+}
+
+/// The log refused a write (the writer's error comes back as a message).
+void on_error(caf::scheduled_actor* ptr, caf::error& err) {
+  auto self = static_cast<saga_actor*>(ptr);
+  self->send(self->state.links->coordinator, fail_atom::value, self->state.machine->cid(),
+             describe(err));
+  self->quit(err);
+}
+
+/// The behavior every saga has: it matches no message (see dispatch).
+const caf::behavior& shared_behavior() {
+  static const caf::behavior bhvr{[](sweep_atom, sweep_atom) {}};
+  return bhvr;
+}
+
+caf::behavior saga(saga_actor* self, runtime::saga_machine machine, std::string input,
+                   std::shared_ptr<const saga_links> links) {
+  auto& st = self->state;
+  st.machine.emplace(std::move(machine));
+  st.links = std::move(links);
+  self->set_default_handler(dispatch);
+  self->set_error_handler(on_error);
   transition t;
   auto now = storage::now_us();
-  if (self->state.machine->last_seq() == 0)
-    self->state.machine->start(std::move(input), now, t);
+  if (st.machine->last_seq() == 0)
+    st.machine->start(std::move(input), now, t);
   else
-    self->state.machine->resume(now, t);
+    st.machine->resume(now, t);
   commit(self, std::move(t));
-  return {
-    [=](step_result& r) {
-      auto& m = *self->state.machine;
-      auto step = m.spec().find_step(r.step);
-      if (step < 0)
-        return;
-      transition next;
-      auto now = storage::now_us();
-      auto i = static_cast<std::uint32_t>(step);
-      if (r.compensate)
-        m.compensation_finished(i, r.attempt, from_message(r), now, next);
-      else
-        m.step_finished(i, r.attempt, from_message(r), now, next);
-      commit(self, std::move(next));
-    },
-    [=](retry_atom, std::uint32_t step, std::uint32_t attempt, bool compensation) {
-      transition next;
-      self->state.machine->retry_due(step, attempt, compensation, storage::now_us(), next);
-      commit(self, std::move(next));
-    },
-    [=](deadline_atom) {
-      transition next;
-      self->state.machine->deadline_due(storage::now_us(), next);
-      commit(self, std::move(next));
-    },
-    [=](cancel_atom) -> bool {
-      transition next;
-      bool running = self->state.machine->cancel(storage::now_us(), next);
-      commit(self, std::move(next));
-      return running;
-    },
-  };
+  return shared_behavior();
 }
 
 } // namespace
 
 caf::actor spawn_saga(caf::actor_system& sys, runtime::saga_machine machine,
-                      std::string input, const saga_links& links) {
-  return sys.spawn(saga, std::move(machine), std::move(input), links);
+                      std::string input, std::shared_ptr<const saga_links> links) {
+  return sys.spawn(saga, std::move(machine), std::move(input), std::move(links));
 }
 
 } // namespace nexus::actors

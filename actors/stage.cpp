@@ -139,9 +139,17 @@ caf::behavior worker(worker_actor* self, worker_setup setup, caf::actor dispatch
 
 // -- the dispatcher: a bulkhead with a bounded queue ---------------------------
 
+/// A call waiting for a worker. Every in-flight saga may have one here, so
+/// it keeps only what the stage cannot supply itself (not its saga's and
+/// step's names) and, instead of a response promise, whom to answer.
 struct queued_call {
-  caf::response_promise promise; ///< Delegated to a worker, which answers the caller.
-  step_call call;
+  caf::strong_actor_ptr reply_to; ///< The caller: a worker answers it directly.
+  caf::message_id id;             ///< Of the call, for an answer to a request.
+  std::string cid;
+  std::string input;
+  std::int64_t deadline_us = 0;
+  std::uint32_t attempt = 0;
+  bool compensate = false;
   reporter report;
 };
 
@@ -162,6 +170,8 @@ constexpr std::chrono::milliseconds sweep_every{500};
 
 struct dispatcher_state {
   std::string stage; ///< `<saga>/<step>`, in pressure messages.
+  std::string saga;  ///< Of the step it serves.
+  std::string step;
   std::vector<caf::actor> workers;
   std::vector<std::uint32_t> idle;
   std::vector<running_call> running; ///< By worker.
@@ -197,6 +207,13 @@ void arm_sweep(dispatcher_actor* self) {
     return;
   self->state.sweep_queued = true;
   self->delayed_send(self, sweep_every, sweep_atom::value);
+}
+
+/// The call `q` was made with (its input moved out of `q`).
+step_call unqueue(dispatcher_actor* self, queued_call& q) {
+  auto& st = self->state;
+  return {std::move(q.cid), st.saga, st.step, q.attempt, q.compensate, std::move(q.input),
+          q.deadline_us};
 }
 
 void hand_to(dispatcher_actor* self, std::uint32_t w, caf::strong_actor_ptr reply_to,
@@ -236,17 +253,21 @@ caf::result<step_result> accept(dispatcher_actor* self, step_call&& call, report
     report.tell(r);
     return r;
   }
-  st.queue.push_back({self->make_response_promise(), std::move(call), std::move(report)});
+  st.queue.push_back({self->current_sender(), self->current_message_id(), std::move(call.cid),
+                      std::move(call.input), call.deadline_us, call.attempt, call.compensate,
+                      std::move(report)});
   arm_sweep(self);
   st.stats.peak_queued = std::max(st.stats.peak_queued, static_cast<std::uint32_t>(st.queue.size()));
   update_pressure(self);
   return caf::delegated<step_result>{};
 }
 
-caf::behavior dispatcher(dispatcher_actor* self, std::string name, std::uint32_t bound,
+caf::behavior dispatcher(dispatcher_actor* self, std::string saga, std::uint32_t bound,
                          worker_setup setup, std::uint32_t workers, bool blocks) {
   auto& st = self->state;
-  st.stage = std::move(name);
+  st.step = setup.step->name;
+  st.stage = saga + "/" + st.step;
+  st.saga = std::move(saga);
   st.bound = bound;
   auto me = caf::actor_cast<caf::actor>(self);
   for (std::uint32_t i = 0; i < workers; ++i) {
@@ -281,9 +302,13 @@ caf::behavior dispatcher(dispatcher_actor* self, std::string name, std::uint32_t
       }
       auto q = std::move(st.queue.front());
       st.queue.pop_front();
-      hand_to(self, w, q.promise.source(), q.call);
-      q.promise.delegate(st.workers[w], execute_atom::value, std::move(q.call), q.report.breaker,
-                         q.report.call);
+      auto call = unqueue(self, q);
+      hand_to(self, w, q.reply_to, call);
+      // Delegated: the worker answers the caller, as for a call it got at once.
+      st.workers[w]->enqueue(caf::make_mailbox_element(std::move(q.reply_to), q.id, {},
+                                                       execute_atom::value, std::move(call),
+                                                       std::move(q.report.breaker), q.report.call),
+                             self->context());
       update_pressure(self);
     },
     [=](sweep_atom) {
@@ -308,13 +333,17 @@ caf::behavior dispatcher(dispatcher_actor* self, std::string name, std::uint32_t
         self->send(caf::actor_cast<caf::actor>(c.reply_to), std::move(r));
       }
       for (auto i = st.queue.begin(); i != st.queue.end();) {
-        if (now < i->call.deadline_us) {
+        if (now < i->deadline_us) {
           ++i;
           continue;
         }
-        auto r = answer(i->call, timed_out(i->call, "its time ran out while it waited for a worker"));
+        auto call = unqueue(self, *i);
+        auto r = answer(call, timed_out(call, "its time ran out while it waited for a worker"));
         i->report.tell(r);
-        i->promise.deliver(std::move(r));
+        if (i->reply_to)
+          i->reply_to->enqueue(caf::make_mailbox_element(self->ctrl(), i->id.response_id(), {},
+                                                         std::move(r)),
+                               self->context());
         i = st.queue.erase(i);
       }
       update_pressure(self);
@@ -334,7 +363,7 @@ caf::behavior dispatcher(dispatcher_actor* self, std::string name, std::uint32_t
 
 } // namespace
 
-caf::actor spawn_stage(caf::actor_system& sys, const std::string& name,
+caf::actor spawn_stage(caf::actor_system& sys, const std::string& saga,
                        const config::step_spec& step, std::uint32_t cores,
                        std::uint32_t default_queue, const runtime::handler_registry* handlers) {
   bool blocks = step.action.blocks() || (step.compensate && step.compensate->blocks());
@@ -342,7 +371,7 @@ caf::actor spawn_stage(caf::actor_system& sys, const std::string& name,
                    ? step.concurrency
                    : cores * (blocks ? blocking_workers_per_core : simulate_workers_per_core);
   auto bound = std::max<std::uint32_t>(1, step.queue > 0 ? step.queue : default_queue);
-  return sys.spawn(dispatcher, name, bound, worker_setup{&step, handlers}, workers, blocks);
+  return sys.spawn(dispatcher, saga, bound, worker_setup{&step, handlers}, workers, blocks);
 }
 
 } // namespace nexus::actors

@@ -34,7 +34,8 @@ typename Inspector::result_type inspect(Inspector& f, stage_stats& x) {
   return f(x.running, x.queued, x.peak_running, x.peak_queued, x.calls, x.refused);
 }
 
-/// Spawns the stage serving one step, called `name` (`<saga>/<step>`): a
+/// Spawns the stage serving `step` of saga `saga` (named `<saga>/<step>` in
+/// logs and pressure messages): a
 /// dispatcher with `step.concurrency` workers (a bulkhead; default 64 per
 /// core for `simulate`, whose latency holds no thread, and 4 per core for
 /// exec, http and handler steps, whose workers are detached threads) and a
@@ -52,7 +53,7 @@ typename Inspector::result_type inspect(Inspector& f, stage_stats& x) {
 /// when the queue is full and `(pressure_atom, name, false)` when it has
 /// half emptied. `(stats_atom)` -> `stage_stats`. `step` and `handlers` (may be
 /// null) must outlive the stage.
-caf::actor spawn_stage(caf::actor_system& sys, const std::string& name,
+caf::actor spawn_stage(caf::actor_system& sys, const std::string& saga,
                        const config::step_spec& step, std::uint32_t cores,
                        std::uint32_t default_queue, const runtime::handler_registry* handlers);
 

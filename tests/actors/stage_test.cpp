@@ -35,7 +35,7 @@ BOOST_AUTO_TEST_CASE(a_full_stage_runs_its_workers_queues_its_bound_and_refuses_
   runtime::system_config cfg{2};
   caf::actor_system sys{cfg};
   auto step = slow_step(2, 10, 3'600'000); // nothing finishes during the test
-  auto stage = actors::spawn_stage(sys, "pipe/build", step, 2, 1000, nullptr);
+  auto stage = actors::spawn_stage(sys, "pipe", step, 2, 1000, nullptr);
   caf::scoped_actor self{sys};
   self->send(stage, watch_atom::value);
   for (int i = 0; i < 50; ++i)
@@ -74,7 +74,7 @@ BOOST_AUTO_TEST_CASE(queued_calls_run_in_turn_and_their_callers_get_the_answers)
   runtime::system_config cfg{2};
   caf::actor_system sys{cfg};
   auto step = slow_step(1, 100, 0);
-  auto stage = actors::spawn_stage(sys, "pipe/build", step, 2, 1000, nullptr);
+  auto stage = actors::spawn_stage(sys, "pipe", step, 2, 1000, nullptr);
   caf::scoped_actor self{sys};
   for (int i = 0; i < 20; ++i)
     self->send(stage, execute_atom::value, call(i));
