@@ -385,7 +385,9 @@ caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
 } // namespace
 
 caf::actor spawn_coordinator(caf::actor_system& sys, coordinator_setup setup) {
-  return sys.spawn(coordinator, std::move(setup));
+  // Detached: its duplicate checks, cancels and resumes read the log, and
+  // RocksDB reads must not hold a scheduler thread that sagas run on.
+  return sys.spawn<caf::detached>(coordinator, std::move(setup));
 }
 
 } // namespace nexus::actors
