@@ -6,7 +6,7 @@
 #include <unordered_map>
 
 #include <caf/all.hpp>
-#include <spdlog/spdlog.h>
+#include "runtime/logging.hpp"
 
 #include "runtime/circuit_breaker.hpp"
 #include "runtime/messages.hpp"
@@ -97,8 +97,8 @@ void append(breaker_actor* self, storage::append_request&& req) {
   self->request(self->state.setup.writer, caf::infinite, append_atom::value, std::move(req))
     .then([](ack_atom) {},
           [resource](caf::error& err) {
-            spdlog::error("breaker {}: its state could not be logged: {}", resource,
-                          caf::to_string(err));
+            runtime::log(spdlog::level::err, runtime::log_context::of_resource(resource), "the breaker's state could not be logged: {}",
+                         caf::to_string(err));
           });
 }
 
@@ -126,7 +126,8 @@ void publish(breaker_actor* self, const std::vector<runtime::breaker_transition>
     storage::encode_event(e, json);
     req.events.emplace_back(e.seq, std::move(json));
     auto level = t.to == breaker_state::closed ? spdlog::level::info : spdlog::level::warn;
-    spdlog::log(level, "breaker {}: {}", st.setup.resource, e.message);
+    runtime::log(level, runtime::log_context::of_resource(st.setup.resource), "breaker {}",
+                 e.message);
   }
   req.breaker = row_of(self, now_us);
   st.row_dirty = false;

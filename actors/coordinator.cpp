@@ -14,6 +14,7 @@
 #include "config/json_value.hpp"
 #include "storage/correlation_id.hpp"
 #include "actors/input_reader.hpp"
+#include "runtime/logging.hpp"
 #include "runtime/messages.hpp"
 #include "runtime/rebuild.hpp"
 #include "runtime/saga_machine.hpp"
@@ -80,13 +81,14 @@ void resume_one(coordinator_actor* self, const std::string& cid) {
   }
   auto spec = st.setup.workflow->find_saga(row->saga);
   if (spec == nullptr) {
-    spdlog::error("cannot resume saga {}: the workflow has no saga named {}", cid, row->saga);
+    runtime::log(spdlog::level::err, {cid, row->saga}, "cannot resume: the workflow has no saga named {}",
+                 row->saga);
     return;
   }
   std::string why;
   auto machine = runtime::rebuild_saga(*st.setup.log, *spec, cid, why);
   if (!machine) {
-    spdlog::error("cannot resume saga {}: {}", cid, why);
+    runtime::log(spdlog::level::err, {cid, row->saga}, "cannot resume: {}", why);
     return;
   }
   if (machine->finished())
@@ -208,19 +210,21 @@ bool start_one(coordinator_actor* self) {
   if (req.cancel) {
     auto cid = req.correlation_id;
     cancel_saga(self, cid, [cid](cancel_result r, const std::string& status) {
+      runtime::log_context ctx{cid};
       if (r == cancel_result::cancelling)
-        spdlog::info("saga {}: cancel requested", cid);
+        runtime::log(spdlog::level::info, ctx, "cancel requested by an input line");
       else if (r == cancel_result::already_ended)
-        spdlog::warn("saga {} has already ended{}: nothing to cancel", cid,
+        runtime::log(spdlog::level::warn, ctx, "the saga has already ended{}: nothing to cancel",
                      status.empty() ? "" : " (" + status + ")");
       else
-        spdlog::warn("saga {} is not in the log: nothing to cancel", cid);
+        runtime::log(spdlog::level::warn, ctx, "no such saga in the log: nothing to cancel");
     });
     return true;
   }
   storage::status s = storage::status::ok();
   if (known(self, req.correlation_id, s)) {
-    spdlog::info("saga {} is already in the log: not started again", req.correlation_id);
+    runtime::log(spdlog::level::info, {req.correlation_id, req.saga},
+                 "the saga is already in the log: not started again");
     ++st.summary.duplicates;
     return true;
   }
@@ -368,7 +372,6 @@ caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
         ++s.failed;
       else if (status == "cancelled")
         ++s.cancelled;
-      spdlog::debug("saga {} ended {}", cid, status);
       fill(self);
     },
     [=](fail_atom, const std::string&, const std::string& message) {

@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 
 #include "runtime/messages.hpp"
+#include "runtime/saga_log.hpp"
 #include "runtime/saga_machine.hpp"
 #include "storage/timestamp.hpp"
 
@@ -85,6 +86,7 @@ void issue(saga_actor* self, const std::vector<command>& commands) {
       }
       case command::kind::finish: {
         auto& m = *self->state.machine;
+        runtime::log_saga_end(m);
         self->send(self->state.links->coordinator, done_atom::value, m.cid(),
                    std::string{runtime::to_string(m.status())});
         self->quit();
@@ -103,6 +105,7 @@ void commit(saga_actor* self, transition&& t) {
       st.held.push_back({false, std::move(t.commands)});
     return;
   }
+  runtime::log_saga_events(*st.machine, t.events);
   // Write-ahead: the commands go out only once their events are durable.
   // A plain message, not a request: the writer's answer (`ack_atom`, or an
   // error) comes back as a message, so the saga keeps no response handler.

@@ -6,9 +6,9 @@
 #include <vector>
 
 #include <caf/all.hpp>
-#include <spdlog/spdlog.h>
 
 #include "runtime/executors.hpp"
+#include "runtime/logging.hpp"
 #include "runtime/messages.hpp"
 #include "runtime/saga_machine.hpp"
 #include "runtime/simulate.hpp"
@@ -158,6 +158,7 @@ struct queued_call {
 struct running_call {
   std::chrono::steady_clock::time_point started;
   caf::strong_actor_ptr reply_to;
+  std::string cid;
   std::string step;
   std::uint32_t attempt = 0;
   bool compensate = false;
@@ -219,7 +220,7 @@ step_call unqueue(dispatcher_actor* self, queued_call& q) {
 void hand_to(dispatcher_actor* self, std::uint32_t w, caf::strong_actor_ptr reply_to,
              const step_call& call) {
   auto& st = self->state;
-  st.running[w] = {std::chrono::steady_clock::now(), std::move(reply_to), call.step,
+  st.running[w] = {std::chrono::steady_clock::now(), std::move(reply_to), call.cid, call.step,
                    call.attempt, call.compensate,
                    call.deadline_us + std::chrono::microseconds(overrun_grace).count(), false};
   arm_sweep(self);
@@ -323,9 +324,10 @@ caf::behavior dispatcher(dispatcher_actor* self, std::string saga, std::uint32_t
         if (idle[w] || c.answered || now < c.give_up_us)
           continue;
         c.answered = true; // the worker's own answer, if it comes, is stale
-        spdlog::warn("stage {}: attempt {} of step {} overran its timeout on a worker: answered "
-                     "as a timeout; the worker is busy until it returns",
-                     st.stage, c.attempt, c.step);
+        runtime::log(spdlog::level::warn, {c.cid, st.saga, c.step, c.attempt},
+                     "the attempt overran its timeout on a worker of stage {}: answered as a "
+                     "timeout; the worker is busy until it returns",
+                     st.stage);
         step_result r{false, "", static_cast<std::uint8_t>(config::error_kind::timeout),
                       "step " + c.step + " attempt " + std::to_string(c.attempt)
                         + ": its worker did not return within the step's timeout",

@@ -32,14 +32,20 @@ struct run_args {
   bool json = false;
   bool no_progress = false;
   std::string on_bad_input = "stop";
+  std::string log_level; ///< Empty: the workflow's logging levels.
 };
 void add_run(CLI::App& app, run_args& args);
 int run(const run_args& args);
 
 /// Loads the workflow file at `path` into `wf`, with `data_dir` (if not
-/// empty) in place of its runtime.data_dir; false after printing every
-/// problem with its file, line and key.
-bool load_or_report(const std::string& path, const std::string& data_dir, config::workflow& wf);
+/// empty) in place of its runtime.data_dir and `log_level` (if not empty)
+/// in place of both its logging levels; false after printing every problem
+/// with its file, line and key.
+bool load_or_report(const std::string& path, const std::string& data_dir,
+                    const std::string& log_level, config::workflow& wf);
+
+/// `--log-level LEVEL`, for the commands that run sagas.
+void add_log_level(CLI::App& app, std::string& level);
 
 /// Runs `wf` to the end with its logging set up, then prints the summary
 /// (one JSON object with `json`); returns the exit status.
@@ -51,6 +57,7 @@ struct retry_args {
   std::string workflow;
   std::string data_dir;  ///< Empty: runtime.data_dir of the workflow.
   bool json = false;
+  std::string log_level;
 };
 void add_retry(CLI::App& app, retry_args& args);
 int retry(const retry_args& args);

@@ -17,6 +17,7 @@ void add_retry(CLI::App& app, retry_args& args) {
     ->required();
   app.add_option("--data-dir", args.data_dir, "Event log directory (default: runtime.data_dir)");
   app.add_flag("--json", args.json, "Print the run's summary as one JSON object");
+  add_log_level(app, args.log_level);
 }
 
 // Every saga is checked before anything is written, and all are reopened in
@@ -27,7 +28,7 @@ int retry(const retry_args& given) {
   std::sort(args.cids.begin(), args.cids.end());
   args.cids.erase(std::unique(args.cids.begin(), args.cids.end()), args.cids.end());
   config::workflow wf;
-  if (!load_or_report(args.workflow, args.data_dir, wf))
+  if (!load_or_report(args.workflow, args.data_dir, args.log_level, wf))
     return 2;
   for (auto& cid : args.cids)
     if (!storage::valid_correlation_id(cid)) {

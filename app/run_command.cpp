@@ -30,9 +30,18 @@ void add_run(CLI::App& app, run_args& args) {
     ->check(CLI::PositiveNumber);
   app.add_flag("--json", args.json, "Print the summary as one JSON object");
   app.add_flag("--no-progress", args.no_progress, "Print no progress while running");
+  add_log_level(app, args.log_level);
 }
 
-bool load_or_report(const std::string& path, const std::string& data_dir, config::workflow& wf) {
+void add_log_level(CLI::App& app, std::string& level) {
+  app.add_option("--log-level", level,
+                 "Level of the log file and of the console, in place of the workflow's "
+                 "logging.level and logging.console_level")
+    ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+}
+
+bool load_or_report(const std::string& path, const std::string& data_dir,
+                    const std::string& log_level, config::workflow& wf) {
   auto loaded = config::load_workflow(path);
   if (!loaded.ok()) {
     for (auto& e : loaded.errors)
@@ -42,12 +51,14 @@ bool load_or_report(const std::string& path, const std::string& data_dir, config
   wf = std::move(*loaded.value);
   if (!data_dir.empty())
     wf.runtime.data_dir = data_dir;
+  if (!log_level.empty())
+    wf.logging.level = wf.logging.console_level = log_level;
   return true;
 }
 
 int run(const run_args& args) {
   config::workflow wf;
-  if (!load_or_report(args.workflow, args.data_dir, wf))
+  if (!load_or_report(args.workflow, args.data_dir, args.log_level, wf))
     return 2;
   if (args.threads_set)
     wf.runtime.threads = args.threads;

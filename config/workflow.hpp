@@ -129,7 +129,8 @@ struct runtime_settings {
 };
 
 struct logging_settings {
-  std::string level = "info";              ///< trace, debug, info, warn, error, off.
+  std::string level = "info";              ///< Of the file: trace, debug, info, warn, error, off.
+  std::string console_level = "warn";      ///< Of the console (stderr), the same names.
   std::string file = "logs/nexus.jsonl";   ///< Under the data directory unless absolute.
   std::uint64_t max_file_mb = 64;          ///< Size at which the file rotates.
   std::uint32_t max_files = 5;             ///< Rotated files kept.

@@ -66,10 +66,12 @@ private:
   void read_logging(const json_node& n, const std::string& path, logging_settings& lg) {
     if (!expect(n, kind::object, path))
       return;
-    check_keys(n, path, {"level", "file", "max_file_mb", "max_files"});
-    int l = read_choice(n, "level", path, {"trace", "debug", "info", "warn", "error", "off"});
-    if (l >= 0)
-      lg.level = n.find("level")->value.text;
+    check_keys(n, path, {"level", "console_level", "file", "max_file_mb", "max_files"});
+    for (auto* key : {"level", "console_level"}) {
+      int l = read_choice(n, key, path, {"trace", "debug", "info", "warn", "error", "off"});
+      if (l >= 0)
+        (std::string_view{key} == "level" ? lg.level : lg.console_level) = n.find(key)->value.text;
+    }
     if (read_string(n, "file", path, lg.file) && lg.file.empty())
       error(n.find("file")->line, join(path, "file"), "must not be empty");
     read_uint(n, "max_file_mb", path, lg.max_file_mb, 1, 1024 * 1024);

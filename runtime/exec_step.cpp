@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <spdlog/spdlog.h>
+#include "runtime/logging.hpp"
 
 #include "runtime/executors.hpp"
 
@@ -235,8 +235,8 @@ outcome run_exec(const config::exec_action& a, const step_context& c) {
   run r;
   supervise(pid, in_w, out_r, err_r, c.input, a.max_output_bytes, deadline, r);
   if (!r.err.empty())
-    spdlog::info("cid={} step={} attempt={} stderr of {}: {}", c.cid, c.step, c.attempt,
-                 a.argv[0], r.err);
+    log(spdlog::level::info, {c.cid, c.saga, c.step, c.attempt}, "stderr of {}: {}", a.argv[0],
+        r.err);
   if (r.timed_out)
     return outcome::failure(config::error_kind::timeout,
                             a.argv[0] + " did not finish within " + std::to_string(c.timeout_ms)
