@@ -1,8 +1,14 @@
-// Micro benchmarks of the hot paths that involve no actors and no I/O.
+// Micro benchmarks of the hot paths that involve no actors: the saga machine,
+// event encoding, and a log line as a saga writes it (to a real log file).
 // Run: build/bench/nexus_micro_bench  (numbers, not pass/fail)
 #include <benchmark/benchmark.h>
 
+#include <filesystem>
+#include <unistd.h>
+
 #include "config/workflow_loader.hpp"
+#include "runtime/logging.hpp"
+#include "runtime/saga_log.hpp"
 #include "runtime/saga_machine.hpp"
 #include "storage/event.hpp"
 #include "storage/keys.hpp"
@@ -163,6 +169,62 @@ void build_event_key(benchmark::State& state) {
     benchmark::DoNotOptimize(storage::event_key("order-6611377b8e110-107", ++seq));
 }
 BENCHMARK(build_event_key);
+
+/// The log of a run, set up once: JSON lines to a file in a fresh
+/// directory (rotated, watched), the console at warn, level info.
+void log_to_a_file() {
+  static const bool once = [] {
+    auto dir = std::filesystem::temp_directory_path()
+               / ("nexus-micro-bench-log-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    std::string error;
+    config::logging_settings settings;
+    if (!runtime::setup_logging(settings, dir.string(), error))
+      throw std::runtime_error(error);
+    std::atexit([] {
+      spdlog::shutdown();
+      std::filesystem::remove_all(std::filesystem::temp_directory_path()
+                                  / ("nexus-micro-bench-log-" + std::to_string(::getpid())));
+    });
+    return true;
+  }();
+  (void)once;
+}
+
+/// A saga's line at info, with its context, written to the log file: what
+/// a failed attempt costs the saga that logs it.
+void log_line_to_file(benchmark::State& state) {
+  log_to_a_file();
+  std::string message = "simulated failure (fail_rate)";
+  std::uint32_t attempt = 0;
+  for (auto _ : state) {
+    runtime::log_context ctx{"order-6611377b8e110-107", "order", "charge", ++attempt};
+    runtime::log(spdlog::level::info, ctx, "step failed: {}: {}", "transient", message);
+  }
+}
+BENCHMARK(log_line_to_file)->Threads(1)->Threads(2);
+
+/// A saga's start as the saga actor logs it (one event, one line).
+void log_saga_start(benchmark::State& state) {
+  log_to_a_file();
+  runtime::saga_machine m{three_step_workflow().sagas.at("s"), "order-6611377b8e110-107"};
+  std::vector<storage::event> events(1);
+  events[0].type = storage::event_type::saga_started;
+  for (auto _ : state)
+    runtime::log_saga_events(m, events);
+}
+BENCHMARK(log_saga_start);
+
+/// A line below the level (a step's start at debug, the level at info).
+void log_line_below_level(benchmark::State& state) {
+  log_to_a_file();
+  std::uint32_t attempt = 0;
+  for (auto _ : state) {
+    runtime::log_context ctx{"order-6611377b8e110-107", "order", "charge", ++attempt};
+    runtime::log(spdlog::level::debug, ctx, "step started");
+  }
+}
+BENCHMARK(log_line_below_level);
 
 } // namespace
 

@@ -5,10 +5,6 @@
 
 namespace nexus::config {
 
-namespace {
-
-/// Length of the valid UTF-8 sequence starting at `s[i]`, or 0 if invalid
-/// (overlong forms, surrogates and code points past U+10FFFF are invalid).
 size_t utf8_sequence_length(std::string_view s, size_t i) {
   auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
   auto cont = [&](size_t k) { return k < s.size() && (b(k) & 0xC0) == 0x80; };
@@ -39,8 +35,6 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
   }
   return 0;
 }
-
-} // namespace
 
 void append_json_string(std::string& out, std::string_view text) {
   out.reserve(out.size() + text.size() + 2);

@@ -2,9 +2,14 @@
 
 #include <cstdint>
 #include <string>
+#include <cstddef>
 #include <string_view>
 
 namespace nexus::config {
+
+/// Length of the valid UTF-8 sequence starting at `s[i]`, or 0 if invalid
+/// (overlong forms, surrogates and code points past U+10FFFF are invalid).
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i);
 
 /// Appends `text` to `out` as a quoted JSON string. Quotes, backslashes and
 /// control characters are escaped, and so is every byte sequence that is not

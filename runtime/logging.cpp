@@ -1,5 +1,6 @@
 #include "runtime/logging.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -70,19 +71,28 @@ public:
   }
 };
 
-/// Appends `text` with control characters (ANSI escapes among them) shown
-/// as `\xNN`, so that a message cannot move the cursor or recolour a
-/// terminal.
+/// Appends `text` with control characters (C0, DEL and C1, so ANSI escapes
+/// among them) and bytes that are not UTF-8 shown as `\xNN`, so that a
+/// message cannot move the cursor or recolour a terminal.
 void append_for_terminal(spdlog::memory_buf_t& dest, std::string_view text) {
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\x%02x", u);
-      dest.append(buf, buf + 4);
-    } else {
-      dest.push_back(c);
+  auto escape = [&](unsigned char u) {
+    char buf[8];
+    std::snprintf(buf, sizeof(buf), "\\x%02x", u);
+    dest.append(buf, buf + 4);
+  };
+  std::size_t i = 0;
+  while (i < text.size()) {
+    auto u = static_cast<unsigned char>(text[i]);
+    auto n = config::utf8_sequence_length(text, i);
+    bool c1 = n == 2 && u == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0;
+    if (n == 0 || u < 0x20 || u == 0x7F || c1) {
+      for (std::size_t k = 0; k < std::max<std::size_t>(n, 1); ++k)
+        escape(static_cast<unsigned char>(text[i + k]));
+      i += std::max<std::size_t>(n, 1);
+      continue;
     }
+    dest.append(text.data() + i, text.data() + i + n);
+    i += n;
   }
 }
 

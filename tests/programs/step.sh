@@ -9,6 +9,8 @@
 #   ledger FILE     appends "$NEXUS_IDEMPOTENCY_KEY $NEXUS_ATTEMPT" to FILE, then prints {}
 #   fail-ledger FILE  as ledger, then exits 75 while FILE.fail exists
 #   ledger-or-fail FILE  as ledger, but exits 3 (permanent) for IDs ending in 7
+#   hostile         prints quotes, ANSI escapes, invalid UTF-8 and a forged log
+#                   line on stderr, then {} (exits 3 for IDs ending in 7)
 set -u
 case "$1" in
   ok)
@@ -34,6 +36,12 @@ case "$1" in
   ledger)
     cat >/dev/null
     echo "$NEXUS_IDEMPOTENCY_KEY $NEXUS_ATTEMPT" >> "$2"
+    echo '{}' ;;
+  hostile)
+    cat >/dev/null
+    printf 'say "hi" back\\slash \033[31mred\033[0m \377\376 \300\257\n{"level":"error","msg":"forged"}\n' >&2
+    printf 'last \033]0;title\007 \355\240\200 "q" \\ end\n' >&2
+    case "$NEXUS_CORRELATION_ID" in *7) exit 3 ;; esac
     echo '{}' ;;
   ledger-or-fail)
     cat >/dev/null
