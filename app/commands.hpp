@@ -76,6 +76,7 @@ struct sagas_args {
   std::string status;
   std::string data_dir = ".nexus";
   bool json = false;
+  std::uint64_t limit = 0; ///< 0: every saga.
 };
 void add_sagas(CLI::App& app, sagas_args& args);
 int sagas(const sagas_args& args);
@@ -86,6 +87,13 @@ struct breakers_args {
 };
 void add_breakers(CLI::App& app, breakers_args& args);
 int breakers(const breakers_args& args);
+
+struct stats_args {
+  std::string data_dir = ".nexus";
+  bool json = false;
+};
+void add_stats(CLI::App& app, stats_args& args);
+int stats(const stats_args& args);
 
 struct validate_args {
   std::string workflow;

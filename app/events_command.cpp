@@ -5,11 +5,13 @@
 #include <filesystem>
 #include <iostream>
 #include <thread>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "app/commands.hpp"
 #include "app/log_reader.hpp"
+#include "app/terminal.hpp"
 #include "storage/correlation_id.hpp"
 #include "storage/timestamp.hpp"
 
@@ -30,26 +32,76 @@ namespace {
 
 volatile std::sig_atomic_t interrupted = 0;
 
-void print_event(const storage::event& e) {
-      std::cout << e.seq << '\t' << storage::format_timestamp(e.ts_us) << '\t'
-                << storage::to_string(e.type);
-      if (!e.step.empty())
-        std::cout << '\t' << e.step;
-      if (e.attempt > 0)
-        std::cout << "\tattempt " << e.attempt;
-      if (e.error)
-        std::cout << '\t' << config::to_string(*e.error) << ": " << storage::escape_for_display(e.message);
-      else if (!e.message.empty())
-        std::cout << '\t' << storage::escape_for_display(e.message);
-      if (e.retry_at_us != 0)
-        std::cout << "\tretry at " << storage::format_timestamp(e.retry_at_us);
-      if (!e.output.empty())
-        std::cout << "\toutput " << e.output;
-      std::cout << '\n';
+colour type_colour(storage::event_type t) {
+  using storage::event_type;
+  switch (t) {
+    case event_type::step_failed:
+    case event_type::compensation_failed:
+    case event_type::saga_failed:
+      return colour::red;
+    case event_type::step_succeeded:
+    case event_type::compensation_succeeded:
+    case event_type::saga_completed:
+      return colour::green;
+    case event_type::compensation_started:
+    case event_type::saga_compensated:
+    case event_type::breaker_opened:
+    case event_type::breaker_half_open:
+      return colour::yellow;
+    case event_type::cancel_requested:
+    case event_type::saga_cancelled:
+      return colour::magenta;
+    default:
+      return colour::none;
+  }
 }
 
-/// Prints one stored event as `--json` or the timeline asks.
-bool print_stored(const events_args& args, std::string_view json) {
+/// Time since the saga's first event: "+0.012s", or "+3m04s" past 1000 s.
+std::string since(std::int64_t us) {
+  if (us >= 1'000'000'000)
+    return "+" + human_duration(us);
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "+%.3fs", static_cast<double>(us) / 1e6);
+  return buf;
+}
+
+/// Prints one event as a line of a timeline: the time since `start_us` (or,
+/// when it is 0, the time of day and the saga's ID), the type, the step and
+/// attempt, then the error, the retry time and the output.
+void print_event(const storage::event& e, std::int64_t start_us, bool colours) {
+  std::string line;
+  if (start_us != 0)
+    line = pad(since(e.ts_us - start_us), 11);
+  else
+    line = storage::format_timestamp(e.ts_us) + "  " + e.cid + "  ";
+  line += paint(pad(storage::to_string(e.type), 24), type_colour(e.type), colours);
+  std::vector<std::string> details;
+  if (!e.step.empty())
+    details.push_back(e.attempt > 0 ? e.step + " #" + std::to_string(e.attempt) : e.step);
+  if (e.error)
+    details.push_back(paint(std::string{config::to_string(*e.error)} + ": "
+                              + storage::escape_for_display(e.message, 400),
+                            colour::red, colours));
+  else if (!e.message.empty())
+    details.push_back(storage::escape_for_display(e.message, 400));
+  if (e.retry_at_us != 0)
+    details.push_back(start_us != 0 ? "next at " + since(e.retry_at_us - start_us)
+                                    : "next at " + storage::format_timestamp(e.retry_at_us));
+  if (!e.input.empty())
+    details.push_back("input " + e.input);
+  if (!e.output.empty())
+    details.push_back("output " + e.output);
+  for (std::size_t i = 0; i < details.size(); ++i)
+    line += (i == 0 ? "" : "  ") + details[i];
+  while (!line.empty() && line.back() == ' ')
+    line.pop_back();
+  std::cout << line << '\n';
+}
+
+/// Prints one stored event as `--json` or the timeline asks. `start_us`
+/// is the time of the saga's first event (0 until it is known, and when
+/// following every saga).
+bool print_stored(const events_args& args, std::string_view json, std::int64_t& start_us) {
   if (args.json) {
     std::cout << json << '\n';
     return true;
@@ -60,16 +112,23 @@ bool print_stored(const events_args& args, std::string_view json) {
     std::cerr << "nexus: unreadable event: " << err << '\n';
     return false;
   }
-  if (args.follow && args.cid.empty())
-    std::cout << e.cid << '\t';
-  print_event(e);
+  bool colours = stdout_colours();
+  if (!args.cid.empty() && start_us == 0) {
+    start_us = e.ts_us;
+    std::cout << paint("saga " + e.cid + (e.saga.empty() ? "" : " (" + e.saga + ")") + ", from "
+                         + storage::format_timestamp(e.ts_us),
+                       colour::grey, colours)
+              << '\n';
+  }
+  print_event(e, args.cid.empty() ? 0 : start_us, colours);
   return true;
 }
 
 /// Tails the log through a RocksDB secondary instance, so that it runs beside
 /// a `nexus run` in another process. Starts at the end: new events only
 /// (or, with a CID, that saga's history first).
-int follow(const events_args& args, std::uint64_t start) {
+int follow(const events_args& args, std::uint64_t start, std::int64_t start_us) {
+  // start_us: when a saga's history was printed first, its first event's time.
   char tmpl[] = "/tmp/nexus-follow-XXXXXX";
   if (mkdtemp(tmpl) == nullptr) {
     std::cerr << "nexus: cannot make a directory for following: " << std::strerror(errno) << '\n';
@@ -94,7 +153,7 @@ int follow(const events_args& args, std::uint64_t start) {
       position = pos + 1;
       if (!args.cid.empty() && json.find("\"cid\":\"" + args.cid + "\"") == std::string_view::npos)
         return true;
-      return print_stored(args, json);
+      return print_stored(args, json, start_us);
     });
     std::cout.flush();
     if (!st) {
@@ -130,17 +189,18 @@ int events(const events_args& args) {
   if (!log)
     return 1;
   std::uint64_t count = 0;
+  std::int64_t start_us = 0;
   storage::status st = storage::status::ok();
   if (!args.cid.empty()) {
     st = log->read_raw(args.cid, 1, UINT64_MAX, [&](std::uint64_t, std::string_view json) {
       ++count;
-      return print_stored(args, json);
+      return print_stored(args, json, start_us);
     });
   }
   if (args.follow) {
     auto start = log->next_position();
     log.reset();
-    return st ? follow(args, start) : 1;
+    return st ? follow(args, start, start_us) : 1;
   }
   if (!st) {
     std::cerr << "nexus: " << st.message() << '\n';

@@ -3,18 +3,23 @@
 #include <CLI/CLI.hpp>
 
 #include "app/commands.hpp"
+#include "runtime/versions.hpp"
 
 int main(int argc, char** argv) {
   using namespace nexus::app;
   CLI::App app{"Nexus: durable sagas, pipelines and circuit breakers on actors", "nexus"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "nexus 0.1.0");
+  app.set_version_flag("--version", std::string{"nexus "} + nexus::runtime::nexus_version + "\n"
+                                      + nexus::runtime::library_versions());
+  app.footer("Exit status: 0 done, 1 runtime error, 2 bad usage or bad file.\n"
+             "Colours only on a terminal, never with NO_COLOR set.");
   run_args run_a;
   events_args events_a;
   sagas_args sagas_a;
   validate_args validate_a;
   retry_args retry_a;
   breakers_args breakers_a;
+  stats_args stats_a;
   auto* run_cmd = app.add_subcommand("run", "Resume unfinished sagas, then run new ones to the end");
   add_run(*run_cmd, run_a);
   auto* events_cmd = app.add_subcommand("events", "Print one saga's events in order");
@@ -27,6 +32,9 @@ int main(int argc, char** argv) {
   auto* breakers_cmd = app.add_subcommand(
     "breakers", "Show each resource's circuit breaker: state, rates, next trial");
   add_breakers(*breakers_cmd, breakers_a);
+  auto* stats_cmd = app.add_subcommand(
+    "stats", "Counts by status, and per step attempts, success rate and latency percentiles");
+  add_stats(*stats_cmd, stats_a);
   auto* validate_cmd = app.add_subcommand("validate", "Check a workflow file");
   add_validate(*validate_cmd, validate_a);
   if (argc > 1 && argv[1][0] != '-') {
@@ -58,5 +66,7 @@ int main(int argc, char** argv) {
     return retry(retry_a);
   if (breakers_cmd->parsed())
     return breakers(breakers_a);
+  if (stats_cmd->parsed())
+    return stats(stats_a);
   return validate(validate_a);
 }

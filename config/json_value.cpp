@@ -16,4 +16,10 @@ bool compact_json(std::string_view text, std::string& out, std::string& error) {
   return true;
 }
 
+std::string simdjson_version() {
+  return std::to_string(simdjson::SIMDJSON_VERSION_MAJOR) + "."
+         + std::to_string(simdjson::SIMDJSON_VERSION_MINOR) + "."
+         + std::to_string(simdjson::SIMDJSON_VERSION_REVISION);
+}
+
 } // namespace nexus::config

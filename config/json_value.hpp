@@ -10,4 +10,7 @@ namespace nexus::config {
 /// event that is one line of JSON. False, with `error` saying why, if not.
 bool compact_json(std::string_view text, std::string& out, std::string& error);
 
+/// The version of simdjson in use, such as "3.1.1".
+std::string simdjson_version();
+
 } // namespace nexus::config

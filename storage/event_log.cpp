@@ -10,6 +10,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
 #include <rocksdb/options.h>
+#include <rocksdb/version.h>
 #include <rocksdb/write_batch.h>
 
 #include "storage/keys.hpp"
@@ -374,6 +375,27 @@ status event_log::read_raw(
       return status::ok();
   }
   return from(it->status(), "cannot read events from " + d.dir);
+}
+
+status event_log::for_each_event(
+  const std::function<bool(std::string_view, std::string_view)>& visit) const {
+  auto& d = *impl_;
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false; // one pass over everything: keep the cache for others
+  std::unique_ptr<rocksdb::Iterator> it{d.db->NewIterator(ro, d.cf(f_events))};
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::string_view cid;
+    std::uint64_t seq = 0;
+    if (!decode_event_key(it->key().ToStringView(), cid, seq))
+      return status::error("malformed event key in " + d.dir);
+    if (!visit(cid, it->value().ToStringView()))
+      return status::ok();
+  }
+  return from(it->status(), "cannot read events from " + d.dir);
+}
+
+std::string event_log::rocksdb_version() {
+  return rocksdb::GetRocksVersionAsString(true);
 }
 
 status event_log::read_events(std::string_view cid, std::uint64_t from_seq, std::uint64_t to_seq,

@@ -101,6 +101,12 @@ public:
   status read_events(std::string_view cid, std::uint64_t from, std::uint64_t to,
                      const std::function<bool(const event&)>& visit) const;
 
+  /// Visits the stored JSON of every event, sagas' and breakers', grouped
+  /// by correlation ID and in sequence order within each; streams them, so
+  /// memory does not grow with the log. Stops when `visit` returns false.
+  status for_each_event(
+    const std::function<bool(std::string_view cid, std::string_view json)>& visit) const;
+
   /// Visits every saga row, in correlation-ID order.
   status for_each_saga(const std::function<bool(std::string_view cid, const saga_row&)>& visit) const;
 
@@ -141,6 +147,9 @@ public:
   status catch_up();
 
   const std::string& dir() const;
+
+  /// The version of RocksDB in use, such as "7.8.3".
+  static std::string rocksdb_version();
 
 private:
   struct impl;

@@ -14,6 +14,25 @@ contains "help lists run" "$work/out" "run"
 contains "unknown subcommand is named" "$work/out" "unknown command 'no-such-command'"
 "$nexus" run >"$work/out" 2>&1; check "run without workflow" 2 $?
 "$nexus" run "$src/examples/order.json" --bogus >"$work/out" 2>&1; check "unknown option" 2 $?
+contains "an unknown option gets a usage hint" "$work/out" "Run with --help for more information."
+contains "an unknown command gets a usage hint" "$work/out" "Run with --help"
+"$nexus" --version >"$work/out" 2>&1; check "version" 0 $?
+for lib in "nexus 0." "CAF 0.17" "RocksDB 7." "spdlog 1." "simdjson 3." "libcurl"; do
+  contains "--version names $lib" "$work/out" "$lib"
+done
+for cmd in run events sagas retry breakers stats validate; do
+  "$nexus" "$cmd" --help >"$work/out" 2>&1; check "$cmd --help" 0 $?
+  contains "$cmd --help has its usage" "$work/out" "Usage: nexus $cmd"
+done
+"$nexus" run --help >"$work/out" 2>&1
+for opt in --input --on-bad-input --generate --saga --data-dir --threads --max-in-flight --json \
+           --no-progress --log-level; do
+  contains "run --help describes $opt" "$work/out" "$opt"
+done
+"$nexus" sagas --help >"$work/out" 2>&1
+for opt in --status --limit --data-dir --json; do contains "sagas --help describes $opt" "$work/out" "$opt"; done
+"$nexus" sagas --limit x >"$work/out" 2>&1; check "sagas with a bad limit" 2 $?
+"$nexus" run "$src/examples/order.json" --log-level loud >"$work/out" 2>&1; check "a bad log level" 2 $?
 
 "$nexus" validate "$src/examples/order.json" >"$work/out" 2>&1; check "validate example" 0 $?
 "$nexus" validate "$src/examples/provision.json" >"$work/out" 2>&1; check "validate exec example" 0 $?
@@ -61,6 +80,65 @@ contains "bad id shown escaped" "$work/out" '"bad\x0aid"'
 "$nexus" sagas --data-dir "$data" --json >"$work/sagas.jsonl" 2>&1; check "sagas --json" 0 $?
 [ "$(wc -l <"$work/sagas.jsonl")" -eq 51 ]; check "sagas lists every saga" 0 $?
 "$nexus" sagas --data-dir "$work/none" >"$work/out" 2>&1; check "sagas without a log" 1 $?
+
+# The table, newest first, limited; JSON lines; colours on a terminal only, never with NO_COLOR.
+"$nexus" sagas --data-dir "$data" >"$work/table" 2>&1; check "sagas table" 0 $?
+[ "$(wc -l <"$work/table")" -eq 52 ]; check "the table has a header and a row per saga" 0 $?
+head -1 "$work/table" >"$work/header"
+for col in "CORRELATION ID" SAGA STATUS STEPS "LAST EVENT" AGE; do
+  contains "the table has a $col column" "$work/header" "$col"
+done
+contains "the table shows cli-1" "$work/table" "cli-1"
+if grep -q $'\x1b' "$work/table"; then echo "FAIL: colours in a table that is not on a terminal"; failures=$((failures + 1)); else passed=$((passed + 1)); fi
+"$nexus" sagas --data-dir "$data" --limit 3 >"$work/out" 2>&1; check "sagas --limit" 0 $?
+[ "$(wc -l <"$work/out")" -eq 4 ]; check "--limit 3 shows three rows" 0 $?
+sed -n 2p "$work/out" >"$work/newest"
+contains "the newest saga (cli-1, started last) comes first" "$work/newest" "cli-1"
+python3 - "$work/sagas.jsonl" <<'PY' || { echo "FAIL: sagas --json fields and order"; failures=$((failures + 1)); }
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert all(r["last_event"].startswith("saga_") and r["age_s"] >= 0 for r in rows), rows[0]
+assert [r["started"] for r in rows] == sorted((r["started"] for r in rows), reverse=True)
+assert rows[0]["cid"] == "cli-1"
+PY
+if script -qec true /dev/null >/dev/null 2>&1; then
+  script -qec "'$nexus' sagas --data-dir '$data' --limit 3" /dev/null >"$work/tty" 2>&1
+  if grep -q $'\x1b\[3[1-6]m' "$work/tty"; then passed=$((passed + 1)); else echo "FAIL: no colours on a terminal"; failures=$((failures + 1)); fi
+  NO_COLOR=1 script -qec "'$nexus' sagas --data-dir '$data' --limit 3" /dev/null >"$work/tty" 2>&1
+  if grep -q $'\x1b' "$work/tty"; then echo "FAIL: colours with NO_COLOR set"; failures=$((failures + 1)); else passed=$((passed + 1)); fi
+fi
+
+# A readable timeline.
+"$nexus" events cli-1 --data-dir "$data" >"$work/out" 2>&1; check "events timeline" 0 $?
+contains "the timeline names its saga" "$work/out" "saga cli-1 (order), from "
+contains "the timeline starts at +0.000s" "$work/out" "+0.000s    saga_started"
+contains "the timeline shows the input" "$work/out" 'input {"sku":"x"}'
+contains "the timeline shows attempts" "$work/out" "reserve #1"
+
+# stats: counts by status, events, and per step figures from the log.
+"$nexus" stats --data-dir "$data" >"$work/out" 2>&1; check "stats" 0 $?
+for text in "sagas   51" "events  " "STEP" "ATTEMPTS" "SUCCESS" "P50" "P90" "P99" "order/reserve"; do
+  contains "stats shows $text" "$work/out" "$text"
+done
+"$nexus" stats --data-dir "$data" --json >"$work/stats.json" 2>&1; check "stats --json" 0 $?
+python3 - "$work/stats.json" "$work/sagas.jsonl" <<'PY' || { echo "FAIL: stats --json"; failures=$((failures + 1)); }
+import json, sys
+s = json.loads(open(sys.argv[1]).read())
+rows = [json.loads(l) for l in open(sys.argv[2])]
+assert s["sagas"]["total"] == 51 == len(rows)
+for status in ("completed", "compensated", "failed", "cancelled"):
+    assert s["sagas"][status] == sum(r["status"] == status for r in rows), status
+assert s["events"] >= sum(r["last_seq"] for r in rows)
+steps = {(x["step"], x["compensation"]): x for x in s["steps"]}
+reserve = steps[("reserve", False)]
+assert reserve["attempts"] >= 51  # every saga starts with it
+for x in s["steps"]:
+    assert x["succeeded"] + x["failed"] + x["refused"] <= x["attempts"], x
+    lat = x["latency_ms"]
+    assert 0 <= lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["max"] * 1.02, x
+    assert abs(x["success_rate"] + x["failure_rate"] - 100) < 1e-3 or x["succeeded"] + x["failed"] == 0
+PY
+"$nexus" stats --data-dir "$work/none" >"$work/out" 2>&1; check "stats without a log" 1 $?
 
 # events --follow, in a second process, sees every event a run writes, in order.
 "$nexus" events --follow --json --poll-ms 20 --data-dir "$data" >"$work/follow.jsonl" 2>"$work/follow.err" &

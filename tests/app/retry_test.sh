@@ -36,7 +36,7 @@ contains "the end names the step" "$work/out" "compensation of step charge faile
 contains "unknown saga named" "$work/out" "saga nope is not in the log"
 "$nexus" retry 'bad/id' --workflow "$work/wf.json" >"$work/out" 2>&1; check "retry of a bad ID" 2 $?
 "$nexus" retry r-1 >"$work/out" 2>&1; check "retry without a workflow" 2 $?
-"$nexus" sagas --status failed --data-dir "$data" >"$work/out" 2>&1
+"$nexus" sagas --status failed --data-dir "$data" --json >"$work/out" 2>&1
 [ "$(wc -l <"$work/out")" -eq 2 ]; check "bad retries reopened nothing" 0 $?
 
 rm "$ledger.fail" # the operator fixes the refund service

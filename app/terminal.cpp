@@ -1,0 +1,75 @@
+#include "app/terminal.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include <unistd.h>
+
+namespace nexus::app {
+
+bool stdout_colours() {
+  auto* no_color = std::getenv("NO_COLOR");
+  if (no_color != nullptr && no_color[0] != '\0')
+    return false;
+  return ::isatty(STDOUT_FILENO) == 1;
+}
+
+std::string paint(std::string_view text, colour c, bool on) {
+  static constexpr const char* codes[] = {"", "31", "32", "33", "34", "35", "36", "90"};
+  if (!on || c == colour::none)
+    return std::string{text};
+  std::string out = "\x1b[";
+  out += codes[static_cast<int>(c)];
+  out += 'm';
+  out += text;
+  out += "\x1b[0m";
+  return out;
+}
+
+colour status_colour(std::string_view status) {
+  if (status == "completed")
+    return colour::green;
+  if (status == "compensated" || status == "compensating")
+    return colour::yellow;
+  if (status == "failed")
+    return colour::red;
+  if (status == "cancelled")
+    return colour::magenta;
+  if (status == "running")
+    return colour::cyan;
+  return colour::none;
+}
+
+std::string human_duration(std::int64_t us) {
+  char buf[32];
+  bool negative = us < 0;
+  auto v = negative ? -us : us;
+  if (v < 1000)
+    std::snprintf(buf, sizeof(buf), "%lldus", static_cast<long long>(v));
+  else if (v < 1'000'000)
+    std::snprintf(buf, sizeof(buf), "%.1fms", static_cast<double>(v) / 1e3);
+  else if (v < 60'000'000)
+    std::snprintf(buf, sizeof(buf), "%.2fs", static_cast<double>(v) / 1e6);
+  else {
+    auto s = v / 1'000'000;
+    if (s < 3600)
+      std::snprintf(buf, sizeof(buf), "%lldm%02llds", static_cast<long long>(s / 60),
+                    static_cast<long long>(s % 60));
+    else if (s < 86400)
+      std::snprintf(buf, sizeof(buf), "%lldh%02lldm", static_cast<long long>(s / 3600),
+                    static_cast<long long>(s / 60 % 60));
+    else
+      std::snprintf(buf, sizeof(buf), "%lldd%02lldh", static_cast<long long>(s / 86400),
+                    static_cast<long long>(s / 3600 % 24));
+  }
+  return negative ? std::string{"-"} + buf : std::string{buf};
+}
+
+std::string pad(std::string_view text, std::size_t width) {
+  std::string out{text};
+  if (out.size() < width)
+    out.append(width - out.size(), ' ');
+  return out;
+}
+
+} // namespace nexus::app
