@@ -5,6 +5,7 @@
 
 #include "app/commands.hpp"
 #include "app/log_reader.hpp"
+#include "app/terminal.hpp"
 #include "config/json_writer.hpp"
 #include "storage/timestamp.hpp"
 
@@ -32,8 +33,8 @@ int breakers(const breakers_args& args) {
   auto log = open_for_reading(args.data_dir);
   if (!log)
     return 1;
-  if (!args.json)
-    std::cout << "resource\tstate\tfailure_rate\tslow_call_rate\tcalls\tnext_trial\tupdated\n";
+  std::vector<std::vector<std::string>> table{
+    {"RESOURCE", "STATE", "FAILURE RATE", "SLOW CALL RATE", "CALLS", "NEXT TRIAL", "UPDATED"}};
   auto st = log->for_each_breaker([&](std::string_view resource, const storage::breaker_row& row) {
     auto next_trial = row.open_until_us != 0 ? storage::format_timestamp(row.open_until_us) : "";
     if (args.json) {
@@ -53,10 +54,10 @@ int breakers(const breakers_args& args) {
       w.finish();
       std::cout << out << '\n';
     } else {
-      std::cout << resource << '\t' << row.state << '\t' << rate(row.failure_rate) << '\t'
-                << rate(row.slow_call_rate) << '\t' << row.calls << '\t'
-                << (next_trial.empty() ? "-" : next_trial) << '\t'
-                << storage::format_timestamp(row.updated_us) << '\n';
+      table.push_back({std::string{resource}, row.state, rate(row.failure_rate),
+                       rate(row.slow_call_rate), std::to_string(row.calls),
+                       next_trial.empty() ? "-" : next_trial,
+                       storage::format_timestamp(row.updated_us)});
     }
     return true;
   });
@@ -64,6 +65,17 @@ int breakers(const breakers_args& args) {
     std::cerr << "nexus: " << st.message() << '\n';
     return 1;
   }
+  if (!args.json)
+    print_table(
+      std::cout, table,
+      [&](std::size_t r, std::size_t c) {
+        auto& state = table[r + 1][1];
+        return c != 1             ? colour::none
+               : state == "closed" ? colour::green
+               : state == "half_open" ? colour::yellow
+                                      : colour::red;
+      },
+      stdout_colours());
   return 0;
 }
 

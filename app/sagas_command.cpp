@@ -99,33 +99,20 @@ void print_json(const listed& l, std::int64_t now) {
   std::cout << out << '\n';
 }
 
-void print_table(const std::vector<listed>& rows, std::int64_t now) {
-  bool colours = stdout_colours();
-  const char* headers[] = {"CORRELATION ID", "SAGA", "STATUS", "STEPS", "LAST EVENT", "AGE"};
-  std::vector<std::vector<std::string>> cells;
-  std::size_t width[6] = {};
-  for (int c = 0; c < 6; ++c)
-    width[c] = std::string_view{headers[c]}.size();
-  for (auto& l : rows) {
+void print_rows(const std::vector<listed>& rows, std::int64_t now) {
+  std::vector<std::vector<std::string>> cells{
+    {"CORRELATION ID", "SAGA", "STATUS", "STEPS", "LAST EVENT", "AGE"}};
+  for (auto& l : rows)
     cells.push_back({l.cid, l.row.saga, l.row.status,
                      std::to_string(l.row.steps_done) + "/" + std::to_string(l.row.steps_total),
                      l.row.expired ? "(expired)" : l.last_event,
                      human_duration(now - l.row.started_us)});
-    for (int c = 0; c < 6; ++c)
-      width[c] = std::max(width[c], cells.back()[c].size());
-  }
-  std::string line;
-  for (int c = 0; c < 6; ++c)
-    line += (c == 5 ? std::string{headers[c]} : pad(headers[c], width[c] + 2));
-  std::cout << paint(line, colour::grey, colours) << '\n';
-  for (std::size_t r = 0; r < rows.size(); ++r) {
-    line.clear();
-    for (int c = 0; c < 6; ++c) {
-      auto cell = c == 5 ? cells[r][c] : pad(cells[r][c], width[c] + 2);
-      line += c == 2 ? paint(cell, status_colour(rows[r].row.status), colours) : cell;
-    }
-    std::cout << line << '\n';
-  }
+  print_table(
+    std::cout, cells,
+    [&](std::size_t r, std::size_t c) {
+      return c == 2 ? status_colour(rows[r].row.status) : colour::none;
+    },
+    stdout_colours());
 }
 
 } // namespace
@@ -153,7 +140,7 @@ int sagas(const sagas_args& args) {
     std::cerr << "nexus: no sagas" << (args.status.empty() ? "" : " " + args.status) << " in "
               << args.data_dir << '\n';
   } else {
-    print_table(rows, now);
+    print_rows(rows, now);
   }
   return 0;
 }

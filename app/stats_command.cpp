@@ -150,7 +150,7 @@ void print_json(const figures& f) {
   std::cout << out << '\n';
 }
 
-void print_table(const figures& f) {
+void print_figures(const figures& f) {
   bool colours = stdout_colours();
   std::cout << "sagas   " << f.sagas;
   for (auto* s : statuses) {
@@ -179,17 +179,8 @@ void print_table(const figures& f) {
                     std::to_string(s.failed), std::to_string(s.refused),
                     s.succeeded + s.failed == 0 ? "-" : rate, ms(0.50), ms(0.90), ms(0.99)});
   }
-  std::vector<std::size_t> width(rows[0].size(), 0);
-  for (auto& r : rows)
-    for (std::size_t c = 0; c < r.size(); ++c)
-      width[c] = std::max(width[c], r[c].size());
   std::cout << '\n';
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    std::string line;
-    for (std::size_t c = 0; c < rows[i].size(); ++c)
-      line += c + 1 == rows[i].size() ? rows[i][c] : pad(rows[i][c], width[c] + 2);
-    std::cout << (i == 0 ? paint(line, colour::grey, colours) : line) << '\n';
-  }
+  app::print_table(std::cout, rows, nullptr, colours);
 }
 
 } // namespace
@@ -206,7 +197,7 @@ int stats(const stats_args& args) {
   if (args.json)
     print_json(f);
   else
-    print_table(f);
+    print_figures(f);
   return 0;
 }
 

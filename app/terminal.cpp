@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <ostream>
 
 #include <unistd.h>
 
@@ -70,6 +71,25 @@ std::string pad(std::string_view text, std::size_t width) {
   if (out.size() < width)
     out.append(width - out.size(), ' ');
   return out;
+}
+
+void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows,
+                 const std::function<colour(std::size_t, std::size_t)>& colour_of,
+                 bool colours) {
+  std::vector<std::size_t> width;
+  for (auto& r : rows) {
+    width.resize(std::max(width.size(), r.size()), 0);
+    for (std::size_t c = 0; c < r.size(); ++c)
+      width[c] = std::max(width[c], r[c].size());
+  }
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    std::string line;
+    for (std::size_t c = 0; c < rows[i].size(); ++c) {
+      auto cell = c + 1 == rows[i].size() ? rows[i][c] : pad(rows[i][c], width[c] + 2);
+      line += i > 0 && colour_of ? paint(cell, colour_of(i - 1, c), colours) : cell;
+    }
+    out << (i == 0 ? paint(line, colour::grey, colours) : line) << '\n';
+  }
 }
 
 } // namespace nexus::app

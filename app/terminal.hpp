@@ -3,6 +3,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <functional>
+#include <iosfwd>
+#include <vector>
 
 namespace nexus::app {
 
@@ -23,5 +26,12 @@ std::string human_duration(std::int64_t us);
 
 /// `text` padded with spaces to `width` columns (bytes: IDs and names are ASCII).
 std::string pad(std::string_view text, std::size_t width);
+
+/// Prints `rows` (the first is the header, shown grey) as columns, each
+/// padded to its widest cell; `colour_of(row, column)` colours a cell of
+/// the rows after the header.
+void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows,
+                 const std::function<colour(std::size_t row, std::size_t column)>& colour_of,
+                 bool colours);
 
 } // namespace nexus::app
