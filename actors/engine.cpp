@@ -4,15 +4,18 @@
 #include <vector>
 
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
 #include <spdlog/spdlog.h>
 
 #include "actors/breaker_actor.hpp"
+#include "actors/cluster.hpp"
 #include "actors/coordinator.hpp"
 #include "actors/event_log_writer.hpp"
 #include "actors/input_reader.hpp"
 #include "actors/retention.hpp"
 #include "actors/stage.hpp"
 #include "runtime/input_source.hpp"
+#include "runtime/logging.hpp"
 #include "runtime/messages.hpp"
 #include "runtime/step_context.hpp"
 #include "runtime/system_config.hpp"
@@ -66,6 +69,10 @@ struct engine::impl {
   caf::actor writer;
   caf::actor retention;
   caf::actor coordinator;
+  caf::actor dispatcher;     ///< A cluster's coordinator: every step's calls go through it.
+  caf::actor gateway;        ///< Published at gateway_port.
+  caf::actor local_endpoint; ///< Runs the calls the dispatcher gives this node.
+  std::uint16_t gateway_port = 0;
 
   impl(const config::workflow& w, const run_options& o) : wf(w), opts(o) {}
 
@@ -92,10 +99,15 @@ struct engine::impl {
       storage::log_options::writer(wf.runtime.data_dir, wf.runtime.durability), error);
     if (!log)
       return fail(error, 1);
-    cfg = std::make_unique<runtime::system_config>(wf.runtime.threads);
+    if (opts.cluster.listen)
+      cfg = std::make_unique<runtime::system_config>(wf.runtime.threads, wf.cluster.name);
+    else
+      cfg = std::make_unique<runtime::system_config>(wf.runtime.threads);
     sys = std::make_unique<caf::actor_system>(*cfg);
     writer = spawn_event_log_writer(*sys, *log, wf.runtime.batch_size);
     if (!spawn_steps())
+      return false;
+    if (opts.cluster.listen && !listen())
       return false;
     if (wf.runtime.retention_days > 0)
       retention = spawn_retention(*sys, *log, wf.runtime.retention_days);
@@ -112,22 +124,44 @@ struct engine::impl {
   }
 
   /// A stage per step, a breaker per resource in front of the stages of the
-  /// steps that name it (continuing from its row in the log).
+  /// steps that name it (continuing from its row in the log). In a cluster,
+  /// the dispatcher takes the stages' place, and the stages (unless they are
+  /// off) serve it as this node's endpoint.
   bool spawn_steps() {
     std::map<std::string, breaker_setup> by_resource;
     std::map<std::string, std::vector<caf::actor>> entries;
+    std::map<std::string, caf::actor> local;
+    std::uint32_t local_capacity = 0;
+    auto& cl = opts.cluster;
+    if (cl.listen)
+      dispatcher = spawn_dispatcher(*sys, wf.runtime.max_in_flight);
     for (auto& [name, saga] : wf.sagas)
       for (auto& step : saga.steps) {
-        auto stage = spawn_stage(*sys, name, step, cfg->threads(),
-                                 static_cast<std::uint32_t>(std::min<std::uint64_t>(
-                                   wf.runtime.max_in_flight, UINT32_MAX)),
-                                 opts.handlers);
-        pools.push_back(stage);
-        pool_names.push_back(stage_key(name, step.name));
-        entries[name].push_back(stage);
+        caf::actor entry = dispatcher;
+        if (!cl.listen || cl.local_stages) {
+          auto stage = spawn_stage(*sys, name, step, cfg->threads(),
+                                   static_cast<std::uint32_t>(std::min<std::uint64_t>(
+                                     wf.runtime.max_in_flight, UINT32_MAX)),
+                                   opts.handlers);
+          pools.push_back(stage);
+          pool_names.push_back(stage_key(name, step.name));
+          local[step_key(name, step.name)] = stage;
+          local_capacity += stage_workers(step, cfg->threads());
+          if (!cl.listen)
+            entry = stage;
+        }
+        entries[name].push_back(entry);
         if (!step.resource.empty())
-          by_resource[step.resource].stages[stage_key(name, step.name)] = stage;
+          by_resource[step.resource].stages[stage_key(name, step.name)] = entry;
       }
+    if (cl.listen && cl.local_stages) {
+      std::vector<std::string> keys;
+      for (auto& [key, _] : local)
+        keys.push_back(key);
+      local_endpoint = spawn_endpoint(*sys, std::move(local));
+      caf::anon_send(dispatcher, join_atom::value, local_endpoint, runtime::log_node(),
+                     std::move(keys), local_capacity);
+    }
     std::map<std::string, caf::actor> breaker_of;
     for (auto& [resource, setup] : by_resource) {
       auto spec = wf.breakers.find(resource);
@@ -151,10 +185,58 @@ struct engine::impl {
     return true;
   }
 
+  /// Publishes the gateway and waits for the workers asked for.
+  bool listen() {
+    auto& cl = opts.cluster;
+    std::vector<std::string> keys;
+    for (auto& [name, saga] : wf.sagas)
+      for (auto& step : saga.steps)
+        keys.push_back(step_key(name, step.name));
+    gateway = spawn_gateway(*sys, cl.token, std::move(keys), dispatcher);
+    auto port = caf::io::publish(gateway, cl.port, cl.host.c_str(), true);
+    if (!port)
+      return fail("cannot listen on " + cl.host + ":" + std::to_string(cl.port) + ": "
+                    + sys->render(port.error()),
+                  1);
+    gateway_port = *port;
+    spdlog::info("coordinator listening on {}:{} (cluster {})", cl.host, gateway_port,
+                 wf.cluster.name);
+    if (cl.on_listening)
+      cl.on_listening(cl.host, gateway_port);
+    if (cl.expect_workers == 0)
+      return true;
+    auto want = cl.expect_workers + (local_endpoint ? 1u : 0u);
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(cl.expect_seconds);
+    caf::scoped_actor self{*sys};
+    std::uint32_t joined = 0;
+    while (true) {
+      self->request(dispatcher, caf::infinite, stats_atom::value)
+        .receive([&](std::uint32_t n) { joined = n; }, [](caf::error&) {});
+      if (joined >= want)
+        return true;
+      if (std::chrono::steady_clock::now() >= until)
+        return fail(std::to_string(joined - (local_endpoint ? 1u : 0u)) + " of "
+                      + std::to_string(cl.expect_workers) + " workers joined within "
+                      + std::to_string(cl.expect_seconds) + " s (--expect-workers)",
+                    1);
+      // Polling the dispatcher, with a deadline: this runs once, at start-up.
+      self->receive(caf::after(std::chrono::milliseconds(50)) >> [] {});
+    }
+  }
+
   /// Stops every actor; live sagas stop where they are and resume next run.
   /// Also after a failed open(), with some actors never spawned.
   void shut_down() {
     caf::scoped_actor self{*sys};
+    if (gateway) {
+      if (gateway_port != 0)
+        sys->middleman().unpublish(gateway, gateway_port);
+      self->send_exit(gateway, caf::exit_reason::user_shutdown);
+    }
+    if (dispatcher)
+      self->send_exit(dispatcher, caf::exit_reason::user_shutdown);
+    if (local_endpoint)
+      self->send_exit(local_endpoint, caf::exit_reason::user_shutdown);
     auto stop = [&](const caf::actor& a) {
       if (a)
         self->send_exit(a, caf::exit_reason::user_shutdown);
@@ -174,6 +256,9 @@ struct engine::impl {
 
   /// After shut_down: lets go of the data directory, for the next run.
   void release() {
+    gateway = nullptr;
+    dispatcher = nullptr;
+    local_endpoint = nullptr;
     coordinator = nullptr;
     retention = nullptr;
     writer = nullptr;
@@ -317,6 +402,8 @@ runtime::run_summary engine::wait(std::function<void(const runtime::run_summary&
                  im.summary.exit_status = 1;
                });
     stop_poller();
+    if (im.dispatcher) // the run has ended: workers may go (or stay for the next)
+      self->send(im.dispatcher, close_atom::value);
   }
   im.final_stages = stages();
   im.shut_down();

@@ -17,6 +17,21 @@ class handler_registry;
 
 namespace nexus::actors {
 
+/// A run as the coordinator of a cluster: it publishes a gateway at
+/// `host`:`port` that worker nodes join, and sends step calls to them (and
+/// to its own stages unless `local_stages` is false).
+struct cluster_options {
+  bool listen = false;
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;            ///< 0: any free port (see on_listening).
+  std::uint32_t expect_workers = 0;  ///< Workers to wait for before starting.
+  std::uint32_t expect_seconds = 60; ///< How long to wait for them.
+  bool local_stages = true;
+  std::string token;                 ///< Nodes must present it; empty: none asked.
+  /// Told the port once the gateway is published.
+  std::function<void(const std::string& host, std::uint16_t port)> on_listening;
+};
+
 /// Where a run's new sagas come from: an input file, or `generate` copies of
 /// saga `saga`, or neither (then the run only resumes unfinished sagas, and
 /// takes what a program gives engine::start).
@@ -29,6 +44,7 @@ struct run_options {
   const runtime::handler_registry* handlers = nullptr;
   /// What a bad input line does: stop the run (exit 2) or is skipped.
   runtime::bad_input_policy on_bad_input = runtime::bad_input_policy::stop;
+  cluster_options cluster;
 };
 
 /// What engine::start did with a request.

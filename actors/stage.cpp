@@ -365,13 +365,18 @@ caf::behavior dispatcher(dispatcher_actor* self, std::string saga, std::uint32_t
 
 } // namespace
 
+std::uint32_t stage_workers(const config::step_spec& step, std::uint32_t cores) {
+  bool blocks = step.action.blocks() || (step.compensate && step.compensate->blocks());
+  return step.concurrency > 0
+           ? step.concurrency
+           : cores * (blocks ? blocking_workers_per_core : simulate_workers_per_core);
+}
+
 caf::actor spawn_stage(caf::actor_system& sys, const std::string& saga,
                        const config::step_spec& step, std::uint32_t cores,
                        std::uint32_t default_queue, const runtime::handler_registry* handlers) {
   bool blocks = step.action.blocks() || (step.compensate && step.compensate->blocks());
-  auto workers = step.concurrency > 0
-                   ? step.concurrency
-                   : cores * (blocks ? blocking_workers_per_core : simulate_workers_per_core);
+  auto workers = stage_workers(step, cores);
   auto bound = std::max<std::uint32_t>(1, step.queue > 0 ? step.queue : default_queue);
   return sys.spawn(dispatcher, saga, bound, worker_setup{&step, handlers}, workers, blocks);
 }

@@ -53,6 +53,9 @@ typename Inspector::result_type inspect(Inspector& f, stage_stats& x) {
 /// when the queue is full and `(pressure_atom, name, false)` when it has
 /// half emptied. `(stats_atom)` -> `stage_stats`. `step` and `handlers` (may be
 /// null) must outlive the stage.
+/// The workers a stage for `step` has on a node of `cores` cores.
+std::uint32_t stage_workers(const config::step_spec& step, std::uint32_t cores);
+
 caf::actor spawn_stage(caf::actor_system& sys, const std::string& saga,
                        const config::step_spec& step, std::uint32_t cores,
                        std::uint32_t default_queue, const runtime::handler_registry* handlers);

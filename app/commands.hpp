@@ -33,8 +33,34 @@ struct run_args {
   bool no_progress = false;
   std::string on_bad_input = "stop";
   std::string log_level; ///< Empty: the workflow's logging levels.
+  std::string listen;    ///< HOST:PORT: run as a cluster's coordinator.
+  std::uint32_t expect_workers = 0;
+  std::uint32_t expect_seconds = 60;
+  std::string local_stages = "on";
 };
 void add_run(CLI::App& app, run_args& args);
+
+/// Splits HOST:PORT; false, with `error` naming the option, if it is not one.
+bool parse_endpoint(const std::string& option, const std::string& text, std::string& host,
+                    std::uint16_t& port, std::string& error);
+
+/// The cluster token: NEXUS_CLUSTER_TOKEN if set, else cluster.token.
+std::string cluster_token(const config::workflow& wf);
+
+struct worker_args {
+  std::string workflow;
+  std::string join;
+  std::string stages;
+  std::uint32_t capacity = 0;
+  bool stay = false;
+  std::uint32_t reconnect_for = 30;
+  std::uint32_t threads = 0;
+  std::string node;
+  std::string log_level;
+  std::string data_dir;  ///< Where its log file goes; empty: runtime.data_dir.
+};
+void add_worker(CLI::App& app, worker_args& args);
+int worker(const worker_args& args);
 int run(const run_args& args);
 
 /// Loads the workflow file at `path` into `wf`, with `data_dir` (if not

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   retry_args retry_a;
   breakers_args breakers_a;
   stats_args stats_a;
+  worker_args worker_a;
   auto* run_cmd = app.add_subcommand("run", "Resume unfinished sagas, then run new ones to the end");
   add_run(*run_cmd, run_a);
   auto* events_cmd = app.add_subcommand("events", "Print one saga's events in order");
@@ -35,6 +36,9 @@ int main(int argc, char** argv) {
   auto* stats_cmd = app.add_subcommand(
     "stats", "Counts by status, and per step attempts, success rate and latency percentiles");
   add_stats(*stats_cmd, stats_a);
+  auto* worker_cmd = app.add_subcommand(
+    "worker", "Join a coordinator (run --listen) and run the step calls it sends");
+  add_worker(*worker_cmd, worker_a);
   auto* validate_cmd = app.add_subcommand("validate", "Check a workflow file");
   add_validate(*validate_cmd, validate_a);
   if (argc > 1 && argv[1][0] != '-') {
@@ -68,5 +72,7 @@ int main(int argc, char** argv) {
     return breakers(breakers_a);
   if (stats_cmd->parsed())
     return stats(stats_a);
+  if (worker_cmd->parsed())
+    return worker(worker_a);
   return validate(validate_a);
 }

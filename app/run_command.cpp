@@ -1,3 +1,4 @@
+#include <cstdlib>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -31,6 +32,43 @@ void add_run(CLI::App& app, run_args& args) {
   app.add_flag("--json", args.json, "Print the summary as one JSON object");
   app.add_flag("--no-progress", args.no_progress, "Print no progress while running");
   add_log_level(app, args.log_level);
+  auto* listen = app.add_option(
+    "--listen", args.listen,
+    "Run as the coordinator of a cluster, taking workers at HOST:PORT (port 0: any free port)");
+  app.add_option("--expect-workers", args.expect_workers,
+                 "With --listen: wait for N workers to join before starting")
+    ->needs(listen);
+  app.add_option("--expect-seconds", args.expect_seconds,
+                 "With --expect-workers: how long to wait for them")
+    ->needs(listen)
+    ->capture_default_str();
+  app.add_option("--local-stages", args.local_stages,
+                 "With --listen: whether this node runs steps too, or only the workers")
+    ->check(CLI::IsMember({"on", "off"}))
+    ->needs(listen)
+    ->capture_default_str();
+}
+
+bool parse_endpoint(const std::string& option, const std::string& text, std::string& host,
+                    std::uint16_t& port, std::string& error) {
+  auto colon = text.rfind(':');
+  std::string digits = colon == std::string::npos ? "" : text.substr(colon + 1);
+  host = colon == std::string::npos ? "" : text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  bool numeric = !digits.empty() && digits.size() <= 5
+                 && digits.find_first_not_of("0123456789") == std::string::npos;
+  if (host.empty() || !numeric || std::stoul(digits) > 65535) {
+    error = option + " " + text + ": expected HOST:PORT, such as 127.0.0.1:7700";
+    return false;
+  }
+  port = static_cast<std::uint16_t>(std::stoul(digits));
+  return true;
+}
+
+std::string cluster_token(const config::workflow& wf) {
+  auto* env = std::getenv("NEXUS_CLUSTER_TOKEN");
+  return env != nullptr && env[0] != '\0' ? std::string{env} : wf.cluster.token;
 }
 
 void add_log_level(CLI::App& app, std::string& level) {
@@ -67,6 +105,29 @@ int run(const run_args& args) {
   actors::run_options opts{args.input, args.generate, args.saga};
   opts.on_bad_input = args.on_bad_input == "skip" ? runtime::bad_input_policy::skip
                                                   : runtime::bad_input_policy::stop;
+  if (!args.listen.empty()) {
+    auto& cl = opts.cluster;
+    std::string error;
+    if (!parse_endpoint("--listen", args.listen, cl.host, cl.port, error)) {
+      std::cerr << "nexus: " << error << '\n';
+      return 2;
+    }
+    cl.listen = true;
+    cl.expect_workers = args.expect_workers;
+    cl.expect_seconds = args.expect_seconds;
+    cl.local_stages = args.local_stages == "on";
+    cl.token = cluster_token(wf);
+    bool loopback = cl.host == "127.0.0.1" || cl.host == "localhost" || cl.host == "::1";
+    if (!loopback && cl.token.empty()) {
+      std::cerr << "nexus: --listen " << args.listen
+                << ": a coordinator reachable beyond this machine needs a cluster token "
+                   "(cluster.token in the workflow, or NEXUS_CLUSTER_TOKEN)\n";
+      return 2;
+    }
+    cl.on_listening = [](const std::string& host, std::uint16_t port) {
+      std::cerr << "nexus: coordinator listening on " << host << ":" << port << std::endl;
+    };
+  }
   return run_and_report(wf, opts, args.json, !args.no_progress);
 }
 

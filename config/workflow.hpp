@@ -136,6 +136,16 @@ struct logging_settings {
   std::uint32_t max_files = 5;             ///< Rotated files kept.
 };
 
+/// How the nodes of a cluster know each other (see docs/cluster.md).
+struct cluster_settings {
+  /// Checked in CAF's handshake (middleman.app-identifiers): nodes of
+  /// another cluster cannot connect.
+  std::string name = "nexus";
+  /// What a node presents to join or submit; NEXUS_CLUSTER_TOKEN, if set,
+  /// takes its place. Empty: no token is asked for (127.0.0.1 only).
+  std::string token;
+};
+
 enum class window_type : std::uint8_t { count, time };
 enum class breaker_override : std::uint8_t { none, forced_open, disabled };
 
@@ -162,6 +172,7 @@ struct breaker_spec {
 struct workflow {
   runtime_settings runtime;
   logging_settings logging;
+  cluster_settings cluster;
   std::uint64_t default_timeout_ms = 30000;
   retry_policy default_retry;
   std::map<std::string, breaker_spec> breakers;

@@ -27,12 +27,14 @@ public:
   void read_workflow(const json_node& root, workflow& wf) {
     if (!expect(root, kind::object, "(document)"))
       return;
-    check_keys(root, "", {"runtime", "logging", "defaults", "breakers", "sagas"});
+    check_keys(root, "", {"runtime", "logging", "cluster", "defaults", "breakers", "sagas"});
     // Defaults first, whatever the order in the file: steps inherit them.
     if (auto m = root.find("runtime"))
       read_runtime(m->value, "runtime", wf.runtime);
     if (auto m = root.find("logging"))
       read_logging(m->value, "logging", wf.logging);
+    if (auto m = root.find("cluster"))
+      read_cluster(m->value, "cluster", wf.cluster);
     if (auto m = root.find("defaults"))
       read_defaults(m->value, "defaults", wf);
     if (auto m = root.find("breakers"))
@@ -76,6 +78,16 @@ private:
       error(n.find("file")->line, join(path, "file"), "must not be empty");
     read_uint(n, "max_file_mb", path, lg.max_file_mb, 1, 1024 * 1024);
     read_uint(n, "max_files", path, lg.max_files, 1, 1000);
+  }
+
+  void read_cluster(const json_node& n, const std::string& path, cluster_settings& c) {
+    if (!expect(n, kind::object, path))
+      return;
+    check_keys(n, path, {"name", "token"});
+    if (read_string(n, "name", path, c.name) && !valid_name(c.name))
+      error(n.find("name")->line, join(path, "name"),
+            "must be 1 to 64 of [A-Za-z0-9_.-]");
+    read_string(n, "token", path, c.token);
   }
 
   void read_defaults(const json_node& n, const std::string& path, workflow& wf) {

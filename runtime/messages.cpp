@@ -7,6 +7,7 @@ namespace nexus {
 void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<step_call>("nexus.step_call");
   cfg.add_message_type<step_result>("nexus.step_result");
+  cfg.add_message_type<join_request>("nexus.join_request");
 }
 
 } // namespace nexus

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
@@ -31,10 +32,12 @@ using done_atom = caf::atom_constant<caf::atom("done")>;
 using execute_atom = caf::atom_constant<caf::atom("execute")>;
 using fail_atom = caf::atom_constant<caf::atom("fail")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using join_atom = caf::atom_constant<caf::atom("join")>;
 using pressure_atom = caf::atom_constant<caf::atom("pressure")>;
 using read_atom = caf::atom_constant<caf::atom("read")>;
 using ready_atom = caf::atom_constant<caf::atom("ready")>;
 using report_atom = caf::atom_constant<caf::atom("report")>;
+using result_atom = caf::atom_constant<caf::atom("result")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using run_atom = caf::atom_constant<caf::atom("run")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
@@ -87,6 +90,28 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, step_result& x) {
   return f(caf::meta::type_name("nexus.step_result"), x.ok, x.output, x.kind, x.message,
            x.retry_after_ms, x.step, x.attempt, x.compensate);
+}
+
+/// The version of the messages between cluster nodes. A node whose version
+/// differs is refused when it joins, with both versions named.
+constexpr std::uint32_t cluster_protocol = 1;
+
+/// What a worker node sends the coordinator's gateway to join:
+/// `(join_atom, join_request)` -> `std::string` (empty: joined; else why
+/// not). The sender, the worker's endpoint, then takes `(execute_atom,
+/// step_call, std::uint64_t id)` and answers `(result_atom, id, step_result)`.
+struct join_request {
+  std::uint32_t protocol = cluster_protocol;
+  std::string token;
+  std::string node;               ///< Its name, in logs.
+  std::vector<std::string> steps; ///< `<saga>/<step>` of each step it serves.
+  std::uint32_t capacity = 0;     ///< Calls it takes at once, over all its steps.
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, join_request& x) {
+  return f(caf::meta::type_name("nexus.join_request"), x.protocol, x.token, x.node, x.steps,
+           x.capacity);
 }
 
 /// Registers every message type above with `cfg`, before the actor system

@@ -2,6 +2,8 @@
 
 #include <thread>
 
+#include <caf/io/middleman.hpp>
+
 #include "runtime/messages.hpp"
 
 namespace nexus::runtime {
@@ -12,6 +14,14 @@ system_config::system_config(std::uint32_t threads) {
   set("scheduler.max-threads", static_cast<size_t>(threads_));
   // Without this CAF prints its own reports at exit.
   set("logger.console", caf::atom("none"));
+}
+
+system_config::system_config(std::uint32_t threads, const std::string& cluster_name)
+  : system_config(threads) {
+  load<caf::io::middleman>();
+  set("middleman.app-identifiers", std::vector<std::string>{cluster_name});
+  set("middleman.heartbeat-interval", caf::timespan{heartbeat_interval});
+  set("middleman.connection-timeout", caf::timespan{connection_timeout});
 }
 
 } // namespace nexus::runtime

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <string>
 
 #include <caf/actor_system_config.hpp>
 
@@ -12,6 +14,17 @@ namespace nexus::runtime {
 class system_config : public caf::actor_system_config {
 public:
   explicit system_config(std::uint32_t threads);
+
+  /// A cluster node: also CAF's networking (the io middleman), with
+  /// `cluster_name` checked in the handshake and heartbeats on, so that a
+  /// node that stops answering is dropped after `connection_timeout`.
+  system_config(std::uint32_t threads, const std::string& cluster_name);
+
+  /// Heartbeats of a cluster node, and the silence after which the other
+  /// side counts it lost (a killed process is seen at once, by its closed
+  /// connection; these catch a node that hangs or a network that drops).
+  static constexpr std::chrono::milliseconds heartbeat_interval{500};
+  static constexpr std::chrono::milliseconds connection_timeout{5000};
 
   /// The thread count actually configured.
   std::uint32_t threads() const { return threads_; }

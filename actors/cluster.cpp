@@ -1,0 +1,425 @@
+#include "actors/cluster.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <limits>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <caf/all.hpp>
+
+#include "actors/stage.hpp"
+#include "runtime/logging.hpp"
+#include "runtime/messages.hpp"
+#include "storage/timestamp.hpp"
+
+namespace nexus::actors {
+
+std::string step_key(const std::string& saga, const std::string& step) {
+  return saga + "/" + step;
+}
+
+namespace {
+
+constexpr std::size_t no_node = std::numeric_limits<std::size_t>::max();
+
+/// Answers the caller of a call as a stage would: a response when the call
+/// was a request, else a plain message.
+void answer(caf::local_actor* self, const caf::strong_actor_ptr& to, caf::message_id id,
+            step_result r) {
+  if (to)
+    to->enqueue(caf::make_mailbox_element(self->ctrl(), id.response_id(), {}, std::move(r)),
+                self->context());
+}
+
+step_result failure(const step_call& call, config::error_kind kind, std::string why,
+                    std::int64_t retry_after_ms = 0) {
+  step_result r{false, "", static_cast<std::uint8_t>(kind), std::move(why), retry_after_ms, {}, 0,
+                false};
+  return r.to(call);
+}
+
+// -- the dispatcher -----------------------------------------------------------
+
+struct node {
+  caf::actor endpoint;
+  std::string name;
+  std::unordered_set<std::string> steps;
+  std::uint32_t capacity = 1;
+  std::uint32_t in_flight = 0;
+  bool alive = true;
+};
+
+struct pending {
+  step_call call;
+  std::string key;                ///< Of its step.
+  caf::strong_actor_ptr reply_to; ///< The saga.
+  caf::message_id id;             ///< Of the saga's call.
+  caf::actor breaker;             ///< That let it through, told the outcome; or null.
+  std::uint64_t breaker_call = 0;
+  std::size_t node = no_node;     ///< Where it runs; no_node while it waits.
+  std::uint32_t sent = 0;         ///< Times sent to a node.
+};
+
+/// How often the dispatcher looks for calls past their time.
+constexpr std::chrono::milliseconds sweep_every{500};
+
+struct dispatcher_state {
+  std::uint64_t bound = 0;
+  std::vector<node> nodes;
+  std::unordered_map<std::uint64_t, pending> calls;
+  std::unordered_map<std::string, std::deque<std::uint64_t>> waiting; ///< By step key.
+  std::uint64_t waiting_count = 0;
+  std::uint64_t next_id = 1;
+  bool sweep_queued = false;
+  static inline const char* name = "nexus.dispatcher";
+};
+
+using dispatcher_actor = caf::stateful_actor<dispatcher_state>;
+
+void arm_sweep(dispatcher_actor* self) {
+  if (self->state.sweep_queued)
+    return;
+  self->state.sweep_queued = true;
+  self->delayed_send(self, sweep_every, sweep_atom::value);
+}
+
+/// The node serving `key` with room and the fewest calls for its capacity.
+std::size_t pick(dispatcher_state& st, const std::string& key) {
+  auto best = no_node;
+  double best_load = 2;
+  for (std::size_t i = 0; i < st.nodes.size(); ++i) {
+    auto& n = st.nodes[i];
+    if (!n.alive || n.in_flight >= n.capacity || n.steps.count(key) == 0)
+      continue;
+    auto load = static_cast<double>(n.in_flight) / static_cast<double>(n.capacity);
+    if (load < best_load) {
+      best_load = load;
+      best = i;
+    }
+  }
+  return best;
+}
+
+/// Sends call `id` to a node, or leaves it waiting (at the front when it
+/// had already been sent once, to a node since lost).
+void dispatch(dispatcher_actor* self, std::uint64_t id) {
+  auto& st = self->state;
+  auto& p = st.calls.at(id);
+  auto n = pick(st, p.key);
+  if (n == no_node) {
+    p.node = no_node;
+    auto& q = st.waiting[p.key];
+    if (p.sent > 0)
+      q.push_front(id);
+    else
+      q.push_back(id);
+    ++st.waiting_count;
+    arm_sweep(self);
+    return;
+  }
+  p.node = n;
+  ++p.sent;
+  ++st.nodes[n].in_flight;
+  self->send(st.nodes[n].endpoint, execute_atom::value, p.call, id);
+  arm_sweep(self);
+}
+
+/// Sends waiting calls of the steps `n` serves while it has room.
+void drain(dispatcher_actor* self, std::size_t n) {
+  auto& st = self->state;
+  for (auto& key : st.nodes[n].steps) {
+    auto q = st.waiting.find(key);
+    while (q != st.waiting.end() && !q->second.empty() && st.nodes[n].alive
+           && st.nodes[n].in_flight < st.nodes[n].capacity) {
+      auto id = q->second.front();
+      q->second.pop_front();
+      --st.waiting_count;
+      dispatch(self, id);
+    }
+  }
+}
+
+/// Ends call `id` with `r`: the saga and the breaker are told.
+void finish(dispatcher_actor* self, std::uint64_t id, step_result r) {
+  auto& st = self->state;
+  auto it = st.calls.find(id);
+  if (it == st.calls.end())
+    return;
+  auto& p = it->second;
+  if (p.breaker)
+    self->send(p.breaker, report_atom::value, p.breaker_call, r.ok, r.kind);
+  answer(self, p.reply_to, p.id, std::move(r));
+  st.calls.erase(it);
+}
+
+caf::result<step_result> accept(dispatcher_actor* self, step_call&& call, caf::actor breaker,
+                                std::uint64_t breaker_call) {
+  auto& st = self->state;
+  auto key = step_key(call.saga, call.step);
+  if (st.waiting_count >= st.bound) {
+    auto r = failure(call, config::error_kind::circuit_open,
+                     "every node serving " + key + " is busy and " + std::to_string(st.bound)
+                       + " calls wait",
+                     100);
+    if (breaker)
+      self->send(breaker, report_atom::value, breaker_call, false, r.kind);
+    return r;
+  }
+  auto id = st.next_id++;
+  st.calls.emplace(id, pending{std::move(call), std::move(key), self->current_sender(),
+                               self->current_message_id(), std::move(breaker), breaker_call,
+                               no_node, 0});
+  dispatch(self, id);
+  return caf::delegated<step_result>{};
+}
+
+/// The node whose endpoint is `addr`, or no_node.
+std::size_t node_of(const dispatcher_state& st, const caf::actor_addr& addr) {
+  for (std::size_t i = 0; i < st.nodes.size(); ++i)
+    if (st.nodes[i].alive && st.nodes[i].endpoint.address() == addr)
+      return i;
+  return no_node;
+}
+
+caf::behavior dispatcher(dispatcher_actor* self, std::uint64_t bound) {
+  self->state.bound = std::max<std::uint64_t>(1, bound);
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    auto n = node_of(st, dm.source);
+    if (n == no_node)
+      return;
+    st.nodes[n].alive = false;
+    std::vector<std::uint64_t> lost;
+    for (auto& [id, p] : st.calls)
+      if (p.node == n)
+        lost.push_back(id);
+    std::sort(lost.begin(), lost.end()); // oldest first
+    runtime::log(spdlog::level::warn, {}, "node {} lost ({}): {} calls in flight sent again",
+                 st.nodes[n].name, caf::to_string(dm.reason), lost.size());
+    for (auto id : lost) {
+      auto& p = st.calls.at(id);
+      runtime::log(spdlog::level::info,
+                   runtime::log_context{p.call.cid, p.call.saga, p.call.step, p.call.attempt},
+                   "call sent again: node {} was lost", st.nodes[n].name);
+      dispatch(self, id);
+    }
+  });
+  return {
+    [=](execute_atom, step_call& call) -> caf::result<step_result> {
+      return accept(self, std::move(call), nullptr, 0);
+    },
+    [=](execute_atom, step_call& call, caf::actor& breaker,
+        std::uint64_t breaker_call) -> caf::result<step_result> {
+      return accept(self, std::move(call), std::move(breaker), breaker_call);
+    },
+    [=](result_atom, std::uint64_t id, step_result& r) {
+      auto& st = self->state;
+      auto n = node_of(st, caf::actor_cast<caf::actor_addr>(self->current_sender()));
+      auto it = st.calls.find(id);
+      if (n == no_node || it == st.calls.end() || it->second.node != n) {
+        // A stranger, or an answer that comes after its node was counted lost.
+        runtime::log(spdlog::level::warn, {}, "a result for call {} from {} refused: not a call "
+                     "in flight on that node", id,
+                     self->current_sender() ? caf::to_string(self->current_sender()->node())
+                                            : std::string{"nobody"});
+        return;
+      }
+      --st.nodes[n].in_flight;
+      finish(self, id, std::move(r));
+      drain(self, n);
+    },
+    [=](join_atom, caf::actor& endpoint, std::string& name, std::vector<std::string>& steps,
+        std::uint32_t capacity) {
+      auto& st = self->state;
+      self->monitor(endpoint);
+      st.nodes.push_back(node{endpoint, name, {steps.begin(), steps.end()},
+                              std::max<std::uint32_t>(1, capacity), 0, true});
+      runtime::log(spdlog::level::info, {}, "node {} joined: {} steps, {} calls at once", name,
+                   steps.size(), capacity);
+      drain(self, st.nodes.size() - 1);
+    },
+    [=](close_atom) {
+      for (auto& n : self->state.nodes)
+        if (n.alive)
+          self->send(n.endpoint, close_atom::value);
+    },
+    [=](stats_atom) -> std::uint32_t {
+      auto& st = self->state;
+      return static_cast<std::uint32_t>(
+        std::count_if(st.nodes.begin(), st.nodes.end(), [](const node& n) { return n.alive; }));
+    },
+    [=](sweep_atom) {
+      auto& st = self->state;
+      st.sweep_queued = false;
+      auto now = storage::now_us();
+      auto grace = std::chrono::duration_cast<std::chrono::microseconds>(overrun_grace).count();
+      std::vector<std::uint64_t> late;
+      for (auto& [id, p] : st.calls)
+        if (now >= p.call.deadline_us + (p.node == no_node ? 0 : grace))
+          late.push_back(id);
+      for (auto id : late) {
+        auto& p = st.calls.at(id);
+        if (p.node == no_node) {
+          auto& q = st.waiting[p.key];
+          q.erase(std::remove(q.begin(), q.end(), id), q.end());
+          --st.waiting_count;
+        } else {
+          --st.nodes[p.node].in_flight; // the node's answer, if it comes, is refused
+        }
+        auto why = p.node == no_node ? "no node took it before its time ran out"
+                                     : "its node did not answer within the step's timeout";
+        finish(self, id,
+               failure(p.call, config::error_kind::timeout,
+                       "step " + p.call.step + " attempt " + std::to_string(p.call.attempt)
+                         + ": " + why));
+      }
+      if (!st.calls.empty())
+        arm_sweep(self);
+    },
+  };
+}
+
+// -- the gateway --------------------------------------------------------------
+
+/// Compares without stopping at the first difference, so that the time taken
+/// says nothing about the token.
+bool same_token(const std::string& a, const std::string& b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
+  return diff == 0;
+}
+
+struct gateway_state {
+  std::string token;
+  std::unordered_set<std::string> steps;
+  caf::actor dispatcher;
+  static inline const char* name = "nexus.gateway";
+};
+
+caf::behavior gateway(caf::stateful_actor<gateway_state>* self, std::string token,
+                      std::vector<std::string> steps, caf::actor dispatcher) {
+  auto& st = self->state;
+  st.token = std::move(token);
+  st.steps = {steps.begin(), steps.end()};
+  st.dispatcher = std::move(dispatcher);
+  auto from = [self] {
+    auto s = self->current_sender();
+    return s ? caf::to_string(s->node()) : std::string{"an anonymous sender"};
+  };
+  self->set_default_handler([from](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
+    runtime::log(spdlog::level::warn, {}, "gateway: a message from {} refused: {}", from(),
+                 caf::to_string(x.content()));
+    return caf::sec::unexpected_message;
+  });
+  return {
+    [=](join_atom, join_request& req) -> std::string {
+      auto& st = self->state;
+      auto sender = self->current_sender();
+      std::string why;
+      if (req.protocol != cluster_protocol)
+        why = "protocol version " + std::to_string(req.protocol) + " is not this coordinator's "
+              + std::to_string(cluster_protocol);
+      else if (!same_token(req.token, st.token))
+        why = "wrong cluster token";
+      else if (!sender)
+        why = "an anonymous sender cannot join";
+      for (auto& s : req.steps)
+        if (why.empty() && st.steps.count(s) == 0)
+          why = "the workflow has no step " + s;
+      if (!why.empty()) {
+        runtime::log(spdlog::level::warn, {}, "gateway: node {} ({}) refused: {}", req.node,
+                     from(), why);
+        return why;
+      }
+      self->send(st.dispatcher, join_atom::value, caf::actor_cast<caf::actor>(sender), req.node,
+                 req.steps, req.capacity);
+      return {};
+    },
+  };
+}
+
+// -- the endpoint -------------------------------------------------------------
+
+struct endpoint_state {
+  std::map<std::string, caf::actor> stages;
+  caf::actor gateway;  ///< On a worker, once joined.
+  caf::node_id coordinator; ///< On a worker: the only node whose calls it runs.
+  bool closed = false;
+  static inline const char* name = "nexus.endpoint";
+};
+
+using endpoint_actor = caf::stateful_actor<endpoint_state>;
+
+caf::behavior endpoint(endpoint_actor* self, std::map<std::string, caf::actor> stages) {
+  self->state.stages = std::move(stages);
+  self->set_down_handler([self](caf::down_msg& dm) {
+    if (dm.source == self->state.gateway.address())
+      self->quit(caf::exit_reason::remote_link_unreachable);
+  });
+  return {
+    [=](execute_atom, step_call& call, std::uint64_t id) {
+      auto& st = self->state;
+      auto sender = self->current_sender();
+      auto to = caf::actor_cast<caf::actor>(sender);
+      if (!sender || (st.coordinator && sender->node() != st.coordinator)) {
+        runtime::log(spdlog::level::warn, {call.cid, call.saga, call.step, call.attempt},
+                     "a call from {} refused: not the coordinator this node joined",
+                     sender ? caf::to_string(sender->node()) : std::string{"nobody"});
+        return;
+      }
+      auto stage = st.stages.find(step_key(call.saga, call.step));
+      if (stage == st.stages.end()) {
+        self->send(to, result_atom::value, id,
+                   failure(call, config::error_kind::permanent,
+                           "this node does not serve step " + call.saga + "/" + call.step));
+        return;
+      }
+      self->request(stage->second, caf::infinite, execute_atom::value, std::move(call))
+        .then([=](step_result& r) { self->send(to, result_atom::value, id, std::move(r)); });
+    },
+    [=](join_atom, caf::actor& gw, join_request& req) -> caf::result<std::string> {
+      auto promise = self->make_response_promise<std::string>();
+      self->request(gw, std::chrono::seconds(10), join_atom::value, std::move(req))
+        .then(
+          [=](std::string& why) mutable {
+            if (why.empty()) {
+              self->state.gateway = gw;
+              self->state.coordinator = gw.node();
+              self->monitor(gw);
+            }
+            promise.deliver(std::move(why));
+          },
+          [=](caf::error& err) mutable {
+            promise.deliver("no answer from the coordinator: " + caf::to_string(err));
+          });
+      return promise;
+    },
+    [=](close_atom) {
+      if (self->current_sender() && self->state.coordinator
+          && self->current_sender()->node() != self->state.coordinator)
+        return;
+      self->state.closed = true;
+      self->quit(caf::exit_reason::normal);
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_dispatcher(caf::actor_system& sys, std::uint64_t queue_bound) {
+  return sys.spawn(dispatcher, queue_bound);
+}
+
+caf::actor spawn_gateway(caf::actor_system& sys, std::string token,
+                         std::vector<std::string> known_steps, caf::actor dispatcher) {
+  return sys.spawn(gateway, std::move(token), std::move(known_steps), std::move(dispatcher));
+}
+
+caf::actor spawn_endpoint(caf::actor_system& sys, std::map<std::string, caf::actor> stages) {
+  return sys.spawn(endpoint, std::move(stages));
+}
+
+} // namespace nexus::actors

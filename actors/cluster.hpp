@@ -1,0 +1,48 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+
+namespace nexus::actors {
+
+/// `<saga>/<step>`: how the nodes of a cluster name a step.
+std::string step_key(const std::string& saga, const std::string& step);
+
+/// The coordinator's side of a cluster: one dispatcher for the calls of
+/// every step, in the place of the stages (sagas and breakers call it as
+/// they would a stage, with the same protocol and answers).
+///
+/// It sends each call to the least loaded node that serves the call's step
+/// and has room (fewest calls in flight for its capacity): `(execute_atom,
+/// step_call, id)` to the node's endpoint, which answers `(result_atom, id,
+/// step_result)`. Calls no node can take yet wait, at most `queue_bound`
+/// (beyond, a call is refused as `circuit_open`, as a full stage does). It
+/// monitors every node: when one is lost, its calls in flight go again, with
+/// their idempotency keys, to another node, or wait for one to join.
+/// `(join_atom, endpoint, name, steps, capacity)` adds a node (from the
+/// gateway, or the local endpoint at start). `(close_atom)` tells every node
+/// the run has ended. `(stats_atom)` -> `uint32_t` nodes that have joined.
+caf::actor spawn_dispatcher(caf::actor_system& sys, std::uint64_t queue_bound);
+
+/// The actor a coordinator publishes: it takes `(join_atom, join_request)`
+/// -> `std::string` (empty when joined, else why not) from worker
+/// endpoints, checks the protocol version, the cluster token and the steps,
+/// and hands the node to the dispatcher. Anything else is refused and logged.
+caf::actor spawn_gateway(caf::actor_system& sys, std::string token,
+                         std::vector<std::string> known_steps, caf::actor dispatcher);
+
+/// A node's endpoint: runs the calls the dispatcher sends on `stages` (by
+/// step key), answering each. Calls from any node other than
+/// `coordinator_node`'s (when it is set) are refused and logged.
+///
+/// On a worker, `(join_atom, gateway, join_request)` -> `std::string` joins
+/// through the coordinator's gateway; the endpoint then quits with reason
+/// `normal` when the coordinator ends its run (`close_atom`), and with
+/// `remote_link_unreachable` when the coordinator is lost.
+caf::actor spawn_endpoint(caf::actor_system& sys, std::map<std::string, caf::actor> stages);
+
+} // namespace nexus::actors

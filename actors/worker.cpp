@@ -1,0 +1,151 @@
+#include "actors/worker.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <map>
+#include <random>
+#include <thread>
+
+#include <unistd.h>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "actors/cluster.hpp"
+#include "actors/stage.hpp"
+#include "runtime/logging.hpp"
+#include "runtime/messages.hpp"
+#include "runtime/system_config.hpp"
+
+namespace nexus::actors {
+
+namespace {
+
+std::atomic<bool> stop_requested{false};
+
+extern "C" void on_stop_signal(int) {
+  stop_requested = true;
+}
+
+/// The steps `opts` asks for, as step keys; false naming a name that matches
+/// no step.
+bool served_steps(const config::workflow& wf, const worker_options& opts,
+                  std::vector<std::pair<std::string, const config::step_spec*>>& out,
+                  std::string& error) {
+  std::map<std::string, bool> used;
+  for (auto& s : opts.stages)
+    used[s] = false;
+  for (auto& [saga, spec] : wf.sagas)
+    for (auto& step : spec.steps) {
+      auto key = step_key(saga, step.name);
+      bool wanted = opts.stages.empty();
+      for (const std::string* name : {&step.name, static_cast<const std::string*>(&key)})
+        if (used.count(*name) > 0) {
+          used[*name] = true;
+          wanted = true;
+        }
+      if (wanted)
+        out.emplace_back(saga, &step);
+    }
+  for (auto& [name, found] : used)
+    if (!found) {
+      error = "--stages: the workflow has no step " + name;
+      return false;
+    }
+  return true;
+}
+
+} // namespace
+
+int run_worker(const config::workflow& wf, const worker_options& opts, std::string& error) {
+  std::vector<std::pair<std::string, const config::step_spec*>> steps;
+  if (!served_steps(wf, opts, steps, error))
+    return 2;
+  auto node = opts.node.empty() ? runtime::log_node() + ":" + std::to_string(::getpid()) : opts.node;
+  runtime::set_log_node(node);
+  runtime::system_config cfg{opts.threads, wf.cluster.name};
+  caf::actor_system sys{cfg};
+  std::map<std::string, caf::actor> stages;
+  std::vector<std::string> keys;
+  std::uint32_t workers = 0;
+  for (auto& [saga, step] : steps) {
+    auto key = step_key(saga, step->name);
+    stages[key] = spawn_stage(sys, saga, *step, cfg.threads(), UINT32_MAX, opts.handlers);
+    keys.push_back(key);
+    workers += stage_workers(*step, cfg.threads());
+  }
+  auto capacity = opts.capacity > 0 ? opts.capacity : workers;
+  stop_requested = false;
+  std::signal(SIGTERM, on_stop_signal);
+  std::signal(SIGINT, on_stop_signal);
+  caf::scoped_actor self{sys};
+  int status = 0;
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(opts.reconnect_seconds);
+  std::minstd_rand jitter{static_cast<unsigned>(::getpid())};
+  auto backoff = std::chrono::milliseconds(100);
+  while (!stop_requested) {
+    auto gateway = sys.middleman().remote_actor(opts.host, opts.port);
+    if (!gateway) {
+      if (std::chrono::steady_clock::now() >= give_up) {
+        error = "no coordinator at " + opts.host + ":" + std::to_string(opts.port) + " within "
+                + std::to_string(opts.reconnect_seconds) + " s: " + sys.render(gateway.error());
+        status = 1;
+        break;
+      }
+      // Exponential backoff with jitter, then try again.
+      auto wait = backoff / 2 + std::chrono::milliseconds(jitter() % (backoff.count() / 2 + 1));
+      std::this_thread::sleep_for(wait);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+      continue;
+    }
+    backoff = std::chrono::milliseconds(100);
+    auto endpoint = spawn_endpoint(sys, stages);
+    join_request req;
+    req.token = opts.token;
+    req.node = node;
+    req.steps = keys;
+    req.capacity = capacity;
+    std::string why;
+    self->request(endpoint, caf::infinite, join_atom::value, *gateway, std::move(req))
+      .receive([&](std::string& w) { why = std::move(w); },
+               [&](caf::error& err) { why = sys.render(err); });
+    if (!why.empty()) {
+      self->send_exit(endpoint, caf::exit_reason::user_shutdown);
+      error = "the coordinator at " + opts.host + ":" + std::to_string(opts.port)
+              + " refused this node: " + why;
+      status = 2;
+      break;
+    }
+    runtime::log(spdlog::level::info, {}, "joined the coordinator at {}:{}: {} steps, {} calls at once",
+                 opts.host, opts.port, keys.size(), capacity);
+    self->monitor(endpoint);
+    caf::error reason;
+    bool ended = false;
+    while (!ended && !stop_requested)
+      self->receive([&](caf::down_msg& dm) { reason = dm.reason; ended = true; },
+                    caf::after(std::chrono::milliseconds(200)) >> [] {});
+    if (!ended) { // stopped by a signal
+      self->send_exit(endpoint, caf::exit_reason::user_shutdown);
+      self->wait_for(endpoint);
+      break;
+    }
+    if (reason == caf::exit_reason::normal) {
+      runtime::log(spdlog::level::info, {}, "the coordinator ended its run");
+      if (!opts.stay)
+        break;
+      give_up = std::chrono::steady_clock::time_point::max();
+      continue;
+    }
+    runtime::log(spdlog::level::warn, {}, "lost the coordinator at {}:{} ({}): reconnecting for {} s",
+                 opts.host, opts.port, sys.render(reason), opts.reconnect_seconds);
+    give_up = std::chrono::steady_clock::now() + std::chrono::seconds(opts.reconnect_seconds);
+  }
+  for (auto& [_, stage] : stages)
+    self->send_exit(stage, caf::exit_reason::user_shutdown);
+  std::signal(SIGTERM, SIG_DFL);
+  std::signal(SIGINT, SIG_DFL);
+  return status;
+}
+
+} // namespace nexus::actors

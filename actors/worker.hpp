@@ -1,0 +1,38 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "config/workflow.hpp"
+
+namespace nexus::runtime {
+class handler_registry;
+}
+
+namespace nexus::actors {
+
+/// A worker node of a cluster: stateless stages that a coordinator sends
+/// step calls to.
+struct worker_options {
+  std::string host = "127.0.0.1"; ///< The coordinator's.
+  std::uint16_t port = 0;
+  /// The steps it serves, by step name or `<saga>/<step>`; empty: all.
+  std::vector<std::string> stages;
+  std::uint32_t capacity = 0;       ///< Calls at once; 0: its stages' workers.
+  bool stay = false;                ///< Wait for the next run when one ends.
+  std::uint32_t reconnect_seconds = 30; ///< How long to look for a coordinator.
+  std::string token;
+  std::string node;                 ///< Its name; empty: host:pid.
+  std::uint32_t threads = 0;
+  const runtime::handler_registry* handlers = nullptr;
+};
+
+/// Runs a worker until the coordinator ends its run (0; with `stay`, it
+/// waits for the next), or until no coordinator could be reached for
+/// `reconnect_seconds` (1), or SIGTERM/SIGINT (0). A join the coordinator
+/// refuses (token, protocol version, steps) or bad options give 2. `error`
+/// says why when it is not 0.
+int run_worker(const config::workflow& wf, const worker_options& opts, std::string& error);
+
+} // namespace nexus::actors

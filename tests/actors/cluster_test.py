@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""A cluster on 127.0.0.1: a coordinator (`run --listen`, no local stages)
+and two workers run 2,000 sagas; one worker is killed with SIGKILL mid-run.
+
+Every saga must end terminal with gap-free sequence numbers, the coordinator
+must say which calls it sent again, at least one of those must have ended
+elsewhere, and the surviving worker must exit 0 when the run ends. Also: a
+worker with a wrong token is refused on both sides, and one naming a step the
+workflow lacks is refused before it connects. Waits are conditions with
+deadlines, never sleeps that guess at timing.
+
+Usage: cluster_test.py NEXUS SOURCE_DIR
+"""
+import datetime
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+nexus, src = sys.argv[1], sys.argv[2]
+sys.path.insert(0, os.path.join(src, "tests", "tools"))
+import log_check  # noqa: E402
+
+SAGAS = 2000
+failures = []
+procs = []
+
+
+def expect(cond, what):
+    print(("ok: " if cond else "FAIL: ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def wait_for(what, cond, seconds=60):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.05)
+    expect(False, f"{what} within {seconds} s")
+    return False
+
+
+def start(args, **kw):
+    p = subprocess.Popen([nexus] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+    procs.append(p)
+    return p
+
+
+def log_lines(path):
+    try:
+        with open(path, "rb") as f:
+            complete = f.read().split(b"\n")[:-1]  # the last line may be half written
+            return [json.loads(l) for l in complete]
+    except FileNotFoundError:
+        return []
+
+
+work = tempfile.mkdtemp(prefix="nexus-cluster-")
+data = os.path.join(work, "data")
+workflow = os.path.join(work, "wf.json")
+with open(workflow, "w") as f:
+    json.dump({
+        "runtime": {"data_dir": data, "durability": "async", "max_in_flight": 300},
+        "cluster": {"name": "test-cluster", "token": "s3cret"},
+        "defaults": {"retry": {"max_attempts": 3, "initial_interval_ms": 5}},
+        "sagas": {"order": {"steps": [
+            {"name": "reserve", "action": {"kind": "simulate", "latency_ms": 15, "fail_rate": 0.05},
+             "compensate": {"kind": "simulate", "latency_ms": 2}},
+            {"name": "charge", "action": {"kind": "simulate", "latency_ms": 15, "fail_rate": 0.05,
+                                          "fail_kind": "permanent"},
+             "compensate": {"kind": "simulate", "latency_ms": 2}},
+            {"name": "ship", "action": {"kind": "simulate", "latency_ms": 15}}]}}}, f)
+
+try:
+    coordinator = start(["run", workflow, "--generate", str(SAGAS), "--saga", "order", "--json",
+                         "--no-progress", "--listen", "127.0.0.1:0", "--expect-workers", "2",
+                         "--local-stages", "off"])
+    line = coordinator.stderr.readline().decode()
+    m = re.search(r"coordinator listening on 127\.0\.0\.1:(\d+)", line)
+    expect(m is not None, f"the coordinator says where it listens: {line!r}")
+    port = m.group(1)
+    join = f"127.0.0.1:{port}"
+
+    # Refused joins: a wrong token (refused by the coordinator, said on both sides) and an
+    # unknown step (refused before connecting).
+    bad = subprocess.run([nexus, "worker", workflow, "--join", join, "--reconnect-for", "5"],
+                         capture_output=True, env=dict(os.environ, NEXUS_CLUSTER_TOKEN="wrong"))
+    expect(bad.returncode == 2 and b"wrong cluster token" in bad.stderr,
+           f"a worker with a wrong token is refused, exit 2: {bad.stderr[-200:]!r}")
+    bad = subprocess.run([nexus, "worker", workflow, "--join", join, "--stages", "nope"],
+                         capture_output=True)
+    expect(bad.returncode == 2 and b"no step nope" in bad.stderr,
+           f"a worker naming an unknown step is refused, exit 2: {bad.stderr[-200:]!r}")
+
+    w1 = start(["worker", workflow, "--join", join, "--node", "w1", "--capacity", "40"])
+    w2 = start(["worker", workflow, "--join", join, "--node", "w2", "--capacity", "40"])
+    coord_log = os.path.join(data, "logs", "nexus.jsonl")
+    wait_for("both workers joined",
+             lambda: sum("joined:" in l["msg"] for l in log_lines(coord_log)) == 2)
+    expect(any("refused: wrong cluster token" in l["msg"] for l in log_lines(coord_log)),
+           "the coordinator logged the refused token")
+    # Kill one worker once the run is well under way.
+    wait_for("300 sagas ended",
+             lambda: sum(l["msg"].startswith("saga ended") for l in log_lines(coord_log)) >= 300)
+    killed_at = time.time()
+    w1.send_signal(signal.SIGKILL)
+    w1.wait()
+    out, err = coordinator.communicate(timeout=300)
+    expect(coordinator.returncode == 0, f"the coordinator exits 0: {err[-300:]!r}")
+    summary = json.loads(out)
+    ended = summary["completed"] + summary["compensated"] + summary["failed"]
+    expect(ended == SAGAS, f"every saga ended: {summary}")
+    sagas = log_check.check(data)  # gap-free sequence numbers, rows agree with events
+    expect(len(sagas) == SAGAS and all(s["status"] in ("completed", "compensated", "failed")
+                                       for s in sagas.values()),
+           f"all {len(sagas)} sagas are terminal in the event log, gap-free")
+    lines = log_lines(coord_log)
+    lost = [l for l in lines if l["msg"].startswith("node w1 lost")]
+    expect(len(lost) == 1, f"the coordinator saw w1 lost: {[l['msg'] for l in lost]}")
+    if lost:
+        seen = datetime.datetime.strptime(lost[0]["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+            tzinfo=datetime.timezone.utc).timestamp()
+        print(f"info: the coordinator saw the killed worker lost {1000 * (seen - killed_at):.1f} ms "
+              "after SIGKILL")
+    again = [l for l in lines if l["msg"].startswith("call sent again: node w1 was lost")]
+    expect(len(again) >= 1, f"{len(again)} calls in flight on w1 were sent again")
+    finished_elsewhere = 0
+    for l in again:
+        events = sagas[l["correlation_id"]]["events"]
+        if any(e["type"] in ("step_succeeded", "step_failed", "compensation_succeeded",
+                             "compensation_failed")
+               and e.get("step") == l["step"] and e.get("attempt") == l["attempt"] for e in events):
+            finished_elsewhere += 1
+    expect(finished_elsewhere >= 1,
+           f"{finished_elsewhere} of the calls sent again ended on the other worker")
+    w2.wait(timeout=60)
+    expect(w2.returncode == 0, "the surviving worker exits 0 when the run ends")
+finally:
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+if not failures:
+    subprocess.run(["rm", "-rf", work])
+print(f"{1 if not failures else 0} passed, {1 if failures else 0} failed")
+sys.exit(1 if failures else 0)
