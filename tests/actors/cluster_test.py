@@ -141,6 +141,44 @@ try:
            f"{finished_elsewhere} of the calls sent again ended on the other worker")
     w2.wait(timeout=60)
     expect(w2.returncode == 0, "the surviving worker exits 0 when the run ends")
+
+    # The coordinator killed with SIGKILL mid-run and restarted on the same port: it resumes
+    # every unfinished saga from its log, and the worker, which lost it, rejoins by itself.
+    data2 = os.path.join(work, "data2")
+    wf2 = os.path.join(work, "wf2.json")
+    with open(workflow) as f:
+        spec = json.load(f)
+    spec["runtime"]["data_dir"] = data2
+    with open(wf2, "w") as f:
+        json.dump(spec, f)
+    first = start(["run", wf2, "--generate", "1000", "--saga", "order", "--no-progress",
+                   "--listen", "127.0.0.1:0", "--expect-workers", "1", "--local-stages", "off"])
+    port = re.search(r":(\d+)", first.stderr.readline().decode()).group(1)
+    w3 = start(["worker", wf2, "--join", f"127.0.0.1:{port}", "--node", "w3", "--reconnect-for", "60"])
+    log2 = os.path.join(data2, "logs", "nexus.jsonl")
+    wait_for("200 sagas ended before the coordinator is killed",
+             lambda: sum(l["msg"].startswith("saga ended") for l in log_lines(log2)) >= 200)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    w3_log = os.path.join(data2, "logs", "worker-w3.jsonl")
+    wait_for("the worker noticed its coordinator gone",
+             lambda: any(l["msg"].startswith("lost the coordinator") for l in log_lines(w3_log)))
+    second = start(["run", wf2, "--json", "--no-progress", "--listen", f"127.0.0.1:{port}",
+                    "--expect-workers", "1", "--local-stages", "off"])
+    out, err = second.communicate(timeout=300)
+    expect(second.returncode == 0, f"the restarted coordinator exits 0: {err[-300:]!r}")
+    summary = json.loads(out)
+    expect(summary["resumed"] > 0 and summary["started"] == 0,
+           f"it resumed the unfinished sagas and started none: {summary}")
+    sagas = log_check.check(data2)
+    # (Generated sagas it had not started yet were never in the log: only those it had are.)
+    expect(len(sagas) >= 200 and all(s["status"] in ("completed", "compensated", "failed")
+                                     for s in sagas.values()),
+           f"all {len(sagas)} sagas the killed coordinator had started are terminal, gap-free")
+    joins = [l for l in log_lines(w3_log) if l["msg"].startswith("joined the coordinator")]
+    expect(len(joins) == 2, f"the worker joined twice, the second time by itself: {len(joins)}")
+    w3.wait(timeout=60)
+    expect(w3.returncode == 0, "the worker exits 0 once the resumed run ends")
 finally:
     for p in procs:
         if p.poll() is None:
