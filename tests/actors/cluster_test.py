@@ -14,7 +14,9 @@ Usage: cluster_test.py NEXUS SOURCE_DIR
 import datetime
 import json
 import os
+import random
 import re
+import socket
 import signal
 import subprocess
 import sys
@@ -97,6 +99,15 @@ try:
                          capture_output=True)
     expect(bad.returncode == 2 and b"no step nope" in bad.stderr,
            f"a worker naming an unknown step is refused, exit 2: {bad.stderr[-200:]!r}")
+
+    # Strangers on the port: random bytes, a CAF-like header of garbage, an idle
+    # connection that closes. The coordinator keeps running and runs nothing for them.
+    rng = random.Random(7)
+    for payload in (bytes(rng.getrandbits(8) for _ in range(4096)),
+                    b"\x00" * 64 + bytes(rng.getrandbits(8) for _ in range(64)), b""):
+        with socket.create_connection(("127.0.0.1", int(port)), timeout=5) as sock:
+            sock.sendall(payload)
+    expect(coordinator.poll() is None, "the coordinator keeps running after random bytes")
 
     w1 = start(["worker", workflow, "--join", join, "--node", "w1", "--capacity", "40"])
     w2 = start(["worker", workflow, "--join", join, "--node", "w2", "--capacity", "40"])
