@@ -9,6 +9,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/engine.hpp"
 #include "actors/stage.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/messages.hpp"
@@ -196,8 +197,12 @@ caf::behavior dispatcher(dispatcher_actor* self, std::uint64_t bound) {
       if (p.node == n)
         lost.push_back(id);
     std::sort(lost.begin(), lost.end()); // oldest first
-    runtime::log(spdlog::level::warn, {}, "node {} lost ({}): {} calls in flight sent again",
-                 st.nodes[n].name, caf::to_string(dm.reason), lost.size());
+    bool left = dm.reason == caf::exit_reason::normal || dm.reason == caf::exit_reason::user_shutdown;
+    if (left && lost.empty())
+      runtime::log(spdlog::level::info, {}, "node {} left", st.nodes[n].name);
+    else
+      runtime::log(spdlog::level::warn, {}, "node {} lost ({}): {} calls in flight sent again",
+                   st.nodes[n].name, caf::to_string(dm.reason), lost.size());
     for (auto id : lost) {
       auto& p = st.calls.at(id);
       runtime::log(spdlog::level::info,
@@ -296,15 +301,18 @@ struct gateway_state {
   std::string token;
   std::unordered_set<std::string> steps;
   caf::actor dispatcher;
+  caf::actor coordinator;
   static inline const char* name = "nexus.gateway";
 };
 
 caf::behavior gateway(caf::stateful_actor<gateway_state>* self, std::string token,
-                      std::vector<std::string> steps, caf::actor dispatcher) {
+                      std::vector<std::string> steps, caf::actor dispatcher,
+                      caf::actor coordinator) {
   auto& st = self->state;
   st.token = std::move(token);
   st.steps = {steps.begin(), steps.end()};
   st.dispatcher = std::move(dispatcher);
+  st.coordinator = std::move(coordinator);
   auto from = [self] {
     auto s = self->current_sender();
     return s ? caf::to_string(s->node()) : std::string{"an anonymous sender"};
@@ -337,6 +345,21 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self, std::string toke
       self->send(st.dispatcher, join_atom::value, caf::actor_cast<caf::actor>(sender), req.node,
                  req.steps, req.capacity);
       return {};
+    },
+    [=](submit_atom, std::string& token,
+        config::saga_request& req) -> caf::result<std::uint8_t> {
+      auto& st = self->state;
+      auto sender = self->current_sender();
+      if (!same_token(token, st.token) || !sender) {
+        runtime::log(spdlog::level::warn, {req.correlation_id, req.saga},
+                     "gateway: a submission from {} refused: {}", from(),
+                     sender ? "wrong cluster token" : "no sender to tell the outcome");
+        return static_cast<std::uint8_t>(start_result::refused);
+      }
+      // The coordinator answers the submitter itself, and tells it the end.
+      self->delegate(st.coordinator, start_atom::value, std::move(req),
+                     caf::actor_cast<caf::actor>(sender));
+      return caf::delegated<std::uint8_t>{};
     },
   };
 }
@@ -414,8 +437,10 @@ caf::actor spawn_dispatcher(caf::actor_system& sys, std::uint64_t queue_bound) {
 }
 
 caf::actor spawn_gateway(caf::actor_system& sys, std::string token,
-                         std::vector<std::string> known_steps, caf::actor dispatcher) {
-  return sys.spawn(gateway, std::move(token), std::move(known_steps), std::move(dispatcher));
+                         std::vector<std::string> known_steps, caf::actor dispatcher,
+                         caf::actor coordinator) {
+  return sys.spawn(gateway, std::move(token), std::move(known_steps), std::move(dispatcher),
+                   std::move(coordinator));
 }
 
 caf::actor spawn_endpoint(caf::actor_system& sys, std::map<std::string, caf::actor> stages) {

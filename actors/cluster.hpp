@@ -31,9 +31,14 @@ caf::actor spawn_dispatcher(caf::actor_system& sys, std::uint64_t queue_bound);
 /// The actor a coordinator publishes: it takes `(join_atom, join_request)`
 /// -> `std::string` (empty when joined, else why not) from worker
 /// endpoints, checks the protocol version, the cluster token and the steps,
-/// and hands the node to the dispatcher. Anything else is refused and logged.
+/// and hands the node to the dispatcher. It takes `(submit_atom, token,
+/// saga_request)` -> `uint8_t` (an actors::start_result) from `nexus
+/// submit`, and hands the saga to `coordinator`, which tells the submitter
+/// `(done_atom, cid, status)` when it ends. Anything else, and anything
+/// without the token, is refused and logged.
 caf::actor spawn_gateway(caf::actor_system& sys, std::string token,
-                         std::vector<std::string> known_steps, caf::actor dispatcher);
+                         std::vector<std::string> known_steps, caf::actor dispatcher,
+                         caf::actor coordinator);
 
 /// A node's endpoint: runs the calls the dispatcher sends on `stages` (by
 /// step key), answering each. Calls from any node other than

@@ -40,6 +40,8 @@ struct coordinator_state {
   std::string input_error; ///< Stops the run once the lines before it have started.
   bool closed = false;     ///< No more submissions: the run ends when all have.
   std::unordered_set<std::string> pressing; ///< Stages with too many calls waiting.
+  /// Told `(done_atom, cid, status)` when the saga ends: `nexus submit`s.
+  std::unordered_map<std::string, caf::actor> watchers;
   bool stopping = false;   ///< No new sagas: the run is ending early.
   runtime::run_summary summary;
   std::int64_t started_us = 0;
@@ -269,6 +271,31 @@ void fill(coordinator_actor* self) {
   finish_if_idle(self);
 }
 
+/// Takes a saga to start, from engine::start or a submitter.
+std::uint8_t start_saga(coordinator_actor* self, config::saga_request&& req) {
+  auto& st = self->state;
+  if (st.closed || st.stopping)
+    return static_cast<std::uint8_t>(start_result::closed);
+  auto spec = st.setup.workflow->find_saga(req.saga);
+  if (spec == nullptr)
+    return static_cast<std::uint8_t>(start_result::unknown_saga);
+  if (!storage::valid_correlation_id(req.correlation_id))
+    return static_cast<std::uint8_t>(start_result::bad_id);
+  std::string compact, why;
+  if (!config::compact_json(req.input, compact, why) || compact.front() != '{')
+    return static_cast<std::uint8_t>(start_result::bad_input);
+  req.input = std::move(compact);
+  storage::status s = storage::status::ok();
+  if (known(self, req.correlation_id, s) || !s) {
+    ++st.summary.duplicates;
+    return static_cast<std::uint8_t>(start_result::duplicate);
+  }
+  st.submitted_ids.insert(req.correlation_id);
+  st.submitted.push_back(std::move(req));
+  fill(self);
+  return static_cast<std::uint8_t>(start_result::started);
+}
+
 /// Tells every live saga to stop where it is (it resumes next run).
 void stop_live_sagas(coordinator_actor* self, const caf::error& reason) {
   // Each exit wakes a saga. Sent from this worker thread, 100,000 wakeups
@@ -316,27 +343,14 @@ caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
       return caf::delegated<runtime::run_summary>{};
     },
     [=](start_atom, config::saga_request& req) -> std::uint8_t {
-      auto& st = self->state;
-      if (st.closed || st.stopping)
-        return static_cast<std::uint8_t>(start_result::closed);
-      auto spec = st.setup.workflow->find_saga(req.saga);
-      if (spec == nullptr)
-        return static_cast<std::uint8_t>(start_result::unknown_saga);
-      if (!storage::valid_correlation_id(req.correlation_id))
-        return static_cast<std::uint8_t>(start_result::bad_id);
-      std::string compact, why;
-      if (!config::compact_json(req.input, compact, why) || compact.front() != '{')
-        return static_cast<std::uint8_t>(start_result::bad_input);
-      req.input = std::move(compact);
-      storage::status s = storage::status::ok();
-      if (known(self, req.correlation_id, s) || !s) {
-        ++st.summary.duplicates;
-        return static_cast<std::uint8_t>(start_result::duplicate);
-      }
-      st.submitted_ids.insert(req.correlation_id);
-      st.submitted.push_back(std::move(req));
-      fill(self);
-      return static_cast<std::uint8_t>(start_result::started);
+      return start_saga(self, std::move(req));
+    },
+    [=](start_atom, config::saga_request& req, caf::actor& watcher) -> std::uint8_t {
+      auto cid = req.correlation_id;
+      auto r = start_saga(self, std::move(req));
+      if (r == static_cast<std::uint8_t>(start_result::started) && watcher)
+        self->state.watchers[cid] = watcher;
+      return r;
     },
     [=](cancel_atom, const std::string& cid) -> caf::result<std::uint8_t, std::string> {
       auto promise = self->make_response_promise<std::uint8_t, std::string>();
@@ -363,6 +377,10 @@ caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
     [=](done_atom, const std::string& cid, const std::string& status) {
       auto& st = self->state;
       st.live.erase(cid);
+      if (auto w = st.watchers.find(cid); w != st.watchers.end()) {
+        self->send(w->second, done_atom::value, cid, status);
+        st.watchers.erase(w);
+      }
       auto& s = st.summary;
       if (status == "completed")
         ++s.completed;

@@ -73,6 +73,7 @@ struct engine::impl {
   caf::actor gateway;        ///< Published at gateway_port.
   caf::actor local_endpoint; ///< Runs the calls the dispatcher gives this node.
   std::uint16_t gateway_port = 0;
+  std::chrono::milliseconds grace{0}; ///< wait_for(): how long sagas may take to end.
 
   impl(const config::workflow& w, const run_options& o) : wf(w), opts(o) {}
 
@@ -107,8 +108,6 @@ struct engine::impl {
     writer = spawn_event_log_writer(*sys, *log, wf.runtime.batch_size);
     if (!spawn_steps())
       return false;
-    if (opts.cluster.listen && !listen())
-      return false;
     if (wf.runtime.retention_days > 0)
       retention = spawn_retention(*sys, *log, wf.runtime.retention_days);
     std::uint64_t input_size = 0;
@@ -117,6 +116,8 @@ struct engine::impl {
       reader = spawn_input_reader(*sys, std::move(input), wf, opts.on_bad_input);
     }
     coordinator = spawn_coordinator(*sys, {&wf, log.get(), writer, stages, reader, input_size, pools});
+    if (opts.cluster.listen && !listen())
+      return false;
     spdlog::info("run started: data_dir={} threads={} max_in_flight={}", wf.runtime.data_dir,
                  cfg->threads(), wf.runtime.max_in_flight);
     caf::anon_send(coordinator, run_atom::value);
@@ -192,7 +193,7 @@ struct engine::impl {
     for (auto& [name, saga] : wf.sagas)
       for (auto& step : saga.steps)
         keys.push_back(step_key(name, step.name));
-    gateway = spawn_gateway(*sys, cl.token, std::move(keys), dispatcher);
+    gateway = spawn_gateway(*sys, cl.token, std::move(keys), dispatcher, coordinator);
     auto port = caf::io::publish(gateway, cl.port, cl.host.c_str(), true);
     if (!port)
       return fail("cannot listen on " + cl.host + ":" + std::to_string(cl.port) + ": "
@@ -370,6 +371,11 @@ std::map<std::string, stage_stats> engine::stages() {
   return out;
 }
 
+runtime::run_summary engine::wait_for(std::chrono::milliseconds grace) {
+  impl_->grace = grace;
+  return wait();
+}
+
 runtime::run_summary engine::wait(std::function<void(const runtime::run_summary&)> progress) {
   auto& im = *impl_;
   if (im.waited)
@@ -395,12 +401,27 @@ runtime::run_summary engine::wait(std::function<void(const runtime::run_summary&
         self->wait_for(poller);
       }
     };
-    self->request(im.coordinator, caf::infinite, close_atom::value)
+    auto limit = im.grace.count() > 0 ? caf::duration{im.grace} : caf::duration{caf::infinite};
+    bool timed_out = false;
+    self->request(im.coordinator, limit, close_atom::value)
       .receive([&](runtime::run_summary& s) { im.summary = std::move(s); },
                [&](caf::error& err) {
+                 if (err == caf::sec::request_timeout) {
+                   timed_out = true;
+                   return;
+                 }
                  im.summary.error = "run failed: " + caf::to_string(err);
                  im.summary.exit_status = 1;
                });
+    if (timed_out) {
+      self->request(im.coordinator, caf::infinite, stats_atom::value)
+        .receive([&](runtime::run_summary& s) { im.summary = std::move(s); }, [](caf::error&) {});
+      auto& s = im.summary;
+      s.interrupted = s.started + s.resumed - s.completed - s.compensated - s.failed - s.cancelled;
+      spdlog::warn("{} sagas still running after the grace period: they stop where they are and "
+                   "resume on the next start",
+                   s.interrupted);
+    }
     stop_poller();
     if (im.dispatcher) // the run has ended: workers may go (or stay for the next)
       self->send(im.dispatcher, close_atom::value);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -55,6 +56,7 @@ enum class start_result : std::uint8_t {
   bad_id,       ///< The correlation ID is not 1 to 128 of [A-Za-z0-9._:-].
   bad_input,    ///< The input is not a JSON object.
   closed,       ///< wait() has begun: the engine takes no new sagas.
+  refused,      ///< A submission over the network without the cluster token.
 };
 
 /// What engine::cancel did.
@@ -109,6 +111,11 @@ public:
   /// `progress`, if given, is called with the counts so far about five
   /// times a second meanwhile, from another thread.
   runtime::run_summary wait(std::function<void(const runtime::run_summary&)> progress = {});
+
+  /// As wait(), but gives the sagas at most `grace` to end: those still
+  /// running then stop where they are (counted as `interrupted`; their
+  /// events are durable, and the next start resumes them).
+  runtime::run_summary wait_for(std::chrono::milliseconds grace);
 
 private:
   struct impl;

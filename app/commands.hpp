@@ -12,6 +12,7 @@ struct workflow;
 }
 namespace nexus::actors {
 struct run_options;
+struct cluster_options;
 }
 
 namespace nexus::app {
@@ -46,6 +47,37 @@ bool parse_endpoint(const std::string& option, const std::string& text, std::str
 
 /// The cluster token: NEXUS_CLUSTER_TOKEN if set, else cluster.token.
 std::string cluster_token(const config::workflow& wf);
+
+/// A coordinator's cluster options from `--listen HOST:PORT` and
+/// `--local-stages on|off`; false, with `error` set, for a bad endpoint, or
+/// for one beyond 127.0.0.1 without a cluster token.
+bool listen_options(const std::string& listen, const std::string& local_stages,
+                    const config::workflow& wf, actors::cluster_options& cl, std::string& error);
+
+struct serve_args {
+  std::string workflow;
+  std::string listen;
+  std::string local_stages = "on";
+  std::string data_dir;
+  std::uint32_t threads = 0;
+  bool threads_set = false;
+  std::uint64_t max_in_flight = 0;
+  std::uint32_t grace_seconds = 10;
+  bool json = false;
+  std::string log_level;
+};
+void add_serve(CLI::App& app, serve_args& args);
+int serve(const serve_args& args);
+
+struct submit_args {
+  std::string to;
+  std::string input;
+  bool detach = false;
+  bool json = false;
+  std::string cluster = "nexus";
+};
+void add_submit(CLI::App& app, submit_args& args);
+int submit(const submit_args& args);
 
 struct worker_args {
   std::string workflow;

@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   breakers_args breakers_a;
   stats_args stats_a;
   worker_args worker_a;
+  serve_args serve_a;
+  submit_args submit_a;
   auto* run_cmd = app.add_subcommand("run", "Resume unfinished sagas, then run new ones to the end");
   add_run(*run_cmd, run_a);
   auto* events_cmd = app.add_subcommand("events", "Print one saga's events in order");
@@ -36,6 +38,12 @@ int main(int argc, char** argv) {
   auto* stats_cmd = app.add_subcommand(
     "stats", "Counts by status, and per step attempts, success rate and latency percentiles");
   add_stats(*stats_cmd, stats_a);
+  auto* serve_cmd = app.add_subcommand(
+    "serve", "Coordinate a cluster until stopped, taking sagas from nexus submit");
+  add_serve(*serve_cmd, serve_a);
+  auto* submit_cmd = app.add_subcommand(
+    "submit", "Send sagas to a coordinator (nexus serve) and print each one's end");
+  add_submit(*submit_cmd, submit_a);
   auto* worker_cmd = app.add_subcommand(
     "worker", "Join a coordinator (run --listen) and run the step calls it sends");
   add_worker(*worker_cmd, worker_a);
@@ -74,5 +82,9 @@ int main(int argc, char** argv) {
     return stats(stats_a);
   if (worker_cmd->parsed())
     return worker(worker_a);
+  if (serve_cmd->parsed())
+    return serve(serve_a);
+  if (submit_cmd->parsed())
+    return submit(submit_a);
   return validate(validate_a);
 }

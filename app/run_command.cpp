@@ -66,6 +66,25 @@ bool parse_endpoint(const std::string& option, const std::string& text, std::str
   return true;
 }
 
+bool listen_options(const std::string& listen, const std::string& local_stages,
+                    const config::workflow& wf, actors::cluster_options& cl, std::string& error) {
+  if (!parse_endpoint("--listen", listen, cl.host, cl.port, error))
+    return false;
+  cl.listen = true;
+  cl.local_stages = local_stages == "on";
+  cl.token = cluster_token(wf);
+  bool loopback = cl.host == "127.0.0.1" || cl.host == "localhost" || cl.host == "::1";
+  if (!loopback && cl.token.empty()) {
+    error = "--listen " + listen + ": a coordinator reachable beyond this machine needs a "
+            "cluster token (cluster.token in the workflow, or NEXUS_CLUSTER_TOKEN)";
+    return false;
+  }
+  cl.on_listening = [](const std::string& host, std::uint16_t port) {
+    std::cerr << "nexus: coordinator listening on " << host << ":" << port << std::endl;
+  };
+  return true;
+}
+
 std::string cluster_token(const config::workflow& wf) {
   auto* env = std::getenv("NEXUS_CLUSTER_TOKEN");
   return env != nullptr && env[0] != '\0' ? std::string{env} : wf.cluster.token;
@@ -106,27 +125,13 @@ int run(const run_args& args) {
   opts.on_bad_input = args.on_bad_input == "skip" ? runtime::bad_input_policy::skip
                                                   : runtime::bad_input_policy::stop;
   if (!args.listen.empty()) {
-    auto& cl = opts.cluster;
     std::string error;
-    if (!parse_endpoint("--listen", args.listen, cl.host, cl.port, error)) {
+    if (!listen_options(args.listen, args.local_stages, wf, opts.cluster, error)) {
       std::cerr << "nexus: " << error << '\n';
       return 2;
     }
-    cl.listen = true;
-    cl.expect_workers = args.expect_workers;
-    cl.expect_seconds = args.expect_seconds;
-    cl.local_stages = args.local_stages == "on";
-    cl.token = cluster_token(wf);
-    bool loopback = cl.host == "127.0.0.1" || cl.host == "localhost" || cl.host == "::1";
-    if (!loopback && cl.token.empty()) {
-      std::cerr << "nexus: --listen " << args.listen
-                << ": a coordinator reachable beyond this machine needs a cluster token "
-                   "(cluster.token in the workflow, or NEXUS_CLUSTER_TOKEN)\n";
-      return 2;
-    }
-    cl.on_listening = [](const std::string& host, std::uint16_t port) {
-      std::cerr << "nexus: coordinator listening on " << host << ":" << port << std::endl;
-    };
+    opts.cluster.expect_workers = args.expect_workers;
+    opts.cluster.expect_seconds = args.expect_seconds;
   }
   return run_and_report(wf, opts, args.json, !args.no_progress);
 }

@@ -28,6 +28,7 @@ using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 using append_atom = caf::atom_constant<caf::atom("append")>;
 using close_atom = caf::atom_constant<caf::atom("close")>;
 using start_atom = caf::atom_constant<caf::atom("start")>;
+using submit_atom = caf::atom_constant<caf::atom("submit")>;
 using done_atom = caf::atom_constant<caf::atom("done")>;
 using execute_atom = caf::atom_constant<caf::atom("execute")>;
 using fail_atom = caf::atom_constant<caf::atom("fail")>;
@@ -92,6 +93,19 @@ typename Inspector::result_type inspect(Inspector& f, step_result& x) {
            x.retry_after_ms, x.step, x.attempt, x.compensate);
 }
 
+namespace config {
+
+/// Crosses nodes: `nexus submit` sends `(submit_atom, token, saga_request)`
+/// to a coordinator's gateway -> `uint8_t` (an actors::start_result), then
+/// gets `(done_atom, cid, status)` as each saga it started ends.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, saga_request& x) {
+  return f(caf::meta::type_name("nexus.saga_request"), x.cancel, x.saga, x.correlation_id,
+           x.correlation_id_given, x.input, x.line);
+}
+
+} // namespace config
+
 /// The version of the messages between cluster nodes. A node whose version
 /// differs is refused when it joins, with both versions named.
 constexpr std::uint32_t cluster_protocol = 1;
@@ -122,4 +136,4 @@ void register_message_types(caf::actor_system_config& cfg);
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nexus::storage::append_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nexus::runtime::run_summary)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nexus::config::saga_request)
+

@@ -19,6 +19,8 @@ std::string run_summary::to_json() const {
     .field("events", events)
     .field("seconds", seconds)
     .field("sagas_per_sec", seconds > 0 ? static_cast<double>(finished) / seconds : 0.0);
+  if (interrupted > 0)
+    w.field("interrupted", interrupted);
   if (!error.empty())
     w.field("error", error);
   w.finish();

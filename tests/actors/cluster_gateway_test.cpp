@@ -45,7 +45,8 @@ BOOST_AUTO_TEST_CASE(only_a_node_with_the_token_the_protocol_and_known_steps_joi
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
   auto dispatcher = actors::spawn_dispatcher(sys, 10);
-  auto gateway = actors::spawn_gateway(sys, "t0ken", {"order/charge", "order/ship"}, dispatcher);
+  auto gateway = actors::spawn_gateway(sys, "t0ken", {"order/charge", "order/ship"}, dispatcher,
+                                       nullptr);
 
   auto req = good();
   req.protocol = cluster_protocol + 1;

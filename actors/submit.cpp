@@ -1,0 +1,107 @@
+#include "actors/submit.hpp"
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "actors/engine.hpp"
+#include "runtime/input_source.hpp"
+#include "runtime/messages.hpp"
+#include "runtime/system_config.hpp"
+
+namespace nexus::actors {
+
+namespace {
+
+std::string_view describe(start_result r) {
+  switch (r) {
+    case start_result::started: return "started";
+    case start_result::duplicate: return "duplicate: already in the log, not started again";
+    case start_result::unknown_saga: return "refused: the workflow has no such saga";
+    case start_result::bad_id: return "refused: a bad correlation ID";
+    case start_result::bad_input: return "refused: its input is not a JSON object";
+    case start_result::closed: return "refused: the coordinator is stopping";
+    case start_result::refused: return "refused: wrong cluster token";
+  }
+  return "refused";
+}
+
+} // namespace
+
+int submit_sagas(runtime::input_source& input, const submit_options& opts, std::string& error) {
+  runtime::system_config cfg{1, opts.cluster};
+  caf::actor_system sys{cfg};
+  auto gateway = sys.middleman().remote_actor(opts.host, opts.port);
+  if (!gateway) {
+    error = "no coordinator at " + opts.host + ":" + std::to_string(opts.port) + ": "
+            + sys.render(gateway.error());
+    return 1;
+  }
+  caf::scoped_actor self{sys};
+  self->monitor(*gateway);
+  std::uint64_t waiting = 0, made = 0;
+  int status = 0;
+  bool lost = false;
+  auto on_end = [&](const std::string& cid, const std::string& end) {
+    opts.report(cid, end);
+    --waiting;
+  };
+  for (bool more = true; more && status == 0;) {
+    config::saga_request req;
+    std::string why;
+    switch (input.next(req, why)) {
+      case runtime::input_source::result::end:
+        more = false;
+        continue;
+      case runtime::input_source::result::later:
+        continue;
+      case runtime::input_source::result::bad_line:
+      case runtime::input_source::result::failed:
+        error = why;
+        status = 2;
+        continue;
+      case runtime::input_source::result::request:
+        break;
+    }
+    if (req.cancel) {
+      error = "line " + std::to_string(req.line) + ": submit starts sagas; cancel with nexus on the "
+              "coordinator's node";
+      status = 2;
+      continue;
+    }
+    if (req.correlation_id.empty())
+      req.correlation_id = runtime::make_correlation_id(req.saga, ++made);
+    auto cid = req.correlation_id;
+    auto result = start_result::closed;
+    self->request(*gateway, std::chrono::seconds(30), submit_atom::value, opts.token, std::move(req))
+      .receive([&](std::uint8_t r) { result = static_cast<start_result>(r); },
+               [&](caf::error& err) {
+                 error = "the coordinator did not take " + cid + ": " + sys.render(err);
+                 status = 1;
+               });
+    if (status != 0)
+      break;
+    opts.report(cid, std::string{describe(result)});
+    if (result == start_result::started)
+      ++waiting;
+    else if (result != start_result::duplicate)
+      status = 2;
+    if (result == start_result::refused || result == start_result::closed)
+      error = "the coordinator refused " + cid + ": " + std::string{describe(result)};
+    // Ends that arrive meanwhile are reported as they come.
+    for (bool drained = opts.detach; !drained;)
+      self->receive([&](done_atom, std::string& c, std::string& end) { on_end(c, end); },
+                    [&](caf::down_msg&) { lost = true; },
+                    caf::after(std::chrono::seconds(0)) >> [&] { drained = true; });
+  }
+  while (!opts.detach && waiting > 0 && !lost)
+    self->receive([&](done_atom, std::string& cid, std::string& end) { on_end(cid, end); },
+                  [&](caf::down_msg&) { lost = true; });
+  if (lost && status == 0) {
+    error = "lost the coordinator with " + std::to_string(waiting) + " sagas not ended (they "
+            "resume when it starts again)";
+    status = 1;
+  }
+  return status;
+}
+
+} // namespace nexus::actors

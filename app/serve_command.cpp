@@ -1,0 +1,133 @@
+#include <csignal>
+#include <iostream>
+
+#include <pthread.h>
+
+#include <CLI/CLI.hpp>
+
+#include "actors/engine.hpp"
+#include "actors/submit.hpp"
+#include "app/commands.hpp"
+#include "config/json_writer.hpp"
+#include "runtime/input_source.hpp"
+#include "runtime/logging.hpp"
+
+namespace nexus::app {
+
+void add_serve(CLI::App& app, serve_args& args) {
+  app.add_option("workflow", args.workflow, "Workflow file (JSON)")->required();
+  app.add_option("--listen", args.listen,
+                 "HOST:PORT where workers join and nexus submit sends sagas")
+    ->required();
+  app.add_option("--local-stages", args.local_stages,
+                 "Whether this node runs steps too, or only its workers")
+    ->check(CLI::IsMember({"on", "off"}))
+    ->capture_default_str();
+  app.add_option("--data-dir", args.data_dir, "Event log directory (default: runtime.data_dir)");
+  app.add_option("--threads", args.threads, "Scheduler threads, 0 for one per core")
+    ->each([&args](const std::string&) { args.threads_set = true; });
+  app.add_option("--max-in-flight", args.max_in_flight, "Live sagas at most")
+    ->check(CLI::PositiveNumber);
+  app.add_option("--grace-seconds", args.grace_seconds,
+                 "On SIGTERM or SIGINT: how long running sagas may take to end before they "
+                 "stop where they are (they resume on the next start)")
+    ->capture_default_str();
+  app.add_flag("--json", args.json, "Print the summary as one JSON object when it stops");
+  add_log_level(app, args.log_level);
+}
+
+// Runs until SIGTERM or SIGINT: the signals are blocked in every thread
+// (CAF's threads inherit the mask) and taken here with sigwait.
+int serve(const serve_args& args) {
+  config::workflow wf;
+  if (!load_or_report(args.workflow, args.data_dir, args.log_level, wf))
+    return 2;
+  if (args.threads_set)
+    wf.runtime.threads = args.threads;
+  if (args.max_in_flight > 0)
+    wf.runtime.max_in_flight = args.max_in_flight;
+  actors::run_options opts;
+  std::string error;
+  if (!listen_options(args.listen, args.local_stages, wf, opts.cluster, error)) {
+    std::cerr << "nexus: " << error << '\n';
+    return 2;
+  }
+  if (!runtime::setup_logging(wf.logging, wf.runtime.data_dir, error)) {
+    std::cerr << "nexus: " << error << '\n';
+    return 1;
+  }
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  runtime::run_summary s;
+  {
+    actors::engine e{wf, opts};
+    if (!e.ok()) {
+      s = e.wait();
+    } else {
+      int sig = 0;
+      sigwait(&stop, &sig);
+      runtime::log(spdlog::level::info, {}, "{}: taking no more sagas; running ones have {} s to end",
+                   sig == SIGTERM ? "SIGTERM" : "SIGINT", args.grace_seconds);
+      s = e.wait_for(std::chrono::seconds(args.grace_seconds));
+    }
+  }
+  pthread_sigmask(SIG_UNBLOCK, &stop, nullptr);
+  if (args.json)
+    std::cout << s.to_json() << '\n';
+  else
+    std::cout << "started " << s.started << ", resumed " << s.resumed << ": " << s.completed
+              << " completed, " << s.compensated << " compensated, " << s.failed << " failed, "
+              << s.cancelled << " cancelled, " << s.interrupted
+              << " interrupted (they resume on the next start)\n";
+  if (!s.error.empty())
+    std::cerr << "nexus: " << s.error << '\n';
+  return s.exit_status;
+}
+
+void add_submit(CLI::App& app, submit_args& args) {
+  app.add_option("--to", args.to, "The coordinator's HOST:PORT (nexus serve --listen)")
+    ->required();
+  app.add_option("input", args.input, "JSON-lines file of sagas to start, or - for standard input")
+    ->required();
+  app.add_flag("--detach", args.detach, "Return once the sagas are submitted, not when they end");
+  app.add_flag("--json", args.json, "Print one JSON object per saga");
+  app.add_option("--cluster", args.cluster, "The coordinator's cluster.name")->capture_default_str();
+}
+
+int submit(const submit_args& args) {
+  actors::submit_options opts;
+  std::string error;
+  if (!parse_endpoint("--to", args.to, opts.host, opts.port, error)) {
+    std::cerr << "nexus: " << error << '\n';
+    return 2;
+  }
+  auto input = runtime::open_input_file(args.input, error);
+  if (!input) {
+    std::cerr << "nexus: " << error << '\n';
+    return 2;
+  }
+  auto* token = std::getenv("NEXUS_CLUSTER_TOKEN");
+  opts.token = token != nullptr ? token : "";
+  opts.cluster = args.cluster;
+  opts.detach = args.detach;
+  opts.report = [&args](const std::string& cid, const std::string& what) {
+    if (args.json) {
+      std::string out;
+      config::json_object_writer w{out};
+      w.field("cid", cid).field("status", what);
+      w.finish();
+      std::cout << out << std::endl;
+    } else {
+      std::cout << cid << '\t' << what << std::endl;
+    }
+  };
+  int status = actors::submit_sagas(*input, opts, error);
+  if (status != 0)
+    std::cerr << "nexus: " << error << '\n';
+  return status;
+}
+
+} // namespace nexus::app
