@@ -190,6 +190,37 @@ try:
     expect(len(joins) == 2, f"the worker joined twice, the second time by itself: {len(joins)}")
     w3.wait(timeout=60)
     expect(w3.returncode == 0, "the worker exits 0 once the resumed run ends")
+
+    # A worker that hangs (SIGSTOP) is dropped by the heartbeats' connection timeout, and its
+    # calls go to the other worker.
+    data3 = os.path.join(work, "data3")
+    wf3 = os.path.join(work, "wf3.json")
+    spec["runtime"]["data_dir"] = data3
+    with open(wf3, "w") as f:
+        json.dump(spec, f)
+    third = start(["run", wf3, "--generate", "600", "--saga", "order", "--json", "--no-progress",
+                   "--listen", "127.0.0.1:0", "--expect-workers", "2", "--local-stages", "off"])
+    port = re.search(r":(\d+)", third.stderr.readline().decode()).group(1)
+    h1 = start(["worker", wf3, "--join", f"127.0.0.1:{port}", "--node", "h1"])
+    h2 = start(["worker", wf3, "--join", f"127.0.0.1:{port}", "--node", "h2"])
+    log3 = os.path.join(data3, "logs", "nexus.jsonl")
+    wait_for("100 sagas ended before a worker hangs",
+             lambda: sum(l["msg"].startswith("saga ended") for l in log_lines(log3)) >= 100)
+    stopped_at = time.time()
+    h1.send_signal(signal.SIGSTOP)
+    out, err = third.communicate(timeout=300)
+    h1.send_signal(signal.SIGCONT)
+    expect(third.returncode == 0 and json.loads(out)["completed"] + json.loads(out)["compensated"]
+           + json.loads(out)["failed"] == 600, f"every saga ended despite a hung worker: {out!r}")
+    hung = [l for l in log_lines(log3) if l["msg"].startswith("node h1 lost")]
+    expect(len(hung) == 1, "the hung worker was dropped")
+    if hung:
+        seen = datetime.datetime.strptime(hung[0]["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+            tzinfo=datetime.timezone.utc).timestamp()
+        print(f"info: the coordinator dropped the hung worker {seen - stopped_at:.2f} s after "
+              "SIGSTOP (connection timeout 5 s, heartbeats every 0.5 s)")
+    h2.wait(timeout=60)
+    expect(h2.returncode == 0, "the other worker exits 0")
 finally:
     for p in procs:
         if p.poll() is None:
