@@ -44,9 +44,9 @@ step_result failure(const step_call& call, config::error_kind kind, std::string 
 // -- the dispatcher -----------------------------------------------------------
 
 struct node {
-  caf::actor endpoint;
+  caf::actor endpoint;  ///< Watched: its loss is the node's.
   std::string name;
-  std::unordered_set<std::string> steps;
+  std::unordered_map<std::string, caf::actor> steps; ///< Step key -> its stage there.
   std::uint32_t capacity = 1;
   std::uint32_t in_flight = 0;
   bool alive = true;
@@ -103,6 +103,9 @@ std::size_t pick(dispatcher_state& st, const std::string& key) {
   return best;
 }
 
+void on_result(dispatcher_actor* self, std::uint64_t id, std::size_t n, std::uint32_t sent,
+               step_result&& r);
+
 /// Sends call `id` to a node, or leaves it waiting (at the front when it
 /// had already been sent once, to a node since lost).
 void dispatch(dispatcher_actor* self, std::uint64_t id) {
@@ -121,16 +124,24 @@ void dispatch(dispatcher_actor* self, std::uint64_t id) {
     return;
   }
   p.node = n;
-  ++p.sent;
+  auto sent = ++p.sent;
   ++st.nodes[n].in_flight;
-  self->send(st.nodes[n].endpoint, execute_atom::value, p.call, id);
+  // A request: the node's stage answers it directly, matched by CAF. Its
+  // timeout only frees the handler of an answer that never comes (the sweep
+  // has answered the saga by then, or the call went to another node).
+  auto wait = std::max<std::int64_t>(0, p.call.deadline_us - storage::now_us())
+              + 2 * std::chrono::duration_cast<std::chrono::microseconds>(overrun_grace).count();
+  self->request(st.nodes[n].steps.at(p.key), std::chrono::microseconds(wait), execute_atom::value,
+                p.call)
+    .then([self, id, n, sent](step_result& r) { on_result(self, id, n, sent, std::move(r)); },
+          [](caf::error&) {});
   arm_sweep(self);
 }
 
 /// Sends waiting calls of the steps `n` serves while it has room.
 void drain(dispatcher_actor* self, std::size_t n) {
   auto& st = self->state;
-  for (auto& key : st.nodes[n].steps) {
+  for (auto& [key, _] : st.nodes[n].steps) {
     auto q = st.waiting.find(key);
     while (q != st.waiting.end() && !q->second.empty() && st.nodes[n].alive
            && st.nodes[n].in_flight < st.nodes[n].capacity) {
@@ -153,6 +164,20 @@ void finish(dispatcher_actor* self, std::uint64_t id, step_result r) {
     self->send(p.breaker, report_atom::value, p.breaker_call, r.ok, r.kind);
   answer(self, p.reply_to, p.id, std::move(r));
   st.calls.erase(it);
+}
+
+/// Node `n`'s answer to the `sent`th sending of call `id`; an answer to an
+/// earlier sending (its node was counted lost, or the sweep gave up on it)
+/// changes nothing.
+void on_result(dispatcher_actor* self, std::uint64_t id, std::size_t n, std::uint32_t sent,
+               step_result&& r) {
+  auto& st = self->state;
+  auto it = st.calls.find(id);
+  if (it == st.calls.end() || it->second.node != n || it->second.sent != sent)
+    return;
+  --st.nodes[n].in_flight;
+  finish(self, id, std::move(r));
+  drain(self, n);
 }
 
 caf::result<step_result> accept(dispatcher_actor* self, step_call&& call, caf::actor breaker,
@@ -219,28 +244,14 @@ caf::behavior dispatcher(dispatcher_actor* self, std::uint64_t bound) {
         std::uint64_t breaker_call) -> caf::result<step_result> {
       return accept(self, std::move(call), std::move(breaker), breaker_call);
     },
-    [=](result_atom, std::uint64_t id, step_result& r) {
-      auto& st = self->state;
-      auto n = node_of(st, caf::actor_cast<caf::actor_addr>(self->current_sender()));
-      auto it = st.calls.find(id);
-      if (n == no_node || it == st.calls.end() || it->second.node != n) {
-        // A stranger, or an answer that comes after its node was counted lost.
-        runtime::log(spdlog::level::warn, {}, "a result for call {} from {} refused: not a call "
-                     "in flight on that node", id,
-                     self->current_sender() ? caf::to_string(self->current_sender()->node())
-                                            : std::string{"nobody"});
-        return;
-      }
-      --st.nodes[n].in_flight;
-      finish(self, id, std::move(r));
-      drain(self, n);
-    },
     [=](join_atom, caf::actor& endpoint, std::string& name, std::vector<std::string>& steps,
-        std::uint32_t capacity) {
+        std::vector<caf::actor>& stages, std::uint32_t capacity) {
       auto& st = self->state;
       self->monitor(endpoint);
-      st.nodes.push_back(node{endpoint, name, {steps.begin(), steps.end()},
-                              std::max<std::uint32_t>(1, capacity), 0, true});
+      node n{endpoint, name, {}, std::max<std::uint32_t>(1, capacity), 0, true};
+      for (std::size_t i = 0; i < steps.size() && i < stages.size(); ++i)
+        n.steps.emplace(steps[i], stages[i]);
+      st.nodes.push_back(std::move(n));
       runtime::log(spdlog::level::info, {}, "node {} joined: {} steps, {} calls at once", name,
                    steps.size(), capacity);
       drain(self, st.nodes.size() - 1);
@@ -334,6 +345,10 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self, std::string toke
         why = "wrong cluster token";
       else if (!sender)
         why = "an anonymous sender cannot join";
+      else if (req.stages.size() != req.steps.size()
+               || std::any_of(req.stages.begin(), req.stages.end(),
+                              [](const caf::actor& a) { return !a; }))
+        why = "a stage for each step is missing";
       for (auto& s : req.steps)
         if (why.empty() && st.steps.count(s) == 0)
           why = "the workflow has no step " + s;
@@ -343,7 +358,7 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self, std::string toke
         return why;
       }
       self->send(st.dispatcher, join_atom::value, caf::actor_cast<caf::actor>(sender), req.node,
-                 req.steps, req.capacity);
+                 req.steps, req.stages, req.capacity);
       return {};
     },
     [=](submit_atom, std::string& token,
@@ -383,27 +398,12 @@ caf::behavior endpoint(endpoint_actor* self, std::map<std::string, caf::actor> s
       self->quit(caf::exit_reason::remote_link_unreachable);
   });
   return {
-    [=](execute_atom, step_call& call, std::uint64_t id) {
-      auto& st = self->state;
-      auto sender = self->current_sender();
-      auto to = caf::actor_cast<caf::actor>(sender);
-      if (!sender || (st.coordinator && sender->node() != st.coordinator)) {
-        runtime::log(spdlog::level::warn, {call.cid, call.saga, call.step, call.attempt},
-                     "a call from {} refused: not the coordinator this node joined",
-                     sender ? caf::to_string(sender->node()) : std::string{"nobody"});
-        return;
-      }
-      auto stage = st.stages.find(step_key(call.saga, call.step));
-      if (stage == st.stages.end()) {
-        self->send(to, result_atom::value, id,
-                   failure(call, config::error_kind::permanent,
-                           "this node does not serve step " + call.saga + "/" + call.step));
-        return;
-      }
-      self->request(stage->second, caf::infinite, execute_atom::value, std::move(call))
-        .then([=](step_result& r) { self->send(to, result_atom::value, id, std::move(r)); });
-    },
     [=](join_atom, caf::actor& gw, join_request& req) -> caf::result<std::string> {
+      req.stages.clear();
+      for (auto& key : req.steps) {
+        auto stage = self->state.stages.find(key);
+        req.stages.push_back(stage == self->state.stages.end() ? caf::actor{} : stage->second);
+      }
       auto promise = self->make_response_promise<std::string>();
       self->request(gw, std::chrono::seconds(10), join_atom::value, std::move(req))
         .then(

@@ -17,14 +17,14 @@ std::string step_key(const std::string& saga, const std::string& step);
 /// they would a stage, with the same protocol and answers).
 ///
 /// It sends each call to the least loaded node that serves the call's step
-/// and has room (fewest calls in flight for its capacity): `(execute_atom,
-/// step_call, id)` to the node's endpoint, which answers `(result_atom, id,
-/// step_result)`. Calls no node can take yet wait, at most `queue_bound`
+/// and has room (fewest calls in flight for its capacity): a request
+/// `(execute_atom, step_call)` -> `step_result` to that node's stage for
+/// the step (handed over when the node joined, and known to no one else). Calls no node can take yet wait, at most `queue_bound`
 /// (beyond, a call is refused as `circuit_open`, as a full stage does). It
 /// monitors every node: when one is lost, its calls in flight go again, with
 /// their idempotency keys, to another node, or wait for one to join.
-/// `(join_atom, endpoint, name, steps, capacity)` adds a node (from the
-/// gateway, or the local endpoint at start). `(close_atom)` tells every node
+/// `(join_atom, endpoint, name, steps, stages, capacity)` adds a node (from
+/// the gateway, or the local endpoint at start); the endpoint is watched. `(close_atom)` tells every node
 /// the run has ended. `(stats_atom)` -> `uint32_t` nodes that have joined.
 caf::actor spawn_dispatcher(caf::actor_system& sys, std::uint64_t queue_bound);
 
@@ -40,13 +40,11 @@ caf::actor spawn_gateway(caf::actor_system& sys, std::string token,
                          std::vector<std::string> known_steps, caf::actor dispatcher,
                          caf::actor coordinator);
 
-/// A node's endpoint: runs the calls the dispatcher sends on `stages` (by
-/// step key), answering each. Calls from any node other than
-/// `coordinator_node`'s (when it is set) are refused and logged.
-///
+/// A node's endpoint: it stands for the node and its `stages` (by step key).
 /// On a worker, `(join_atom, gateway, join_request)` -> `std::string` joins
-/// through the coordinator's gateway; the endpoint then quits with reason
-/// `normal` when the coordinator ends its run (`close_atom`), and with
+/// through the coordinator's gateway, handing over the stages; the endpoint
+/// then quits with reason `normal` when the coordinator ends its run
+/// (`close_atom`, taken only from that coordinator's node), and with
 /// `remote_link_unreachable` when the coordinator is lost.
 caf::actor spawn_endpoint(caf::actor_system& sys, std::map<std::string, caf::actor> stages);
 

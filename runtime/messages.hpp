@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include <caf/actor.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 #include <caf/meta/type_name.hpp>
@@ -38,7 +39,6 @@ using pressure_atom = caf::atom_constant<caf::atom("pressure")>;
 using read_atom = caf::atom_constant<caf::atom("read")>;
 using ready_atom = caf::atom_constant<caf::atom("ready")>;
 using report_atom = caf::atom_constant<caf::atom("report")>;
-using result_atom = caf::atom_constant<caf::atom("result")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using run_atom = caf::atom_constant<caf::atom("run")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
@@ -112,20 +112,23 @@ constexpr std::uint32_t cluster_protocol = 1;
 
 /// What a worker node sends the coordinator's gateway to join:
 /// `(join_atom, join_request)` -> `std::string` (empty: joined; else why
-/// not). The sender, the worker's endpoint, then takes `(execute_atom,
-/// step_call, std::uint64_t id)` and answers `(result_atom, id, step_result)`.
+/// not). The coordinator then sends each call for a step straight to the
+/// worker's stage for it, a request `(execute_atom, step_call)` ->
+/// `step_result`; it watches the sender, the worker's endpoint, to learn
+/// when the node is lost.
 struct join_request {
   std::uint32_t protocol = cluster_protocol;
   std::string token;
   std::string node;               ///< Its name, in logs.
   std::vector<std::string> steps; ///< `<saga>/<step>` of each step it serves.
+  std::vector<caf::actor> stages; ///< The stage serving each of `steps`.
   std::uint32_t capacity = 0;     ///< Calls it takes at once, over all its steps.
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, join_request& x) {
   return f(caf::meta::type_name("nexus.join_request"), x.protocol, x.token, x.node, x.steps,
-           x.capacity);
+           x.stages, x.capacity);
 }
 
 /// Registers every message type above with `cfg`, before the actor system
