@@ -3,6 +3,7 @@
 // side by side in one run.
 //
 //   build/bench/nexus_cluster_bench [--messages N] [--calls N] [--in-flight K] [--rounds R]
+//                                   [--threads T]
 //
 // The program starts a copy of itself as the worker process. That process
 // publishes a sink (counts messages) and a Nexus stage (whose
@@ -142,7 +143,7 @@ int main(int argc, char** argv) {
   if (argc > 1 && !std::strcmp(argv[1], "--worker-process"))
     return worker_process();
   std::uint64_t messages = 1'000'000, calls = 200'000;
-  std::uint32_t in_flight = 1024, rounds = 3;
+  std::uint32_t in_flight = 1024, rounds = 3, threads = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--messages"))
       messages = std::strtoull(argv[i + 1], nullptr, 10);
@@ -150,6 +151,8 @@ int main(int argc, char** argv) {
       calls = std::strtoull(argv[i + 1], nullptr, 10);
     else if (!std::strcmp(argv[i], "--in-flight"))
       in_flight = static_cast<std::uint32_t>(std::strtoul(argv[i + 1], nullptr, 10));
+    else if (!std::strcmp(argv[i], "--threads"))
+      threads = static_cast<std::uint32_t>(std::strtoul(argv[i + 1], nullptr, 10));
     else if (!std::strcmp(argv[i], "--rounds"))
       rounds = static_cast<std::uint32_t>(std::strtoul(argv[i + 1], nullptr, 10));
   }
@@ -176,7 +179,7 @@ int main(int argc, char** argv) {
   }
   int status = 0;
   {
-    runtime::system_config cfg{1, "bench"};
+    runtime::system_config cfg{threads, "bench"};
     caf::actor_system sys{cfg};
     auto remote_sink = sys.middleman().remote_actor("127.0.0.1", static_cast<std::uint16_t>(sink_port));
     auto stage = sys.middleman().remote_actor("127.0.0.1", static_cast<std::uint16_t>(endpoint_port));
@@ -189,7 +192,8 @@ int main(int argc, char** argv) {
                      std::vector<std::string>{"b/s"}, std::vector<caf::actor>{*stage}, in_flight);
       auto drive = sys.spawn(driver, dispatcher);
       caf::scoped_actor self{sys};
-      std::printf("%u rounds, 1 scheduler thread per process, loopback\n", rounds);
+      std::printf("%u rounds, %u scheduler threads here, 1 in the worker process, loopback\n",
+                  rounds, threads);
       std::printf("%-8s %14s %16s %8s\n", "round", "raw msgs/s", "dispatch calls/s", "ratio");
       double best_raw = 0, best_dispatch = 0;
       for (std::uint32_t r = 0; r < rounds; ++r) {
