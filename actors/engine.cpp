@@ -101,7 +101,7 @@ struct engine::impl {
     if (!log)
       return fail(error, 1);
     if (opts.cluster.listen)
-      cfg = std::make_unique<runtime::system_config>(wf.runtime.threads, wf.cluster.name);
+      cfg = std::make_unique<runtime::system_config>(wf.runtime.threads, wf.cluster);
     else
       cfg = std::make_unique<runtime::system_config>(wf.runtime.threads);
     sys = std::make_unique<caf::actor_system>(*cfg);
@@ -197,14 +197,14 @@ struct engine::impl {
       for (auto& step : saga.steps)
         keys.push_back(step_key(name, step.name));
     gateway = spawn_gateway(*sys, cl.token, std::move(keys), dispatcher, coordinator);
-    auto port = caf::io::publish(gateway, cl.port, cl.host.c_str(), true);
+    auto port = publish_on(*sys, gateway, cl.host, cl.port);
     if (!port)
       return fail("cannot listen on " + cl.host + ":" + std::to_string(cl.port) + ": "
                     + sys->render(port.error()),
                   1);
     gateway_port = *port;
-    spdlog::info("coordinator listening on {}:{} (cluster {})", cl.host, gateway_port,
-                 wf.cluster.name);
+    spdlog::info("coordinator listening on {}:{} (cluster {}, {})", cl.host, gateway_port,
+                 wf.cluster.name, cfg->tls() ? "mutual TLS" : "plain TCP");
     if (cl.on_listening)
       cl.on_listening(cl.host, gateway_port);
     if (cl.expect_workers == 0)

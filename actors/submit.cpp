@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "actors/cluster.hpp"
 #include "actors/engine.hpp"
 #include "runtime/input_source.hpp"
 #include "runtime/messages.hpp"
@@ -28,9 +29,12 @@ std::string_view describe(start_result r) {
 } // namespace
 
 int submit_sagas(runtime::input_source& input, const submit_options& opts, std::string& error) {
-  runtime::system_config cfg{1, opts.cluster};
+  config::cluster_settings cluster;
+  cluster.name = opts.cluster;
+  cluster.tls = {opts.tls_certificate, opts.tls_key, opts.tls_ca};
+  runtime::system_config cfg{1, cluster};
   caf::actor_system sys{cfg};
-  auto gateway = sys.middleman().remote_actor(opts.host, opts.port);
+  auto gateway = connect_to(sys, opts.host, opts.port);
   if (!gateway) {
     error = "no coordinator at " + opts.host + ":" + std::to_string(opts.port) + ": "
             + sys.render(gateway.error());

@@ -17,6 +17,7 @@ struct submit_options {
   std::uint16_t port = 0;
   std::string cluster = "nexus"; ///< Its cluster.name (checked in CAF's handshake).
   std::string token;
+  std::string tls_certificate, tls_key, tls_ca; ///< Mutual TLS, when the coordinator uses it.
   bool detach = false;           ///< Return once submitted, not when they end.
   /// Told what became of each request: `what` is `started`, `duplicate`,
   /// ... and, without `detach`, each saga's end status.

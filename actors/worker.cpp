@@ -64,7 +64,7 @@ int run_worker(const config::workflow& wf, const worker_options& opts, std::stri
     return 2;
   auto node = opts.node.empty() ? runtime::log_node() + ":" + std::to_string(::getpid()) : opts.node;
   runtime::set_log_node(node);
-  runtime::system_config cfg{opts.threads, wf.cluster.name};
+  runtime::system_config cfg{opts.threads, wf.cluster};
   caf::actor_system sys{cfg};
   std::map<std::string, caf::actor> stages;
   std::vector<std::string> keys;
@@ -85,7 +85,7 @@ int run_worker(const config::workflow& wf, const worker_options& opts, std::stri
   std::minstd_rand jitter{static_cast<unsigned>(::getpid())};
   auto backoff = std::chrono::milliseconds(100);
   while (!stop_requested) {
-    auto gateway = sys.middleman().remote_actor(opts.host, opts.port);
+    auto gateway = connect_to(sys, opts.host, opts.port);
     if (!gateway) {
       if (std::chrono::steady_clock::now() >= give_up) {
         error = "no coordinator at " + opts.host + ":" + std::to_string(opts.port) + " within "

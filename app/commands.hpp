@@ -75,6 +75,7 @@ struct submit_args {
   bool detach = false;
   bool json = false;
   std::string cluster = "nexus";
+  std::string tls_certificate, tls_key, tls_ca;
 };
 void add_submit(CLI::App& app, submit_args& args);
 int submit(const submit_args& args);
@@ -90,6 +91,7 @@ struct worker_args {
   std::string node;
   std::string log_level;
   std::string data_dir;  ///< Where its log file goes; empty: runtime.data_dir.
+  std::string tls_certificate, tls_key; ///< Its own, in place of cluster.tls's.
 };
 void add_worker(CLI::App& app, worker_args& args);
 int worker(const worker_args& args);

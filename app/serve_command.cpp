@@ -95,6 +95,16 @@ void add_submit(CLI::App& app, submit_args& args) {
   app.add_flag("--detach", args.detach, "Return once the sagas are submitted, not when they end");
   app.add_flag("--json", args.json, "Print one JSON object per saga");
   app.add_option("--cluster", args.cluster, "The coordinator's cluster.name")->capture_default_str();
+  auto* cert = app.add_option("--tls-certificate", args.tls_certificate,
+                              "Mutual TLS: this client's certificate (PEM), signed by the cluster's CA")
+                 ->check(CLI::ExistingFile);
+  auto* key = app.add_option("--tls-key", args.tls_key, "Mutual TLS: its private key (PEM)")
+                ->check(CLI::ExistingFile);
+  auto* ca = app.add_option("--tls-ca", args.tls_ca, "Mutual TLS: the cluster's CA (PEM)")
+               ->check(CLI::ExistingFile);
+  cert->needs(key)->needs(ca);
+  key->needs(cert);
+  ca->needs(cert);
 }
 
 int submit(const submit_args& args) {
@@ -112,6 +122,9 @@ int submit(const submit_args& args) {
   auto* token = std::getenv("NEXUS_CLUSTER_TOKEN");
   opts.token = token != nullptr ? token : "";
   opts.cluster = args.cluster;
+  opts.tls_certificate = args.tls_certificate;
+  opts.tls_key = args.tls_key;
+  opts.tls_ca = args.tls_ca;
   opts.detach = args.detach;
   opts.report = [&args](const std::string& cid, const std::string& what) {
     if (args.json) {

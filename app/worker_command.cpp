@@ -28,6 +28,13 @@ void add_worker(CLI::App& app, worker_args& args) {
   app.add_option("--node", args.node, "This node's name in logs (default: HOST:PID)");
   app.add_option("--data-dir", args.data_dir,
                  "Directory for its log file (default: runtime.data_dir); it keeps no state");
+  auto* cert = app.add_option("--tls-certificate", args.tls_certificate,
+                              "Mutual TLS: this node's certificate, in place of cluster.tls's")
+                 ->check(CLI::ExistingFile);
+  auto* key = app.add_option("--tls-key", args.tls_key, "Mutual TLS: this node's private key")
+                ->check(CLI::ExistingFile);
+  cert->needs(key);
+  key->needs(cert);
   add_log_level(app, args.log_level);
 }
 
@@ -35,6 +42,14 @@ int worker(const worker_args& args) {
   config::workflow wf;
   if (!load_or_report(args.workflow, args.data_dir, args.log_level, wf))
     return 2;
+  if (!args.tls_certificate.empty()) {
+    if (!wf.cluster.tls.on()) {
+      std::cerr << "nexus: --tls-certificate: the workflow's cluster has no tls (cluster.tls.ca)\n";
+      return 2;
+    }
+    wf.cluster.tls.certificate = args.tls_certificate;
+    wf.cluster.tls.key = args.tls_key;
+  }
   actors::worker_options opts;
   std::string error;
   if (!parse_endpoint("--join", args.join, opts.host, opts.port, error)) {

@@ -144,6 +144,15 @@ struct cluster_settings {
   /// What a node presents to join or submit; NEXUS_CLUSTER_TOKEN, if set,
   /// takes its place. Empty: no token is asked for (127.0.0.1 only).
   std::string token;
+  /// Mutual TLS between nodes (PEM files): this node's certificate and key,
+  /// and the CA that every node's certificate must be signed by. All three
+  /// or none; none: plain TCP.
+  struct tls_files {
+    std::string certificate;
+    std::string key;
+    std::string ca;
+    bool on() const { return !certificate.empty(); }
+  } tls;
 };
 
 enum class window_type : std::uint8_t { count, time };

@@ -83,11 +83,28 @@ private:
   void read_cluster(const json_node& n, const std::string& path, cluster_settings& c) {
     if (!expect(n, kind::object, path))
       return;
-    check_keys(n, path, {"name", "token"});
+    check_keys(n, path, {"name", "token", "tls"});
     if (read_string(n, "name", path, c.name) && !valid_name(c.name))
       error(n.find("name")->line, join(path, "name"),
             "must be 1 to 64 of [A-Za-z0-9_.-]");
     read_string(n, "token", path, c.token);
+    if (auto m = n.find("tls")) {
+      auto p = join(path, "tls");
+      if (!expect(m->value, kind::object, p))
+        return;
+      check_keys(m->value, p, {"certificate", "key", "ca"});
+      for (auto [key, field] : {std::pair{"certificate", &c.tls.certificate},
+                                std::pair{"key", &c.tls.key}, std::pair{"ca", &c.tls.ca}}) {
+        auto f = m->value.find(key);
+        if (f == nullptr) {
+          error(m->line, join(p, key), "missing: mutual TLS needs certificate, key and ca");
+          continue;
+        }
+        if (read_string(m->value, key, p, *field)
+            && (field->empty() || !std::ifstream{*field}.good()))
+          error(f->line, join(p, key), "cannot read the file " + *field);
+      }
+    }
   }
 
   void read_defaults(const json_node& n, const std::string& path, workflow& wf) {

@@ -3,6 +3,7 @@
 #include <thread>
 
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
 
 #include "runtime/messages.hpp"
 
@@ -22,6 +23,17 @@ system_config::system_config(std::uint32_t threads, const std::string& cluster_n
   set("middleman.app-identifiers", std::vector<std::string>{cluster_name});
   set("middleman.heartbeat-interval", caf::timespan{heartbeat_interval});
   set("middleman.connection-timeout", caf::timespan{connection_timeout});
+}
+
+system_config::system_config(std::uint32_t threads, const config::cluster_settings& cluster)
+  : system_config(threads, cluster.name) {
+  if (!cluster.tls.on())
+    return;
+  load<caf::openssl::manager>();
+  openssl_certificate = cluster.tls.certificate;
+  openssl_key = cluster.tls.key;
+  openssl_cafile = cluster.tls.ca;
+  tls_ = true;
 }
 
 } // namespace nexus::runtime

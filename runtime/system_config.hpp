@@ -6,6 +6,8 @@
 
 #include <caf/actor_system_config.hpp>
 
+#include "config/workflow.hpp"
+
 namespace nexus::runtime {
 
 /// CAF configuration for a Nexus node: message types registered, scheduler
@@ -20,6 +22,13 @@ public:
   /// node that stops answering is dropped after `connection_timeout`.
   system_config(std::uint32_t threads, const std::string& cluster_name);
 
+  /// As above, with mutual TLS (caf::openssl) when `tls` is on: every
+  /// connection then needs a certificate signed by `tls.ca`.
+  system_config(std::uint32_t threads, const config::cluster_settings& cluster);
+
+  /// Whether connections are made with TLS.
+  bool tls() const { return tls_; }
+
   /// Heartbeats of a cluster node, and the silence after which the other
   /// side counts it lost (a killed process is seen at once, by its closed
   /// connection; these catch a node that hangs or a network that drops).
@@ -31,6 +40,7 @@ public:
 
 private:
   std::uint32_t threads_;
+  bool tls_ = false;
 };
 
 } // namespace nexus::runtime

@@ -199,4 +199,20 @@ BOOST_AUTO_TEST_CASE(a_missing_file_is_reported) {
   BOOST_TEST(r.errors[0].to_string().find("/nonexistent/wf.json: cannot open") == 0);
 }
 
+BOOST_AUTO_TEST_CASE(cluster_settings_are_checked_with_their_paths) {
+  auto ok = parse_workflow(R"({"cluster": {"name": "prod-eu", "token": "s3cret"},
+    "sagas": {"s": {"steps": [{"name": "a", "action": {"kind": "simulate"}}]}}})", "wf.json");
+  BOOST_REQUIRE(ok.ok());
+  BOOST_TEST(ok.value->cluster.name == "prod-eu");
+  BOOST_TEST(ok.value->cluster.token == "s3cret");
+  BOOST_TEST(!ok.value->cluster.tls.on());
+  BOOST_TEST(has_error(R"({"cluster": {"name": "a b"}, "sagas": {}})", "cluster.name: must be 1 to 64"));
+  BOOST_TEST(has_error(R"({"cluster": {"tls": {"certificate": "/nonexistent/c.pem"}}, "sagas": {}})",
+                       "cluster.tls.certificate: cannot read the file /nonexistent/c.pem"));
+  BOOST_TEST(has_error(R"({"cluster": {"tls": {"certificate": "/nonexistent/c.pem"}}, "sagas": {}})",
+                       "cluster.tls.key: missing: mutual TLS needs certificate, key and ca"));
+  BOOST_TEST(has_error(R"({"cluster": {"tls": {"cert": "x"}}, "sagas": {}})",
+                       "cluster.tls.cert: unknown key"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
