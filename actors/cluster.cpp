@@ -68,13 +68,17 @@ step_result failure(const step_call& call, config::error_kind kind, std::string 
 // -- the dispatcher -----------------------------------------------------------
 
 struct node {
-  caf::actor endpoint;  ///< Watched: its loss is the node's.
+  caf::actor endpoint;  ///< Takes its calls; watched: its loss is the node's.
   std::string name;
-  std::unordered_map<std::string, caf::actor> steps; ///< Step key -> its stage there.
+  std::unordered_set<std::string> steps;
   std::uint32_t capacity = 1;
   std::uint32_t in_flight = 0;
   bool alive = true;
+  call_batch outgoing;  ///< Calls for it, sent when the dispatcher flushes.
 };
+
+/// Calls in one network message at most.
+constexpr std::size_t max_batch = 256;
 
 struct pending {
   step_call call;
@@ -87,6 +91,8 @@ struct pending {
   std::uint32_t sent = 0;         ///< Times sent to a node.
 };
 
+void flush(caf::event_based_actor* self, const caf::actor& to, call_batch& batch);
+
 /// How often the dispatcher looks for calls past their time.
 constexpr std::chrono::milliseconds sweep_every{500};
 
@@ -98,6 +104,7 @@ struct dispatcher_state {
   std::uint64_t waiting_count = 0;
   std::uint64_t next_id = 1;
   bool sweep_queued = false;
+  bool flush_queued = false;
   static inline const char* name = "nexus.dispatcher";
 };
 
@@ -127,9 +134,6 @@ std::size_t pick(dispatcher_state& st, const std::string& key) {
   return best;
 }
 
-void on_result(dispatcher_actor* self, std::uint64_t id, std::size_t n, std::uint32_t sent,
-               step_result&& r);
-
 /// Sends call `id` to a node, or leaves it waiting (at the front when it
 /// had already been sent once, to a node since lost).
 void dispatch(dispatcher_actor* self, std::uint64_t id) {
@@ -148,24 +152,30 @@ void dispatch(dispatcher_actor* self, std::uint64_t id) {
     return;
   }
   p.node = n;
-  auto sent = ++p.sent;
-  ++st.nodes[n].in_flight;
-  // A request: the node's stage answers it directly, matched by CAF. Its
-  // timeout only frees the handler of an answer that never comes (the sweep
-  // has answered the saga by then, or the call went to another node).
-  auto wait = std::max<std::int64_t>(0, p.call.deadline_us - storage::now_us())
-              + 2 * std::chrono::duration_cast<std::chrono::microseconds>(overrun_grace).count();
-  self->request(st.nodes[n].steps.at(p.key), std::chrono::microseconds(wait), execute_atom::value,
-                p.call)
-    .then([self, id, n, sent](step_result& r) { on_result(self, id, n, sent, std::move(r)); },
-          [](caf::error&) {});
+  ++p.sent;
+  auto& node = st.nodes[n];
+  ++node.in_flight;
+  // Gathered: the batch goes when the dispatcher has worked through the
+  // messages now in its mailbox (or when it is full).
+  node.outgoing.ids.push_back(id);
+  node.outgoing.calls.push_back(p.call);
+  if (node.outgoing.calls.size() >= max_batch) {
+    flush(self, node.endpoint, node.outgoing);
+  } else if (!st.flush_queued) {
+    st.flush_queued = true;
+    self->send(self, flush_atom::value);
+  }
   arm_sweep(self);
+}
+
+void flush(caf::event_based_actor* self, const caf::actor& to, call_batch& batch) {
+  self->send(to, execute_atom::value, std::exchange(batch, {}));
 }
 
 /// Sends waiting calls of the steps `n` serves while it has room.
 void drain(dispatcher_actor* self, std::size_t n) {
   auto& st = self->state;
-  for (auto& [key, _] : st.nodes[n].steps) {
+  for (auto& key : st.nodes[n].steps) {
     auto q = st.waiting.find(key);
     while (q != st.waiting.end() && !q->second.empty() && st.nodes[n].alive
            && st.nodes[n].in_flight < st.nodes[n].capacity) {
@@ -190,18 +200,15 @@ void finish(dispatcher_actor* self, std::uint64_t id, step_result r) {
   st.calls.erase(it);
 }
 
-/// Node `n`'s answer to the `sent`th sending of call `id`; an answer to an
-/// earlier sending (its node was counted lost, or the sweep gave up on it)
-/// changes nothing.
-void on_result(dispatcher_actor* self, std::uint64_t id, std::size_t n, std::uint32_t sent,
-               step_result&& r) {
+/// Node `n`'s result of call `id`. A result for a call it no longer has
+/// (the sweep gave up on it) changes nothing.
+void on_result(dispatcher_actor* self, std::uint64_t id, std::size_t n, step_result&& r) {
   auto& st = self->state;
   auto it = st.calls.find(id);
-  if (it == st.calls.end() || it->second.node != n || it->second.sent != sent)
+  if (it == st.calls.end() || it->second.node != n)
     return;
   --st.nodes[n].in_flight;
   finish(self, id, std::move(r));
-  drain(self, n);
 }
 
 caf::result<step_result> accept(dispatcher_actor* self, step_call&& call, caf::actor breaker,
@@ -241,6 +248,7 @@ caf::behavior dispatcher(dispatcher_actor* self, std::uint64_t bound) {
     if (n == no_node)
       return;
     st.nodes[n].alive = false;
+    st.nodes[n].outgoing = {};
     std::vector<std::uint64_t> lost;
     for (auto& [id, p] : st.calls)
       if (p.node == n)
@@ -268,14 +276,33 @@ caf::behavior dispatcher(dispatcher_actor* self, std::uint64_t bound) {
         std::uint64_t breaker_call) -> caf::result<step_result> {
       return accept(self, std::move(call), std::move(breaker), breaker_call);
     },
+    [=](result_atom, result_batch& batch) {
+      auto& st = self->state;
+      auto n = node_of(st, caf::actor_cast<caf::actor_addr>(self->current_sender()));
+      if (n == no_node) {
+        runtime::log(spdlog::level::warn, {}, "{} results from {} refused: not a node that joined",
+                     batch.ids.size(),
+                     self->current_sender() ? caf::to_string(self->current_sender()->node())
+                                            : std::string{"nobody"});
+        return;
+      }
+      for (std::size_t i = 0; i < batch.ids.size() && i < batch.results.size(); ++i)
+        on_result(self, batch.ids[i], n, std::move(batch.results[i]));
+      drain(self, n);
+    },
+    [=](flush_atom) {
+      auto& st = self->state;
+      st.flush_queued = false;
+      for (auto& n : st.nodes)
+        if (n.alive && !n.outgoing.calls.empty())
+          flush(self, n.endpoint, n.outgoing);
+    },
     [=](join_atom, caf::actor& endpoint, std::string& name, std::vector<std::string>& steps,
-        std::vector<caf::actor>& stages, std::uint32_t capacity) {
+        std::uint32_t capacity) {
       auto& st = self->state;
       self->monitor(endpoint);
-      node n{endpoint, name, {}, std::max<std::uint32_t>(1, capacity), 0, true};
-      for (std::size_t i = 0; i < steps.size() && i < stages.size(); ++i)
-        n.steps.emplace(steps[i], stages[i]);
-      st.nodes.push_back(std::move(n));
+      st.nodes.push_back(node{endpoint, name, {steps.begin(), steps.end()},
+                              std::max<std::uint32_t>(1, capacity), 0, true, {}});
       runtime::log(spdlog::level::info, {}, "node {} joined: {} steps, {} calls at once", name,
                    steps.size(), capacity);
       drain(self, st.nodes.size() - 1);
@@ -369,10 +396,7 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self, std::string toke
         why = "wrong cluster token";
       else if (!sender)
         why = "an anonymous sender cannot join";
-      else if (req.stages.size() != req.steps.size()
-               || std::any_of(req.stages.begin(), req.stages.end(),
-                              [](const caf::actor& a) { return !a; }))
-        why = "a stage for each step is missing";
+
       for (auto& s : req.steps)
         if (why.empty() && st.steps.count(s) == 0)
           why = "the workflow has no step " + s;
@@ -382,7 +406,7 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self, std::string toke
         return why;
       }
       self->send(st.dispatcher, join_atom::value, caf::actor_cast<caf::actor>(sender), req.node,
-                 req.steps, req.stages, req.capacity);
+                 req.steps, req.capacity);
       return {};
     },
     [=](submit_atom, std::string& token,
@@ -407,6 +431,9 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self, std::string toke
 
 struct endpoint_state {
   std::map<std::string, caf::actor> stages;
+  caf::actor dispatcher;   ///< Where results go: the sender of the calls.
+  result_batch outgoing;   ///< Results gathered, sent when the endpoint flushes.
+  bool flush_queued = false;
   caf::actor gateway;  ///< On a worker, once joined.
   caf::node_id coordinator; ///< On a worker: the only node whose calls it runs.
   bool closed = false;
@@ -415,6 +442,21 @@ struct endpoint_state {
 
 using endpoint_actor = caf::stateful_actor<endpoint_state>;
 
+/// Gathers the result of call `id`, to go back with the others of this
+/// round of the mailbox (or at once when the batch is full).
+void add_result(endpoint_actor* self, std::uint64_t id, step_result&& r) {
+  auto& st = self->state;
+  st.outgoing.ids.push_back(id);
+  st.outgoing.results.push_back(std::move(r));
+  if (st.outgoing.ids.size() >= max_batch) {
+    if (st.dispatcher)
+      self->send(st.dispatcher, result_atom::value, std::exchange(st.outgoing, {}));
+  } else if (!st.flush_queued) {
+    st.flush_queued = true;
+    self->send(self, flush_atom::value);
+  }
+}
+
 caf::behavior endpoint(endpoint_actor* self, std::map<std::string, caf::actor> stages) {
   self->state.stages = std::move(stages);
   self->set_down_handler([self](caf::down_msg& dm) {
@@ -422,12 +464,38 @@ caf::behavior endpoint(endpoint_actor* self, std::map<std::string, caf::actor> s
       self->quit(caf::exit_reason::remote_link_unreachable);
   });
   return {
-    [=](join_atom, caf::actor& gw, join_request& req) -> caf::result<std::string> {
-      req.stages.clear();
-      for (auto& key : req.steps) {
-        auto stage = self->state.stages.find(key);
-        req.stages.push_back(stage == self->state.stages.end() ? caf::actor{} : stage->second);
+    [=](execute_atom, call_batch& batch) {
+      auto& st = self->state;
+      auto sender = self->current_sender();
+      if (!sender || (st.coordinator && sender->node() != st.coordinator)) {
+        runtime::log(spdlog::level::warn, {}, "{} calls from {} refused: not the coordinator this "
+                     "node joined", batch.calls.size(),
+                     sender ? caf::to_string(sender->node()) : std::string{"nobody"});
+        return;
       }
+      st.dispatcher = caf::actor_cast<caf::actor>(sender);
+      for (std::size_t i = 0; i < batch.ids.size() && i < batch.calls.size(); ++i) {
+        auto id = batch.ids[i];
+        auto& call = batch.calls[i];
+        auto stage = st.stages.find(step_key(call.saga, call.step));
+        if (stage == st.stages.end()) {
+          add_result(self, id,
+                     failure(call, config::error_kind::permanent,
+                             "this node does not serve step " + call.saga + "/" + call.step));
+          continue;
+        }
+        // The stage answers every call, a timed-out one too.
+        self->request(stage->second, caf::infinite, execute_atom::value, std::move(call))
+          .then([self, id](step_result& r) { add_result(self, id, std::move(r)); });
+      }
+    },
+    [=](flush_atom) {
+      auto& st = self->state;
+      st.flush_queued = false;
+      if (!st.outgoing.ids.empty() && st.dispatcher)
+        self->send(st.dispatcher, result_atom::value, std::exchange(st.outgoing, {}));
+    },
+    [=](join_atom, caf::actor& gw, join_request& req) -> caf::result<std::string> {
       auto promise = self->make_response_promise<std::string>();
       self->request(gw, std::chrono::seconds(10), join_atom::value, std::move(req))
         .then(

@@ -157,14 +157,11 @@ struct engine::impl {
       }
     if (cl.listen && cl.local_stages) {
       std::vector<std::string> keys;
-      std::vector<caf::actor> handles;
-      for (auto& [key, stage] : local) {
+      for (auto& [key, _] : local)
         keys.push_back(key);
-        handles.push_back(stage);
-      }
       local_endpoint = spawn_endpoint(*sys, std::move(local));
       caf::anon_send(dispatcher, join_atom::value, local_endpoint, runtime::log_node(),
-                     std::move(keys), std::move(handles), local_capacity);
+                     std::move(keys), local_capacity);
     }
     std::map<std::string, caf::actor> breaker_of;
     for (auto& [resource, setup] : by_resource) {

@@ -6,11 +6,12 @@
 //                                   [--threads T]
 //
 // The program starts a copy of itself as the worker process. That process
-// publishes a sink (counts messages) and a Nexus stage (whose
+// publishes a sink (counts messages) and a Nexus endpoint with a stage (whose
 // simulated step answers at once). This one measures, each round:
 //   raw:      N one-way messages to the remote sink, until it has counted them;
-//   dispatch: calls through a dispatcher to the remote stage, K in flight,
-//             each a step_call out and a step_result back.
+//   dispatch: calls through a dispatcher to the remote endpoint, K in flight,
+//             each a step_call out and a step_result back (as the dispatcher
+//             and the endpoint batch them: many to a network message).
 // It prints both rates and their ratio (target: dispatch at least half of raw).
 #include <chrono>
 #include <cstdio>
@@ -82,7 +83,7 @@ int worker_process() {
   auto endpoint = actors::spawn_endpoint(sys, {{"b/s", stage}});
   auto counter = sys.spawn(sink);
   auto p1 = caf::io::publish(counter, 0, "127.0.0.1");
-  auto p2 = caf::io::publish(stage, 0, "127.0.0.1");
+  auto p2 = caf::io::publish(endpoint, 0, "127.0.0.1");
   if (!p1 || !p2)
     return 1;
   std::printf("%u %u\n", *p1, *p2);
@@ -92,7 +93,7 @@ int worker_process() {
   while (::read(STDIN_FILENO, &c, 1) > 0) {
   }
   sys.middleman().unpublish(counter, *p1);
-  sys.middleman().unpublish(stage, *p2);
+  sys.middleman().unpublish(endpoint, *p2);
   for (auto& a : {counter, endpoint, stage})
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   return 0;
@@ -182,14 +183,14 @@ int main(int argc, char** argv) {
     runtime::system_config cfg{threads, "bench"};
     caf::actor_system sys{cfg};
     auto remote_sink = sys.middleman().remote_actor("127.0.0.1", static_cast<std::uint16_t>(sink_port));
-    auto stage = sys.middleman().remote_actor("127.0.0.1", static_cast<std::uint16_t>(endpoint_port));
-    if (!remote_sink || !stage) {
+    auto endpoint = sys.middleman().remote_actor("127.0.0.1", static_cast<std::uint16_t>(endpoint_port));
+    if (!remote_sink || !endpoint) {
       std::fprintf(stderr, "cannot reach the worker process\n");
       status = 1;
     } else {
       auto dispatcher = actors::spawn_dispatcher(sys, UINT32_MAX);
-      caf::anon_send(dispatcher, join_atom::value, *stage, std::string{"worker"},
-                     std::vector<std::string>{"b/s"}, std::vector<caf::actor>{*stage}, in_flight);
+      caf::anon_send(dispatcher, join_atom::value, *endpoint, std::string{"worker"},
+                     std::vector<std::string>{"b/s"}, in_flight);
       auto drive = sys.spawn(driver, dispatcher);
       caf::scoped_actor self{sys};
       std::printf("%u rounds, %u scheduler threads here, 1 in the worker process, loopback\n",

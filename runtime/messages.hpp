@@ -39,6 +39,7 @@ using pressure_atom = caf::atom_constant<caf::atom("pressure")>;
 using read_atom = caf::atom_constant<caf::atom("read")>;
 using ready_atom = caf::atom_constant<caf::atom("ready")>;
 using report_atom = caf::atom_constant<caf::atom("report")>;
+using result_atom = caf::atom_constant<caf::atom("result")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using run_atom = caf::atom_constant<caf::atom("run")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
@@ -108,27 +109,49 @@ typename Inspector::result_type inspect(Inspector& f, saga_request& x) {
 
 /// The version of the messages between cluster nodes. A node whose version
 /// differs is refused when it joins, with both versions named.
-constexpr std::uint32_t cluster_protocol = 1;
+constexpr std::uint32_t cluster_protocol = 2;
 
 /// What a worker node sends the coordinator's gateway to join:
 /// `(join_atom, join_request)` -> `std::string` (empty: joined; else why
-/// not). The coordinator then sends each call for a step straight to the
-/// worker's stage for it, a request `(execute_atom, step_call)` ->
-/// `step_result`; it watches the sender, the worker's endpoint, to learn
-/// when the node is lost.
+/// not). The coordinator then sends the sender, the worker's endpoint,
+/// `(execute_atom, call_batch)` and takes back `(result_atom,
+/// result_batch)`; it watches the endpoint to learn when the node is lost.
 struct join_request {
   std::uint32_t protocol = cluster_protocol;
   std::string token;
   std::string node;               ///< Its name, in logs.
   std::vector<std::string> steps; ///< `<saga>/<step>` of each step it serves.
-  std::vector<caf::actor> stages; ///< The stage serving each of `steps`.
   std::uint32_t capacity = 0;     ///< Calls it takes at once, over all its steps.
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, join_request& x) {
   return f(caf::meta::type_name("nexus.join_request"), x.protocol, x.token, x.node, x.steps,
-           x.stages, x.capacity);
+           x.capacity);
+}
+
+/// Calls for one node, gathered while the coordinator's dispatcher works
+/// through its mailbox: one network message carries many. Each call has the
+/// dispatcher's ID for it, which its result carries back.
+struct call_batch {
+  std::vector<std::uint64_t> ids;
+  std::vector<step_call> calls;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, call_batch& x) {
+  return f(caf::meta::type_name("nexus.call_batch"), x.ids, x.calls);
+}
+
+/// Results going back to the dispatcher, gathered the same way.
+struct result_batch {
+  std::vector<std::uint64_t> ids;
+  std::vector<step_result> results;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, result_batch& x) {
+  return f(caf::meta::type_name("nexus.result_batch"), x.ids, x.results);
 }
 
 /// Registers every message type above with `cfg`, before the actor system
