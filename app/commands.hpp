@@ -41,7 +41,8 @@ struct run_args {
 };
 void add_run(CLI::App& app, run_args& args);
 
-/// Splits HOST:PORT; false, with `error` naming the option, if it is not one.
+/// Splits HOST:PORT (a port alone, or `:PORT`: 127.0.0.1); false, with
+/// `error` naming the option, if it is not one.
 bool parse_endpoint(const std::string& option, const std::string& text, std::string& host,
                     std::uint16_t& port, std::string& error);
 

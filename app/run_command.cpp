@@ -52,8 +52,9 @@ void add_run(CLI::App& app, run_args& args) {
 bool parse_endpoint(const std::string& option, const std::string& text, std::string& host,
                     std::uint16_t& port, std::string& error) {
   auto colon = text.rfind(':');
-  std::string digits = colon == std::string::npos ? "" : text.substr(colon + 1);
-  host = colon == std::string::npos ? "" : text.substr(0, colon);
+  // A port alone, or `:PORT`, means this machine only.
+  std::string digits = colon == std::string::npos ? text : text.substr(colon + 1);
+  host = colon == std::string::npos || colon == 0 ? "127.0.0.1" : text.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
   bool numeric = !digits.empty() && digits.size() <= 5

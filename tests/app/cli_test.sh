@@ -33,6 +33,15 @@ done
 for opt in --status --limit --data-dir --json; do contains "sagas --help describes $opt" "$work/out" "$opt"; done
 "$nexus" sagas --limit x >"$work/out" 2>&1; check "sagas with a bad limit" 2 $?
 "$nexus" run "$src/examples/order.json" --log-level loud >"$work/out" 2>&1; check "a bad log level" 2 $?
+"$nexus" run "$src/examples/order.json" --listen 77x >"$work/out" 2>&1; check "a bad --listen" 2 $?
+contains "a bad --listen is named" "$work/out" "--listen 77x: expected HOST:PORT"
+NEXUS_CLUSTER_TOKEN= "$nexus" run "$src/examples/order.json" --listen 0.0.0.0:0 --data-dir "$work/open" \
+  >"$work/out" 2>&1; check "listening beyond 127.0.0.1 without a token" 2 $?
+contains "it needs a token" "$work/out" "needs a cluster token"
+[ ! -e "$work/open" ]; check "a refused --listen writes nothing" 0 $?
+"$nexus" worker "$src/examples/order.json" --join 127.0.0.1:1 --stages nope >"$work/out" 2>&1
+check "a worker naming an unknown step" 2 $?
+"$nexus" submit --to 127.0.0.1:x - </dev/null >"$work/out" 2>&1; check "submit with a bad address" 2 $?
 
 "$nexus" validate "$src/examples/order.json" >"$work/out" 2>&1; check "validate example" 0 $?
 "$nexus" validate "$src/examples/provision.json" >"$work/out" 2>&1; check "validate exec example" 0 $?
