@@ -4,6 +4,7 @@
 #include <chrono>
 #include <deque>
 #include <limits>
+#include <memory>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -307,10 +308,29 @@ caf::behavior dispatcher(dispatcher_actor* self, std::uint64_t bound) {
                    steps.size(), capacity);
       drain(self, st.nodes.size() - 1);
     },
-    [=](close_atom) {
+    [=](close_atom) -> caf::result<bool> {
+      // Answered once every node has acknowledged (or 2 s have passed), so
+      // that no node learns of the end only by losing its connection.
+      auto promise = self->make_response_promise<bool>();
+      auto left = std::make_shared<std::size_t>(0);
       for (auto& n : self->state.nodes)
         if (n.alive)
-          self->send(n.endpoint, close_atom::value);
+          ++*left;
+      if (*left == 0)
+        return true;
+      for (auto& n : self->state.nodes)
+        if (n.alive)
+          self->request(n.endpoint, std::chrono::seconds(2), close_atom::value)
+            .then(
+              [=](bool) mutable {
+                if (--*left == 0)
+                  promise.deliver(true);
+              },
+              [=](caf::error&) mutable {
+                if (--*left == 0)
+                  promise.deliver(true);
+              });
+      return promise;
     },
     [=](stats_atom) -> std::uint32_t {
       auto& st = self->state;
@@ -512,12 +532,13 @@ caf::behavior endpoint(endpoint_actor* self, std::map<std::string, caf::actor> s
           });
       return promise;
     },
-    [=](close_atom) {
-      if (self->current_sender() && self->state.coordinator
-          && self->current_sender()->node() != self->state.coordinator)
-        return;
+    [=](close_atom) -> caf::result<bool> {
+      if (!self->current_sender()
+          || (self->state.coordinator && self->current_sender()->node() != self->state.coordinator))
+        return caf::sec::request_receiver_down;
       self->state.closed = true;
       self->quit(caf::exit_reason::normal);
+      return true;
     },
   };
 }

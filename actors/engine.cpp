@@ -424,7 +424,8 @@ runtime::run_summary engine::wait(std::function<void(const runtime::run_summary&
     }
     stop_poller();
     if (im.dispatcher) // the run has ended: workers may go (or stay for the next)
-      self->send(im.dispatcher, close_atom::value);
+      self->request(im.dispatcher, caf::infinite, close_atom::value)
+        .receive([](bool) {}, [](caf::error&) {});
   }
   im.final_stages = stages();
   im.shut_down();

@@ -98,12 +98,30 @@ void add_worker(CLI::App& app, worker_args& args);
 int worker(const worker_args& args);
 int run(const run_args& args);
 
-/// Loads the workflow file at `path` into `wf`, with `data_dir` (if not
-/// empty) in place of its runtime.data_dir and `log_level` (if not empty)
-/// in place of both its logging levels; false after printing every problem
-/// with its file, line and key.
-bool load_or_report(const std::string& path, const std::string& data_dir,
-                    const std::string& log_level, config::workflow& wf);
+/// What command-line options put in place of a workflow file's settings;
+/// empty (or unset) ones change nothing.
+struct overrides {
+  overrides(std::string dir, std::string level, bool threads_given = false,
+            std::uint32_t thread_count = 0, std::uint64_t in_flight = 0)
+    : data_dir(std::move(dir)), log_level(std::move(level)), threads_set(threads_given),
+      threads(thread_count), max_in_flight(in_flight) {}
+
+  std::string data_dir;          ///< runtime.data_dir
+  std::string log_level;         ///< logging.level and logging.console_level
+  bool threads_set = false;
+  std::uint32_t threads = 0;     ///< runtime.threads, when threads_set
+  std::uint64_t max_in_flight = 0; ///< runtime.max_in_flight, when not 0
+};
+
+/// The overrides of a command that runs sagas (run, serve).
+template <class Args>
+overrides overrides_of(const Args& a) {
+  return {a.data_dir, a.log_level, a.threads_set, a.threads, a.max_in_flight};
+}
+
+/// Loads the workflow file at `path` into `wf` with `o` applied; false
+/// after printing every problem with its file, line and key.
+bool load_or_report(const std::string& path, const overrides& o, config::workflow& wf);
 
 /// `--log-level LEVEL`, for the commands that run sagas.
 void add_log_level(CLI::App& app, std::string& level);

@@ -1,4 +1,7 @@
+#include <functional>
 #include <iostream>
+#include <utility>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -13,42 +16,42 @@ int main(int argc, char** argv) {
                                       + nexus::runtime::library_versions());
   app.footer("Exit status: 0 done, 1 runtime error, 2 bad usage or bad file.\n"
              "Colours only on a terminal, never with NO_COLOR set.");
+  // Each command: its options, bound to its arguments, and what runs it.
+  std::vector<std::pair<CLI::App*, std::function<int()>>> commands;
+  auto command = [&](const char* name, const char* what, auto& args, auto add_options,
+                     auto run_it) {
+    auto* sub = app.add_subcommand(name, what);
+    add_options(*sub, args);
+    commands.emplace_back(sub, [&args, run_it] { return run_it(args); });
+  };
   run_args run_a;
   events_args events_a;
   sagas_args sagas_a;
-  validate_args validate_a;
   retry_args retry_a;
   breakers_args breakers_a;
   stats_args stats_a;
-  worker_args worker_a;
   serve_args serve_a;
   submit_args submit_a;
-  auto* run_cmd = app.add_subcommand("run", "Resume unfinished sagas, then run new ones to the end");
-  add_run(*run_cmd, run_a);
-  auto* events_cmd = app.add_subcommand("events", "Print one saga's events in order");
-  add_events(*events_cmd, events_a);
-  auto* sagas_cmd = app.add_subcommand("sagas", "List the sagas in the event log");
-  add_sagas(*sagas_cmd, sagas_a);
-  auto* retry_cmd = app.add_subcommand(
-    "retry", "Compensate failed sagas again, once the cause is fixed, and run them to the end");
-  add_retry(*retry_cmd, retry_a);
-  auto* breakers_cmd = app.add_subcommand(
-    "breakers", "Show each resource's circuit breaker: state, rates, next trial");
-  add_breakers(*breakers_cmd, breakers_a);
-  auto* stats_cmd = app.add_subcommand(
-    "stats", "Counts by status, and per step attempts, success rate and latency percentiles");
-  add_stats(*stats_cmd, stats_a);
-  auto* serve_cmd = app.add_subcommand(
-    "serve", "Coordinate a cluster until stopped, taking sagas from nexus submit");
-  add_serve(*serve_cmd, serve_a);
-  auto* submit_cmd = app.add_subcommand(
-    "submit", "Send sagas to a coordinator (nexus serve) and print each one's end");
-  add_submit(*submit_cmd, submit_a);
-  auto* worker_cmd = app.add_subcommand(
-    "worker", "Join a coordinator (run --listen) and run the step calls it sends");
-  add_worker(*worker_cmd, worker_a);
-  auto* validate_cmd = app.add_subcommand("validate", "Check a workflow file");
-  add_validate(*validate_cmd, validate_a);
+  worker_args worker_a;
+  validate_args validate_a;
+  command("run", "Resume unfinished sagas, then run new ones to the end", run_a, add_run, run);
+  command("events", "Print one saga's events in order", events_a, add_events, events);
+  command("sagas", "List the sagas in the event log", sagas_a, add_sagas, sagas);
+  command("retry",
+          "Compensate failed sagas again, once the cause is fixed, and run them to the end",
+          retry_a, add_retry, retry);
+  command("breakers", "Show each resource's circuit breaker: state, rates, next trial",
+          breakers_a, add_breakers, breakers);
+  command("stats",
+          "Counts by status, and per step attempts, success rate and latency percentiles",
+          stats_a, add_stats, stats);
+  command("serve", "Coordinate a cluster until stopped, taking sagas from nexus submit", serve_a,
+          add_serve, serve);
+  command("submit", "Send sagas to a coordinator (nexus serve) and print each one's end",
+          submit_a, add_submit, submit);
+  command("worker", "Join a coordinator (run --listen) and run the step calls it sends",
+          worker_a, add_worker, worker);
+  command("validate", "Check a workflow file", validate_a, add_validate, validate);
   if (argc > 1 && argv[1][0] != '-') {
     std::string names;
     bool known = false;
@@ -68,23 +71,8 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
-  if (run_cmd->parsed())
-    return run(run_a);
-  if (events_cmd->parsed())
-    return events(events_a);
-  if (sagas_cmd->parsed())
-    return sagas(sagas_a);
-  if (retry_cmd->parsed())
-    return retry(retry_a);
-  if (breakers_cmd->parsed())
-    return breakers(breakers_a);
-  if (stats_cmd->parsed())
-    return stats(stats_a);
-  if (worker_cmd->parsed())
-    return worker(worker_a);
-  if (serve_cmd->parsed())
-    return serve(serve_a);
-  if (submit_cmd->parsed())
-    return submit(submit_a);
-  return validate(validate_a);
+  for (auto& [sub, run_it] : commands)
+    if (sub->parsed())
+      return run_it();
+  return 2; // unreachable: one command is required
 }

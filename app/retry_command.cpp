@@ -28,7 +28,7 @@ int retry(const retry_args& given) {
   std::sort(args.cids.begin(), args.cids.end());
   args.cids.erase(std::unique(args.cids.begin(), args.cids.end()), args.cids.end());
   config::workflow wf;
-  if (!load_or_report(args.workflow, args.data_dir, args.log_level, wf))
+  if (!load_or_report(args.workflow, {args.data_dir, args.log_level}, wf))
     return 2;
   for (auto& cid : args.cids)
     if (!storage::valid_correlation_id(cid)) {

@@ -98,8 +98,7 @@ void add_log_level(CLI::App& app, std::string& level) {
     ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
 }
 
-bool load_or_report(const std::string& path, const std::string& data_dir,
-                    const std::string& log_level, config::workflow& wf) {
+bool load_or_report(const std::string& path, const overrides& o, config::workflow& wf) {
   auto loaded = config::load_workflow(path);
   if (!loaded.ok()) {
     for (auto& e : loaded.errors)
@@ -107,22 +106,25 @@ bool load_or_report(const std::string& path, const std::string& data_dir,
     return false;
   }
   wf = std::move(*loaded.value);
-  if (!data_dir.empty())
-    wf.runtime.data_dir = data_dir;
-  if (!log_level.empty())
-    wf.logging.level = wf.logging.console_level = log_level;
+  if (!o.data_dir.empty())
+    wf.runtime.data_dir = o.data_dir;
+  if (!o.log_level.empty())
+    wf.logging.level = wf.logging.console_level = o.log_level;
+  if (o.threads_set)
+    wf.runtime.threads = o.threads;
+  if (o.max_in_flight > 0)
+    wf.runtime.max_in_flight = o.max_in_flight;
   return true;
 }
 
 int run(const run_args& args) {
   config::workflow wf;
-  if (!load_or_report(args.workflow, args.data_dir, args.log_level, wf))
+  if (!load_or_report(args.workflow, overrides_of(args), wf))
     return 2;
-  if (args.threads_set)
-    wf.runtime.threads = args.threads;
-  if (args.max_in_flight > 0)
-    wf.runtime.max_in_flight = args.max_in_flight;
-  actors::run_options opts{args.input, args.generate, args.saga};
+  actors::run_options opts;
+  opts.input_path = args.input;
+  opts.generate = args.generate;
+  opts.saga = args.saga;
   opts.on_bad_input = args.on_bad_input == "skip" ? runtime::bad_input_policy::skip
                                                   : runtime::bad_input_policy::stop;
   if (!args.listen.empty()) {

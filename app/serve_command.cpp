@@ -40,12 +40,8 @@ void add_serve(CLI::App& app, serve_args& args) {
 // (CAF's threads inherit the mask) and taken here with sigwait.
 int serve(const serve_args& args) {
   config::workflow wf;
-  if (!load_or_report(args.workflow, args.data_dir, args.log_level, wf))
+  if (!load_or_report(args.workflow, overrides_of(args), wf))
     return 2;
-  if (args.threads_set)
-    wf.runtime.threads = args.threads;
-  if (args.max_in_flight > 0)
-    wf.runtime.max_in_flight = args.max_in_flight;
   actors::run_options opts;
   std::string error;
   if (!listen_options(args.listen, args.local_stages, wf, opts.cluster, error)) {

@@ -40,7 +40,7 @@ void add_worker(CLI::App& app, worker_args& args) {
 
 int worker(const worker_args& args) {
   config::workflow wf;
-  if (!load_or_report(args.workflow, args.data_dir, args.log_level, wf))
+  if (!load_or_report(args.workflow, {args.data_dir, args.log_level}, wf))
     return 2;
   if (!args.tls_certificate.empty()) {
     if (!wf.cluster.tls.on()) {

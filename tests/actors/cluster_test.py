@@ -26,26 +26,12 @@ import time
 nexus, src = sys.argv[1], sys.argv[2]
 sys.path.insert(0, os.path.join(src, "tests", "tools"))
 import log_check  # noqa: E402
+from checks import expect, finish, stop_all, wait_for  # noqa: E402
 
 SAGAS = 2000
-failures = []
 procs = []
 
 
-def expect(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
-
-
-def wait_for(what, cond, seconds=60):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.05)
-    expect(False, f"{what} within {seconds} s")
-    return False
 
 
 def start(args, **kw):
@@ -222,12 +208,6 @@ try:
     h2.wait(timeout=60)
     expect(h2.returncode == 0, "the other worker exits 0")
 finally:
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+    stop_all(procs)
 
-if not failures:
-    subprocess.run(["rm", "-rf", work])
-print(f"{1 if not failures else 0} passed, {1 if failures else 0} failed")
-sys.exit(1 if failures else 0)
+finish(work)

@@ -19,16 +19,12 @@ import sys
 import tempfile
 
 nexus, src = sys.argv[1], sys.argv[2]
+sys.path.insert(0, os.path.join(src, "tests", "tools"))
+from checks import expect, finish, stop_all, wait_for  # noqa: E402
 if shutil.which("openssl") is None:
     print("openssl is not installed (scripts/setup installs it): skipped")
     sys.exit(77)
-failures = []
 
-
-def expect(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
 
 
 work = tempfile.mkdtemp(prefix="nexus-tls-")
@@ -101,12 +97,6 @@ try:
     expect(coordinator.returncode == 0 and summary["completed"] + summary["compensated"] == 300,
            f"the run over TLS ends: {summary}")
 finally:
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+    stop_all(procs)
 
-if not failures:
-    shutil.rmtree(work)
-print(f"{1 if not failures else 0} passed, {1 if failures else 0} failed")
-sys.exit(1 if failures else 0)
+finish(work)

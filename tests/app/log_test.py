@@ -20,13 +20,9 @@ import sys
 import tempfile
 
 nexus, src = sys.argv[1], sys.argv[2]
-failures = []
+sys.path.insert(0, os.path.join(src, "tests", "tools"))
+from checks import expect, finish, stop_all, wait_for  # noqa: E402
 
-
-def expect(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
 
 
 work = tempfile.mkdtemp(prefix="nexus-log-")
@@ -114,7 +110,4 @@ summary = [json.loads(r.stdout) for r in (first, second)]
 expect(sum(s["completed"] for s in summary) == from_rows["completed"],
        "the runs' summaries count the same completed sagas")
 
-if not failures:
-    subprocess.run(["rm", "-rf", work])
-print(f"{1 if not failures else 0} passed, {1 if failures else 0} failed")
-sys.exit(1 if failures else 0)
+finish(work)

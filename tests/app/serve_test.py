@@ -20,15 +20,10 @@ import time
 nexus, src = sys.argv[1], sys.argv[2]
 sys.path.insert(0, os.path.join(src, "tests", "tools"))
 import log_check  # noqa: E402
+from checks import expect, finish, stop_all, wait_for  # noqa: E402
 
-failures = []
 procs = []
 
-
-def expect(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
 
 
 work = tempfile.mkdtemp(prefix="nexus-serve-")
@@ -108,12 +103,6 @@ try:
     expect(any(l["msg"].startswith("SIGTERM: taking no more sagas") for l in log),
            "the stop is logged")
 finally:
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+    stop_all(procs)
 
-if not failures:
-    subprocess.run(["rm", "-rf", work])
-print(f"{1 if not failures else 0} passed, {1 if failures else 0} failed")
-sys.exit(1 if failures else 0)
+finish(work)
