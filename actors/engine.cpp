@@ -1,6 +1,7 @@
 #include "actors/engine.hpp"
 
 #include <map>
+#include <optional>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -73,7 +74,8 @@ struct engine::impl {
   caf::actor gateway;        ///< Published at gateway_port.
   caf::actor local_endpoint; ///< Runs the calls the dispatcher gives this node.
   std::uint16_t gateway_port = 0;
-  std::chrono::milliseconds grace{0}; ///< wait_for(): how long sagas may take to end.
+  /// wait_for(): how long sagas may take to end; none: as long as they need.
+  std::optional<std::chrono::milliseconds> grace;
 
   impl(const config::workflow& w, const run_options& o) : wf(w), opts(o) {}
 
@@ -401,7 +403,10 @@ runtime::run_summary engine::wait(std::function<void(const runtime::run_summary&
         self->wait_for(poller);
       }
     };
-    auto limit = im.grace.count() > 0 ? caf::duration{im.grace} : caf::duration{caf::infinite};
+    // A grace of 0 still asks: the close goes out, and its answer can only
+    // come too late unless every saga had already ended.
+    auto limit = im.grace ? caf::duration{std::max(*im.grace, std::chrono::milliseconds{1})}
+                          : caf::duration{caf::infinite};
     bool timed_out = false;
     self->request(im.coordinator, limit, close_atom::value)
       .receive([&](runtime::run_summary& s) { im.summary = std::move(s); },

@@ -102,6 +102,38 @@ try:
            "the refused submission is logged")
     expect(any(l["msg"].startswith("SIGTERM: taking no more sagas") for l in log),
            "the stop is logged")
+
+    # SIGTERM with sagas still running and no grace: they are counted interrupted, serve exits 0,
+    # and the next start resumes them to their end.
+    slow = os.path.join(work, "slow.json")
+    slow_data = os.path.join(work, "slow-data")
+    with open(workflow) as f:
+        spec = json.load(f)
+    spec["runtime"]["data_dir"] = slow_data
+    spec["sagas"]["order"]["steps"][0]["action"]["latency_ms"] = 1500
+    with open(slow, "w") as f:
+        json.dump(spec, f)
+    serve2 = subprocess.Popen([nexus, "serve", slow, "--listen", "127.0.0.1:0", "--json",
+                               "--grace-seconds", "0"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    procs.append(serve2)
+    to2 = "127.0.0.1:" + re.search(r":(\d+)", serve2.stderr.readline().decode()).group(1)
+    lines = "".join(json.dumps({"saga": "order", "correlation_id": f"slow-{i}"}) + "\n"
+                    for i in range(20))
+    sub = subprocess.run([nexus, "submit", "--to", to2, "--cluster", "serve-test", "--detach", "-"],
+                         input=lines.encode(), capture_output=True, env=env, timeout=60)
+    expect(sub.returncode == 0, "20 slow sagas submitted")
+    serve2.send_signal(signal.SIGTERM)
+    out, err = serve2.communicate(timeout=60)
+    summary = json.loads(out)
+    expect(serve2.returncode == 0 and summary.get("interrupted") == 20,
+           f"serve stopped at once, 20 sagas interrupted, exit 0: {summary}")
+    resumed = subprocess.run([nexus, "run", slow, "--json", "--no-progress"], capture_output=True,
+                             env=env, timeout=120)
+    again = json.loads(resumed.stdout)
+    expect(resumed.returncode == 0 and again["resumed"] == 20
+           and again["completed"] + again["compensated"] == 20,
+           f"the next start resumed the 20 and ended them: {again}")
 finally:
     stop_all(procs)
 
