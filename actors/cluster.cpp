@@ -517,7 +517,7 @@ caf::behavior endpoint(endpoint_actor* self, std::map<std::string, caf::actor> s
     },
     [=](join_atom, caf::actor& gw, join_request& req) -> caf::result<std::string> {
       auto promise = self->make_response_promise<std::string>();
-      self->request(gw, std::chrono::seconds(10), join_atom::value, std::move(req))
+      self->request(gw, std::chrono::seconds(5), join_atom::value, std::move(req))
         .then(
           [=](std::string& why) mutable {
             if (why.empty()) {
@@ -527,9 +527,7 @@ caf::behavior endpoint(endpoint_actor* self, std::map<std::string, caf::actor> s
             }
             promise.deliver(std::move(why));
           },
-          [=](caf::error& err) mutable {
-            promise.deliver("no answer from the coordinator: " + caf::to_string(err));
-          });
+          [=](caf::error& err) mutable { promise.deliver(std::move(err)); });
       return promise;
     },
     [=](close_atom) -> caf::result<bool> {

@@ -107,9 +107,28 @@ int run_worker(const config::workflow& wf, const worker_options& opts, std::stri
     req.steps = keys;
     req.capacity = capacity;
     std::string why;
+    bool answered = true;
     self->request(endpoint, caf::infinite, join_atom::value, *gateway, std::move(req))
       .receive([&](std::string& w) { why = std::move(w); },
-               [&](caf::error& err) { why = sys.render(err); });
+               [&](caf::error& err) {
+                 why = sys.render(err);
+                 answered = false;
+               });
+    if (!answered) {
+      // Reached, but no answer (a coordinator that is stopping): not a refusal.
+      self->send_exit(endpoint, caf::exit_reason::user_shutdown);
+      runtime::log(spdlog::level::warn, {}, "no answer to the join from {}:{} ({}): trying again",
+                   opts.host, opts.port, why);
+      if (std::chrono::steady_clock::now() >= give_up) {
+        error = "no coordinator answered at " + opts.host + ":" + std::to_string(opts.port)
+                + " within " + std::to_string(opts.reconnect_seconds) + " s: " + why;
+        status = 1;
+        break;
+      }
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+      continue;
+    }
     if (!why.empty()) {
       self->send_exit(endpoint, caf::exit_reason::user_shutdown);
       error = "the coordinator at " + opts.host + ":" + std::to_string(opts.port)

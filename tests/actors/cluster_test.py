@@ -207,6 +207,29 @@ try:
               "SIGSTOP (connection timeout 5 s, heartbeats every 0.5 s)")
     h2.wait(timeout=60)
     expect(h2.returncode == 0, "the other worker exits 0")
+
+    # --stay: a worker outlives the end of a run and serves the next one on the same port.
+    data4 = os.path.join(work, "data4")
+    wf4 = os.path.join(work, "wf4.json")
+    spec["runtime"]["data_dir"] = data4
+    with open(wf4, "w") as f:
+        json.dump(spec, f)
+    first = start(["run", wf4, "--generate", "50", "--saga", "order", "--json", "--no-progress",
+                   "--listen", "127.0.0.1:0", "--expect-workers", "1", "--local-stages", "off"])
+    port = re.search(r":(\d+)", first.stderr.readline().decode()).group(1)
+    stay = start(["worker", wf4, "--join", f"127.0.0.1:{port}", "--node", "s1", "--stay"])
+    out, _ = first.communicate(timeout=120)
+    expect(first.returncode == 0 and json.loads(out)["completed"] + json.loads(out)["compensated"] == 50,
+           "the first run ends")
+    expect(stay.poll() is None, "the --stay worker is still there")
+    second = start(["run", wf4, "--generate", "50", "--saga", "order", "--json", "--no-progress",
+                    "--listen", f"127.0.0.1:{port}", "--expect-workers", "1", "--local-stages", "off"])
+    out, err = second.communicate(timeout=120)
+    expect(second.returncode == 0 and json.loads(out)["completed"] + json.loads(out)["compensated"] == 50,
+           f"the --stay worker served the next run on the same port: {err[-200:]!r}")
+    stay.send_signal(signal.SIGTERM)
+    stay.wait(timeout=30)
+    expect(stay.returncode == 0, "SIGTERM stops the --stay worker, exit 0")
 finally:
     stop_all(procs)
 
