@@ -32,8 +32,11 @@ struct coordinator_state {
   std::map<std::string, std::shared_ptr<const saga_links>> links;
   std::deque<std::string> to_resume;
   std::unordered_map<std::string, caf::actor> live;
-  std::deque<config::saga_request> submitted; ///< Started through start_atom, not yet live.
-  std::unordered_set<std::string> submitted_ids;
+  /// Started through start_atom: their first events are durable (the
+  /// start was answered only then), they wait here for room to go live.
+  std::deque<std::unique_ptr<runtime::saga_machine>> submitted;
+  std::unordered_set<std::string> submitted_ids; ///< Of those, and of those being written.
+  std::uint64_t persisting = 0; ///< Starts whose first events are on their way to the log.
   bool input_done = false;
   bool reading = false;    ///< A read from the input reader is on its way.
   std::deque<config::saga_request> buffer; ///< Read, not yet started.
@@ -117,20 +120,32 @@ void launch(coordinator_actor* self, const config::saga_spec& spec, config::saga
   st.summary.peak_in_flight = std::max<std::uint64_t>(st.summary.peak_in_flight, st.live.size());
 }
 
+/// Brings a submitted saga, already started in the log, to life: its actor
+/// resumes it from there.
+void launch_submitted(coordinator_actor* self, std::unique_ptr<runtime::saga_machine> m) {
+  auto& st = self->state;
+  ++st.summary.started;
+  auto cid = m->cid();
+  st.submitted_ids.erase(cid);
+  auto saga = m->spec().name;
+  st.live.emplace(cid, spawn_saga(self->system(), std::move(*m), {}, links_for(self, saga)));
+  st.summary.peak_in_flight = std::max<std::uint64_t>(st.summary.peak_in_flight, st.live.size());
+}
+
 using cancel_reply = std::function<void(cancel_result, const std::string& status)>;
 
 /// Cancels `cid` wherever it is: running, waiting to start or to resume.
 void cancel_saga(coordinator_actor* self, const std::string& cid, cancel_reply reply) {
   auto& st = self->state;
   auto queued = std::find_if(st.submitted.begin(), st.submitted.end(),
-                             [&](const config::saga_request& r) { return r.correlation_id == cid; });
+                             [&](const std::unique_ptr<runtime::saga_machine>& m) {
+                               return m->cid() == cid;
+                             });
   if (queued != st.submitted.end()) {
-    // Never started, so nothing to undo and nothing in the log.
+    // Started in the log, so it is cancelled as a live saga is.
+    auto m = std::move(*queued);
     st.submitted.erase(queued);
-    st.submitted_ids.erase(cid);
-    ++st.summary.cancelled;
-    reply(cancel_result::cancelling, "");
-    return;
+    launch_submitted(self, std::move(m));
   }
   auto waiting = std::find(st.to_resume.begin(), st.to_resume.end(), cid);
   if (waiting != st.to_resume.end()) {
@@ -194,10 +209,9 @@ void read_more(coordinator_actor* self) {
 bool start_one(coordinator_actor* self) {
   auto& st = self->state;
   if (!st.submitted.empty()) {
-    auto req = std::move(st.submitted.front());
+    auto m = std::move(st.submitted.front());
     st.submitted.pop_front();
-    st.submitted_ids.erase(req.correlation_id);
-    launch(self, *st.setup.workflow->find_saga(req.saga), std::move(req));
+    launch_submitted(self, std::move(m));
     return true;
   }
   if (st.buffer.size() < read_batch / 2)
@@ -241,7 +255,8 @@ bool start_one(coordinator_actor* self) {
 void finish_if_idle(coordinator_actor* self) {
   auto& st = self->state;
   bool more = !st.closed || !st.input_done || st.reading || !st.to_resume.empty()
-              || !st.submitted.empty() || !st.buffer.empty() || !st.input_error.empty();
+              || !st.submitted.empty() || st.persisting > 0 || !st.buffer.empty()
+              || !st.input_error.empty();
   if (!st.live.empty() || (!st.stopping && more))
     return;
   if (!st.done.pending())
@@ -271,8 +286,10 @@ void fill(coordinator_actor* self) {
   finish_if_idle(self);
 }
 
-/// Takes a saga to start, from engine::start or a submitter.
-std::uint8_t start_saga(coordinator_actor* self, config::saga_request&& req) {
+/// Takes a saga to start, from engine::start or a submitter, answering
+/// `started` only once its first events are durable: a start that was
+/// answered survives a crash, and the next run resumes it.
+caf::result<std::uint8_t> start_saga(coordinator_actor* self, config::saga_request&& req) {
   auto& st = self->state;
   if (st.closed || st.stopping)
     return static_cast<std::uint8_t>(start_result::closed);
@@ -291,9 +308,30 @@ std::uint8_t start_saga(coordinator_actor* self, config::saga_request&& req) {
     return static_cast<std::uint8_t>(start_result::duplicate);
   }
   st.submitted_ids.insert(req.correlation_id);
-  st.submitted.push_back(std::move(req));
-  fill(self);
-  return static_cast<std::uint8_t>(start_result::started);
+  auto m = std::make_shared<std::unique_ptr<runtime::saga_machine>>(
+    std::make_unique<runtime::saga_machine>(*spec, req.correlation_id));
+  runtime::transition t;
+  (*m)->start(std::move(req.input), storage::now_us(), t);
+  ++st.persisting;
+  auto promise = self->make_response_promise<std::uint8_t>();
+  self->request(st.setup.writer, caf::infinite, append_atom::value, runtime::make_append(**m, t))
+    .then(
+      [self, m, promise](ack_atom) mutable {
+        auto& st = self->state;
+        --st.persisting;
+        st.submitted.push_back(std::move(*m));
+        fill(self);
+        promise.deliver(static_cast<std::uint8_t>(start_result::started));
+      },
+      [self, m, promise](caf::error& err) mutable {
+        auto& st = self->state;
+        --st.persisting;
+        st.submitted_ids.erase((*m)->cid());
+        stop_early(self, "event log write failed: " + caf::to_string(err), 1);
+        promise.deliver(static_cast<std::uint8_t>(start_result::closed));
+        finish_if_idle(self);
+      });
+  return promise;
 }
 
 /// Tells every live saga to stop where it is (it resumes next run).
@@ -342,14 +380,17 @@ caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
       finish_if_idle(self);
       return caf::delegated<runtime::run_summary>{};
     },
-    [=](start_atom, config::saga_request& req) -> std::uint8_t {
+    [=](start_atom, config::saga_request& req) -> caf::result<std::uint8_t> {
       return start_saga(self, std::move(req));
     },
-    [=](start_atom, config::saga_request& req, caf::actor& watcher) -> std::uint8_t {
+    [=](start_atom, config::saga_request& req, caf::actor& watcher) -> caf::result<std::uint8_t> {
+      // Watched from now: a saga that ends before the start is answered is
+      // still reported (a refused one never ends, and is forgotten).
       auto cid = req.correlation_id;
+      bool watching = watcher && self->state.watchers.emplace(cid, watcher).second;
       auto r = start_saga(self, std::move(req));
-      if (r == static_cast<std::uint8_t>(start_result::started) && watcher)
-        self->state.watchers[cid] = watcher;
+      if (watching && r.flag != caf::rt_delegated) // refused at once: it will not end here
+        self->state.watchers.erase(cid);
       return r;
     },
     [=](cancel_atom, const std::string& cid) -> caf::result<std::uint8_t, std::string> {
@@ -360,8 +401,12 @@ caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
       return promise;
     },
     [=](stats_atom) -> runtime::run_summary {
-      auto s = self->state.summary;
-      s.seconds = static_cast<double>(storage::now_us() - self->state.started_us) / 1e6;
+      auto& st = self->state;
+      auto s = st.summary;
+      s.seconds = static_cast<double>(storage::now_us() - st.started_us) / 1e6;
+      // Not ended yet: running, started but waiting for room, being
+      // written, or unfinished in the log and not yet resumed.
+      s.interrupted = st.live.size() + st.submitted.size() + st.persisting + st.to_resume.size();
       return s;
     },
     [=](pressure_atom, const std::string& stage, bool full) {

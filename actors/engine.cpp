@@ -422,7 +422,7 @@ runtime::run_summary engine::wait(std::function<void(const runtime::run_summary&
       self->request(im.coordinator, caf::infinite, stats_atom::value)
         .receive([&](runtime::run_summary& s) { im.summary = std::move(s); }, [](caf::error&) {});
       auto& s = im.summary;
-      s.interrupted = s.started + s.resumed - s.completed - s.compensated - s.failed - s.cancelled;
+
       spdlog::warn("{} sagas still running after the grace period: they stop where they are and "
                    "resume on the next start",
                    s.interrupted);

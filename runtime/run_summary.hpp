@@ -15,8 +15,9 @@ struct run_summary {
   std::uint64_t cancelled = 0;
   std::uint64_t duplicates = 0; ///< Requests for a correlation ID already in the log.
   std::uint64_t skipped = 0;    ///< Bad input lines left out (--on-bad-input skip).
-  /// Sagas still running when the run was stopped (nexus serve's grace ran
-  /// out): unfinished in the log, they resume on the next start.
+  /// Sagas not ended yet: in the counts so far, those in flight or waiting
+  /// for room; in a final summary, those left unfinished when the run was
+  /// stopped (nexus serve's grace ran out), which resume on the next start.
   std::uint64_t interrupted = 0;
   std::uint64_t total = 0;      ///< Sagas the run will have seen, when known in advance (progress).
   std::uint64_t peak_in_flight = 0; ///< Most sagas alive at once.

@@ -19,6 +19,23 @@ using namespace nexus;
 
 namespace {
 
+/// A run of `n` generated sagas of saga `s`.
+actors::run_options generated(std::uint64_t n,
+                              const runtime::handler_registry* handlers = nullptr) {
+  actors::run_options o;
+  o.generate = n;
+  o.saga = "s";
+  o.handlers = handlers;
+  return o;
+}
+
+/// A run fed from the input file `path`.
+actors::run_options from_file(const std::string& path) {
+  actors::run_options o;
+  o.input_path = path;
+  return o;
+}
+
 config::workflow load(const std::string& steps, const std::string& dir) {
   auto r = config::parse_workflow(
     R"({"runtime": {"threads": 2, "data_dir": ")" + dir + R"(", "max_in_flight": 64},
@@ -77,7 +94,7 @@ BOOST_AUTO_TEST_CASE(generated_sagas_complete_and_land_in_the_log) {
     {"name": "b", "action": {"kind": "simulate", "latency_ms": 1, "fail_first": 2}},
     {"name": "c", "action": {"kind": "simulate"}}])", dir.path());
   runtime::run_summary s;
-  BOOST_REQUIRE_EQUAL(actors::run_workflow(wf, {"", 200, "s"}, s), 0);
+  BOOST_REQUIRE_EQUAL(actors::run_workflow(wf, generated(200), s), 0);
   BOOST_TEST(s.started == 200u);
   BOOST_TEST(s.completed == 200u);
   auto h = histories(dir.path());
@@ -94,7 +111,7 @@ BOOST_AUTO_TEST_CASE(a_failing_last_step_compensates_earlier_steps_in_reverse_or
   test::temp_dir dir;
   auto wf = load(three_steps_last_fails, dir.path());
   runtime::run_summary s;
-  BOOST_REQUIRE_EQUAL(actors::run_workflow(wf, {"", 20, "s"}, s), 0);
+  BOOST_REQUIRE_EQUAL(actors::run_workflow(wf, generated(20), s), 0);
   BOOST_TEST(s.compensated == 20u);
   for (auto& [cid, events] : histories(dir.path())) {
     std::vector<std::string> end(events.end() - 6, events.end());
@@ -114,11 +131,11 @@ BOOST_AUTO_TEST_CASE(input_lines_start_sagas_once_per_correlation_id) {
 {"saga": "s", "correlation_id": "ord-1"}
 )");
   runtime::run_summary s;
-  BOOST_REQUIRE_EQUAL(actors::run_workflow(wf, {input, 0, ""}, s), 0);
+  BOOST_REQUIRE_EQUAL(actors::run_workflow(wf, from_file(input), s), 0);
   BOOST_TEST(s.started == 2u);
   BOOST_TEST(s.duplicates == 1u);
   runtime::run_summary again;
-  BOOST_REQUIRE_EQUAL(actors::run_workflow(wf, {input, 0, ""}, again), 0);
+  BOOST_REQUIRE_EQUAL(actors::run_workflow(wf, from_file(input), again), 0);
   BOOST_TEST(again.started == 0u);
   BOOST_TEST(again.duplicates == 3u);
   BOOST_TEST(histories(dir.path()).at("ord-1").size() == 4u);
@@ -130,7 +147,7 @@ BOOST_AUTO_TEST_CASE(a_bad_input_line_stops_the_run_with_status_2_naming_the_lin
   auto input = dir.write("in.jsonl", "{\"saga\": \"s\", \"correlation_id\": \"ok-1\"}\n"
                                      "{\"saga\": \"s\", \"correlation_id\": \"bad id\"}\n");
   runtime::run_summary s;
-  BOOST_TEST(actors::run_workflow(wf, {input, 0, ""}, s) == 2);
+  BOOST_TEST(actors::run_workflow(wf, from_file(input), s) == 2);
   BOOST_TEST(s.error.find("in.jsonl:2:") != std::string::npos, s.error);
   BOOST_TEST(s.error.find("\"bad id\"") != std::string::npos, s.error);
   // what was stored before the bad line is intact and finished
@@ -193,7 +210,7 @@ BOOST_AUTO_TEST_CASE(exec_steps_run_and_a_compensation_gets_the_output_it_undoes
                  dir.path());
   auto input = dir.write("in.jsonl", R"({"saga": "s", "correlation_id": "ord-9", "input": {"sku": "A-7"}})");
   runtime::run_summary s;
-  BOOST_REQUIRE_EQUAL(actors::run_workflow(wf, {input, 0, ""}, s), 0);
+  BOOST_REQUIRE_EQUAL(actors::run_workflow(wf, from_file(input), s), 0);
   BOOST_TEST(s.compensated == 1u);
   auto got = read_file(saved);
   // The compensation's stdin: the saga input, and reserve's own output.
@@ -208,7 +225,7 @@ BOOST_AUTO_TEST_CASE(a_step_past_its_timeout_fails_as_a_timeout) {
   auto wf = load(R"([{"name": "a", "timeout_ms": 50, "retry": {"max_attempts": 1},
                       "action": {"kind": "simulate", "latency_ms": 60000}}])", dir.path());
   runtime::run_summary s;
-  BOOST_REQUIRE_EQUAL(actors::run_workflow(wf, {"", 1, "s"}, s), 0);
+  BOOST_REQUIRE_EQUAL(actors::run_workflow(wf, generated(1), s), 0);
   BOOST_TEST(s.compensated == 1u);
   auto log = open_log(dir.path());
   std::vector<storage::event> failed;
@@ -258,7 +275,7 @@ BOOST_AUTO_TEST_CASE(an_input_line_cancels_a_running_saga) {
                                      "{\"saga\": \"s\", \"correlation_id\": \"k-2\"}\n"
                                      "{\"cancel\": \"k-1\"}\n{\"cancel\": \"k-2\"}\n");
   runtime::run_summary s;
-  BOOST_REQUIRE_EQUAL(actors::run_workflow(wf, {input, 0, ""}, s), 0);
+  BOOST_REQUIRE_EQUAL(actors::run_workflow(wf, from_file(input), s), 0);
   BOOST_TEST(s.started == 2u);
   BOOST_TEST(s.cancelled == 2u);
   for (auto& [cid, events] : histories(dir.path())) {
@@ -274,7 +291,7 @@ BOOST_AUTO_TEST_CASE(a_slow_stage_and_a_fast_producer_stay_within_the_bounds) {
     {"name": "slow", "concurrency": 2, "queue": 8, "action": {"kind": "simulate", "latency_ms": 2}}])",
                  dir.path());
   wf.runtime.max_in_flight = 30;
-  actors::engine e{wf, {"", 150, "s"}};
+  actors::engine e{wf, generated(150)};
   BOOST_REQUIRE_MESSAGE(e.ok(), e.error());
   auto s = e.wait();
   BOOST_TEST(s.completed == 150u);
@@ -320,7 +337,7 @@ BOOST_AUTO_TEST_CASE(a_handler_that_hangs_past_its_timeout_still_ends_its_saga) 
     cv.notify_all();
   }};
   runtime::run_summary s;
-  BOOST_TEST(actors::run_workflow(wf, {"", 1, "s", &handlers}, s) == 0);
+  BOOST_TEST(actors::run_workflow(wf, generated(1, &handlers), s) == 0);
   releaser.join();
   BOOST_TEST(s.compensated == 1u);
   auto events = histories(dir.path());
@@ -333,13 +350,13 @@ BOOST_AUTO_TEST_CASE(handler_steps_run_registered_cpp_code_and_a_missing_one_is_
   auto wf = load(R"([{"name": "price", "action": {"kind": "handler", "name": "pricing"}}])",
                  dir.path());
   runtime::run_summary s;
-  BOOST_TEST(actors::run_workflow(wf, {"", 3, "s"}, s) == 2);
+  BOOST_TEST(actors::run_workflow(wf, generated(3), s) == 2);
   BOOST_TEST(s.error.find("no C++ handler is registered as pricing") != std::string::npos, s.error);
   runtime::handler_registry handlers;
   handlers.add("pricing", [](const runtime::step_context& c) {
     return runtime::outcome::success(R"({"price":42,"for":")" + c.cid + R"("})");
   });
-  BOOST_REQUIRE_EQUAL(actors::run_workflow(wf, {"", 3, "s", &handlers}, s), 0);
+  BOOST_REQUIRE_EQUAL(actors::run_workflow(wf, generated(3, &handlers), s), 0);
   BOOST_TEST(s.completed == 3u);
 }
 
