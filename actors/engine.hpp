@@ -92,7 +92,10 @@ public:
   /// 2 for bad input (a file, an option, a missing handler), 1 otherwise.
   int exit_status() const;
 
-  /// Starts saga `saga` with `input_json` (an object) under `cid`.
+  /// Starts saga `saga` with `input_json` (an object) under `cid`. Returns
+  /// `started` once the saga's first events are durable (it may still wait
+  /// for room under max_in_flight): a crash after that leaves it to the next
+  /// run, which resumes it.
   start_result start(const std::string& saga, const std::string& cid, std::string input_json = "{}");
 
   /// Cancels the saga `cid`; `status` gets its end when it had already ended.
