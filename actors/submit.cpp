@@ -1,5 +1,8 @@
 #include "actors/submit.hpp"
 
+#include <deque>
+#include <utility>
+
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
@@ -42,12 +45,51 @@ int submit_sagas(runtime::input_source& input, const submit_options& opts, std::
   }
   caf::scoped_actor self{sys};
   self->monitor(*gateway);
-  std::uint64_t waiting = 0, made = 0;
+  // Up to `window` submissions on their way at once: each waits for its
+  // write on the coordinator, so one at a time would go at the disk's pace.
+  constexpr std::size_t window = 256;
+  using handle = decltype(self->request(*gateway, std::chrono::seconds(30), submit_atom::value,
+                                        std::string{}, config::saga_request{}));
+  std::deque<std::pair<std::string, handle>> on_the_way;
+  std::int64_t waiting = 0; // started and not yet ended (an end may come before its start)
+  std::uint64_t made = 0;
   int status = 0;
   bool lost = false;
   auto on_end = [&](const std::string& cid, const std::string& end) {
     opts.report(cid, end);
     --waiting;
+  };
+  // Takes the answer to the oldest submission on its way.
+  auto settle_one = [&] {
+    auto [cid, h] = std::move(on_the_way.front());
+    on_the_way.pop_front();
+    auto result = start_result::closed;
+    bool answered = false;
+    h.receive([&](std::uint8_t r) {
+                result = static_cast<start_result>(r);
+                answered = true;
+              },
+              [&](caf::error& err) {
+                if (status == 0) {
+                  error = "the coordinator did not take " + cid + ": " + sys.render(err);
+                  status = 1;
+                }
+              });
+    if (!answered)
+      return;
+    opts.report(cid, std::string{describe(result)});
+    if (result == start_result::started)
+      ++waiting;
+    else if (result != start_result::duplicate && status == 0) {
+      status = 2;
+      error = "the coordinator refused " + cid + ": " + std::string{describe(result)};
+    }
+  };
+  auto drain_ends = [&] {
+    for (bool drained = opts.detach; !drained;)
+      self->receive([&](done_atom, std::string& c, std::string& end) { on_end(c, end); },
+                    [&](caf::down_msg&) { lost = true; },
+                    caf::after(std::chrono::seconds(0)) >> [&] { drained = true; });
   };
   for (bool more = true; more && status == 0;) {
     config::saga_request req;
@@ -57,6 +99,8 @@ int submit_sagas(runtime::input_source& input, const submit_options& opts, std::
         more = false;
         continue;
       case runtime::input_source::result::later:
+        while (!on_the_way.empty() && status == 0) // a quiet pipe: settle what went out
+          settle_one();
         continue;
       case runtime::input_source::result::bad_line:
       case runtime::input_source::result::failed:
@@ -75,28 +119,14 @@ int submit_sagas(runtime::input_source& input, const submit_options& opts, std::
     if (req.correlation_id.empty())
       req.correlation_id = runtime::make_correlation_id(req.saga, ++made);
     auto cid = req.correlation_id;
-    auto result = start_result::closed;
-    self->request(*gateway, std::chrono::seconds(30), submit_atom::value, opts.token, std::move(req))
-      .receive([&](std::uint8_t r) { result = static_cast<start_result>(r); },
-               [&](caf::error& err) {
-                 error = "the coordinator did not take " + cid + ": " + sys.render(err);
-                 status = 1;
-               });
-    if (status != 0)
-      break;
-    opts.report(cid, std::string{describe(result)});
-    if (result == start_result::started)
-      ++waiting;
-    else if (result != start_result::duplicate)
-      status = 2;
-    if (result == start_result::refused || result == start_result::closed)
-      error = "the coordinator refused " + cid + ": " + std::string{describe(result)};
-    // Ends that arrive meanwhile are reported as they come.
-    for (bool drained = opts.detach; !drained;)
-      self->receive([&](done_atom, std::string& c, std::string& end) { on_end(c, end); },
-                    [&](caf::down_msg&) { lost = true; },
-                    caf::after(std::chrono::seconds(0)) >> [&] { drained = true; });
+    on_the_way.emplace_back(cid, self->request(*gateway, std::chrono::seconds(30),
+                                               submit_atom::value, opts.token, std::move(req)));
+    if (on_the_way.size() >= window)
+      settle_one();
+    drain_ends(); // ends that arrive meanwhile are reported as they come
   }
+  while (!on_the_way.empty())
+    settle_one();
   while (!opts.detach && waiting > 0 && !lost)
     self->receive([&](done_atom, std::string& cid, std::string& end) { on_end(cid, end); },
                   [&](caf::down_msg&) { lost = true; });
