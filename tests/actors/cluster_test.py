@@ -40,6 +40,17 @@ def start(args, **kw):
     return p
 
 
+def coordinator_run(wf, workers, sagas=0, port=0):
+    """A `run --listen` of `wf` that waits for `workers` and runs no steps
+    itself, generating `sagas` (0: it only resumes); returns it and its port."""
+    generate = ["--generate", str(sagas), "--saga", "order"] if sagas else []
+    p = start(["run", wf] + generate + ["--json", "--no-progress", "--listen", f"127.0.0.1:{port}",
+                                        "--expect-workers", str(workers), "--local-stages", "off"])
+    m = re.search(r"coordinator listening on 127\.0\.0\.1:(\d+)", p.stderr.readline().decode())
+    expect(m is not None, "the coordinator says where it listens")
+    return p, m.group(1) if m else "0"
+
+
 def log_lines(path):
     try:
         with open(path, "rb") as f:
@@ -66,13 +77,7 @@ with open(workflow, "w") as f:
             {"name": "ship", "action": {"kind": "simulate", "latency_ms": 15}}]}}}, f)
 
 try:
-    coordinator = start(["run", workflow, "--generate", str(SAGAS), "--saga", "order", "--json",
-                         "--no-progress", "--listen", "127.0.0.1:0", "--expect-workers", "2",
-                         "--local-stages", "off"])
-    line = coordinator.stderr.readline().decode()
-    m = re.search(r"coordinator listening on 127\.0\.0\.1:(\d+)", line)
-    expect(m is not None, f"the coordinator says where it listens: {line!r}")
-    port = m.group(1)
+    coordinator, port = coordinator_run(workflow, 2, SAGAS)
     join = f"127.0.0.1:{port}"
 
     # Refused joins: a wrong token (refused by the coordinator, said on both sides) and an
@@ -148,9 +153,7 @@ try:
     spec["runtime"]["data_dir"] = data2
     with open(wf2, "w") as f:
         json.dump(spec, f)
-    first = start(["run", wf2, "--generate", "1000", "--saga", "order", "--no-progress",
-                   "--listen", "127.0.0.1:0", "--expect-workers", "1", "--local-stages", "off"])
-    port = re.search(r":(\d+)", first.stderr.readline().decode()).group(1)
+    first, port = coordinator_run(wf2, 1, 1000)
     w3 = start(["worker", wf2, "--join", f"127.0.0.1:{port}", "--node", "w3", "--reconnect-for", "60"])
     log2 = os.path.join(data2, "logs", "nexus.jsonl")
     wait_for("200 sagas ended before the coordinator is killed",
@@ -160,8 +163,7 @@ try:
     w3_log = os.path.join(data2, "logs", "worker-w3.jsonl")
     wait_for("the worker noticed its coordinator gone",
              lambda: any(l["msg"].startswith("lost the coordinator") for l in log_lines(w3_log)))
-    second = start(["run", wf2, "--json", "--no-progress", "--listen", f"127.0.0.1:{port}",
-                    "--expect-workers", "1", "--local-stages", "off"])
+    second, _ = coordinator_run(wf2, 1, port=port)
     out, err = second.communicate(timeout=300)
     expect(second.returncode == 0, f"the restarted coordinator exits 0: {err[-300:]!r}")
     summary = json.loads(out)
@@ -184,9 +186,7 @@ try:
     spec["runtime"]["data_dir"] = data3
     with open(wf3, "w") as f:
         json.dump(spec, f)
-    third = start(["run", wf3, "--generate", "600", "--saga", "order", "--json", "--no-progress",
-                   "--listen", "127.0.0.1:0", "--expect-workers", "2", "--local-stages", "off"])
-    port = re.search(r":(\d+)", third.stderr.readline().decode()).group(1)
+    third, port = coordinator_run(wf3, 2, 600)
     h1 = start(["worker", wf3, "--join", f"127.0.0.1:{port}", "--node", "h1"])
     h2 = start(["worker", wf3, "--join", f"127.0.0.1:{port}", "--node", "h2"])
     log3 = os.path.join(data3, "logs", "nexus.jsonl")
@@ -214,16 +214,13 @@ try:
     spec["runtime"]["data_dir"] = data4
     with open(wf4, "w") as f:
         json.dump(spec, f)
-    first = start(["run", wf4, "--generate", "50", "--saga", "order", "--json", "--no-progress",
-                   "--listen", "127.0.0.1:0", "--expect-workers", "1", "--local-stages", "off"])
-    port = re.search(r":(\d+)", first.stderr.readline().decode()).group(1)
+    first, port = coordinator_run(wf4, 1, 50)
     stay = start(["worker", wf4, "--join", f"127.0.0.1:{port}", "--node", "s1", "--stay"])
     out, _ = first.communicate(timeout=120)
     expect(first.returncode == 0 and json.loads(out)["completed"] + json.loads(out)["compensated"] == 50,
            "the first run ends")
     expect(stay.poll() is None, "the --stay worker is still there")
-    second = start(["run", wf4, "--generate", "50", "--saga", "order", "--json", "--no-progress",
-                    "--listen", f"127.0.0.1:{port}", "--expect-workers", "1", "--local-stages", "off"])
+    second, _ = coordinator_run(wf4, 1, 50, port)
     out, err = second.communicate(timeout=120)
     expect(second.returncode == 0 and json.loads(out)["completed"] + json.loads(out)["compensated"] == 50,
            f"the --stay worker served the next run on the same port: {err[-200:]!r}")
