@@ -531,9 +531,13 @@ caf::behavior endpoint(endpoint_actor* self, std::map<std::string, caf::actor> s
       return promise;
     },
     [=](close_atom) -> caf::result<bool> {
-      if (!self->current_sender()
-          || (self->state.coordinator && self->current_sender()->node() != self->state.coordinator))
+      auto sender = self->current_sender();
+      if (!sender || (self->state.coordinator && sender->node() != self->state.coordinator)) {
+        runtime::log(spdlog::level::warn, {}, "a close from {} refused: not the coordinator this "
+                     "node joined",
+                     sender ? caf::to_string(sender->node()) : std::string{"nobody"});
         return caf::sec::request_receiver_down;
+      }
       self->state.closed = true;
       self->quit(caf::exit_reason::normal);
       return true;
