@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,16 @@ caf::expected<std::uint16_t> publish_on(caf::actor_system& sys, const caf::actor
 /// system was configured with it.
 caf::expected<caf::actor> connect_to(caf::actor_system& sys, const std::string& host,
                                      std::uint16_t port);
+
+/// A front for a gateway published at 127.0.0.1:`inner_port`, listening
+/// at `host`:`port` (0: any free port) and relaying every connection to
+/// it. It turns away, and logs with the peer's address, a connection that
+/// is not a CAF node: one whose first bytes are not a BASP handshake. CAF
+/// itself drops such connections without a word. Not for TLS, whose bytes
+/// are encrypted. Returns the front and its port.
+caf::expected<std::pair<caf::actor, std::uint16_t>>
+spawn_front(caf::actor_system& sys, const std::string& host, std::uint16_t port,
+            std::uint16_t inner_port);
 
 /// `<saga>/<step>`: how the nodes of a cluster name a step.
 std::string step_key(const std::string& saga, const std::string& step);

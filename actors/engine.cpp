@@ -72,6 +72,7 @@ struct engine::impl {
   caf::actor coordinator;
   caf::actor dispatcher;     ///< A cluster's coordinator: every step's calls go through it.
   caf::actor gateway;        ///< Published at gateway_port.
+  caf::actor front;          ///< Without TLS: relays the listening port to the gateway.
   caf::actor local_endpoint; ///< Runs the calls the dispatcher gives this node.
   std::uint16_t gateway_port = 0;
   /// wait_for(): how long sagas may take to end; none: as long as they need.
@@ -196,16 +197,29 @@ struct engine::impl {
       for (auto& step : saga.steps)
         keys.push_back(step_key(name, step.name));
     gateway = spawn_gateway(*sys, cl.token, std::move(keys), dispatcher, coordinator);
-    auto port = publish_on(*sys, gateway, cl.host, cl.port);
+    // Without TLS a front takes the connections, to turn away and log what
+    // is not a CAF node, and relays the rest to the gateway on 127.0.0.1.
+    auto port = publish_on(*sys, gateway, cfg->tls() ? cl.host : "127.0.0.1",
+                           cfg->tls() ? cl.port : 0);
     if (!port)
       return fail("cannot listen on " + cl.host + ":" + std::to_string(cl.port) + ": "
                     + sys->render(port.error()),
                   1);
     gateway_port = *port;
-    spdlog::info("coordinator listening on {}:{} (cluster {}, {})", cl.host, gateway_port,
+    auto listening = *port;
+    if (!cfg->tls()) {
+      auto f = spawn_front(*sys, cl.host, cl.port, gateway_port);
+      if (!f)
+        return fail("cannot listen on " + cl.host + ":" + std::to_string(cl.port) + ": "
+                      + sys->render(f.error()),
+                    1);
+      front = f->first;
+      listening = f->second;
+    }
+    spdlog::info("coordinator listening on {}:{} (cluster {}, {})", cl.host, listening,
                  wf.cluster.name, cfg->tls() ? "mutual TLS" : "plain TCP");
     if (cl.on_listening)
-      cl.on_listening(cl.host, gateway_port);
+      cl.on_listening(cl.host, listening);
     if (cl.expect_workers == 0)
       return true;
     auto want = cl.expect_workers + (local_endpoint ? 1u : 0u);
@@ -231,6 +245,8 @@ struct engine::impl {
   /// Also after a failed open(), with some actors never spawned.
   void shut_down() {
     caf::scoped_actor self{*sys};
+    if (front)
+      self->send_exit(front, caf::exit_reason::user_shutdown);
     if (gateway) {
       if (gateway_port != 0)
         sys->middleman().unpublish(gateway, gateway_port);
@@ -259,6 +275,7 @@ struct engine::impl {
 
   /// After shut_down: lets go of the data directory, for the next run.
   void release() {
+    front = nullptr;
     gateway = nullptr;
     dispatcher = nullptr;
     local_endpoint = nullptr;

@@ -98,11 +98,23 @@ try:
                     b"\x00" * 64 + bytes(rng.getrandbits(8) for _ in range(64)), b""):
         with socket.create_connection(("127.0.0.1", int(port)), timeout=5) as sock:
             sock.sendall(payload)
+    # One that waits for the gateway's handshake, as a CAF node would, then sends garbage.
+    with socket.create_connection(("127.0.0.1", int(port)), timeout=5) as sock:
+        expect(len(sock.recv(4096)) > 0, "the gateway speaks first")
+        sock.sendall(b"\x07" + bytes(rng.getrandbits(8) for _ in range(200)))
+        sock.recv(4096)  # the front closes it
     expect(coordinator.poll() is None, "the coordinator keeps running after random bytes")
+    coord_log = os.path.join(data, "logs", "nexus.jsonl")
+    # Sent at once, the bytes may come before or after the gateway's handshake has gone out:
+    # either way the connection is turned away and logged with its address.
+    refused = lambda: [l for l in log_lines(coord_log)  # noqa: E731
+                       if l["msg"].startswith("a connection from 127.0.0.1:")
+                       and l["msg"].endswith("not a Nexus node")]
+    wait_for("the three garbage connections are logged, the empty one is not",
+             lambda: len(refused()) == 3)
 
     w1 = start(["worker", workflow, "--join", join, "--node", "w1", "--capacity", "40"])
     w2 = start(["worker", workflow, "--join", join, "--node", "w2", "--capacity", "40"])
-    coord_log = os.path.join(data, "logs", "nexus.jsonl")
     wait_for("both workers joined",
              lambda: sum("joined:" in l["msg"] for l in log_lines(coord_log)) == 2)
     expect(any("refused: wrong cluster token" in l["msg"] for l in log_lines(coord_log)),
