@@ -1,5 +1,6 @@
 // Micro benchmarks of the hot paths that involve no actors: the saga machine,
-// event encoding, and a log line as a saga writes it (to a real log file).
+// the breaker machine, event encoding, keys, and a log line as a saga writes
+// it (to a real log file).
 // Run: build/bench/nexus_micro_bench  (numbers, not pass/fail)
 #include <benchmark/benchmark.h>
 
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include "config/workflow_loader.hpp"
+#include "runtime/circuit_breaker.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/saga_log.hpp"
 #include "runtime/saga_machine.hpp"
@@ -169,6 +171,43 @@ void build_event_key(benchmark::State& state) {
     benchmark::DoNotOptimize(storage::event_key("order-6611377b8e110-107", ++seq));
 }
 BENCHMARK(build_event_key);
+
+/// A closed breaker's work per call: a permit, then the outcome counted in
+/// its count window (one call in 20 failing, below the threshold).
+void breaker_closed_call(benchmark::State& state) {
+  config::breaker_spec spec;
+  spec.minimum_calls = 10;
+  runtime::circuit_breaker b{spec};
+  std::vector<runtime::breaker_transition> out;
+  std::int64_t now = 1'000'000;
+  std::uint64_t n = 0;
+  for (auto _ : state) {
+    auto p = b.try_acquire(++now, out);
+    b.on_result(p.generation, ++n % 20 != 0, config::error_kind::transient, 1000, ++now, out);
+    out.clear();
+  }
+}
+BENCHMARK(breaker_closed_call);
+
+/// An open breaker refusing a call.
+void breaker_open_refusal(benchmark::State& state) {
+  config::breaker_spec spec;
+  spec.minimum_calls = 2;
+  spec.window_size = 2;
+  spec.open_ms = 3'600'000;
+  runtime::circuit_breaker b{spec};
+  std::vector<runtime::breaker_transition> out;
+  std::int64_t now = 1'000'000;
+  for (int i = 0; i < 2; ++i) {
+    auto p = b.try_acquire(now, out);
+    b.on_result(p.generation, false, config::error_kind::transient, 1000, now, out);
+  }
+  if (b.state() != runtime::breaker_state::open)
+    state.SkipWithError("the breaker did not open");
+  for (auto _ : state)
+    benchmark::DoNotOptimize(b.try_acquire(++now, out));
+}
+BENCHMARK(breaker_open_refusal);
 
 /// The log of a run, set up once: JSON lines to a file in a fresh
 /// directory (rotated, watched), the console at warn, level info.
