@@ -26,7 +26,7 @@ import time
 nexus, src = sys.argv[1], sys.argv[2]
 sys.path.insert(0, os.path.join(src, "tests", "tools"))
 import log_check  # noqa: E402
-from checks import expect, finish, stop_all, wait_for  # noqa: E402
+from checks import expect, finish, free_port, stop_all, wait_for  # noqa: E402
 
 SAGAS = 2000
 procs = []
@@ -165,7 +165,7 @@ try:
     spec["runtime"]["data_dir"] = data2
     with open(wf2, "w") as f:
         json.dump(spec, f)
-    first, port = coordinator_run(wf2, 1, 1000)
+    first, port = coordinator_run(wf2, 1, 1000, free_port())  # listened on again below
     w3 = start(["worker", wf2, "--join", f"127.0.0.1:{port}", "--node", "w3", "--reconnect-for", "60"])
     log2 = os.path.join(data2, "logs", "nexus.jsonl")
     wait_for("200 sagas ended before the coordinator is killed",
@@ -226,7 +226,7 @@ try:
     spec["runtime"]["data_dir"] = data4
     with open(wf4, "w") as f:
         json.dump(spec, f)
-    first, port = coordinator_run(wf4, 1, 50)
+    first, port = coordinator_run(wf4, 1, 50, free_port())  # listened on again below
     stay = start(["worker", wf4, "--join", f"127.0.0.1:{port}", "--node", "s1", "--stay"])
     out, _ = first.communicate(timeout=120)
     expect(first.returncode == 0 and json.loads(out)["completed"] + json.loads(out)["compensated"] == 50,

@@ -3,7 +3,9 @@ and print, waits that are conditions with deadlines, and the ending.
 
     from checks import expect, wait_for, finish
 """
+import random
 import shutil
+import socket
 import sys
 import time
 
@@ -27,6 +29,22 @@ def wait_for(what, cond, seconds=60):
         time.sleep(0.05)
     expect(False, f"{what} within {seconds} s")
     return False
+
+
+def free_port():
+    """A free port on 127.0.0.1 below Linux's ephemeral range (32768 on),
+    for a test that listens on it twice: a port 0 picked the first time
+    could meanwhile be handed to some outgoing connection."""
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(20000, 30000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no free port between 20000 and 30000")
 
 
 def stop_all(procs):
