@@ -12,6 +12,7 @@
 #include <caf/io/all.hpp>
 #include <caf/openssl/all.hpp>
 
+#include "actors/breaker_actor.hpp"
 #include "actors/engine.hpp"
 #include "actors/stage.hpp"
 #include "runtime/logging.hpp"
@@ -40,10 +41,6 @@ caf::expected<caf::actor> connect_to(caf::actor_system& sys, const std::string& 
   if (uses_tls(sys))
     return caf::openssl::remote_actor(sys, host, port);
   return sys.middleman().remote_actor(host, port);
-}
-
-std::string step_key(const std::string& saga, const std::string& step) {
-  return saga + "/" + step;
 }
 
 namespace {
@@ -215,7 +212,7 @@ void on_result(dispatcher_actor* self, std::uint64_t id, std::size_t n, step_res
 caf::result<step_result> accept(dispatcher_actor* self, step_call&& call, caf::actor breaker,
                                 std::uint64_t breaker_call) {
   auto& st = self->state;
-  auto key = step_key(call.saga, call.step);
+  auto key = stage_key(call.saga, call.step);
   if (st.waiting_count >= st.bound) {
     auto r = failure(call, config::error_kind::circuit_open,
                      "every node serving " + key + " is busy and " + std::to_string(st.bound)
@@ -456,7 +453,6 @@ struct endpoint_state {
   bool flush_queued = false;
   caf::actor gateway;  ///< On a worker, once joined.
   caf::node_id coordinator; ///< On a worker: the only node whose calls it runs.
-  bool closed = false;
   static inline const char* name = "nexus.endpoint";
 };
 
@@ -497,7 +493,7 @@ caf::behavior endpoint(endpoint_actor* self, std::map<std::string, caf::actor> s
       for (std::size_t i = 0; i < batch.ids.size() && i < batch.calls.size(); ++i) {
         auto id = batch.ids[i];
         auto& call = batch.calls[i];
-        auto stage = st.stages.find(step_key(call.saga, call.step));
+        auto stage = st.stages.find(stage_key(call.saga, call.step));
         if (stage == st.stages.end()) {
           add_result(self, id,
                      failure(call, config::error_kind::permanent,
@@ -538,7 +534,6 @@ caf::behavior endpoint(endpoint_actor* self, std::map<std::string, caf::actor> s
                      sender ? caf::to_string(sender->node()) : std::string{"nobody"});
         return caf::sec::request_receiver_down;
       }
-      self->state.closed = true;
       self->quit(caf::exit_reason::normal);
       return true;
     },

@@ -32,8 +32,6 @@ caf::expected<std::pair<caf::actor, std::uint16_t>>
 spawn_front(caf::actor_system& sys, const std::string& host, std::uint16_t port,
             std::uint16_t inner_port);
 
-/// `<saga>/<step>`: how the nodes of a cluster name a step.
-std::string step_key(const std::string& saga, const std::string& step);
 
 /// The coordinator's side of a cluster: one dispatcher for the calls of
 /// every step, in the place of the stages (sagas and breakers call it as

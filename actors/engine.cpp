@@ -149,7 +149,7 @@ struct engine::impl {
                                    opts.handlers);
           pools.push_back(stage);
           pool_names.push_back(stage_key(name, step.name));
-          local[step_key(name, step.name)] = stage;
+          local[stage_key(name, step.name)] = stage;
           local_capacity += stage_workers(step, cfg->threads());
           if (!cl.listen)
             entry = stage;
@@ -195,7 +195,7 @@ struct engine::impl {
     std::vector<std::string> keys;
     for (auto& [name, saga] : wf.sagas)
       for (auto& step : saga.steps)
-        keys.push_back(step_key(name, step.name));
+        keys.push_back(stage_key(name, step.name));
     gateway = spawn_gateway(*sys, cl.token, std::move(keys), dispatcher, coordinator);
     // Without TLS a front takes the connections, to turn away and log what
     // is not a CAF node, and relays the rest to the gateway on 127.0.0.1.

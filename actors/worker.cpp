@@ -12,6 +12,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "actors/breaker_actor.hpp"
 #include "actors/cluster.hpp"
 #include "actors/stage.hpp"
 #include "runtime/logging.hpp"
@@ -38,7 +39,7 @@ bool served_steps(const config::workflow& wf, const worker_options& opts,
     used[s] = false;
   for (auto& [saga, spec] : wf.sagas)
     for (auto& step : spec.steps) {
-      auto key = step_key(saga, step.name);
+      auto key = stage_key(saga, step.name);
       bool wanted = opts.stages.empty();
       for (const std::string* name : {&step.name, static_cast<const std::string*>(&key)})
         if (used.count(*name) > 0) {
@@ -70,7 +71,7 @@ int run_worker(const config::workflow& wf, const worker_options& opts, std::stri
   std::vector<std::string> keys;
   std::uint32_t workers = 0;
   for (auto& [saga, step] : steps) {
-    auto key = step_key(saga, step->name);
+    auto key = stage_key(saga, step->name);
     stages[key] = spawn_stage(sys, saga, *step, cfg.threads(), UINT32_MAX, opts.handlers);
     keys.push_back(key);
     workers += stage_workers(*step, cfg.threads());
