@@ -14,6 +14,7 @@
 #include "config/json_value.hpp"
 #include "storage/correlation_id.hpp"
 #include "actors/input_reader.hpp"
+#include "runtime/latency_histogram.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/messages.hpp"
 #include "runtime/rebuild.hpp"
@@ -25,13 +26,20 @@ namespace nexus::actors {
 
 namespace {
 
+/// A saga alive now, and since when this run has had it: its start, its
+/// submission, or its resumption (what its latency is measured from).
+struct live_saga {
+  caf::actor actor;
+  std::int64_t since_us = 0;
+};
+
 struct coordinator_state {
   coordinator_setup setup;
   /// Per saga definition, built on first use (they hold this actor, and go
   /// with its state when it exits).
   std::map<std::string, std::shared_ptr<const saga_links>> links;
   std::deque<std::string> to_resume;
-  std::unordered_map<std::string, caf::actor> live;
+  std::unordered_map<std::string, live_saga> live;
   /// Started through start_atom: their first events are durable (the
   /// start was answered only then), they wait here for room to go live.
   std::deque<std::unique_ptr<runtime::saga_machine>> submitted;
@@ -47,6 +55,8 @@ struct coordinator_state {
   std::unordered_map<std::string, caf::actor> watchers;
   bool stopping = false;   ///< No new sagas: the run is ending early.
   runtime::run_summary summary;
+  runtime::latency_histogram latency; ///< Of the sagas that ended, from since_us.
+  std::int64_t replay_us = 0;         ///< Spent finding and rebuilding sagas to resume.
   std::int64_t started_us = 0;
   caf::response_promise done;
   static inline const char* name = "nexus.coordinator";
@@ -78,6 +88,7 @@ void resume_one(coordinator_actor* self, const std::string& cid) {
   if (self->state.live.count(cid) > 0)
     return; // already resumed, to be cancelled
   auto& st = self->state;
+  auto rebuilding = storage::now_us();
   storage::status s = storage::status::ok();
   auto row = st.setup.log->find_saga(cid, s);
   if (!row) {
@@ -92,6 +103,8 @@ void resume_one(coordinator_actor* self, const std::string& cid) {
   }
   std::string why;
   auto machine = runtime::rebuild_saga(*st.setup.log, *spec, cid, why);
+  auto now = storage::now_us();
+  st.replay_us += now - rebuilding;
   if (!machine) {
     runtime::log(spdlog::level::err, {cid, row->saga}, "cannot resume: {}", why);
     return;
@@ -99,7 +112,10 @@ void resume_one(coordinator_actor* self, const std::string& cid) {
   if (machine->finished())
     return;
   ++st.summary.resumed;
-  st.live.emplace(cid, spawn_saga(self->system(), std::move(*machine), {}, links_for(self, row->saga)));
+  st.summary.replayed_events += machine->last_seq();
+  st.live.emplace(cid, live_saga{spawn_saga(self->system(), std::move(*machine), {},
+                                            links_for(self, row->saga)),
+                                 now});
   st.summary.peak_in_flight = std::max<std::uint64_t>(st.summary.peak_in_flight, st.live.size());
 }
 
@@ -115,8 +131,10 @@ void launch(coordinator_actor* self, const config::saga_spec& spec, config::saga
   ++st.summary.started;
   runtime::saga_machine machine{spec, req.correlation_id};
   auto cid = req.correlation_id;
-  st.live.emplace(std::move(cid), spawn_saga(self->system(), std::move(machine), std::move(req.input),
-                                             links_for(self, spec.name)));
+  st.live.emplace(std::move(cid),
+                  live_saga{spawn_saga(self->system(), std::move(machine), std::move(req.input),
+                                       links_for(self, spec.name)),
+                            storage::now_us()});
   st.summary.peak_in_flight = std::max<std::uint64_t>(st.summary.peak_in_flight, st.live.size());
 }
 
@@ -128,7 +146,9 @@ void launch_submitted(coordinator_actor* self, std::unique_ptr<runtime::saga_mac
   auto cid = m->cid();
   st.submitted_ids.erase(cid);
   auto saga = m->spec().name;
-  st.live.emplace(cid, spawn_saga(self->system(), std::move(*m), {}, links_for(self, saga)));
+  auto since = m->started_us(); // its submission: waiting for room is part of its latency
+  st.live.emplace(cid, live_saga{spawn_saga(self->system(), std::move(*m), {}, links_for(self, saga)),
+                                 since});
   st.summary.peak_in_flight = std::max<std::uint64_t>(st.summary.peak_in_flight, st.live.size());
 }
 
@@ -154,7 +174,7 @@ void cancel_saga(coordinator_actor* self, const std::string& cid, cancel_reply r
   }
   auto live = st.live.find(cid);
   if (live != st.live.end()) {
-    self->request(live->second, caf::infinite, cancel_atom::value)
+    self->request(live->second.actor, caf::infinite, cancel_atom::value)
       .then([reply](bool running) {
               reply(running ? cancel_result::cancelling : cancel_result::already_ended, "");
             },
@@ -252,6 +272,17 @@ bool start_one(coordinator_actor* self) {
   return true;
 }
 
+/// The run's time so far, its sagas' latencies and its replay time, into `s`.
+void timings(const coordinator_state& st, runtime::run_summary& s) {
+  s.seconds = static_cast<double>(storage::now_us() - st.started_us) / 1e6;
+  s.replay_seconds = static_cast<double>(st.replay_us) / 1e6;
+  auto ms = [&](double q) { return static_cast<double>(st.latency.quantile(q)) / 1e3; };
+  s.latency_p50_ms = ms(0.5);
+  s.latency_p90_ms = ms(0.9);
+  s.latency_p99_ms = ms(0.99);
+  s.latency_max_ms = static_cast<double>(st.latency.max()) / 1e3;
+}
+
 void finish_if_idle(coordinator_actor* self) {
   auto& st = self->state;
   bool more = !st.closed || !st.input_done || st.reading || !st.to_resume.empty()
@@ -262,10 +293,11 @@ void finish_if_idle(coordinator_actor* self) {
   if (!st.done.pending())
     return;
   self->request(st.setup.writer, caf::infinite, stats_atom::value)
-    .then([self](std::uint64_t events, std::uint64_t) {
+    .then([self](std::uint64_t events, std::uint64_t batches) {
       auto& st = self->state;
       st.summary.events = events;
-      st.summary.seconds = static_cast<double>(storage::now_us() - st.started_us) / 1e6;
+      st.summary.write_batches = batches;
+      timings(st, st.summary);
       st.done.deliver(st.summary);
     });
 }
@@ -341,7 +373,7 @@ void stop_live_sagas(coordinator_actor* self, const caf::error& reason) {
   // it (8 to 30 s); enqueued without an execution unit, the scheduler
   // spreads them over every worker's queue (0.1 s).
   for (auto& [_, saga] : self->state.live)
-    saga->enqueue(caf::make_mailbox_element(nullptr, caf::make_message_id(), {},
+    saga.actor->enqueue(caf::make_mailbox_element(nullptr, caf::make_message_id(), {},
                                             caf::exit_msg{self->address(), reason}),
                   nullptr);
   self->state.live.clear();
@@ -365,6 +397,7 @@ caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
           st.to_resume.emplace_back(cid);
         return true;
       });
+      st.replay_us += storage::now_us() - st.started_us;
       if (!s)
         stop_early(self, s.message(), 1);
       if (!st.to_resume.empty())
@@ -403,7 +436,7 @@ caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
     [=](stats_atom) -> runtime::run_summary {
       auto& st = self->state;
       auto s = st.summary;
-      s.seconds = static_cast<double>(storage::now_us() - st.started_us) / 1e6;
+      timings(st, s);
       // Not ended yet: running, started but waiting for room, being
       // written, or unfinished in the log and not yet resumed.
       s.interrupted = st.live.size() + st.submitted.size() + st.persisting + st.to_resume.size();
@@ -421,7 +454,10 @@ caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
     },
     [=](done_atom, const std::string& cid, const std::string& status) {
       auto& st = self->state;
-      st.live.erase(cid);
+      if (auto l = st.live.find(cid); l != st.live.end()) {
+        st.latency.record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, storage::now_us() - l->second.since_us)));
+        st.live.erase(l);
+      }
       if (auto w = st.watchers.find(cid); w != st.watchers.end()) {
         self->send(w->second, done_atom::value, cid, status);
         st.watchers.erase(w);

@@ -330,6 +330,49 @@ start_result engine::start(const std::string& saga, const std::string& cid, std:
   return result;
 }
 
+void engine::start_async(const std::string& saga, const std::string& cid, std::string input_json,
+                         end_callback on_end) {
+  if (!impl_->coordinator || impl_->waited) {
+    if (on_end)
+      on_end(cid, start_result::closed, "");
+    return;
+  }
+  config::saga_request req;
+  req.saga = saga;
+  req.correlation_id = cid;
+  req.correlation_id_given = true;
+  req.input = std::move(input_json);
+  if (!on_end) { // nothing to tell: no watcher
+    caf::anon_send(impl_->coordinator, start_atom::value, std::move(req));
+    return;
+  }
+  // A watcher per saga: it makes the start, and the coordinator tells it
+  // the end (after the start's answer: both come from the coordinator).
+  impl_->sys->spawn([coordinator = impl_->coordinator, req = std::move(req),
+                     on_end = std::move(on_end)](caf::event_based_actor* self) mutable {
+    auto cid = req.correlation_id;
+    self->request(coordinator, caf::infinite, start_atom::value, std::move(req),
+                  caf::actor_cast<caf::actor>(self))
+      .then(
+        [=](std::uint8_t r) {
+          if (static_cast<start_result>(r) != start_result::started) {
+            on_end(cid, static_cast<start_result>(r), "");
+            self->quit();
+          }
+        },
+        [=](caf::error&) {
+          on_end(cid, start_result::closed, "");
+          self->quit();
+        });
+    return caf::behavior{
+      [=](done_atom, const std::string& ended, const std::string& status) {
+        on_end(ended, start_result::started, status);
+        self->quit();
+      },
+    };
+  });
+}
+
 cancel_result engine::cancel(const std::string& cid, std::string* status) {
   if (!impl_->coordinator || impl_->waited)
     return cancel_result::unknown;

@@ -98,6 +98,22 @@ public:
   /// run, which resumes it.
   start_result start(const std::string& saga, const std::string& cid, std::string input_json = "{}");
 
+  /// How a saga given to start_async() came out, told once: `result` is
+  /// `started` and `status` its end (completed, compensated, failed or
+  /// cancelled), or the start was refused, `result` says why and `status`
+  /// is empty.
+  using end_callback =
+    std::function<void(const std::string& cid, start_result result, const std::string& status)>;
+
+  /// As start(), but returns at once, without waiting for the write:
+  /// `on_end` is called, from one of the engine's threads, when the saga
+  /// ends or if it is refused. A saga still running when the engine is
+  /// destroyed (or wait_for() stops it) is never reported. `on_end` may be
+  /// empty: then nothing is told, and the start costs no more than a
+  /// message.
+  void start_async(const std::string& saga, const std::string& cid, std::string input_json,
+                   end_callback on_end);
+
   /// Cancels the saga `cid`; `status` gets its end when it had already ended.
   cancel_result cancel(const std::string& cid, std::string* status = nullptr);
 

@@ -174,6 +174,23 @@ struct stats_args {
 void add_stats(CLI::App& app, stats_args& args);
 int stats(const stats_args& args);
 
+struct bench_args {
+  std::uint32_t steps = 3;
+  std::uint64_t sagas = 50000;
+  std::uint64_t in_flight = 10000;
+  std::string durability = "sync";
+  std::uint32_t threads = 0;
+  std::uint64_t recovery_sagas = 100000;
+  double fail_rate = 0.1;
+  double rate_fraction = 0.5;
+  std::string dir;            ///< Empty: the temporary directory.
+  bool json = false;
+  bool no_progress = false;
+  std::string recovery_child; ///< Set in the recovery run's child process: its data directory.
+};
+void add_bench(CLI::App& app, bench_args& args);
+int run_bench(const bench_args& args);
+
 struct validate_args {
   std::string workflow;
 };

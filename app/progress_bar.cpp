@@ -63,14 +63,25 @@ std::string progress_line(const runtime::run_summary& s, std::size_t width) {
 progress_bar::progress_bar() : active_(::isatty(STDERR_FILENO) == 1) {}
 
 progress_bar::~progress_bar() {
+  clear();
+}
+
+void progress_bar::clear() {
   if (drawn_)
     std::fputs("\r\033[K", stderr);
+  drawn_ = false;
 }
 
 void progress_bar::draw(const runtime::run_summary& s) {
+  if (active_)
+    draw_text(progress_line(s, terminal_width() - 1));
+}
+
+void progress_bar::draw_text(std::string line) {
   if (!active_)
     return;
-  auto line = progress_line(s, terminal_width() - 1);
+  if (line.size() > terminal_width() - 1)
+    line.resize(terminal_width() - 1);
   std::fprintf(stderr, "\r%s\033[K", line.c_str());
   std::fflush(stderr);
   drawn_ = true;

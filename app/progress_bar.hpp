@@ -20,6 +20,10 @@ public:
   ~progress_bar();
   bool active() const { return active_; }
   void draw(const runtime::run_summary& s);
+  /// Draws `line` in place (cut to the terminal's width).
+  void draw_text(std::string line);
+  /// Removes what was drawn, so that the next output starts a clean line.
+  void clear();
 
 private:
   bool active_;

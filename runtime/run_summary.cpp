@@ -17,8 +17,15 @@ std::string run_summary::to_json() const {
     .field("duplicates", duplicates)
     .field("skipped", skipped)
     .field("events", events)
+    .field("write_batches", write_batches)
     .field("seconds", seconds)
-    .field("sagas_per_sec", seconds > 0 ? static_cast<double>(finished) / seconds : 0.0);
+    .field("sagas_per_sec", seconds > 0 ? static_cast<double>(finished) / seconds : 0.0)
+    .field("latency_p50_ms", latency_p50_ms)
+    .field("latency_p90_ms", latency_p90_ms)
+    .field("latency_p99_ms", latency_p99_ms)
+    .field("latency_max_ms", latency_max_ms)
+    .field("replayed_events", replayed_events)
+    .field("replay_seconds", replay_seconds);
   if (interrupted > 0)
     w.field("interrupted", interrupted);
   if (!error.empty())

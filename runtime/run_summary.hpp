@@ -22,7 +22,20 @@ struct run_summary {
   std::uint64_t total = 0;      ///< Sagas the run will have seen, when known in advance (progress).
   std::uint64_t peak_in_flight = 0; ///< Most sagas alive at once.
   std::uint64_t events = 0;     ///< Events appended by this run.
+  std::uint64_t write_batches = 0; ///< The writes (RocksDB write batches) that took them.
   double seconds = 0;
+  /// Latency of the sagas that ended in this run, from their start (for a
+  /// submitted saga: its submission, so waiting for room counts; for a
+  /// resumed one: its resumption) to their end.
+  double latency_p50_ms = 0;
+  double latency_p90_ms = 0;
+  double latency_p99_ms = 0;
+  double latency_max_ms = 0;
+  /// Events read back to resume unfinished sagas, and the time spent
+  /// finding and reading them (the scan of the log for unfinished sagas
+  /// included).
+  std::uint64_t replayed_events = 0;
+  double replay_seconds = 0;
   std::string error;            ///< Why the run stopped early, if it did.
   int exit_status = 0;          ///< 0, 1 (runtime error) or 2 (bad input).
 

@@ -100,6 +100,8 @@ public:
   void resume(std::int64_t now_us, transition& out);
 
   saga_status status() const { return status_; }
+  /// When it started: the time of its saga_started event.
+  std::int64_t started_us() const { return started_us_; }
   bool finished() const { return phase_ == phase::done; }
   const std::string& cid() const { return cid_; }
   const config::saga_spec& spec() const { return spec_; }

@@ -1,0 +1,185 @@
+#include "actors/raw_messaging.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "runtime/messages.hpp"
+#include "runtime/system_config.hpp"
+
+namespace nexus::actors {
+
+namespace {
+
+// -- writer: acknowledges every append at once --------------------------------
+
+caf::behavior raw_writer(caf::event_based_actor*) {
+  return {
+    [](append_atom, std::uint64_t) { return ack_atom::value; },
+  };
+}
+
+// -- stage: hands calls to free workers, queues the rest ----------------------
+
+struct raw_stage_state {
+  std::vector<caf::actor> workers;
+  std::vector<std::uint32_t> free;
+  std::deque<std::pair<caf::actor, std::uint64_t>> queue; ///< Caller, saga.
+};
+
+caf::behavior raw_worker(caf::event_based_actor* self, caf::actor stage, std::uint32_t index) {
+  return {
+    [=](execute_atom, std::uint64_t saga) -> caf::result<result_atom, std::uint64_t> {
+      self->send(stage, ready_atom::value, index);
+      return {result_atom::value, saga};
+    },
+  };
+}
+
+caf::behavior raw_stage(caf::stateful_actor<raw_stage_state>* self, std::uint32_t workers) {
+  auto& st = self->state;
+  for (std::uint32_t i = 0; i < workers; ++i) {
+    st.workers.push_back(self->spawn<caf::linked>(raw_worker, caf::actor_cast<caf::actor>(self), i));
+    st.free.push_back(i);
+  }
+  return {
+    [=](execute_atom, std::uint64_t saga) -> caf::result<result_atom, std::uint64_t> {
+      auto& st = self->state;
+      if (st.free.empty()) {
+        st.queue.emplace_back(caf::actor_cast<caf::actor>(self->current_sender()), saga);
+      } else {
+        auto w = st.free.back();
+        st.free.pop_back();
+        self->delegate(st.workers[w], execute_atom::value, saga);
+      }
+      return caf::delegated<result_atom, std::uint64_t>{};
+    },
+    [=](ready_atom, std::uint32_t w) {
+      auto& st = self->state;
+      if (st.queue.empty()) {
+        st.free.push_back(w);
+        return;
+      }
+      auto [caller, saga] = st.queue.front();
+      st.queue.pop_front();
+      caf::send_as(caller, st.workers[w], execute_atom::value, saga);
+    },
+  };
+}
+
+// -- saga: append, then per step a call and an append, then done --------------
+
+struct raw_links {
+  caf::actor writer;
+  caf::actor coordinator;
+  std::vector<caf::actor> stages;
+};
+
+struct raw_saga_state {
+  std::shared_ptr<const raw_links> links;
+  std::uint64_t id = 0;
+  std::uint32_t step = 0; ///< Steps done.
+};
+
+caf::behavior raw_saga(caf::stateful_actor<raw_saga_state>* self,
+                       std::shared_ptr<const raw_links> links, std::uint64_t id) {
+  self->state.links = std::move(links);
+  self->state.id = id;
+  self->send(self->state.links->writer, append_atom::value, id);
+  return {
+    [=](ack_atom) {
+      auto& st = self->state;
+      if (st.step < st.links->stages.size()) {
+        self->send(st.links->stages[st.step], execute_atom::value, st.id);
+        return;
+      }
+      self->send(st.links->coordinator, done_atom::value, st.id);
+      self->quit();
+    },
+    [=](result_atom, std::uint64_t) {
+      auto& st = self->state;
+      ++st.step;
+      self->send(st.links->writer, append_atom::value, st.id);
+    },
+  };
+}
+
+// -- coordinator: keeps in_flight sagas alive ----------------------------------
+
+struct raw_coordinator_state {
+  std::shared_ptr<const raw_links> links;
+  std::uint64_t launched = 0;
+  std::shared_ptr<std::atomic<std::uint64_t>> done;
+  caf::actor report_to;
+};
+
+caf::behavior raw_coordinator(caf::stateful_actor<raw_coordinator_state>* self,
+                              raw_messaging_spec spec, caf::actor writer,
+                              std::vector<caf::actor> stages,
+                              std::shared_ptr<std::atomic<std::uint64_t>> done) {
+  auto& st = self->state;
+  st.links = std::make_shared<const raw_links>(
+    raw_links{std::move(writer), caf::actor_cast<caf::actor>(self), std::move(stages)});
+  st.done = std::move(done);
+  auto launch = [=] {
+    auto& st = self->state;
+    self->system().spawn(raw_saga, st.links, st.launched++);
+  };
+  return {
+    [=](run_atom, const caf::actor& report_to) {
+      self->state.report_to = report_to;
+      while (self->state.launched < std::min(spec.sagas, spec.in_flight))
+        launch();
+    },
+    [=](done_atom, std::uint64_t) {
+      auto& st = self->state;
+      auto n = ++*st.done;
+      if (st.launched < spec.sagas)
+        launch();
+      else if (n == spec.sagas)
+        self->send(st.report_to, done_atom::value);
+    },
+  };
+}
+
+} // namespace
+
+raw_messaging_result run_raw_messaging(const raw_messaging_spec& spec,
+                                       const std::function<void(std::uint64_t)>& progress) {
+  raw_messaging_result r;
+  if (spec.sagas == 0)
+    return r;
+  runtime::system_config cfg{spec.threads};
+  caf::actor_system sys{cfg};
+  auto writer = sys.spawn<caf::detached>(raw_writer);
+  std::vector<caf::actor> stages;
+  for (std::uint32_t i = 0; i < spec.steps; ++i)
+    stages.push_back(sys.spawn(raw_stage, std::max<std::uint32_t>(1, spec.workers)));
+  auto done = std::make_shared<std::atomic<std::uint64_t>>(0);
+  auto coordinator = sys.spawn<caf::detached>(raw_coordinator, spec, writer, stages, done);
+  auto start = std::chrono::steady_clock::now();
+  {
+    caf::scoped_actor self{sys};
+    self->send(coordinator, run_atom::value, caf::actor{self});
+    for (bool finished = false; !finished;)
+      self->receive([&](done_atom) { finished = true; },
+                    caf::after(std::chrono::milliseconds(200)) >> [&] {
+                      if (progress)
+                        progress(done->load());
+                    });
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.sagas = spec.sagas;
+  r.messages = spec.sagas * messages_per_saga(spec.steps);
+  for (auto& a : stages)
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(coordinator, caf::exit_reason::user_shutdown);
+  return r;
+}
+
+} // namespace nexus::actors

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+namespace nexus::actors {
+
+/// Messages one saga of `steps` steps sends in a local run: its first
+/// append and the writer's ack (2); per step the call to the stage, the
+/// stage's hand-over to a worker, the worker's result and its `ready` to
+/// the stage, the append of the outcome and its ack (6); and its `done` to
+/// the coordinator (1).
+constexpr std::uint64_t messages_per_saga(std::uint32_t steps) {
+  return 6 * static_cast<std::uint64_t>(steps) + 3;
+}
+
+/// What plain CAF actors do with the message pattern of a run and none of
+/// its work: no saga machine, no events, no storage, no strings.
+struct raw_messaging_spec {
+  std::uint32_t threads = 0;   ///< Scheduler threads; 0: one per core.
+  std::uint64_t sagas = 0;
+  std::uint32_t steps = 3;
+  std::uint64_t in_flight = 1; ///< Saga actors alive at once.
+  std::uint32_t workers = 1;   ///< Per stage, as a run's stages have.
+};
+
+struct raw_messaging_result {
+  std::uint64_t sagas = 0;
+  std::uint64_t messages = 0;
+  double seconds = 0;
+};
+
+/// Runs `spec` and times it: a detached coordinator spawns a saga actor per
+/// saga, at most `in_flight` alive; each sends its appends to a detached
+/// writer that acknowledges at once, and its calls to one stage per step
+/// that hands them to free workers (queueing them when none is free), the
+/// same messages in the same order as a run's sagas send
+/// (messages_per_saga). `progress` (if given) is told the sagas done now
+/// and then, from the calling thread.
+raw_messaging_result run_raw_messaging(const raw_messaging_spec& spec,
+                                       const std::function<void(std::uint64_t sagas)>& progress = {});
+
+} // namespace nexus::actors

@@ -1,0 +1,542 @@
+// nexus bench: Nexus against the raw limits of the machine it runs on, in
+// one run (see bench/README.md).
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include <sys/statfs.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+
+#include "actors/raw_messaging.hpp"
+#include "actors/stage.hpp"
+#include "app/bench_phases.hpp"
+#include "app/commands.hpp"
+#include "app/terminal.hpp"
+#include "config/json_writer.hpp"
+#include "runtime/input_source.hpp"
+#include "runtime/versions.hpp"
+#include "storage/raw_writes.hpp"
+
+namespace nexus::app {
+
+namespace {
+
+using bench::latency;
+
+/// The targets of a 2-core machine at durability sync (bench/README.md).
+constexpr double target_storage_ratio = 0.7;
+constexpr double target_sagas_per_sec = 20000;
+constexpr double target_p99_ms = 10;
+constexpr double target_bytes_per_saga = 2048;
+constexpr double target_recovery_events_per_sec = 200000;
+
+std::string filesystem_of(const std::string& dir) {
+  struct statfs fs {};
+  if (::statfs(dir.c_str(), &fs) != 0)
+    return "unknown";
+  switch (static_cast<unsigned long>(fs.f_type)) {
+    case 0xEF53: return "ext4";
+    case 0x01021994: return "tmpfs";
+    case 0x58465342: return "xfs";
+    case 0x9123683E: return "btrfs";
+    case 0x794C7630: return "overlayfs";
+    case 0x2FC12FC1: return "zfs";
+    default: {
+      char hex[32];
+      std::snprintf(hex, sizeof hex, "0x%lx", static_cast<unsigned long>(fs.f_type));
+      return hex;
+    }
+  }
+}
+
+std::string kernel() {
+  struct utsname u {};
+  if (::uname(&u) != 0)
+    return "unknown";
+  return std::string{u.sysname} + " " + u.release + " " + u.machine;
+}
+
+std::string fixed(double x, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, x);
+  return buf;
+}
+
+/// Whole numbers with thousands separators: 1,234,567.
+std::string grouped(double x) {
+  auto digits = std::to_string(static_cast<long long>(x + 0.5));
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0 && digits[i - 1] != '-')
+      out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+std::string mib(std::uint64_t bytes) {
+  return fixed(static_cast<double>(bytes) / (1 << 20), 1) + " MiB";
+}
+
+std::string latency_text(double p50, double p99, double max) {
+  return fixed(p50, 2) + " / " + fixed(p99, 2) + " / " + fixed(max, 1) + " ms";
+}
+
+struct results {
+  bench::settings s;
+  std::uint32_t threads = 0; ///< As run: s.threads, or the cores.
+  std::string dir, filesystem;
+  bench::memory_figures memory;
+  bench::run_figures closed;
+  storage::raw_write_result raw_storage;
+  std::uint32_t raw_batch = 0;
+  double record_bytes = 0;
+  actors::raw_messaging_result raw_messaging;
+  bench::fixed_rate_figures fixed;
+  bench::run_figures failures;
+  bench::recovery_figures recovery;
+
+  double raw_records_per_sec() const {
+    return raw_storage.seconds > 0 ? static_cast<double>(raw_storage.records) / raw_storage.seconds : 0;
+  }
+  double raw_messages_per_sec() const {
+    return raw_messaging.seconds > 0
+             ? static_cast<double>(raw_messaging.messages) / raw_messaging.seconds
+             : 0;
+  }
+  double storage_ratio() const {
+    auto raw = raw_records_per_sec();
+    return raw > 0 ? closed.events_per_sec / raw : 0;
+  }
+  /// Both runs send messages_per_saga() a saga: their sagas/s compare.
+  double messaging_ratio() const {
+    auto raw = raw_messaging.seconds > 0
+                 ? static_cast<double>(raw_messaging.sagas) / raw_messaging.seconds
+                 : 0;
+    return raw > 0 ? closed.sagas_per_sec / raw : 0;
+  }
+  std::uint64_t peak_rss() const {
+    return std::max({memory.peak_rss, closed.peak_rss, fixed.peak_rss, failures.peak_rss,
+                     recovery.peak_rss});
+  }
+};
+
+std::string latency_json(double p50, double p90, double p99, double max, const double* p999 = nullptr) {
+  std::string out;
+  config::json_object_writer w{out};
+  w.field("p50", p50).field("p90", p90).field("p99", p99);
+  if (p999 != nullptr)
+    w.field("p999", *p999);
+  w.field("max", max);
+  w.finish();
+  return out;
+}
+
+std::string run_json(const bench::run_figures& f) {
+  auto& r = f.summary;
+  std::string out;
+  config::json_object_writer w{out};
+  w.field("sagas", r.completed + r.compensated + r.failed + r.cancelled)
+    .field("completed", r.completed)
+    .field("compensated", r.compensated)
+    .field("failed", r.failed)
+    .field("events", r.events)
+    .field("write_batches", r.write_batches)
+    .field("events_per_batch", f.events_per_batch)
+    .field("seconds", r.seconds)
+    .field("sagas_per_sec", f.sagas_per_sec)
+    .field("events_per_sec", f.events_per_sec)
+    .raw_field("latency_ms", latency_json(r.latency_p50_ms, r.latency_p90_ms, r.latency_p99_ms,
+                                          r.latency_max_ms))
+    .field("peak_rss_bytes", f.peak_rss);
+  w.finish();
+  return out;
+}
+
+std::string target_json(double target, double value, bool met) {
+  std::string out;
+  config::json_object_writer w{out};
+  w.field("target", target).field("value", value).field("met", met);
+  w.finish();
+  return out;
+}
+
+struct target_row {
+  const char* name;
+  double target;
+  double value;
+  bool met;
+  std::string text; ///< The target as people read it.
+};
+
+std::vector<target_row> targets(const results& r) {
+  return {
+    {"storage_ratio", target_storage_ratio, r.storage_ratio(),
+     r.storage_ratio() >= target_storage_ratio, ">= 0.70"},
+    {"sagas_per_sec", target_sagas_per_sec, r.closed.sagas_per_sec,
+     r.closed.sagas_per_sec >= target_sagas_per_sec, ">= 20,000 (3 steps, sync)"},
+    {"p99_ms_at_fixed_rate", target_p99_ms, r.fixed.lat.p99, r.fixed.lat.p99 < target_p99_ms,
+     "< 10 ms at half the closed loop's rate"},
+    {"bytes_per_saga", target_bytes_per_saga, r.memory.bytes_per_saga,
+     r.memory.bytes_per_saga <= target_bytes_per_saga, "<= 2,048"},
+    {"recovery_events_per_sec", target_recovery_events_per_sec, r.recovery.events_per_sec,
+     r.recovery.events_per_sec >= target_recovery_events_per_sec, ">= 200,000"},
+  };
+}
+
+std::string to_json(const results& r) {
+  std::string out;
+  config::json_object_writer w{out};
+  {
+    std::string m;
+    config::json_object_writer mw{m};
+    mw.field("cores", static_cast<std::uint64_t>(std::thread::hardware_concurrency()))
+      .field("kernel", kernel())
+      .field("dir", r.dir)
+      .field("filesystem", r.filesystem);
+    mw.finish();
+    w.field("nexus_version", runtime::nexus_version).raw_field("machine", m);
+  }
+  {
+    std::string s;
+    config::json_object_writer sw{s};
+    sw.field("steps", static_cast<std::uint64_t>(r.s.steps))
+      .field("sagas", r.s.sagas)
+      .field("in_flight", r.s.in_flight)
+      .field("durability", config::to_string(r.s.durability))
+      .field("threads", static_cast<std::uint64_t>(r.threads))
+      .field("recovery_sagas", r.s.recovery_sagas)
+      .field("fail_rate", r.s.fail_rate)
+      .field("rate_fraction", r.s.rate_fraction);
+    sw.finish();
+    w.raw_field("settings", s);
+  }
+  {
+    std::string x;
+    config::json_object_writer xw{x};
+    xw.field("records", r.raw_storage.records)
+      .field("record_bytes", r.record_bytes)
+      .field("batch", static_cast<std::uint64_t>(r.raw_batch))
+      .field("seconds", r.raw_storage.seconds)
+      .field("records_per_sec", r.raw_records_per_sec());
+    xw.finish();
+    w.raw_field("raw_storage", x);
+  }
+  {
+    std::string x;
+    config::json_object_writer xw{x};
+    xw.field("messages", r.raw_messaging.messages)
+      .field("messages_per_saga", actors::messages_per_saga(r.s.steps))
+      .field("seconds", r.raw_messaging.seconds)
+      .field("messages_per_sec", r.raw_messages_per_sec())
+      .field("sagas_per_sec", r.raw_messaging.seconds > 0
+                                ? static_cast<double>(r.raw_messaging.sagas) / r.raw_messaging.seconds
+                                : 0);
+    xw.finish();
+    w.raw_field("raw_messaging", x);
+  }
+  w.raw_field("closed_loop", run_json(r.closed));
+  {
+    auto& f = r.fixed;
+    std::string dist = "[";
+    for (auto& [q, ms] : f.lat.distribution)
+      dist += (dist.size() > 1 ? "," : "") + std::string{"["} + fixed(q, 4) + "," + fixed(ms, 3) + "]";
+    dist += "]";
+    std::string x;
+    config::json_object_writer xw{x};
+    xw.field("rate", f.rate)
+      .field("achieved_rate", f.achieved_rate)
+      .field("sagas", f.sagas)
+      .field("completed", f.completed)
+      .field("seconds", f.seconds)
+      .raw_field("latency_ms", latency_json(f.lat.p50, f.lat.p90, f.lat.p99, f.lat.max, &f.lat.p999))
+      .raw_field("latency_distribution", dist)
+      .field("peak_rss_bytes", f.peak_rss);
+    xw.finish();
+    w.raw_field("fixed_rate", x);
+  }
+  w.raw_field("failure_mix", run_json(r.failures));
+  {
+    auto& f = r.recovery;
+    std::string x;
+    config::json_object_writer xw{x};
+    xw.field("sagas", f.sagas)
+      .field("ended_before_kill", f.ended_before_kill)
+      .field("resumed", f.resumed)
+      .field("completed", f.completed)
+      .field("replayed_events", f.replayed_events)
+      .field("open_seconds", f.open_seconds)
+      .field("replay_seconds", f.replay_seconds)
+      .field("events_per_sec", f.events_per_sec)
+      .field("seconds", f.seconds)
+      .field("peak_rss_bytes", f.peak_rss);
+    xw.finish();
+    w.raw_field("recovery", x);
+  }
+  {
+    auto& f = r.memory;
+    std::string x;
+    config::json_object_writer xw{x};
+    xw.field("in_flight", f.sagas)
+      .field("bytes_per_saga", f.bytes_per_saga)
+      .field("bytes_per_saga_with_log", f.bytes_per_saga_with_log)
+      .field("heap_bytes_per_saga", f.heap_bytes_per_saga)
+      .field("log_bytes", f.log_bytes)
+      .field("peak_rss_bytes", f.peak_rss);
+    xw.finish();
+    w.raw_field("memory", x);
+  }
+  w.field("peak_rss_bytes", r.peak_rss())
+    .field("storage_ratio", r.storage_ratio())
+    .field("messaging_ratio", r.messaging_ratio());
+  {
+    std::string x;
+    config::json_object_writer xw{x};
+    for (auto& t : targets(r))
+      xw.raw_field(t.name, target_json(t.target, t.value, t.met));
+    xw.finish();
+    w.raw_field("targets", x);
+  }
+  w.finish();
+  return out;
+}
+
+void print_report(const results& r) {
+  bool colours = stdout_colours();
+  auto& c = r.closed.summary;
+  auto& fm = r.failures.summary;
+  std::cout << "nexus bench: " << r.s.steps << "-step sagas, durability "
+            << config::to_string(r.s.durability) << ", " << r.threads << " threads, at most "
+            << grouped(static_cast<double>(r.s.in_flight)) << " in flight; data in " << r.dir
+            << " (" << r.filesystem << ")\n\n";
+  std::vector<std::vector<std::string>> rows{
+    {"run", "what", "rate", "latency p50 / p99 / max", "peak RSS"},
+    {"raw storage",
+     grouped(static_cast<double>(r.raw_storage.records)) + " records of "
+       + grouped(r.record_bytes) + " B, " + grouped(r.raw_batch) + " a batch",
+     grouped(r.raw_records_per_sec()) + " records/s", "", ""},
+    {"raw messaging",
+     grouped(static_cast<double>(r.raw_messaging.messages)) + " messages, "
+       + std::to_string(actors::messages_per_saga(r.s.steps)) + " a saga",
+     grouped(r.raw_messages_per_sec()) + " messages/s", "", ""},
+    {"nexus closed loop",
+     grouped(static_cast<double>(c.completed)) + " sagas, " + grouped(static_cast<double>(c.events))
+       + " events",
+     grouped(r.closed.sagas_per_sec) + " sagas/s, " + grouped(r.closed.events_per_sec) + " events/s",
+     latency_text(c.latency_p50_ms, c.latency_p99_ms, c.latency_max_ms), mib(r.closed.peak_rss)},
+    {"nexus fixed rate",
+     grouped(static_cast<double>(r.fixed.sagas)) + " sagas at " + grouped(r.fixed.rate) + "/s",
+     grouped(r.fixed.achieved_rate) + " sagas/s sent",
+     latency_text(r.fixed.lat.p50, r.fixed.lat.p99, r.fixed.lat.max), mib(r.fixed.peak_rss)},
+    {"failure mix",
+     grouped(static_cast<double>(fm.completed)) + " completed, "
+       + grouped(static_cast<double>(fm.compensated)) + " compensated",
+     grouped(r.failures.sagas_per_sec) + " sagas/s, " + grouped(r.failures.events_per_sec)
+       + " events/s",
+     latency_text(fm.latency_p50_ms, fm.latency_p99_ms, fm.latency_max_ms),
+     mib(r.failures.peak_rss)},
+    {"recovery",
+     grouped(static_cast<double>(r.recovery.resumed)) + " sagas resumed, "
+       + grouped(static_cast<double>(r.recovery.replayed_events)) + " events replayed",
+     grouped(r.recovery.events_per_sec) + " events/s; all ended in "
+       + fixed(r.recovery.seconds, 2) + " s",
+     "", mib(r.recovery.peak_rss)},
+    {"memory",
+     grouped(static_cast<double>(r.memory.sagas)) + " sagas waiting on a step",
+     grouped(r.memory.bytes_per_saga) + " B a saga (" + grouped(r.memory.bytes_per_saga_with_log)
+       + " with the log's buffers)",
+     "", mib(r.memory.peak_rss)},
+  };
+  print_table(std::cout, rows, [](std::size_t, std::size_t) { return colour::none; }, colours);
+  std::cout << "\nstorage_ratio   " << fixed(r.storage_ratio(), 2)
+            << "  (Nexus events/s over raw storage records/s)\n"
+            << "messaging_ratio " << fixed(r.messaging_ratio(), 2)
+            << "  (Nexus sagas/s over raw messaging sagas/s)\n\n";
+  std::vector<std::vector<std::string>> t{{"target", "value", "wanted", ""}};
+  for (auto& x : targets(r))
+    t.push_back({x.name, x.value >= 100 ? grouped(x.value) : fixed(x.value, 2), x.text,
+                 x.met ? "met" : "missed"});
+  print_table(std::cout, t,
+              [&t](std::size_t row, std::size_t column) {
+                if (column != 3)
+                  return colour::none;
+                return t[row][3] == "met" ? colour::green : colour::red;
+              },
+              colours);
+}
+
+/// Runs every phase; false, with `error` naming the phase, if one failed.
+bool run_phases(results& r, const std::string& exe, bool progress, std::string& error) {
+  auto& s = r.s;
+  bench::reporter out{progress, 7};
+  auto failed = [&](const char* phase, const std::string& why) {
+    error = std::string{phase} + ": " + why;
+    return false;
+  };
+  // Memory first: the heap has not grown yet, so its growth is the sagas'.
+  out.begin("memory");
+  r.memory = bench::memory(s, out);
+  if (!r.memory.error.empty())
+    return failed("memory", r.memory.error);
+
+  out.begin("nexus closed loop");
+  r.closed = bench::closed_loop(s, s.dir + "/closed-loop", 0, out);
+  if (!r.closed.error.empty())
+    return failed("closed loop", r.closed.error);
+
+  // The same records as the closed loop wrote, in batches of its mean size.
+  out.begin("raw storage");
+  storage::raw_write_spec spec;
+  spec.dir = s.dir + "/raw-storage";
+  spec.durability = s.durability;
+  spec.sagas = s.sagas;
+  spec.records = r.closed.saga_records;
+  spec.cid_of = [](std::uint64_t n) { return runtime::make_correlation_id("bench", n); };
+  r.raw_batch = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(r.closed.events_per_batch + 0.5));
+  spec.batch = r.raw_batch;
+  auto total = spec.sagas * spec.records.size();
+  r.raw_storage = storage::raw_write_loop(spec, [&](std::uint64_t n) {
+    out.update(grouped(static_cast<double>(n)) + " of " + grouped(static_cast<double>(total))
+               + " records");
+  });
+  if (!r.raw_storage.error.empty())
+    return failed("raw storage", r.raw_storage.error);
+  std::uint64_t value_bytes = 0;
+  for (auto& v : spec.records)
+    value_bytes += v.size();
+  r.record_bytes = spec.records.empty() ? 0
+                                        : static_cast<double>(value_bytes)
+                                            / static_cast<double>(spec.records.size());
+  out.end(grouped(r.raw_records_per_sec()) + " records/s");
+
+  out.begin("raw messaging");
+  actors::raw_messaging_spec m;
+  m.threads = s.threads;
+  m.sagas = s.sagas;
+  m.steps = s.steps;
+  m.in_flight = s.in_flight;
+  auto wf = bench::bench_workflow(s, s.dir, 0, s.in_flight);
+  m.workers = actors::stage_workers(wf.sagas.at("bench").steps.front(), r.threads);
+  r.raw_messaging = actors::run_raw_messaging(m, [&](std::uint64_t n) {
+    out.update(grouped(static_cast<double>(n)) + " of " + grouped(static_cast<double>(s.sagas))
+               + " sagas");
+  });
+  out.end(grouped(r.raw_messages_per_sec()) + " messages/s");
+
+  out.begin("nexus fixed rate");
+  r.fixed = bench::fixed_rate(s, r.closed.sagas_per_sec * s.rate_fraction, out);
+  if (!r.fixed.error.empty())
+    return failed("fixed rate", r.fixed.error);
+
+  out.begin("failure mix");
+  r.failures = bench::closed_loop(s, s.dir + "/failure-mix", s.fail_rate, out);
+  if (!r.failures.error.empty())
+    return failed("failure mix", r.failures.error);
+
+  out.begin("recovery");
+  r.recovery = bench::recovery(s, exe, out);
+  if (!r.recovery.error.empty())
+    return failed("recovery", r.recovery.error);
+  return true;
+}
+
+std::string self_exe() {
+  std::error_code ec;
+  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string{} : p.string();
+}
+
+} // namespace
+
+void add_bench(CLI::App& app, bench_args& args) {
+  app.add_option("--steps", args.steps, "Simulated steps a saga (no latency)")
+    ->check(CLI::Range(1, 64))
+    ->capture_default_str();
+  app.add_option("--sagas", args.sagas, "Sagas of each run")
+    ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}))
+    ->capture_default_str();
+  app.add_option("--in-flight", args.in_flight, "Live sagas at most (runtime.max_in_flight)")
+    ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{10000000}))
+    ->capture_default_str();
+  app.add_option("--durability", args.durability, "sync, async or none")
+    ->check(CLI::IsMember({"sync", "async", "none"}))
+    ->capture_default_str();
+  app.add_option("--threads", args.threads, "Scheduler threads, 0 for one per core")
+    ->check(CLI::Range(0, 1024))
+    ->capture_default_str();
+  app.add_option("--recovery-sagas", args.recovery_sagas,
+                 "Sagas of the run killed for the recovery figures")
+    ->check(CLI::Range(std::uint64_t{2}, std::uint64_t{100000000}))
+    ->capture_default_str();
+  app.add_option("--fail-rate", args.fail_rate,
+                 "Share of step attempts failing for good in the failure mix")
+    ->check(CLI::Range(0.0, 1.0))
+    ->capture_default_str();
+  app.add_option("--rate-fraction", args.rate_fraction,
+                 "The fixed-rate run's rate, as a share of the closed loop's")
+    ->check(CLI::Range(0.001, 1.0))
+    ->capture_default_str();
+  app.add_option("--dir", args.dir,
+                 "Where the runs' event logs go (a directory made under it, and removed)")
+    ->capture_default_str();
+  app.add_flag("--json", args.json, "Print the figures as one JSON object");
+  app.add_flag("--no-progress", args.no_progress, "Print no progress while running");
+  // The child process of the recovery run (not for people).
+  app.add_option("--recovery-child", args.recovery_child)->group("");
+}
+
+int run_bench(const bench_args& args) {
+  bench::settings s;
+  s.steps = args.steps;
+  s.sagas = args.sagas;
+  s.in_flight = args.in_flight;
+  s.durability = args.durability == "async"  ? config::durability::async
+                 : args.durability == "none" ? config::durability::none
+                                             : config::durability::sync;
+  s.threads = args.threads;
+  s.recovery_sagas = args.recovery_sagas;
+  s.fail_rate = args.fail_rate;
+  s.rate_fraction = args.rate_fraction;
+  if (!args.recovery_child.empty())
+    return bench::recovery_child(s, args.recovery_child);
+
+  results r;
+  r.threads = s.threads > 0 ? s.threads : std::max(1u, std::thread::hardware_concurrency());
+  std::error_code ec;
+  auto parent = args.dir.empty() ? std::filesystem::temp_directory_path(ec).string() : args.dir;
+  if (!std::filesystem::is_directory(parent, ec)) {
+    std::cerr << "nexus: --dir " << parent << ": not a directory\n";
+    return 2;
+  }
+  s.dir = (std::filesystem::path{parent} / ("nexus-bench-" + std::to_string(::getpid()))).string();
+  std::filesystem::create_directories(s.dir, ec);
+  if (ec) {
+    std::cerr << "nexus: cannot create " << s.dir << ": " << ec.message() << '\n';
+    return 1;
+  }
+  r.s = s;
+  r.dir = s.dir;
+  r.filesystem = filesystem_of(s.dir);
+  if (r.filesystem == "tmpfs" && s.durability == config::durability::sync)
+    std::cerr << "nexus: warning: " << s.dir
+              << " is on tmpfs, where a sync costs nothing: the figures say nothing of a disk\n";
+  std::string error;
+  bool ok = run_phases(r, self_exe(), !args.no_progress, error);
+  std::filesystem::remove_all(s.dir, ec);
+  if (!ok) {
+    std::cerr << "nexus: bench: " << error << '\n';
+    return 1;
+  }
+  if (args.json)
+    std::cout << to_json(r) << '\n';
+  else
+    print_report(r);
+  return 0;
+}
+
+} // namespace nexus::app

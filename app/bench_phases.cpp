@@ -1,0 +1,479 @@
+#include "app/bench_phases.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include <fcntl.h>
+#include <malloc.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "actors/engine.hpp"
+#include "config/workflow_loader.hpp"
+#include "runtime/input_source.hpp"
+#include "runtime/latency_histogram.hpp"
+#include "runtime/logging.hpp"
+#include "storage/event_log.hpp"
+
+namespace nexus::app::bench {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+double since(clock_type::time_point t) {
+  return std::chrono::duration<double>(clock_type::now() - t).count();
+}
+
+std::string count(std::uint64_t n) {
+  auto digits = std::to_string(n);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0)
+      out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+std::uint64_t resident_bytes() {
+  std::ifstream statm{"/proc/self/statm"};
+  std::uint64_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+/// Every phase's log file goes under its data directory, as a run's does.
+bool start_logging(const config::workflow& wf, std::string& error) {
+  return runtime::setup_logging(wf.logging, wf.runtime.data_dir, error);
+}
+
+latency latency_of(const runtime::latency_histogram& h) {
+  latency l;
+  auto ms = [&](double q) { return static_cast<double>(h.quantile(q)) / 1e3; };
+  l.p50 = ms(0.5);
+  l.p90 = ms(0.9);
+  l.p99 = ms(0.99);
+  l.p999 = ms(0.999);
+  l.max = static_cast<double>(h.max()) / 1e3;
+  for (double q : {0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 0.9995,
+                   0.9999, 1.0})
+    l.distribution.emplace_back(q, q < 1.0 ? ms(q) : l.max);
+  return l;
+}
+
+void remove_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+} // namespace
+
+// -- progress -----------------------------------------------------------------
+
+void reporter::begin(std::string name) {
+  name_ = "[" + std::to_string(++phase_) + "/" + std::to_string(phases_) + "] " + std::move(name);
+  if (on_)
+    bar_.draw_text(name_ + " ...");
+}
+
+void reporter::update(const std::string& text) {
+  if (on_)
+    bar_.draw_text(name_ + ": " + text);
+}
+
+void reporter::update(const runtime::run_summary& s) {
+  if (on_)
+    bar_.draw_text(name_ + ": " + progress_line(s, 200));
+}
+
+void reporter::end(const std::string& text) {
+  if (!on_)
+    return;
+  bar_.clear();
+  std::fprintf(stderr, "%s: %s\n", name_.c_str(), text.c_str());
+}
+
+// -- memory -------------------------------------------------------------------
+
+std::uint64_t peak_rss() {
+  std::ifstream status{"/proc/self/status"};
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmHWM:", 0) == 0)
+      return std::strtoull(line.c_str() + 6, nullptr, 10) * 1024;
+  return 0;
+}
+
+bool reset_peak_rss() {
+  std::ofstream clear{"/proc/self/clear_refs"};
+  clear << "5";
+  clear.flush();
+  return static_cast<bool>(clear);
+}
+
+// -- the workflow -------------------------------------------------------------
+
+config::workflow bench_workflow(const settings& s, const std::string& dir, double fail_rate,
+                                std::uint64_t in_flight, bool slow) {
+  std::string steps;
+  if (slow) {
+    steps = R"({"name": "slow", "timeout_ms": 7200000, "concurrency": 1,
+                "action": {"kind": "simulate", "latency_ms": 3600000}})";
+  } else {
+    for (std::uint32_t i = 1; i <= s.steps; ++i) {
+      char step[320];
+      std::snprintf(step, sizeof step,
+                    R"(%s{"name": "s%u", "action": {"kind": "simulate", "fail_rate": %.6f,
+                        "fail_kind": "permanent", "seed": %u},
+                        "compensate": {"kind": "simulate"}})",
+                    i > 1 ? ", " : "", i, fail_rate, i);
+      steps += step;
+    }
+  }
+  std::string durability{config::to_string(s.durability)};
+  std::string text = R"({"runtime": {"threads": )" + std::to_string(s.threads) + R"(, "data_dir": )"
+                     + "\"" + dir + "\"" + R"(, "durability": ")" + durability
+                     + R"(", "max_in_flight": )" + std::to_string(in_flight)
+                     + R"(}, "sagas": {"bench": {"steps": [)" + steps + "]}}}";
+  auto loaded = config::parse_workflow(text, "bench");
+  // Built from checked settings: a failure here is a bug, not bad input.
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "nexus bench: bad built-in workflow: %s\n",
+                 loaded.errors.front().to_string().c_str());
+    std::abort();
+  }
+  return std::move(*loaded.value);
+}
+
+// -- phases -------------------------------------------------------------------
+
+memory_figures memory(const settings& s, reporter& out) {
+  memory_figures f;
+  f.sagas = s.in_flight;
+  auto dir = s.dir + "/memory";
+  remove_dir(dir);
+  auto wf = bench_workflow(s, dir, 0, s.in_flight, true);
+  if (!start_logging(wf, f.error))
+    return f;
+  reset_peak_rss();
+  {
+    actors::engine e{wf, {}};
+    if (!e.ok()) {
+      f.error = e.error();
+      return f;
+    }
+    auto before = resident_bytes();
+    auto heap_before = mallinfo2().uordblks;
+    auto log_before = e.log_memory_bytes();
+    for (std::uint64_t i = 1; i <= s.in_flight; ++i)
+      e.start_async("bench", runtime::make_correlation_id("bench", i), R"({"n":1})", {});
+    // Waits until every saga's call is at the stage: polled, as a
+    // benchmark may.
+    for (;;) {
+      auto stages = e.stages();
+      auto& st = stages["bench/slow"];
+      std::uint64_t waiting = st.running + st.queued;
+      if (waiting >= s.in_flight)
+        break;
+      out.update(count(waiting) + " of " + count(s.in_flight) + " sagas waiting");
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    auto grown = static_cast<double>(resident_bytes()) - static_cast<double>(before);
+    auto heap = static_cast<double>(mallinfo2().uordblks) - static_cast<double>(heap_before);
+    f.log_bytes = e.log_memory_bytes();
+    auto log_grown = static_cast<double>(f.log_bytes) - static_cast<double>(log_before);
+    auto n = static_cast<double>(s.in_flight);
+    f.bytes_per_saga_with_log = grown / n;
+    f.bytes_per_saga = (grown - log_grown) / n;
+    f.heap_bytes_per_saga = heap / n;
+    f.peak_rss = peak_rss();
+    e.wait_for(std::chrono::milliseconds(0)); // they stop where they are
+  }
+  remove_dir(dir);
+  char line[160];
+  std::snprintf(line, sizeof line, "%s sagas waiting, %.0f bytes each (%.0f with the log's buffers)",
+                count(f.sagas).c_str(), f.bytes_per_saga, f.bytes_per_saga_with_log);
+  out.end(line);
+  return f;
+}
+
+run_figures closed_loop(const settings& s, const std::string& dir, double fail_rate, reporter& out) {
+  run_figures f;
+  remove_dir(dir);
+  auto wf = bench_workflow(s, dir, fail_rate, s.in_flight);
+  if (!start_logging(wf, f.error))
+    return f;
+  reset_peak_rss();
+  actors::run_options opts;
+  opts.generate = s.sagas;
+  opts.saga = "bench";
+  {
+    actors::engine e{wf, opts};
+    f.summary = e.wait([&](const runtime::run_summary& now) { out.update(now); });
+  }
+  f.peak_rss = peak_rss();
+  if (!f.summary.error.empty()) {
+    f.error = f.summary.error;
+    remove_dir(dir);
+    return f;
+  }
+  auto& r = f.summary;
+  auto ended = r.completed + r.compensated + r.failed + r.cancelled;
+  f.sagas_per_sec = r.seconds > 0 ? static_cast<double>(ended) / r.seconds : 0;
+  f.events_per_sec = r.seconds > 0 ? static_cast<double>(r.events) / r.seconds : 0;
+  f.events_per_batch =
+    r.write_batches > 0 ? static_cast<double>(r.events) / static_cast<double>(r.write_batches) : 0;
+  // One saga's events as stored, for the raw storage loop to write.
+  std::string error;
+  if (auto log = storage::event_log::open(storage::log_options::reader(dir), error)) {
+    auto cid = runtime::make_correlation_id("bench", (s.sagas + 1) / 2);
+    auto st = log->read_raw(cid, 1, UINT64_MAX, [&](std::uint64_t, std::string_view json) {
+      f.saga_records.emplace_back(json);
+      return true;
+    });
+    if (!st)
+      f.error = st.message();
+  } else {
+    f.error = error;
+  }
+  remove_dir(dir);
+  char line[200];
+  std::snprintf(line, sizeof line, "%s sagas in %.2f s: %.0f sagas/s, %.0f events/s, p99 %.1f ms",
+                count(ended).c_str(), r.seconds, f.sagas_per_sec, f.events_per_sec,
+                r.latency_p99_ms);
+  out.end(line);
+  return f;
+}
+
+fixed_rate_figures fixed_rate(const settings& s, double rate, reporter& out) {
+  fixed_rate_figures f;
+  f.rate = rate;
+  f.sagas = s.sagas;
+  auto dir = s.dir + "/fixed-rate";
+  remove_dir(dir);
+  auto wf = bench_workflow(s, dir, 0, s.in_flight);
+  if (!start_logging(wf, f.error) || rate <= 0) {
+    if (f.error.empty())
+      f.error = "no rate to run at: the closed loop ended no saga";
+    return f;
+  }
+  reset_peak_rss();
+  std::mutex m;
+  runtime::latency_histogram h;
+  std::uint64_t completed = 0;
+  std::string refused;
+  runtime::run_summary summary;
+  clock_type::time_point start;
+  {
+    actors::engine e{wf, {}};
+    if (!e.ok()) {
+      f.error = e.error();
+      return f;
+    }
+    auto gap = std::chrono::duration<double>(1.0 / rate);
+    start = clock_type::now();
+    for (std::uint64_t i = 0; i < s.sagas; ++i) {
+      // Open loop: each saga arrives at its planned time, and its latency
+      // counts from then, however late the engine takes it (no
+      // coordinated omission).
+      auto planned = start + std::chrono::duration_cast<clock_type::duration>(gap * static_cast<double>(i));
+      std::this_thread::sleep_until(planned);
+      e.start_async("bench", runtime::make_correlation_id("bench", i + 1), R"({"n":1})",
+                    [&, planned](const std::string& cid, actors::start_result r,
+                                 const std::string& status) {
+                      auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                  clock_type::now() - planned)
+                                  .count();
+                      std::lock_guard<std::mutex> lock{m};
+                      if (r != actors::start_result::started) {
+                        refused = cid;
+                        return;
+                      }
+                      h.record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, us)));
+                      if (status == "completed")
+                        ++completed;
+                    });
+      if (i % 2048 == 0)
+        out.update(count(i) + " of " + count(s.sagas) + " sagas sent at "
+                   + std::to_string(static_cast<long long>(rate)) + "/s");
+    }
+    f.achieved_rate = static_cast<double>(s.sagas) / std::max(since(start), 1e-9);
+    summary = e.wait([&](const runtime::run_summary& now) { out.update(now); });
+  }
+  f.seconds = since(start);
+  f.peak_rss = peak_rss();
+  f.completed = completed;
+  f.lat = latency_of(h);
+  remove_dir(dir);
+  if (!summary.error.empty())
+    f.error = summary.error;
+  else if (!refused.empty())
+    f.error = "saga " + refused + " was refused";
+  char line[200];
+  std::snprintf(line, sizeof line, "%s sagas at %.0f/s: p50 %.2f ms, p99 %.2f ms, max %.1f ms",
+                count(s.sagas).c_str(), rate, f.lat.p50, f.lat.p99, f.lat.max);
+  out.end(line);
+  return f;
+}
+
+// -- recovery -----------------------------------------------------------------
+
+int recovery_child(const settings& s, const std::string& dir) {
+  auto wf = bench_workflow(s, dir, 0, s.recovery_sagas);
+  std::string error;
+  if (!start_logging(wf, error)) {
+    std::fprintf(stderr, "nexus: %s\n", error.c_str());
+    return 1;
+  }
+  actors::run_options opts;
+  opts.generate = s.recovery_sagas;
+  opts.saga = "bench";
+  actors::engine e{wf, opts};
+  auto summary = e.wait([](const runtime::run_summary& now) {
+    std::printf("%llu\n", static_cast<unsigned long long>(now.completed + now.compensated + now.failed
+                                                          + now.cancelled));
+    std::fflush(stdout);
+  });
+  if (!summary.error.empty())
+    std::fprintf(stderr, "nexus: %s\n", summary.error.c_str());
+  return summary.exit_status;
+}
+
+namespace {
+
+/// Starts `exe bench --recovery-child DIR ...` with its standard output on
+/// a pipe (returned in `from_child`) and its standard error in `err_file`.
+pid_t spawn_child(const settings& s, const std::string& exe, const std::string& dir,
+                  const std::string& err_file, int& from_child, std::string& error) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    error = std::string{"pipe: "} + std::strerror(errno);
+    return -1;
+  }
+  std::vector<std::string> args{exe,
+                                "bench",
+                                "--recovery-child",
+                                dir,
+                                "--steps",
+                                std::to_string(s.steps),
+                                "--recovery-sagas",
+                                std::to_string(s.recovery_sagas),
+                                "--durability",
+                                std::string{config::to_string(s.durability)},
+                                "--threads",
+                                std::to_string(s.threads)};
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    error = std::string{"fork: "} + std::strerror(errno);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return -1;
+  }
+  if (pid == 0) {
+    ::dup2(fds[1], STDOUT_FILENO);
+    int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (err >= 0)
+      ::dup2(err, STDERR_FILENO);
+    ::execv(exe.c_str(), argv.data());
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  from_child = fds[0];
+  return pid;
+}
+
+std::string first_line(const std::string& path) {
+  std::ifstream in{path};
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+} // namespace
+
+recovery_figures recovery(const settings& s, const std::string& exe, reporter& out) {
+  recovery_figures f;
+  f.sagas = s.recovery_sagas;
+  auto dir = s.dir + "/recovery";
+  auto err_file = s.dir + "/recovery-child.err";
+  remove_dir(dir);
+  int from_child = -1;
+  pid_t pid = spawn_child(s, exe, dir, err_file, from_child, f.error);
+  if (pid < 0)
+    return f;
+  // Reads the child's count of ended sagas until half have ended.
+  bool killed = false;
+  if (FILE* in = ::fdopen(from_child, "r")) {
+    char line[64];
+    while (std::fgets(line, sizeof line, in) != nullptr) {
+      f.ended_before_kill = std::strtoull(line, nullptr, 10);
+      out.update("child run: " + count(f.ended_before_kill) + " of " + count(s.recovery_sagas)
+                 + " sagas ended");
+      if (f.ended_before_kill * 2 >= s.recovery_sagas) {
+        ::kill(pid, SIGKILL);
+        killed = true;
+        break;
+      }
+    }
+    std::fclose(in);
+  } else {
+    ::close(from_child);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (!killed) {
+    f.error = "the child run ended before it could be killed (status "
+              + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")";
+    auto why = first_line(err_file);
+    if (!why.empty())
+      f.error += ": " + why;
+    remove_dir(dir);
+    return f;
+  }
+  auto wf = bench_workflow(s, dir, 0, s.recovery_sagas);
+  if (!start_logging(wf, f.error))
+    return f;
+  reset_peak_rss();
+  auto start = clock_type::now();
+  runtime::run_summary summary;
+  {
+    actors::engine e{wf, {}};
+    f.open_seconds = since(start);
+    summary = e.wait([&](const runtime::run_summary& now) { out.update(now); });
+  }
+  f.seconds = since(start);
+  f.peak_rss = peak_rss();
+  f.resumed = summary.resumed;
+  f.completed = summary.completed;
+  f.replayed_events = summary.replayed_events;
+  f.replay_seconds = summary.replay_seconds;
+  auto t = f.open_seconds + f.replay_seconds;
+  f.events_per_sec = t > 0 ? static_cast<double>(f.replayed_events) / t : 0;
+  if (!summary.error.empty())
+    f.error = summary.error;
+  remove_dir(dir);
+  std::filesystem::remove(err_file);
+  char line[200];
+  std::snprintf(line, sizeof line,
+                "%s sagas resumed, %s events replayed in %.2f s (%.0f events/s), all ended in %.2f s",
+                count(f.resumed).c_str(), count(f.replayed_events).c_str(), t, f.events_per_sec,
+                f.seconds);
+  out.end(line);
+  return f;
+}
+
+} // namespace nexus::app::bench

@@ -1,0 +1,130 @@
+#pragma once
+
+// The phases of `nexus bench`, each a run on its own data directory whose
+// figures the command puts side by side (see bench/README.md for what each
+// figure means and how it is measured).
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "app/progress_bar.hpp"
+#include "config/workflow.hpp"
+#include "runtime/run_summary.hpp"
+
+namespace nexus::app::bench {
+
+struct settings {
+  std::uint32_t steps = 3;
+  std::uint64_t sagas = 50000;
+  std::uint64_t in_flight = 10000;
+  config::durability durability = config::durability::sync;
+  std::uint32_t threads = 0;         ///< 0: one per core.
+  std::uint64_t recovery_sagas = 100000;
+  double fail_rate = 0.1;            ///< Of each step, in the failure mix.
+  double rate_fraction = 0.5;        ///< Of the closed loop's rate, for the fixed-rate run.
+  std::string dir;                   ///< Each phase works in a directory under it.
+};
+
+/// Announces each phase and shows its progress in place on a terminal;
+/// silent otherwise.
+class reporter {
+public:
+  reporter(bool on, int phases) : on_(on && bar_.active()), phases_(phases) {}
+  void begin(std::string name);
+  void update(const std::string& text);
+  void update(const runtime::run_summary& s);
+  /// Ends the phase with a line that stays.
+  void end(const std::string& text);
+
+private:
+  progress_bar bar_;
+  bool on_;
+  int phases_;
+  int phase_ = 0;
+  std::string name_;
+};
+
+/// Saga latency in milliseconds.
+struct latency {
+  double p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0;
+  /// (quantile, ms) pairs from 0.5 to 1, for a latency distribution chart.
+  std::vector<std::pair<double, double>> distribution;
+};
+
+/// A closed loop: `sagas` generated sagas, at most in_flight alive, each
+/// started as soon as there is room.
+struct run_figures {
+  runtime::run_summary summary;
+  double sagas_per_sec = 0;
+  double events_per_sec = 0;
+  double events_per_batch = 0;
+  std::uint64_t peak_rss = 0; ///< Bytes; 0 if the kernel does not say.
+  /// One saga's events as stored (seq 1 on), and the correlation ID of saga
+  /// n is runtime::make_correlation_id("bench", n): what the raw storage
+  /// loop writes in their place.
+  std::vector<std::string> saga_records;
+  std::string error;
+};
+run_figures closed_loop(const settings& s, const std::string& dir, double fail_rate, reporter& out);
+
+struct fixed_rate_figures {
+  double rate = 0;          ///< Sagas/s asked for.
+  double achieved_rate = 0; ///< Sagas started per second, as it went.
+  std::uint64_t sagas = 0;
+  std::uint64_t completed = 0;
+  double seconds = 0;
+  latency lat;              ///< From each saga's planned arrival to its end.
+  std::uint64_t peak_rss = 0;
+  std::string error;
+};
+fixed_rate_figures fixed_rate(const settings& s, double rate, reporter& out);
+
+struct memory_figures {
+  std::uint64_t sagas = 0;
+  double bytes_per_saga = 0;          ///< Resident growth, less the log's write buffers.
+  double bytes_per_saga_with_log = 0; ///< Resident growth in all.
+  double heap_bytes_per_saga = 0;     ///< malloc's bytes in use.
+  std::uint64_t log_bytes = 0;        ///< The log's write buffers and table readers.
+  std::uint64_t peak_rss = 0;
+  std::string error;
+};
+/// `s.in_flight` sagas started and left waiting on an hour-long step.
+/// Measured first, in a process whose heap nothing has grown yet.
+memory_figures memory(const settings& s, reporter& out);
+
+struct recovery_figures {
+  std::uint64_t sagas = 0;        ///< In the killed run.
+  std::uint64_t ended_before_kill = 0;
+  std::uint64_t resumed = 0;
+  std::uint64_t replayed_events = 0;
+  double open_seconds = 0;        ///< Opening the killed log (RocksDB replays its WAL).
+  double replay_seconds = 0;      ///< Finding the unfinished sagas and rebuilding them.
+  double events_per_sec = 0;      ///< replayed_events over open and replay.
+  double seconds = 0;             ///< From the open to every resumed saga's end.
+  std::uint64_t completed = 0;
+  std::uint64_t peak_rss = 0;
+  std::string error;
+};
+/// A child process (`exe bench --recovery-child DIR`) runs
+/// s.recovery_sagas sagas, all in flight, and is killed with SIGKILL once
+/// half have ended; this process then resumes the rest.
+recovery_figures recovery(const settings& s, const std::string& exe, reporter& out);
+
+/// The child's side: runs until killed, printing the sagas ended so far,
+/// one number a line, on standard output. Returns an exit status.
+int recovery_child(const settings& s, const std::string& dir);
+
+/// The workflow every phase runs: saga `bench` of s.steps simulated steps
+/// (no latency; failing for good at `fail_rate`), each with a compensation;
+/// or, `slow`, one step that takes an hour.
+config::workflow bench_workflow(const settings& s, const std::string& dir, double fail_rate,
+                                std::uint64_t in_flight, bool slow = false);
+
+/// Peak resident bytes since the last reset_peak_rss() (or the start).
+std::uint64_t peak_rss();
+/// False if the kernel does not allow it: the peak is then since the start.
+bool reset_peak_rss();
+
+} // namespace nexus::app::bench
