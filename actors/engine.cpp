@@ -346,31 +346,29 @@ void engine::start_async(const std::string& saga, const std::string& cid, std::s
     caf::anon_send(impl_->coordinator, start_atom::value, std::move(req));
     return;
   }
-  // A watcher per saga: it makes the start, and the coordinator tells it
-  // the end (after the start's answer: both come from the coordinator).
-  impl_->sys->spawn([coordinator = impl_->coordinator, req = std::move(req),
-                     on_end = std::move(on_end)](caf::event_based_actor* self) mutable {
-    auto cid = req.correlation_id;
-    self->request(coordinator, caf::infinite, start_atom::value, std::move(req),
-                  caf::actor_cast<caf::actor>(self))
-      .then(
-        [=](std::uint8_t r) {
-          if (static_cast<start_result>(r) != start_result::started) {
-            on_end(cid, static_cast<start_result>(r), "");
-            self->quit();
-          }
-        },
-        [=](caf::error&) {
-          on_end(cid, start_result::closed, "");
-          self->quit();
-        });
+  // A watcher per saga, told the start's answer and then the end (both
+  // come from the coordinator, in that order). The start is sent from here,
+  // not from the watcher once it runs: it must reach the coordinator before
+  // anything this thread sends later, such as wait()'s close.
+  // It watches the coordinator too: when the engine stops, it goes.
+  auto watcher = impl_->sys->spawn([cid, on_end = std::move(on_end),
+                                    coordinator = impl_->coordinator](caf::event_based_actor* self) {
+    self->monitor(coordinator);
+    self->set_down_handler([self](caf::down_msg&) { self->quit(); });
     return caf::behavior{
+      [=](std::uint8_t r) {
+        if (static_cast<start_result>(r) != start_result::started) {
+          on_end(cid, static_cast<start_result>(r), "");
+          self->quit();
+        }
+      },
       [=](done_atom, const std::string& ended, const std::string& status) {
         on_end(ended, start_result::started, status);
         self->quit();
       },
     };
   });
+  caf::send_as(watcher, impl_->coordinator, start_atom::value, std::move(req), watcher);
 }
 
 cancel_result engine::cancel(const std::string& cid, std::string* status) {

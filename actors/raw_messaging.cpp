@@ -155,12 +155,12 @@ raw_messaging_result run_raw_messaging(const raw_messaging_spec& spec,
     return r;
   runtime::system_config cfg{spec.threads};
   caf::actor_system sys{cfg};
-  auto writer = sys.spawn<caf::detached>(raw_writer);
+  auto writer = sys.spawn(raw_writer);
   std::vector<caf::actor> stages;
   for (std::uint32_t i = 0; i < spec.steps; ++i)
     stages.push_back(sys.spawn(raw_stage, std::max<std::uint32_t>(1, spec.workers)));
   auto done = std::make_shared<std::atomic<std::uint64_t>>(0);
-  auto coordinator = sys.spawn<caf::detached>(raw_coordinator, spec, writer, stages, done);
+  auto coordinator = sys.spawn(raw_coordinator, spec, writer, stages, done);
   auto start = std::chrono::steady_clock::now();
   {
     caf::scoped_actor self{sys};

@@ -108,12 +108,13 @@ struct recovery_figures {
   std::string error;
 };
 /// A child process (`exe bench --recovery-child DIR`) runs
-/// s.recovery_sagas sagas, all in flight, and is killed with SIGKILL once
-/// half have ended; this process then resumes the rest.
+/// s.recovery_sagas sagas, all in flight, and kills itself with SIGKILL the
+/// moment half have ended; this process then resumes the rest.
 recovery_figures recovery(const settings& s, const std::string& exe, reporter& out);
 
-/// The child's side: runs until killed, printing the sagas ended so far,
-/// one number a line, on standard output. Returns an exit status.
+/// The child's side: runs until it kills itself, printing the sagas ended
+/// so far now and then, one number a line, on standard output. Returns (1)
+/// only if it could not get that far.
 int recovery_child(const settings& s, const std::string& dir);
 
 /// The workflow every phase runs: saga `bench` of s.steps simulated steps
