@@ -1,6 +1,7 @@
 // nexus bench: Nexus against the raw limits of the machine it runs on, in
 // one run (see bench/README.md).
 #include <algorithm>
+#include <functional>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -87,8 +88,18 @@ std::string latency_text(double p50, double p99, double max) {
   return fixed(p50, 2) + " / " + fixed(p99, 2) + " / " + fixed(max, 1) + " ms";
 }
 
+/// Every phase, in the order they run.
+const std::vector<std::string> all_phases{"memory",        "closed-loop", "raw-storage",
+                                          "raw-messaging", "fixed-rate",  "failure-mix",
+                                          "recovery"};
+
 struct results {
   bench::settings s;
+  std::vector<std::string> phases; ///< Those to run, in all_phases' order.
+  double rate = 0;                 ///< --rate: the fixed-rate run's; 0: from the closed loop.
+  bool has(const std::string& phase) const {
+    return std::find(phases.begin(), phases.end(), phase) != phases.end();
+  }
   std::uint32_t threads = 0; ///< As run: s.threads, or the cores.
   std::string dir, filesystem;
   bench::memory_figures memory;
@@ -175,7 +186,7 @@ struct target_row {
 };
 
 std::vector<target_row> targets(const results& r) {
-  return {
+  std::vector<target_row> all{
     {"storage_ratio", target_storage_ratio, r.storage_ratio(),
      r.storage_ratio() >= target_storage_ratio, ">= 0.70"},
     {"sagas_per_sec", target_sagas_per_sec, r.closed.sagas_per_sec,
@@ -187,121 +198,123 @@ std::vector<target_row> targets(const results& r) {
     {"recovery_events_per_sec", target_recovery_events_per_sec, r.recovery.events_per_sec,
      r.recovery.events_per_sec >= target_recovery_events_per_sec, ">= 200,000"},
   };
+  // Each target, with the phases it needs.
+  const std::vector<std::vector<const char*>> needs{{"closed-loop", "raw-storage"},
+                                                    {"closed-loop"},
+                                                    {"fixed-rate"},
+                                                    {"memory"},
+                                                    {"recovery"}};
+  std::vector<target_row> out;
+  for (std::size_t i = 0; i < all.size(); ++i)
+    if (std::all_of(needs[i].begin(), needs[i].end(), [&](const char* p) { return r.has(p); }))
+      out.push_back(all[i]);
+  return out;
+}
+
+std::string object(const std::function<void(config::json_object_writer&)>& fill) {
+  std::string out;
+  config::json_object_writer w{out};
+  fill(w);
+  w.finish();
+  return out;
 }
 
 std::string to_json(const results& r) {
   std::string out;
   config::json_object_writer w{out};
-  {
-    std::string m;
-    config::json_object_writer mw{m};
-    mw.field("cores", static_cast<std::uint64_t>(std::thread::hardware_concurrency()))
-      .field("kernel", kernel())
-      .field("dir", r.dir)
-      .field("filesystem", r.filesystem);
-    mw.finish();
-    w.field("nexus_version", runtime::nexus_version).raw_field("machine", m);
-  }
-  {
-    std::string s;
-    config::json_object_writer sw{s};
-    sw.field("steps", static_cast<std::uint64_t>(r.s.steps))
-      .field("sagas", r.s.sagas)
-      .field("in_flight", r.s.in_flight)
-      .field("durability", config::to_string(r.s.durability))
-      .field("threads", static_cast<std::uint64_t>(r.threads))
-      .field("recovery_sagas", r.s.recovery_sagas)
-      .field("fail_rate", r.s.fail_rate)
-      .field("rate_fraction", r.s.rate_fraction);
-    sw.finish();
-    w.raw_field("settings", s);
-  }
-  {
-    std::string x;
-    config::json_object_writer xw{x};
-    xw.field("records", r.raw_storage.records)
-      .field("record_bytes", r.record_bytes)
-      .field("batch", static_cast<std::uint64_t>(r.raw_batch))
-      .field("seconds", r.raw_storage.seconds)
-      .field("records_per_sec", r.raw_records_per_sec());
-    xw.finish();
-    w.raw_field("raw_storage", x);
-  }
-  {
-    std::string x;
-    config::json_object_writer xw{x};
-    xw.field("messages", r.raw_messaging.messages)
-      .field("messages_per_saga", actors::messages_per_saga(r.s.steps))
-      .field("seconds", r.raw_messaging.seconds)
-      .field("messages_per_sec", r.raw_messages_per_sec())
-      .field("sagas_per_sec", r.raw_messaging.seconds > 0
-                                ? static_cast<double>(r.raw_messaging.sagas) / r.raw_messaging.seconds
-                                : 0);
-    xw.finish();
-    w.raw_field("raw_messaging", x);
-  }
-  w.raw_field("closed_loop", run_json(r.closed));
-  {
-    auto& f = r.fixed;
-    std::string dist = "[";
-    for (auto& [q, ms] : f.lat.distribution)
-      dist += (dist.size() > 1 ? "," : "") + std::string{"["} + fixed(q, 4) + "," + fixed(ms, 3) + "]";
-    dist += "]";
-    std::string x;
-    config::json_object_writer xw{x};
-    xw.field("rate", f.rate)
-      .field("achieved_rate", f.achieved_rate)
-      .field("sagas", f.sagas)
-      .field("completed", f.completed)
-      .field("seconds", f.seconds)
-      .raw_field("latency_ms", latency_json(f.lat.p50, f.lat.p90, f.lat.p99, f.lat.max, &f.lat.p999))
-      .raw_field("latency_distribution", dist)
-      .field("peak_rss_bytes", f.peak_rss);
-    xw.finish();
-    w.raw_field("fixed_rate", x);
-  }
-  w.raw_field("failure_mix", run_json(r.failures));
-  {
-    auto& f = r.recovery;
-    std::string x;
-    config::json_object_writer xw{x};
-    xw.field("sagas", f.sagas)
-      .field("ended_before_kill", f.ended_before_kill)
-      .field("resumed", f.resumed)
-      .field("completed", f.completed)
-      .field("replayed_events", f.replayed_events)
-      .field("open_seconds", f.open_seconds)
-      .field("replay_seconds", f.replay_seconds)
-      .field("events_per_sec", f.events_per_sec)
-      .field("seconds", f.seconds)
-      .field("peak_rss_bytes", f.peak_rss);
-    xw.finish();
-    w.raw_field("recovery", x);
-  }
-  {
-    auto& f = r.memory;
-    std::string x;
-    config::json_object_writer xw{x};
-    xw.field("in_flight", f.sagas)
-      .field("bytes_per_saga", f.bytes_per_saga)
-      .field("bytes_per_saga_with_log", f.bytes_per_saga_with_log)
-      .field("heap_bytes_per_saga", f.heap_bytes_per_saga)
-      .field("log_bytes", f.log_bytes)
-      .field("peak_rss_bytes", f.peak_rss);
-    xw.finish();
-    w.raw_field("memory", x);
-  }
-  w.field("peak_rss_bytes", r.peak_rss())
-    .field("storage_ratio", r.storage_ratio())
-    .field("messaging_ratio", r.messaging_ratio());
-  {
-    std::string x;
-    config::json_object_writer xw{x};
+  w.field("nexus_version", runtime::nexus_version)
+    .raw_field("machine", object([&](config::json_object_writer& m) {
+      m.field("cores", static_cast<std::uint64_t>(std::thread::hardware_concurrency()))
+        .field("kernel", kernel())
+        .field("dir", r.dir)
+        .field("filesystem", r.filesystem);
+    }))
+    .raw_field("settings", object([&](config::json_object_writer& x) {
+      std::string phases = "[";
+      for (auto& p : r.phases) {
+        phases += phases.size() > 1 ? "," : "";
+        config::append_json_string(phases, p);
+      }
+      x.field("steps", static_cast<std::uint64_t>(r.s.steps))
+        .field("sagas", r.s.sagas)
+        .field("in_flight", r.s.in_flight)
+        .field("durability", config::to_string(r.s.durability))
+        .field("threads", static_cast<std::uint64_t>(r.threads))
+        .field("recovery_sagas", r.s.recovery_sagas)
+        .field("fail_rate", r.s.fail_rate)
+        .field("rate_fraction", r.s.rate_fraction)
+        .raw_field("phases", phases + "]");
+    }));
+  if (r.has("raw-storage"))
+    w.raw_field("raw_storage", object([&](config::json_object_writer& x) {
+      x.field("records", r.raw_storage.records)
+        .field("record_bytes", r.record_bytes)
+        .field("batch", static_cast<std::uint64_t>(r.raw_batch))
+        .field("seconds", r.raw_storage.seconds)
+        .field("records_per_sec", r.raw_records_per_sec());
+    }));
+  if (r.has("raw-messaging"))
+    w.raw_field("raw_messaging", object([&](config::json_object_writer& x) {
+      x.field("messages", r.raw_messaging.messages)
+        .field("messages_per_saga", actors::messages_per_saga(r.s.steps))
+        .field("seconds", r.raw_messaging.seconds)
+        .field("messages_per_sec", r.raw_messages_per_sec())
+        .field("sagas_per_sec", r.raw_messaging.seconds > 0
+                                  ? static_cast<double>(r.raw_messaging.sagas) / r.raw_messaging.seconds
+                                  : 0);
+    }));
+  if (r.has("closed-loop"))
+    w.raw_field("closed_loop", run_json(r.closed));
+  if (r.has("fixed-rate"))
+    w.raw_field("fixed_rate", object([&](config::json_object_writer& x) {
+      auto& f = r.fixed;
+      std::string dist = "[";
+      for (auto& [q, ms] : f.lat.distribution)
+        dist += (dist.size() > 1 ? ",[" : "[") + fixed(q, 4) + "," + fixed(ms, 3) + "]";
+      x.field("rate", f.rate)
+        .field("achieved_rate", f.achieved_rate)
+        .field("sagas", f.sagas)
+        .field("completed", f.completed)
+        .field("seconds", f.seconds)
+        .raw_field("latency_ms", latency_json(f.lat.p50, f.lat.p90, f.lat.p99, f.lat.max, &f.lat.p999))
+        .raw_field("latency_distribution", dist + "]")
+        .field("peak_rss_bytes", f.peak_rss);
+    }));
+  if (r.has("failure-mix"))
+    w.raw_field("failure_mix", run_json(r.failures));
+  if (r.has("recovery"))
+    w.raw_field("recovery", object([&](config::json_object_writer& x) {
+      auto& f = r.recovery;
+      x.field("sagas", f.sagas)
+        .field("ended_before_kill", f.ended_before_kill)
+        .field("resumed", f.resumed)
+        .field("completed", f.completed)
+        .field("replayed_events", f.replayed_events)
+        .field("open_seconds", f.open_seconds)
+        .field("replay_seconds", f.replay_seconds)
+        .field("events_per_sec", f.events_per_sec)
+        .field("seconds", f.seconds)
+        .field("peak_rss_bytes", f.peak_rss);
+    }));
+  if (r.has("memory"))
+    w.raw_field("memory", object([&](config::json_object_writer& x) {
+      auto& f = r.memory;
+      x.field("in_flight", f.sagas)
+        .field("bytes_per_saga", f.bytes_per_saga)
+        .field("bytes_per_saga_with_log", f.bytes_per_saga_with_log)
+        .field("heap_bytes_per_saga", f.heap_bytes_per_saga)
+        .field("log_bytes", f.log_bytes)
+        .field("peak_rss_bytes", f.peak_rss);
+    }));
+  w.field("peak_rss_bytes", r.peak_rss());
+  if (r.has("closed-loop") && r.has("raw-storage"))
+    w.field("storage_ratio", r.storage_ratio());
+  if (r.has("closed-loop") && r.has("raw-messaging"))
+    w.field("messaging_ratio", r.messaging_ratio());
+  w.raw_field("targets", object([&](config::json_object_writer& x) {
     for (auto& t : targets(r))
-      xw.raw_field(t.name, target_json(t.target, t.value, t.met));
-    xw.finish();
-    w.raw_field("targets", x);
-  }
+      x.raw_field(t.name, target_json(t.target, t.value, t.met));
+  }));
   w.finish();
   return out;
 }
@@ -310,57 +323,68 @@ void print_report(const results& r) {
   bool colours = stdout_colours();
   auto& c = r.closed.summary;
   auto& fm = r.failures.summary;
+  auto n = [](std::uint64_t x) { return grouped(static_cast<double>(x)); };
   std::cout << "nexus bench: " << r.s.steps << "-step sagas, durability "
             << config::to_string(r.s.durability) << ", " << r.threads << " threads, at most "
-            << grouped(static_cast<double>(r.s.in_flight)) << " in flight; data in " << r.dir
-            << " (" << r.filesystem << ")\n\n";
+            << n(r.s.in_flight) << " in flight; data in " << r.dir << " (" << r.filesystem
+            << ")\n\n";
   std::vector<std::vector<std::string>> rows{
-    {"run", "what", "rate", "latency p50 / p99 / max", "peak RSS"},
-    {"raw storage",
-     grouped(static_cast<double>(r.raw_storage.records)) + " records of "
-       + grouped(r.record_bytes) + " B, " + grouped(r.raw_batch) + " a batch",
-     grouped(r.raw_records_per_sec()) + " records/s", "", ""},
-    {"raw messaging",
-     grouped(static_cast<double>(r.raw_messaging.messages)) + " messages, "
-       + std::to_string(actors::messages_per_saga(r.s.steps)) + " a saga",
-     grouped(r.raw_messages_per_sec()) + " messages/s", "", ""},
-    {"nexus closed loop",
-     grouped(static_cast<double>(c.completed)) + " sagas, " + grouped(static_cast<double>(c.events))
-       + " events",
-     grouped(r.closed.sagas_per_sec) + " sagas/s, " + grouped(r.closed.events_per_sec) + " events/s",
-     latency_text(c.latency_p50_ms, c.latency_p99_ms, c.latency_max_ms), mib(r.closed.peak_rss)},
-    {"nexus fixed rate",
-     grouped(static_cast<double>(r.fixed.sagas)) + " sagas at " + grouped(r.fixed.rate) + "/s",
-     grouped(r.fixed.achieved_rate) + " sagas/s sent",
-     latency_text(r.fixed.lat.p50, r.fixed.lat.p99, r.fixed.lat.max), mib(r.fixed.peak_rss)},
-    {"failure mix",
-     grouped(static_cast<double>(fm.completed)) + " completed, "
-       + grouped(static_cast<double>(fm.compensated)) + " compensated",
-     grouped(r.failures.sagas_per_sec) + " sagas/s, " + grouped(r.failures.events_per_sec)
-       + " events/s",
-     latency_text(fm.latency_p50_ms, fm.latency_p99_ms, fm.latency_max_ms),
-     mib(r.failures.peak_rss)},
-    {"recovery",
-     grouped(static_cast<double>(r.recovery.resumed)) + " sagas resumed, "
-       + grouped(static_cast<double>(r.recovery.replayed_events)) + " events replayed",
-     grouped(r.recovery.events_per_sec) + " events/s; all ended in "
-       + fixed(r.recovery.seconds, 2) + " s",
-     "", mib(r.recovery.peak_rss)},
-    {"memory",
-     grouped(static_cast<double>(r.memory.sagas)) + " sagas waiting on a step",
-     grouped(r.memory.bytes_per_saga) + " B a saga (" + grouped(r.memory.bytes_per_saga_with_log)
-       + " with the log's buffers)",
-     "", mib(r.memory.peak_rss)},
-  };
+    {"run", "what", "rate", "latency p50 / p99 / max", "peak RSS"}};
+  if (r.has("raw-storage"))
+    rows.push_back({"raw storage",
+                    n(r.raw_storage.records) + " records of " + grouped(r.record_bytes) + " B, "
+                      + grouped(r.raw_batch) + " a batch",
+                    grouped(r.raw_records_per_sec()) + " records/s", "", ""});
+  if (r.has("raw-messaging"))
+    rows.push_back({"raw messaging",
+                    n(r.raw_messaging.messages) + " messages, "
+                      + std::to_string(actors::messages_per_saga(r.s.steps)) + " a saga",
+                    grouped(r.raw_messages_per_sec()) + " messages/s", "", ""});
+  if (r.has("closed-loop"))
+    rows.push_back({"nexus closed loop", n(c.completed) + " sagas, " + n(c.events) + " events",
+                    grouped(r.closed.sagas_per_sec) + " sagas/s, "
+                      + grouped(r.closed.events_per_sec) + " events/s",
+                    latency_text(c.latency_p50_ms, c.latency_p99_ms, c.latency_max_ms),
+                    mib(r.closed.peak_rss)});
+  if (r.has("fixed-rate"))
+    rows.push_back({"nexus fixed rate", n(r.fixed.sagas) + " sagas at " + grouped(r.fixed.rate) + "/s",
+                    grouped(r.fixed.achieved_rate) + " sagas/s sent",
+                    latency_text(r.fixed.lat.p50, r.fixed.lat.p99, r.fixed.lat.max),
+                    mib(r.fixed.peak_rss)});
+  if (r.has("failure-mix"))
+    rows.push_back({"failure mix", n(fm.completed) + " completed, " + n(fm.compensated) + " compensated",
+                    grouped(r.failures.sagas_per_sec) + " sagas/s, "
+                      + grouped(r.failures.events_per_sec) + " events/s",
+                    latency_text(fm.latency_p50_ms, fm.latency_p99_ms, fm.latency_max_ms),
+                    mib(r.failures.peak_rss)});
+  if (r.has("recovery"))
+    rows.push_back({"recovery",
+                    n(r.recovery.resumed) + " sagas resumed, " + n(r.recovery.replayed_events)
+                      + " events replayed",
+                    grouped(r.recovery.events_per_sec) + " events/s; all ended in "
+                      + fixed(r.recovery.seconds, 2) + " s",
+                    "", mib(r.recovery.peak_rss)});
+  if (r.has("memory"))
+    rows.push_back({"memory", n(r.memory.sagas) + " sagas waiting on a step",
+                    grouped(r.memory.bytes_per_saga) + " B a saga ("
+                      + grouped(r.memory.bytes_per_saga_with_log) + " with the log's buffers)",
+                    "", mib(r.memory.peak_rss)});
   print_table(std::cout, rows, [](std::size_t, std::size_t) { return colour::none; }, colours);
-  std::cout << "\nstorage_ratio   " << fixed(r.storage_ratio(), 2)
-            << "  (Nexus events/s over raw storage records/s)\n"
-            << "messaging_ratio " << fixed(r.messaging_ratio(), 2)
-            << "  (Nexus sagas/s over raw messaging sagas/s)\n\n";
+  std::cout << '\n';
+  if (r.has("closed-loop") && r.has("raw-storage"))
+    std::cout << "storage_ratio   " << fixed(r.storage_ratio(), 2)
+              << "  (Nexus events/s over raw storage records/s)\n";
+  if (r.has("closed-loop") && r.has("raw-messaging"))
+    std::cout << "messaging_ratio " << fixed(r.messaging_ratio(), 2)
+              << "  (Nexus sagas/s over raw messaging sagas/s)\n";
+  auto goals = targets(r);
+  if (goals.empty())
+    return;
   std::vector<std::vector<std::string>> t{{"target", "value", "wanted", ""}};
-  for (auto& x : targets(r))
+  for (auto& x : goals)
     t.push_back({x.name, x.value >= 100 ? grouped(x.value) : fixed(x.value, 2), x.text,
                  x.met ? "met" : "missed"});
+  std::cout << '\n';
   print_table(std::cout, t,
               [&t](std::size_t row, std::size_t column) {
                 if (column != 3)
@@ -370,78 +394,88 @@ void print_report(const results& r) {
               colours);
 }
 
-/// Runs every phase; false, with `error` naming the phase, if one failed.
+/// Runs the phases asked for; false, with `error` naming the phase, if one
+/// failed.
 bool run_phases(results& r, const std::string& exe, bool progress, std::string& error) {
   auto& s = r.s;
-  bench::reporter out{progress, 7};
+  bench::reporter out{progress, static_cast<int>(r.phases.size())};
   auto failed = [&](const char* phase, const std::string& why) {
     error = std::string{phase} + ": " + why;
     return false;
   };
   // Memory first: the heap has not grown yet, so its growth is the sagas'.
-  out.begin("memory");
-  r.memory = bench::memory(s, out);
-  if (!r.memory.error.empty())
-    return failed("memory", r.memory.error);
-
-  out.begin("nexus closed loop");
-  r.closed = bench::closed_loop(s, s.dir + "/closed-loop", 0, out);
-  if (!r.closed.error.empty())
-    return failed("closed loop", r.closed.error);
-
-  // The same records as the closed loop wrote, in batches of its mean size.
-  out.begin("raw storage");
-  storage::raw_write_spec spec;
-  spec.dir = s.dir + "/raw-storage";
-  spec.durability = s.durability;
-  spec.sagas = s.sagas;
-  spec.records = r.closed.saga_records;
-  spec.cid_of = [](std::uint64_t n) { return runtime::make_correlation_id("bench", n); };
-  r.raw_batch = std::max<std::uint32_t>(1, static_cast<std::uint32_t>(r.closed.events_per_batch + 0.5));
-  spec.batch = r.raw_batch;
-  auto total = spec.sagas * spec.records.size();
-  r.raw_storage = storage::raw_write_loop(spec, [&](std::uint64_t n) {
-    out.update(grouped(static_cast<double>(n)) + " of " + grouped(static_cast<double>(total))
-               + " records");
-  });
-  if (!r.raw_storage.error.empty())
-    return failed("raw storage", r.raw_storage.error);
-  std::uint64_t value_bytes = 0;
-  for (auto& v : spec.records)
-    value_bytes += v.size();
-  r.record_bytes = spec.records.empty() ? 0
-                                        : static_cast<double>(value_bytes)
-                                            / static_cast<double>(spec.records.size());
-  out.end(grouped(r.raw_records_per_sec()) + " records/s");
-
-  out.begin("raw messaging");
-  actors::raw_messaging_spec m;
-  m.threads = s.threads;
-  m.sagas = s.sagas;
-  m.steps = s.steps;
-  m.in_flight = s.in_flight;
-  auto wf = bench::bench_workflow(s, s.dir, 0, s.in_flight);
-  m.workers = actors::stage_workers(wf.sagas.at("bench").steps.front(), r.threads);
-  r.raw_messaging = actors::run_raw_messaging(m, [&](std::uint64_t n) {
-    out.update(grouped(static_cast<double>(n)) + " of " + grouped(static_cast<double>(s.sagas))
-               + " sagas");
-  });
-  out.end(grouped(r.raw_messages_per_sec()) + " messages/s");
-
-  out.begin("nexus fixed rate");
-  r.fixed = bench::fixed_rate(s, r.closed.sagas_per_sec * s.rate_fraction, out);
-  if (!r.fixed.error.empty())
-    return failed("fixed rate", r.fixed.error);
-
-  out.begin("failure mix");
-  r.failures = bench::closed_loop(s, s.dir + "/failure-mix", s.fail_rate, out);
-  if (!r.failures.error.empty())
-    return failed("failure mix", r.failures.error);
-
-  out.begin("recovery");
-  r.recovery = bench::recovery(s, exe, out);
-  if (!r.recovery.error.empty())
-    return failed("recovery", r.recovery.error);
+  if (r.has("memory")) {
+    out.begin("memory");
+    r.memory = bench::memory(s, out);
+    if (!r.memory.error.empty())
+      return failed("memory", r.memory.error);
+  }
+  if (r.has("closed-loop")) {
+    out.begin("nexus closed loop");
+    r.closed = bench::closed_loop(s, s.dir + "/closed-loop", 0, out);
+    if (!r.closed.error.empty())
+      return failed("closed loop", r.closed.error);
+  }
+  if (r.has("raw-storage")) {
+    // The records the closed loop wrote, in batches of its mean size.
+    out.begin("raw storage");
+    storage::raw_write_spec spec;
+    spec.dir = s.dir + "/raw-storage";
+    spec.durability = s.durability;
+    spec.sagas = s.sagas;
+    spec.records = r.closed.saga_records;
+    spec.cid_of = [](std::uint64_t i) { return runtime::make_correlation_id("bench", i); };
+    r.raw_batch =
+      std::max<std::uint32_t>(1, static_cast<std::uint32_t>(r.closed.events_per_batch + 0.5));
+    spec.batch = r.raw_batch;
+    auto total = static_cast<double>(spec.sagas * spec.records.size());
+    r.raw_storage = storage::raw_write_loop(spec, [&](std::uint64_t done) {
+      out.update(grouped(static_cast<double>(done)) + " of " + grouped(total) + " records");
+    });
+    if (!r.raw_storage.error.empty())
+      return failed("raw storage", r.raw_storage.error);
+    std::uint64_t value_bytes = 0;
+    for (auto& v : spec.records)
+      value_bytes += v.size();
+    r.record_bytes = spec.records.empty() ? 0
+                                          : static_cast<double>(value_bytes)
+                                              / static_cast<double>(spec.records.size());
+    out.end(grouped(r.raw_records_per_sec()) + " records/s");
+  }
+  if (r.has("raw-messaging")) {
+    out.begin("raw messaging");
+    actors::raw_messaging_spec m;
+    m.threads = s.threads;
+    m.sagas = s.sagas;
+    m.steps = s.steps;
+    m.in_flight = s.in_flight;
+    auto wf = bench::bench_workflow(s, s.dir, 0, s.in_flight);
+    m.workers = actors::stage_workers(wf.sagas.at("bench").steps.front(), r.threads);
+    r.raw_messaging = actors::run_raw_messaging(m, [&](std::uint64_t done) {
+      out.update(grouped(static_cast<double>(done)) + " of "
+                 + grouped(static_cast<double>(s.sagas)) + " sagas");
+    });
+    out.end(grouped(r.raw_messages_per_sec()) + " messages/s");
+  }
+  if (r.has("fixed-rate")) {
+    out.begin("nexus fixed rate");
+    auto rate = r.rate > 0 ? r.rate : r.closed.sagas_per_sec * s.rate_fraction;
+    r.fixed = bench::fixed_rate(s, rate, out);
+    if (!r.fixed.error.empty())
+      return failed("fixed rate", r.fixed.error);
+  }
+  if (r.has("failure-mix")) {
+    out.begin("failure mix");
+    r.failures = bench::closed_loop(s, s.dir + "/failure-mix", s.fail_rate, out);
+    if (!r.failures.error.empty())
+      return failed("failure mix", r.failures.error);
+  }
+  if (r.has("recovery")) {
+    out.begin("recovery");
+    r.recovery = bench::recovery(s, exe, out);
+    if (!r.recovery.error.empty())
+      return failed("recovery", r.recovery.error);
+  }
   return true;
 }
 
@@ -481,6 +515,14 @@ void add_bench(CLI::App& app, bench_args& args) {
                  "The fixed-rate run's rate, as a share of the closed loop's")
     ->check(CLI::Range(0.001, 1.0))
     ->capture_default_str();
+  app.add_option("--rate", args.rate,
+                 "The fixed-rate run's sagas/s (default: --rate-fraction of the closed loop's)")
+    ->check(CLI::PositiveNumber);
+  app.add_option("--phases", args.phases,
+                 "The runs to make, comma-separated, of: memory, closed-loop, raw-storage, "
+                 "raw-messaging, fixed-rate, failure-mix, recovery (default: all)")
+    ->delimiter(',')
+    ->check(CLI::IsMember(all_phases));
   app.add_option("--dir", args.dir,
                  "Where the runs' event logs go (a directory made under it, and removed)")
     ->capture_default_str();
@@ -506,6 +548,19 @@ int run_bench(const bench_args& args) {
     return bench::recovery_child(s, args.recovery_child);
 
   results r;
+  for (auto& p : all_phases)
+    if (args.phases.empty() || std::count(args.phases.begin(), args.phases.end(), p) > 0)
+      r.phases.push_back(p);
+  r.rate = args.rate;
+  if (r.has("raw-storage") && !r.has("closed-loop")) {
+    std::cerr << "nexus: --phases: raw-storage writes the closed loop's records: add closed-loop\n";
+    return 2;
+  }
+  if (r.has("fixed-rate") && !r.has("closed-loop") && r.rate <= 0) {
+    std::cerr << "nexus: --phases: fixed-rate runs at a share of the closed loop's rate: add "
+                 "closed-loop, or give --rate\n";
+    return 2;
+  }
   r.threads = s.threads > 0 ? s.threads : std::max(1u, std::thread::hardware_concurrency());
   std::error_code ec;
   auto parent = args.dir.empty() ? std::filesystem::temp_directory_path(ec).string() : args.dir;

@@ -183,6 +183,8 @@ struct bench_args {
   std::uint64_t recovery_sagas = 100000;
   double fail_rate = 0.1;
   double rate_fraction = 0.5;
+  double rate = 0;            ///< Of the fixed-rate run; 0: rate_fraction of the closed loop's.
+  std::vector<std::string> phases; ///< Empty: all.
   std::string dir;            ///< Empty: the temporary directory.
   bool json = false;
   bool no_progress = false;

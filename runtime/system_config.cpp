@@ -1,7 +1,6 @@
 #include "runtime/system_config.hpp"
 
 #include <thread>
-#include <cstdlib>
 
 #include <caf/io/middleman.hpp>
 #include <caf/openssl/manager.hpp>
@@ -14,8 +13,6 @@ system_config::system_config(std::uint32_t threads) {
   threads_ = threads != 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
   register_message_types(*this);
   set("scheduler.max-threads", static_cast<size_t>(threads_));
-  if (auto* p = std::getenv("NEXUS_SCHED")) set("scheduler.policy", std::string(p) == "sharing" ? caf::atom("sharing") : caf::atom("stealing"));
-  if (auto* p = std::getenv("NEXUS_THROUGHPUT")) set("scheduler.max-throughput", static_cast<size_t>(std::atoi(p)));
   // Without this CAF prints its own reports at exit.
   set("logger.console", caf::atom("none"));
 }
