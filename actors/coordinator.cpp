@@ -38,7 +38,8 @@ struct coordinator_state {
   /// Per saga definition, built on first use (they hold this actor, and go
   /// with its state when it exits).
   std::map<std::string, std::shared_ptr<const saga_links>> links;
-  std::deque<std::string> to_resume;
+  /// Unfinished sagas in the log, not yet resumed: ID and saga name.
+  std::deque<std::pair<std::string, std::string>> to_resume;
   std::unordered_map<std::string, live_saga> live;
   /// Started through start_atom: their first events are durable (the
   /// start was answered only then), they wait here for room to go live.
@@ -83,30 +84,26 @@ std::shared_ptr<const saga_links> links_for(coordinator_actor* self, const std::
   return links;
 }
 
-/// Rebuilds an unfinished saga from its events and resumes it.
-void resume_one(coordinator_actor* self, const std::string& cid) {
+/// Rebuilds unfinished saga `cid` (a `saga`) from its events, read
+/// through `cursor`, and resumes it.
+void resume_one(coordinator_actor* self, const std::string& cid, const std::string& saga,
+                storage::event_cursor& cursor) {
   if (self->state.live.count(cid) > 0)
     return; // already resumed, to be cancelled
   auto& st = self->state;
   auto rebuilding = storage::now_us();
-  storage::status s = storage::status::ok();
-  auto row = st.setup.log->find_saga(cid, s);
-  if (!row) {
-    stop_early(self, s ? "saga " + cid + " vanished from the log" : s.message(), 1);
-    return;
-  }
-  auto spec = st.setup.workflow->find_saga(row->saga);
+  auto spec = st.setup.workflow->find_saga(saga);
   if (spec == nullptr) {
-    runtime::log(spdlog::level::err, {cid, row->saga}, "cannot resume: the workflow has no saga named {}",
-                 row->saga);
+    runtime::log(spdlog::level::err, {cid, saga}, "cannot resume: the workflow has no saga named {}",
+                 saga);
     return;
   }
   std::string why;
-  auto machine = runtime::rebuild_saga(*st.setup.log, *spec, cid, why);
+  auto machine = runtime::rebuild_saga(cursor, *spec, cid, why);
   auto now = storage::now_us();
   st.replay_us += now - rebuilding;
   if (!machine) {
-    runtime::log(spdlog::level::err, {cid, row->saga}, "cannot resume: {}", why);
+    runtime::log(spdlog::level::err, {cid, saga}, "cannot resume: {}", why);
     return;
   }
   if (machine->finished())
@@ -114,7 +111,7 @@ void resume_one(coordinator_actor* self, const std::string& cid) {
   ++st.summary.resumed;
   st.summary.replayed_events += machine->last_seq();
   st.live.emplace(cid, live_saga{spawn_saga(self->system(), std::move(*machine), {},
-                                            links_for(self, row->saga)),
+                                            links_for(self, saga)),
                                  now});
   st.summary.peak_in_flight = std::max<std::uint64_t>(st.summary.peak_in_flight, st.live.size());
 }
@@ -167,10 +164,12 @@ void cancel_saga(coordinator_actor* self, const std::string& cid, cancel_reply r
     st.submitted.erase(queued);
     launch_submitted(self, std::move(m));
   }
-  auto waiting = std::find(st.to_resume.begin(), st.to_resume.end(), cid);
+  auto waiting = std::find_if(st.to_resume.begin(), st.to_resume.end(),
+                              [&](const auto& r) { return r.first == cid; });
   if (waiting != st.to_resume.end()) {
+    auto saga = std::move(waiting->second);
     st.to_resume.erase(waiting);
-    resume_one(self, cid);
+    resume_one(self, cid, saga, *st.setup.log->cursor());
   }
   auto live = st.live.find(cid);
   if (live != st.live.end()) {
@@ -306,11 +305,16 @@ void finish_if_idle(coordinator_actor* self) {
 void fill(coordinator_actor* self) {
   auto& st = self->state;
   auto bound = st.setup.workflow->runtime.max_in_flight;
+  // One cursor for the sagas resumed here: it sees every one of them,
+  // since none writes before it is resumed.
+  std::unique_ptr<storage::event_cursor> cursor;
   while (!st.stopping && st.pressing.empty() && st.live.size() < bound) {
     if (!st.to_resume.empty()) {
-      auto cid = std::move(st.to_resume.front());
+      auto [cid, saga] = std::move(st.to_resume.front());
       st.to_resume.pop_front();
-      resume_one(self, cid);
+      if (!cursor)
+        cursor = st.setup.log->cursor();
+      resume_one(self, cid, saga, *cursor);
     } else if (!start_one(self)) {
       break;
     }
@@ -394,7 +398,7 @@ caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
         self->send(stage, watch_atom::value);
       auto s = st.setup.log->for_each_saga([&](std::string_view cid, const storage::saga_row& row) {
         if (!storage::is_terminal_status(row.status))
-          st.to_resume.emplace_back(cid);
+          st.to_resume.emplace_back(cid, row.saga);
         return true;
       });
       st.replay_us += storage::now_us() - st.started_us;

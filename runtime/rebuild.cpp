@@ -2,14 +2,15 @@
 
 namespace nexus::runtime {
 
-std::unique_ptr<saga_machine> rebuild_saga(const storage::event_log& log,
-                                           const config::saga_spec& spec, const std::string& cid,
-                                           std::string& error) {
+namespace {
+
+/// Folds the events `read` gives into a fresh machine.
+template <class Read>
+std::unique_ptr<saga_machine> fold(const config::saga_spec& spec, const std::string& cid,
+                                   std::string& error, Read read) {
   auto machine = std::make_unique<saga_machine>(spec, cid);
   std::string why;
-  auto s = log.read_events(cid, 1, UINT64_MAX, [&](const storage::event& e) {
-    return machine->replay(e, why);
-  });
+  auto s = read([&](const storage::event& e) { return machine->replay(e, why); });
   if (!s) {
     error = s.message();
     return nullptr;
@@ -19,6 +20,24 @@ std::unique_ptr<saga_machine> rebuild_saga(const storage::event_log& log,
     return nullptr;
   }
   return machine;
+}
+
+} // namespace
+
+std::unique_ptr<saga_machine> rebuild_saga(const storage::event_log& log,
+                                           const config::saga_spec& spec, const std::string& cid,
+                                           std::string& error) {
+  return fold(spec, cid, error, [&](const std::function<bool(const storage::event&)>& visit) {
+    return log.read_events(cid, 1, UINT64_MAX, visit);
+  });
+}
+
+std::unique_ptr<saga_machine> rebuild_saga(storage::event_cursor& cursor,
+                                           const config::saga_spec& spec, const std::string& cid,
+                                           std::string& error) {
+  return fold(spec, cid, error, [&](const std::function<bool(const storage::event&)>& visit) {
+    return cursor.read_events(cid, visit);
+  });
 }
 
 std::optional<storage::append_request> prepare_reopen(const storage::event_log& log,

@@ -18,6 +18,11 @@ std::unique_ptr<saga_machine> rebuild_saga(const storage::event_log& log,
                                            const config::saga_spec& spec, const std::string& cid,
                                            std::string& error);
 
+/// As above, reading through `cursor` (recovery: many sagas in a row).
+std::unique_ptr<saga_machine> rebuild_saga(storage::event_cursor& cursor,
+                                           const config::saga_spec& spec, const std::string& cid,
+                                           std::string& error);
+
 /// The append that reopens the compensation of saga `cid`, which ended
 /// `failed`: its `retry_requested` event and the saga's new row, after
 /// which a run resumes compensating from the step that failed. Nothing,

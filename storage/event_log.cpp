@@ -195,6 +195,11 @@ std::unique_ptr<event_log> event_log::open(const log_options& opts, std::string&
   // acknowledged events (the default, point-in-time mode, drops them).
   db_opts.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   db_opts.IncreaseParallelism(2);
+  // A restart after a crash replays the WAL into the memtable and goes on
+  // from there: writing it out as a table first (the default) made the
+  // open take seconds, in the way of every saga waiting to resume. The WAL
+  // stays until the memtable is flushed as usual.
+  db_opts.avoid_flush_during_recovery = true;
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
   for (auto name : family_names) {
     rocksdb::ColumnFamilyOptions cf_opts{db_opts};
@@ -381,31 +386,85 @@ status event_log::expire(std::int64_t cutoff_us, std::uint64_t& sagas_expired) {
   return commit();
 }
 
+namespace {
+
+/// Visits the stored events of `cid` with from <= seq <= to through `it`.
+status scan_saga(rocksdb::Iterator& it, const std::string& dir, std::string_view cid,
+                 std::uint64_t from_seq, std::uint64_t to_seq,
+                 const std::function<bool(std::uint64_t, std::string_view)>& visit) {
+  auto prefix = event_prefix(cid);
+  for (it.Seek(event_key(cid, from_seq)); it.Valid(); it.Next()) {
+    auto key = it.key().ToStringView();
+    if (key.substr(0, prefix.size()) != prefix)
+      break;
+    std::string_view kcid;
+    std::uint64_t seq = 0;
+    if (!decode_event_key(key, kcid, seq))
+      return status::error("malformed event key in " + dir);
+    if (seq > to_seq)
+      break;
+    if (!visit(seq, it.value().ToStringView()))
+      return status::ok();
+  }
+  return from(it.status(), "cannot read events from " + dir);
+}
+
+/// Decodes each stored event for `visit`.
+std::function<bool(std::uint64_t, std::string_view)> decoding(
+  std::string_view cid, const std::string& dir, const std::function<bool(const event&)>& visit,
+  event& e, status& bad) {
+  return [&, cid](std::uint64_t seq, std::string_view json) {
+    std::string err;
+    if (!decode_event(json, e, err)) {
+      bad = status::error("event " + std::to_string(seq) + " of " + std::string{cid} + " in "
+                          + dir + ": " + err);
+      return false;
+    }
+    return visit(e);
+  };
+}
+
+} // namespace
+
 status event_log::read_raw(
   std::string_view cid, std::uint64_t from_seq, std::uint64_t to_seq,
   const std::function<bool(std::uint64_t, std::string_view)>& visit) const {
   auto& d = *impl_;
-  auto prefix = event_prefix(cid);
   auto upper = event_key(cid, to_seq == std::numeric_limits<std::uint64_t>::max() ? to_seq : to_seq + 1);
   rocksdb::Slice upper_slice{upper};
   rocksdb::ReadOptions ro;
   if (to_seq != std::numeric_limits<std::uint64_t>::max())
     ro.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it{d.db->NewIterator(ro, d.cf(f_events))};
-  for (it->Seek(event_key(cid, from_seq)); it->Valid(); it->Next()) {
-    auto key = it->key().ToStringView();
-    if (key.substr(0, prefix.size()) != prefix)
-      break;
-    std::string_view kcid;
-    std::uint64_t seq = 0;
-    if (!decode_event_key(key, kcid, seq))
-      return status::error("malformed event key in " + d.dir);
-    if (seq > to_seq)
-      break;
-    if (!visit(seq, it->value().ToStringView()))
-      return status::ok();
-  }
-  return from(it->status(), "cannot read events from " + d.dir);
+  return scan_saga(*it, d.dir, cid, from_seq, to_seq, visit);
+}
+
+struct event_cursor::impl {
+  std::string dir;
+  std::unique_ptr<rocksdb::Iterator> it;
+  event e;
+};
+
+event_cursor::event_cursor(std::unique_ptr<impl> p) : impl_(std::move(p)) {
+}
+
+event_cursor::~event_cursor() = default;
+
+status event_cursor::read_events(std::string_view cid,
+                                 const std::function<bool(const event&)>& visit) {
+  auto& c = *impl_;
+  status bad = status::ok();
+  auto st = scan_saga(*c.it, c.dir, cid, 1, std::numeric_limits<std::uint64_t>::max(),
+                      decoding(cid, c.dir, visit, c.e, bad));
+  return st ? bad : st;
+}
+
+std::unique_ptr<event_cursor> event_log::cursor() const {
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
+  auto c = std::make_unique<event_cursor::impl>();
+  c->dir = impl_->dir;
+  c->it.reset(impl_->db->NewIterator({}, impl_->cf(f_events)));
+  return std::unique_ptr<event_cursor>{new event_cursor{std::move(c)}};
 }
 
 status event_log::for_each_event(
@@ -433,15 +492,7 @@ status event_log::read_events(std::string_view cid, std::uint64_t from_seq, std:
                               const std::function<bool(const event&)>& visit) const {
   status bad = status::ok();
   event e;
-  std::string err;
-  auto st = read_raw(cid, from_seq, to_seq, [&](std::uint64_t seq, std::string_view json) {
-    if (!decode_event(json, e, err)) {
-      bad = status::error("event " + std::to_string(seq) + " of " + std::string{cid} + " in "
-                          + impl_->dir + ": " + err);
-      return false;
-    }
-    return visit(e);
-  });
+  auto st = read_raw(cid, from_seq, to_seq, decoding(cid, impl_->dir, visit, e, bad));
   return st ? bad : st;
 }
 

@@ -76,6 +76,27 @@ struct log_options {
   }
 };
 
+/// Reads the events of many sagas, one saga after another, through one
+/// RocksDB iterator: what recovery does for thousands of sagas in a row,
+/// where making an iterator for each cost more than reading its events.
+/// Sees the log as it was when made (event_log::cursor()); one thread at a
+/// time; must not outlive its log.
+class event_cursor {
+public:
+  ~event_cursor();
+  event_cursor(const event_cursor&) = delete;
+  event_cursor& operator=(const event_cursor&) = delete;
+
+  /// As event_log::read_events(cid, 1, last, visit).
+  status read_events(std::string_view cid, const std::function<bool(const event&)>& visit);
+
+private:
+  friend class event_log;
+  struct impl;
+  explicit event_cursor(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
 /// The durable event log: one RocksDB database with the families `events`,
 /// `sagas`, `breakers` and `order` (see keys.hpp). Thread-safe for reads; one
 /// thread at a time may call write().
@@ -96,6 +117,9 @@ public:
   /// in sequence order, one at a time; stops when `visit` returns false.
   status read_raw(std::string_view cid, std::uint64_t from, std::uint64_t to,
                   const std::function<bool(std::uint64_t seq, std::string_view json)>& visit) const;
+
+  /// A reader of many sagas' events (see event_cursor).
+  std::unique_ptr<event_cursor> cursor() const;
 
   /// As read_raw, decoding each event.
   status read_events(std::string_view cid, std::uint64_t from, std::uint64_t to,
