@@ -276,6 +276,8 @@ std::string to_json(const results& r) {
         .field("sagas", f.sagas)
         .field("completed", f.completed)
         .field("seconds", f.seconds)
+        .field("events", f.events)
+        .field("write_batches", f.write_batches)
         .raw_field("latency_ms", latency_json(f.lat.p50, f.lat.p90, f.lat.p99, f.lat.max, &f.lat.p999))
         .raw_field("latency_distribution", dist + "]")
         .field("peak_rss_bytes", f.peak_rss);

@@ -314,6 +314,8 @@ fixed_rate_figures fixed_rate(const settings& s, double rate, reporter& out) {
   f.peak_rss = peak_rss();
   f.completed = completed;
   f.lat = latency_of(h);
+  f.events = summary.events;
+  f.write_batches = summary.write_batches;
   remove_dir(dir);
   if (!summary.error.empty())
     f.error = summary.error;

@@ -76,6 +76,8 @@ struct fixed_rate_figures {
   std::uint64_t completed = 0;
   double seconds = 0;
   latency lat;              ///< From each saga's planned arrival to its end.
+  std::uint64_t events = 0;
+  std::uint64_t write_batches = 0;
   std::uint64_t peak_rss = 0;
   std::string error;
 };
