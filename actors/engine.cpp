@@ -331,7 +331,7 @@ start_result engine::start(const std::string& saga, const std::string& cid, std:
 }
 
 void engine::start_async(const std::string& saga, const std::string& cid, std::string input_json,
-                         end_callback on_end) {
+                         end_callback on_end, std::function<void(const std::string&)> on_started) {
   if (!impl_->coordinator || impl_->waited) {
     if (on_end)
       on_end(cid, start_result::closed, "");
@@ -351,7 +351,7 @@ void engine::start_async(const std::string& saga, const std::string& cid, std::s
   // not from the watcher once it runs: it must reach the coordinator before
   // anything this thread sends later, such as wait()'s close.
   // It watches the coordinator too: when the engine stops, it goes.
-  auto watcher = impl_->sys->spawn([cid, on_end = std::move(on_end),
+  auto watcher = impl_->sys->spawn([cid, on_end = std::move(on_end), on_started = std::move(on_started),
                                     coordinator = impl_->coordinator](caf::event_based_actor* self) {
     self->monitor(coordinator);
     self->set_down_handler([self](caf::down_msg&) { self->quit(); });
@@ -360,6 +360,8 @@ void engine::start_async(const std::string& saga, const std::string& cid, std::s
         if (static_cast<start_result>(r) != start_result::started) {
           on_end(cid, static_cast<start_result>(r), "");
           self->quit();
+        } else if (on_started) {
+          on_started(cid);
         }
       },
       [=](done_atom, const std::string& ended, const std::string& status) {

@@ -111,8 +111,10 @@ public:
   /// destroyed (or wait_for() stops it) is never reported. `on_end` may be
   /// empty: then nothing is told, and the start costs no more than a
   /// message.
+  /// `on_started` (if given) is called first, once the saga's first events
+  /// are durable (when start() would have returned `started`).
   void start_async(const std::string& saga, const std::string& cid, std::string input_json,
-                   end_callback on_end);
+                   end_callback on_end, std::function<void(const std::string& cid)> on_started = {});
 
   /// Cancels the saga `cid`; `status` gets its end when it had already ended.
   cancel_result cancel(const std::string& cid, std::string* status = nullptr);

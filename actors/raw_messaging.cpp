@@ -26,6 +26,7 @@ caf::behavior raw_writer(caf::event_based_actor*) {
 // -- stage: hands calls to free workers, queues the rest ----------------------
 
 struct raw_stage_state {
+  std::uint64_t messages = 0; ///< Hand-overs to workers and their `ready`s.
   std::vector<caf::actor> workers;
   std::vector<std::uint32_t> free;
   std::deque<std::pair<caf::actor, std::uint64_t>> queue; ///< Caller, saga.
@@ -54,20 +55,24 @@ caf::behavior raw_stage(caf::stateful_actor<raw_stage_state>* self, std::uint32_
       } else {
         auto w = st.free.back();
         st.free.pop_back();
+        ++st.messages;
         self->delegate(st.workers[w], execute_atom::value, saga);
       }
       return caf::delegated<result_atom, std::uint64_t>{};
     },
     [=](ready_atom, std::uint32_t w) {
       auto& st = self->state;
+      ++st.messages;
       if (st.queue.empty()) {
         st.free.push_back(w);
         return;
       }
       auto [caller, saga] = st.queue.front();
       st.queue.pop_front();
+      ++st.messages;
       caf::send_as(caller, st.workers[w], execute_atom::value, saga);
     },
+    [=](stats_atom) { return self->state.messages; },
   };
 }
 
@@ -82,7 +87,8 @@ struct raw_links {
 struct raw_saga_state {
   std::shared_ptr<const raw_links> links;
   std::uint64_t id = 0;
-  std::uint32_t step = 0; ///< Steps done.
+  std::uint32_t step = 0;     ///< Steps done.
+  std::uint32_t messages = 0; ///< Sent and received, its `done` included.
 };
 
 caf::behavior raw_saga(caf::stateful_actor<raw_saga_state>* self,
@@ -90,18 +96,21 @@ caf::behavior raw_saga(caf::stateful_actor<raw_saga_state>* self,
   self->state.links = std::move(links);
   self->state.id = id;
   self->send(self->state.links->writer, append_atom::value, id);
+  self->state.messages = 1;
   return {
     [=](ack_atom) {
       auto& st = self->state;
+      st.messages += 2; // this ack, and what it sends
       if (st.step < st.links->stages.size()) {
         self->send(st.links->stages[st.step], execute_atom::value, st.id);
         return;
       }
-      self->send(st.links->coordinator, done_atom::value, st.id);
+      self->send(st.links->coordinator, done_atom::value, st.messages);
       self->quit();
     },
     [=](result_atom, std::uint64_t) {
       auto& st = self->state;
+      st.messages += 2;
       ++st.step;
       self->send(st.links->writer, append_atom::value, st.id);
     },
@@ -113,6 +122,7 @@ caf::behavior raw_saga(caf::stateful_actor<raw_saga_state>* self,
 struct raw_coordinator_state {
   std::shared_ptr<const raw_links> links;
   std::uint64_t launched = 0;
+  std::uint64_t messages = 0; ///< The sagas' that have ended.
   std::shared_ptr<std::atomic<std::uint64_t>> done;
   caf::actor report_to;
 };
@@ -135,13 +145,14 @@ caf::behavior raw_coordinator(caf::stateful_actor<raw_coordinator_state>* self,
       while (self->state.launched < std::min(spec.sagas, spec.in_flight))
         launch();
     },
-    [=](done_atom, std::uint64_t) {
+    [=](done_atom, std::uint32_t messages) {
       auto& st = self->state;
+      st.messages += messages;
       auto n = ++*st.done;
       if (st.launched < spec.sagas)
         launch();
       else if (n == spec.sagas)
-        self->send(st.report_to, done_atom::value);
+        self->send(st.report_to, done_atom::value, st.messages);
     },
   };
 }
@@ -166,15 +177,21 @@ raw_messaging_result run_raw_messaging(const raw_messaging_spec& spec,
     caf::scoped_actor self{sys};
     self->send(coordinator, run_atom::value, caf::actor{self});
     for (bool finished = false; !finished;)
-      self->receive([&](done_atom) { finished = true; },
-                    caf::after(std::chrono::milliseconds(200)) >> [&] {
-                      if (progress)
-                        progress(done->load());
-                    });
+      self->receive(
+        [&](done_atom, std::uint64_t messages) {
+          finished = true;
+          r.messages = messages;
+        },
+        caf::after(std::chrono::milliseconds(200)) >> [&] {
+          if (progress)
+            progress(done->load());
+        });
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    for (auto& stage : stages)
+      self->request(stage, caf::infinite, stats_atom::value)
+        .receive([&](std::uint64_t n) { r.messages += n; }, [](caf::error&) {});
   }
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  r.sagas = spec.sagas;
-  r.messages = spec.sagas * messages_per_saga(spec.steps);
+  r.sagas = done->load();
   for (auto& a : stages)
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);

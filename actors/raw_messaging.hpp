@@ -25,8 +25,8 @@ struct raw_messaging_spec {
 };
 
 struct raw_messaging_result {
-  std::uint64_t sagas = 0;
-  std::uint64_t messages = 0;
+  std::uint64_t sagas = 0;    ///< That ended.
+  std::uint64_t messages = 0; ///< Counted by the actors as they went.
   double seconds = 0;
 };
 

@@ -98,7 +98,7 @@ memory_figures memory(const settings& s, reporter& out);
 
 struct recovery_figures {
   std::uint64_t sagas = 0;        ///< In the killed run.
-  std::uint64_t ended_before_kill = 0;
+  std::uint64_t ended_before_kill = 0; ///< Told ended when it died: at least half.
   std::uint64_t resumed = 0;
   std::uint64_t replayed_events = 0;
   double open_seconds = 0;        ///< Opening the killed log (RocksDB replays its WAL).
@@ -111,7 +111,9 @@ struct recovery_figures {
 };
 /// A child process (`exe bench --recovery-child DIR`) runs
 /// s.recovery_sagas sagas, all in flight, and kills itself with SIGKILL the
-/// moment half have ended; this process then resumes the rest.
+/// moment all have started and it has been told that half have ended (the
+/// tellings trail the ends, so by then more have); this process then
+/// resumes what the log holds unfinished.
 recovery_figures recovery(const settings& s, const std::string& exe, reporter& out);
 
 /// The child's side: runs until it kills itself, printing the sagas ended

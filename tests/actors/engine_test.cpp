@@ -1,6 +1,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -9,6 +11,7 @@
 #include <map>
 
 #include "actors/engine.hpp"
+#include "actors/raw_messaging.hpp"
 #include "config/workflow_loader.hpp"
 #include "runtime/saga_machine.hpp"
 #include "runtime/step_context.hpp"
@@ -171,9 +174,86 @@ BOOST_AUTO_TEST_CASE(an_unfinished_saga_in_the_log_is_resumed_and_finished) {
   BOOST_REQUIRE_EQUAL(actors::run_workflow(wf, {}, s), 0);
   BOOST_TEST(s.resumed == 1u);
   BOOST_TEST(s.compensated == 1u);
+  BOOST_TEST(s.replayed_events == 4u); // saga_started, step_started:a, step_succeeded:a, step_started:b
+  BOOST_TEST(s.replay_seconds > 0.0);
   auto events = histories(dir.path()).at("crashed-1");
   BOOST_TEST(events.at(3) == "step_started:b"); // written before the crash
   BOOST_TEST(events.back() == "saga_compensated");
+}
+
+BOOST_AUTO_TEST_CASE(many_unfinished_sagas_read_in_a_row_each_resume_from_their_own_events) {
+  test::temp_dir dir;
+  auto wf = load(three_steps_last_fails, dir.path());
+  // Sagas left at different points, their IDs adjacent in key order, so
+  // that one saga's read must stop where the next one's events begin.
+  std::uint64_t written = 0;
+  {
+    auto log = open_log(dir.path());
+    for (int i = 0; i < 30; ++i) {
+      runtime::saga_machine m{wf.sagas.at("s"), "c-" + std::to_string(i)};
+      runtime::transition t;
+      m.start("{}", 1000, t);
+      for (int step = 0; step < i % 3; ++step)
+        m.step_finished(static_cast<std::uint32_t>(step), 1, runtime::outcome::success("{}"),
+                        2000 + step, t);
+      written += t.events.size();
+      auto req = runtime::make_append(m, t);
+      BOOST_REQUIRE(log->write({&req}).is_ok());
+    }
+  }
+  runtime::run_summary s;
+  BOOST_REQUIRE_EQUAL(actors::run_workflow(wf, {}, s), 0);
+  BOOST_TEST(s.resumed == 30u);
+  BOOST_TEST(s.compensated == 30u); // step c always fails
+  BOOST_TEST(s.replayed_events == written);
+  for (auto& [cid, events] : histories(dir.path())) {
+    auto n = std::stoi(cid.substr(2));
+    // Each step that had succeeded before the crash was not run again.
+    BOOST_TEST(std::count(events.begin(), events.end(), "step_started:a") == 1, cid);
+    BOOST_TEST(std::count(events.begin(), events.end(), "step_succeeded:b") == 1, cid);
+    BOOST_TEST(events.at(0) == "saga_started", cid);
+    BOOST_TEST(events.back() == "saga_compensated", cid);
+    // started; a and b each started and succeeded; c started and failed;
+    // b and a compensated (started, succeeded); compensated: 12, as a saga
+    // that never stopped has.
+    BOOST_TEST(events.size() == 12u, cid << " (left after " << n % 3 << " steps)");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(the_raw_messaging_run_ends_every_saga_with_a_runs_message_count) {
+  // Fewer workers and fewer in flight than sagas: calls queue at the stages.
+  actors::raw_messaging_spec spec;
+  spec.threads = 2;
+  spec.sagas = 500;
+  spec.steps = 3;
+  spec.in_flight = 40;
+  spec.workers = 3;
+  std::uint64_t last_told = 0;
+  auto r = actors::run_raw_messaging(spec, [&](std::uint64_t n) {
+    BOOST_TEST(n >= last_told);
+    last_told = n;
+  });
+  BOOST_TEST(r.sagas == 500u);
+  BOOST_TEST(r.messages == 500u * 21u);
+  BOOST_TEST(actors::messages_per_saga(3) == 21u);
+  BOOST_TEST(r.seconds > 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(a_run_reports_its_sagas_latency_and_its_write_batches) {
+  test::temp_dir dir;
+  auto wf = load(R"([{"name": "a", "action": {"kind": "simulate", "latency_ms": 20}}])",
+                 dir.path());
+  runtime::run_summary s;
+  BOOST_REQUIRE_EQUAL(actors::run_workflow(wf, generated(10), s), 0);
+  BOOST_TEST(s.completed == 10u);
+  // Each saga waits 20 ms on its step: none can end sooner.
+  BOOST_TEST(s.latency_p50_ms >= 20.0);
+  BOOST_TEST(s.latency_p50_ms <= s.latency_p90_ms);
+  BOOST_TEST(s.latency_p90_ms <= s.latency_p99_ms);
+  BOOST_TEST(s.latency_p99_ms <= s.latency_max_ms * 1.02); // buckets are within 1.6 %
+  BOOST_TEST(s.write_batches >= 1u);
+  BOOST_TEST(s.write_batches <= s.events);
+  BOOST_TEST(s.replayed_events == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -266,6 +346,62 @@ BOOST_AUTO_TEST_CASE(the_cpp_api_starts_and_cancels_and_says_when_there_is_nothi
   BOOST_TEST((again.cancel("c-1", &status) == actors::cancel_result::already_ended));
   BOOST_TEST(status == "cancelled");
   BOOST_TEST(again.wait().events == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(start_async_tells_each_saga_end_or_why_it_was_refused) {
+  test::temp_dir dir;
+  auto wf = load(three_steps_last_fails, dir.path());
+  std::mutex m;
+  std::map<std::string, std::pair<actors::start_result, std::string>> told;
+  auto record = [&](const std::string& cid, actors::start_result r, const std::string& status) {
+    std::lock_guard<std::mutex> lock{m};
+    BOOST_TEST(told.count(cid) == 0u, cid << " told twice");
+    told[cid] = {r, status};
+  };
+  {
+    actors::engine e{wf, {}};
+    BOOST_REQUIRE_MESSAGE(e.ok(), e.error());
+    for (int i = 0; i < 20; ++i)
+      e.start_async("s", "a-" + std::to_string(i), "{}", record);
+    e.start_async("nope", "b-1", "{}", record);
+    e.start_async("s", "bad id", "{}", record);
+    e.start_async("s", "a-0", "{}",
+                  [&](const std::string&, actors::start_result r, const std::string& status) {
+                    record("duplicate of a-0", r, status);
+                  });
+    e.start_async("s", "quiet", "{}", {}); // one nobody hears of
+    auto s = e.wait();
+    BOOST_TEST(s.compensated == 21u);
+    BOOST_TEST(s.duplicates == 1u);
+    e.start_async("s", "late", "{}", record); // after wait(): closed
+  }
+  BOOST_TEST(told.size() == 24u);
+  for (int i = 0; i < 20; ++i) {
+    auto& t = told.at("a-" + std::to_string(i));
+    BOOST_TEST((t.first == actors::start_result::started));
+    BOOST_TEST(t.second == "compensated");
+  }
+  BOOST_TEST((told.at("duplicate of a-0").first == actors::start_result::duplicate));
+  BOOST_TEST((told.at("b-1").first == actors::start_result::unknown_saga));
+  BOOST_TEST((told.at("bad id").first == actors::start_result::bad_id));
+  BOOST_TEST((told.at("late").first == actors::start_result::closed));
+}
+
+BOOST_AUTO_TEST_CASE(start_async_watchers_do_not_hold_up_an_engine_that_stops) {
+  test::temp_dir dir;
+  auto wf = load(R"([{"name": "a", "timeout_ms": 7200000,
+                      "action": {"kind": "simulate", "latency_ms": 3600000}}])", dir.path());
+  std::atomic<int> told{0};
+  {
+    actors::engine e{wf, {}};
+    BOOST_REQUIRE_MESSAGE(e.ok(), e.error());
+    for (int i = 0; i < 5; ++i)
+      e.start_async("s", "w-" + std::to_string(i), "{}",
+                    [&](const std::string&, actors::start_result, const std::string&) { ++told; });
+    auto s = e.wait_for(std::chrono::milliseconds(0));
+    BOOST_TEST(s.interrupted == 5u);
+  } // returns: the watchers went with the coordinator
+  BOOST_TEST(told.load() == 0);
 }
 
 BOOST_AUTO_TEST_CASE(an_input_line_cancels_a_running_saga) {

@@ -2,6 +2,7 @@
 
 #include "storage/event_log.hpp"
 #include "storage/keys.hpp"
+#include "storage/raw_writes.hpp"
 #include "tests/temp_dir.hpp"
 
 using namespace nexus::storage;
@@ -184,6 +185,73 @@ BOOST_AUTO_TEST_CASE(a_read_only_reader_opens_beside_the_writer) {
   auto reader = open_log(dir.path(), true);
   BOOST_TEST(seqs_of(*reader, "r").size() == 3u);
   BOOST_TEST(!reader->write({&a}).is_ok());
+}
+
+BOOST_AUTO_TEST_CASE(a_cursor_reads_one_saga_after_another_as_the_log_was_when_made) {
+  nexus::test::temp_dir dir;
+  auto log = open_log(dir.path());
+  // IDs of which one is a prefix of another: a read must stop at its own.
+  for (auto& [cid, n] : std::vector<std::pair<std::string, std::uint64_t>>{{"a", 3}, {"ab", 2}, {"b", 4}}) {
+    auto req = request(cid, 1, n);
+    BOOST_REQUIRE(log->write({&req}).is_ok());
+  }
+  auto cursor = log->cursor();
+  auto later = request("a", 4, 5);
+  BOOST_REQUIRE(log->write({&later}).is_ok());
+  auto read = [&](const std::string& cid) {
+    std::vector<std::uint64_t> seqs;
+    auto st = cursor->read_events(cid, [&](const event& e) {
+      BOOST_TEST(e.cid == cid);
+      seqs.push_back(e.seq);
+      return true;
+    });
+    BOOST_TEST(st.is_ok(), st.message());
+    return seqs;
+  };
+  // In any order, and again: each saga's events, and only those.
+  BOOST_TEST(read("b") == (std::vector<std::uint64_t>{1, 2, 3, 4}));
+  BOOST_TEST(read("ab") == (std::vector<std::uint64_t>{1, 2}));
+  BOOST_TEST(read("a") == (std::vector<std::uint64_t>{1, 2, 3})); // not what came after it
+  BOOST_TEST(read("none").empty());
+  BOOST_TEST(read("ab") == (std::vector<std::uint64_t>{1, 2}));
+  BOOST_TEST(seqs_of(*log, "a") == (std::vector<std::uint64_t>{1, 2, 3, 4, 5}));
+}
+
+BOOST_AUTO_TEST_CASE(the_raw_write_loop_writes_every_record_under_its_event_key) {
+  nexus::test::temp_dir dir;
+  raw_write_spec spec;
+  spec.dir = dir.path() + "/raw";
+  spec.durability = nexus::config::durability::none;
+  spec.sagas = 25;
+  spec.records = {"one", "two!", "three"};
+  spec.cid_of = [](std::uint64_t n) { return "saga-" + std::to_string(n); };
+  spec.batch = 7;
+  std::uint64_t told = 0;
+  auto r = raw_write_loop(spec, [&](std::uint64_t records) { told = records; });
+  BOOST_TEST(r.error.empty(), r.error);
+  BOOST_TEST(r.records == 75u);
+  BOOST_TEST(r.batches == 11u); // 10 of 7 and the last of 5
+  std::uint64_t key_bytes = 0;
+  for (std::uint64_t n = 1; n <= 25; ++n)
+    for (std::uint64_t seq = 1; seq <= 3; ++seq)
+      key_bytes += event_key("saga-" + std::to_string(n), seq).size();
+  BOOST_TEST(r.bytes == key_bytes + 25u * (3 + 4 + 5));
+  BOOST_TEST(r.seconds > 0.0);
+  BOOST_TEST(told == 0u); // told every 64 batches: there were fewer
+  BOOST_TEST(!std::filesystem::exists(spec.dir)); // removed when done
+}
+
+BOOST_AUTO_TEST_CASE(the_raw_write_loop_names_a_directory_it_cannot_use) {
+  nexus::test::temp_dir dir;
+  auto file = dir.write("a-file", "x");
+  raw_write_spec spec;
+  spec.dir = file + "/raw";
+  spec.sagas = 1;
+  spec.records = {"x"};
+  spec.cid_of = [](std::uint64_t) { return std::string{"s"}; };
+  auto r = raw_write_loop(spec);
+  BOOST_TEST(r.error.find(spec.dir) != std::string::npos, r.error);
+  BOOST_TEST(r.records == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

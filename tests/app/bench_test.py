@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""`nexus bench` at small counts: every phase runs, its JSON has the fields
+bench/README.md documents, the counts agree with one another (the raw loop
+writes the closed loop's events, raw messaging sends its messages, the
+recovery child dies half-way and the rest resume), the table prints, and
+bad options exit 2. Figures are not judged here: machines are noisy.
+
+Usage: bench_test.py NEXUS SOURCE_DIR
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+nexus, src = sys.argv[1], sys.argv[2]
+sys.path.insert(0, os.path.join(src, "tests", "tools"))
+from checks import expect, finish  # noqa: E402
+
+work = tempfile.mkdtemp(prefix="nexus-bench-test-")
+SAGAS, IN_FLIGHT, RECOVERY, STEPS = 400, 100, 600, 3
+
+
+def bench(*args):
+    return subprocess.run([nexus, "bench", "--dir", work, "--no-progress", *args],
+                          capture_output=True, text=True, timeout=240)
+
+
+run = bench("--sagas", str(SAGAS), "--in-flight", str(IN_FLIGHT), "--recovery-sagas",
+            str(RECOVERY), "--steps", str(STEPS), "--json")
+expect(run.returncode == 0, f"bench --json exits 0 (got {run.returncode}: {run.stderr[-500:]})")
+try:
+    r = json.loads(run.stdout)
+except ValueError:
+    r = {}
+    expect(False, f"bench --json prints one JSON object: {run.stdout[:300]!r}")
+
+if r:
+    for key in ("nexus_version", "machine", "settings", "raw_storage", "raw_messaging",
+                "closed_loop", "fixed_rate", "failure_mix", "recovery", "memory",
+                "peak_rss_bytes", "storage_ratio", "messaging_ratio", "targets"):
+        expect(key in r, f"the JSON has {key}")
+    s = r["settings"]
+    expect((s["steps"], s["sagas"], s["in_flight"], s["durability"], s["recovery_sagas"])
+           == (STEPS, SAGAS, IN_FLIGHT, "sync", RECOVERY), f"settings as given: {s}")
+    events_per_saga = 2 * STEPS + 2
+
+    c = r["closed_loop"]
+    expect((c["sagas"], c["completed"], c["events"]) == (SAGAS, SAGAS, SAGAS * events_per_saga),
+           f"the closed loop ran every saga to the end: {c}")
+    expect(0 < c["write_batches"] <= c["events"], "the closed loop counts its write batches")
+    lat = c["latency_ms"]
+    expect(0 < lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["max"] * 1.02,
+           f"closed-loop latency percentiles in order: {lat}")
+
+    raw = r["raw_storage"]
+    expect(raw["records"] == c["events"], "the raw loop writes as many records as the closed loop's events")
+    expect(abs(raw["batch"] - c["events_per_batch"]) <= 0.5 + 1e-9,
+           "in batches of the closed loop's mean size")
+    expect(raw["record_bytes"] > 100, "of the size of stored events")
+    expect(raw["records_per_sec"] > 0, "the raw loop reports a rate")
+
+    m = r["raw_messaging"]
+    expect(m["messages_per_saga"] == 6 * STEPS + 3, "messages a saga: 6 per step and 3")
+    expect(m["messages"] == SAGAS * m["messages_per_saga"],
+           f"raw messaging counted every message it sent: {m['messages']}")
+
+    f = r["fixed_rate"]
+    expect(abs(f["rate"] - c["sagas_per_sec"] * 0.5) < 1e-6 * max(1, f["rate"]),
+           "the fixed rate is half the closed loop's")
+    expect(f["completed"] == SAGAS, "every fixed-rate saga completed")
+    dist = f["latency_distribution"]
+    expect(len(dist) > 5 and dist[-1][0] == 1.0 and all(a[1] <= b[1] for a, b in zip(dist, dist[1:])),
+           "the latency distribution rises to the maximum")
+
+    x = r["failure_mix"]
+    expect(x["completed"] + x["compensated"] + x["failed"] == SAGAS, "every failure-mix saga ended")
+    # 10 % of each step fails for good: about 27 % of 3-step sagas compensate.
+    expect(0.1 * SAGAS < x["compensated"] < 0.5 * SAGAS, f"a share compensated: {x['compensated']}")
+
+    rec = r["recovery"]
+    expect(RECOVERY // 2 <= rec["ended_before_kill"] < RECOVERY,
+           f"the child died mid-way: {rec['ended_before_kill']} had ended")
+    # More than it was told of may have ended: the rest are resumed.
+    expect(rec["resumed"] <= RECOVERY - rec["ended_before_kill"],
+           f"no more resumed than were unfinished: {rec['resumed']}")
+    expect(rec["completed"] == rec["resumed"], "and all of them completed")
+    expect(rec["replayed_events"] >= rec["resumed"] * 2, "their events were read back")
+    expect(rec["seconds"] > 0 and rec["open_seconds"] > 0, "recovery reports its time")
+
+    mem = r["memory"]
+    expect(mem["in_flight"] == IN_FLIGHT and mem["heap_bytes_per_saga"] > 0,
+           f"memory per waiting saga measured: {mem}")
+    expect(set(r["targets"]) == {"storage_ratio", "sagas_per_sec", "p99_ms_at_fixed_rate",
+                                 "bytes_per_saga", "recovery_events_per_sec"},
+           "every target reported")
+    expect(all(isinstance(t["met"], bool) for t in r["targets"].values()), "each says met or not")
+
+expect(os.listdir(work) == [], f"the work directory is left empty: {os.listdir(work)}")
+
+# Some phases, as a table.
+run = bench("--sagas", "200", "--in-flight", "50", "--phases", "closed-loop,raw-storage")
+expect(run.returncode == 0, f"bench --phases closed-loop,raw-storage exits 0 ({run.stderr[-300:]})")
+expect("raw storage" in run.stdout and "nexus closed loop" in run.stdout
+       and "storage_ratio" in run.stdout, "the table shows both runs and the ratio")
+expect("raw messaging" not in run.stdout and "recovery" not in run.stdout,
+       "and no run that was not asked for")
+
+for args, what in ((["--phases", "raw-storage"], "raw storage without the closed loop"),
+                   (["--phases", "fixed-rate"], "fixed rate with neither closed loop nor --rate"),
+                   (["--phases", "bogus"], "an unknown phase"),
+                   (["--steps", "0"], "zero steps"),
+                   (["--durability", "maybe"], "an unknown durability")):
+    run = bench(*args)
+    expect(run.returncode == 2 and run.stderr.strip() != "",
+           f"{what}: exit 2 with a message (got {run.returncode}: {run.stderr.strip()[:200]})")
+
+run = subprocess.run([nexus, "bench", "--dir", os.path.join(work, "missing")], capture_output=True,
+                     text=True, timeout=60)
+expect(run.returncode == 2 and "missing" in run.stderr,
+       f"a --dir that does not exist: exit 2 naming it ({run.stderr.strip()[:200]})")
+
+finish(work)
