@@ -14,6 +14,9 @@
 
 #include <fcntl.h>
 #include <malloc.h>
+#ifdef NEXUS_TCMALLOC
+#include <gperftools/malloc_extension.h>
+#endif
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,6 +53,17 @@ std::uint64_t resident_bytes() {
   std::uint64_t pages = 0, resident = 0;
   statm >> pages >> resident;
   return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+/// Bytes the allocator has handed out and not had back.
+std::uint64_t heap_in_use() {
+#ifdef NEXUS_TCMALLOC
+  std::size_t bytes = 0;
+  MallocExtension::instance()->GetNumericProperty("generic.current_allocated_bytes", &bytes);
+  return bytes;
+#else
+  return mallinfo2().uordblks;
+#endif
 }
 
 /// Every phase's log file goes under its data directory, as a run's does.
@@ -173,7 +187,7 @@ memory_figures memory(const settings& s, reporter& out) {
       return f;
     }
     auto before = resident_bytes();
-    auto heap_before = mallinfo2().uordblks;
+    auto heap_before = heap_in_use();
     auto log_before = e.log_memory_bytes();
     for (std::uint64_t i = 1; i <= s.in_flight; ++i)
       e.start_async("bench", runtime::make_correlation_id("bench", i), R"({"n":1})", {});
@@ -189,7 +203,7 @@ memory_figures memory(const settings& s, reporter& out) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     auto grown = static_cast<double>(resident_bytes()) - static_cast<double>(before);
-    auto heap = static_cast<double>(mallinfo2().uordblks) - static_cast<double>(heap_before);
+    auto heap = static_cast<double>(heap_in_use()) - static_cast<double>(heap_before);
     f.log_bytes = e.log_memory_bytes();
     auto log_grown = static_cast<double>(f.log_bytes) - static_cast<double>(log_before);
     auto n = static_cast<double>(s.in_flight);

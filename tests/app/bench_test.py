@@ -9,6 +9,7 @@ Usage: bench_test.py NEXUS SOURCE_DIR
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -97,6 +98,33 @@ if r:
     expect(all(isinstance(t["met"], bool) for t in r["targets"].values()), "each says met or not")
 
 expect(os.listdir(work) == [], f"the work directory is left empty: {os.listdir(work)}")
+
+# bench/plot makes its charts from runs' JSON (when gnuplot is here: the
+# test installs nothing).
+if r and shutil.which("gnuplot"):
+    runs = []
+    for n in (100, 1000):
+        r["settings"]["in_flight"] = n
+        runs.append(os.path.join(work, f"run-{n}.json"))
+        with open(runs[-1], "w") as f:
+            json.dump(r, f)
+    charts = os.path.join(work, "charts")
+    plot = subprocess.run([os.path.join(src, "bench", "plot"), charts, *runs], capture_output=True,
+                          text=True, timeout=60)
+    expect(plot.returncode == 0, f"bench/plot exits 0 ({plot.stderr[-300:]})")
+    for name in ("throughput.png", "latency.png", "recovery.png"):
+        path = os.path.join(charts, name)
+        head = open(path, "rb").read(8) if os.path.exists(path) else b""
+        expect(head == b"\x89PNG\r\n\x1a\n", f"bench/plot made {name}")
+    shutil.rmtree(charts, ignore_errors=True)
+    for path in runs:
+        os.remove(path)
+    bad = subprocess.run([os.path.join(src, "bench", "plot"), charts, os.path.join(src, "README.md")],
+                         capture_output=True, text=True, timeout=60)
+    expect(bad.returncode == 2 and "README.md" in bad.stderr,
+           f"bench/plot names a file that is not a run's JSON ({bad.stderr.strip()[:120]})")
+else:
+    print("skipped: bench/plot (no gnuplot here)")
 
 # Some phases, as a table.
 run = bench("--sagas", "200", "--in-flight", "50", "--phases", "closed-loop,raw-storage")
