@@ -241,6 +241,7 @@ std::string to_json(const results& r) {
         .field("durability", config::to_string(r.s.durability))
         .field("threads", static_cast<std::uint64_t>(r.threads))
         .field("recovery_sagas", r.s.recovery_sagas)
+        .field("memory_sagas", r.s.memory_sagas)
         .field("fail_rate", r.s.fail_rate)
         .field("rate_fraction", r.s.rate_fraction)
         .raw_field("phases", phases + "]");
@@ -301,7 +302,7 @@ std::string to_json(const results& r) {
   if (r.has("memory"))
     w.raw_field("memory", object([&](config::json_object_writer& x) {
       auto& f = r.memory;
-      x.field("in_flight", f.sagas)
+      x.field("sagas", f.sagas)
         .field("bytes_per_saga", f.bytes_per_saga)
         .field("bytes_per_saga_with_log", f.bytes_per_saga_with_log)
         .field("heap_bytes_per_saga", f.heap_bytes_per_saga)
@@ -509,6 +510,10 @@ void add_bench(CLI::App& app, bench_args& args) {
                  "Sagas of the run killed for the recovery figures")
     ->check(CLI::Range(std::uint64_t{2}, std::uint64_t{100000000}))
     ->capture_default_str();
+  app.add_option("--memory-sagas", args.memory_sagas,
+                 "Sagas left waiting on a step for the memory figures")
+    ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}))
+    ->capture_default_str();
   app.add_option("--fail-rate", args.fail_rate,
                  "Share of step attempts failing for good in the failure mix")
     ->check(CLI::Range(0.0, 1.0))
@@ -544,6 +549,7 @@ int run_bench(const bench_args& args) {
                                              : config::durability::sync;
   s.threads = args.threads;
   s.recovery_sagas = args.recovery_sagas;
+  s.memory_sagas = args.memory_sagas;
   s.fail_rate = args.fail_rate;
   s.rate_fraction = args.rate_fraction;
   if (!args.recovery_child.empty())

@@ -173,10 +173,10 @@ config::workflow bench_workflow(const settings& s, const std::string& dir, doubl
 
 memory_figures memory(const settings& s, reporter& out) {
   memory_figures f;
-  f.sagas = s.in_flight;
+  f.sagas = s.memory_sagas;
   auto dir = s.dir + "/memory";
   remove_dir(dir);
-  auto wf = bench_workflow(s, dir, 0, s.in_flight, true);
+  auto wf = bench_workflow(s, dir, 0, s.memory_sagas, true);
   if (!start_logging(wf, f.error))
     return f;
   reset_peak_rss();
@@ -189,7 +189,7 @@ memory_figures memory(const settings& s, reporter& out) {
     auto before = resident_bytes();
     auto heap_before = heap_in_use();
     auto log_before = e.log_memory_bytes();
-    for (std::uint64_t i = 1; i <= s.in_flight; ++i)
+    for (std::uint64_t i = 1; i <= s.memory_sagas; ++i)
       e.start_async("bench", runtime::make_correlation_id("bench", i), R"({"n":1})", {});
     // Waits until every saga's call is at the stage: polled, as a
     // benchmark may.
@@ -197,16 +197,16 @@ memory_figures memory(const settings& s, reporter& out) {
       auto stages = e.stages();
       auto& st = stages["bench/slow"];
       std::uint64_t waiting = st.running + st.queued;
-      if (waiting >= s.in_flight)
+      if (waiting >= s.memory_sagas)
         break;
-      out.update(count(waiting) + " of " + count(s.in_flight) + " sagas waiting");
+      out.update(count(waiting) + " of " + count(s.memory_sagas) + " sagas waiting");
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     auto grown = static_cast<double>(resident_bytes()) - static_cast<double>(before);
     auto heap = static_cast<double>(heap_in_use()) - static_cast<double>(heap_before);
     f.log_bytes = e.log_memory_bytes();
     auto log_grown = static_cast<double>(f.log_bytes) - static_cast<double>(log_before);
-    auto n = static_cast<double>(s.in_flight);
+    auto n = static_cast<double>(s.memory_sagas);
     f.bytes_per_saga_with_log = grown / n;
     f.bytes_per_saga = (grown - log_grown) / n;
     f.heap_bytes_per_saga = heap / n;

@@ -22,6 +22,7 @@ struct settings {
   config::durability durability = config::durability::sync;
   std::uint32_t threads = 0;         ///< 0: one per core.
   std::uint64_t recovery_sagas = 100000;
+  std::uint64_t memory_sagas = 100000;
   double fail_rate = 0.1;            ///< Of each step, in the failure mix.
   double rate_fraction = 0.5;        ///< Of the closed loop's rate, for the fixed-rate run.
   std::string dir;                   ///< Each phase works in a directory under it.
@@ -92,7 +93,7 @@ struct memory_figures {
   std::uint64_t peak_rss = 0;
   std::string error;
 };
-/// `s.in_flight` sagas started and left waiting on an hour-long step.
+/// `s.memory_sagas` sagas started and left waiting on an hour-long step.
 /// Measured first, in a process whose heap nothing has grown yet.
 memory_figures memory(const settings& s, reporter& out);
 

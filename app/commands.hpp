@@ -181,6 +181,7 @@ struct bench_args {
   std::string durability = "sync";
   std::uint32_t threads = 0;
   std::uint64_t recovery_sagas = 100000;
+  std::uint64_t memory_sagas = 100000;
   double fail_rate = 0.1;
   double rate_fraction = 0.5;
   double rate = 0;            ///< Of the fixed-rate run; 0: rate_fraction of the closed loop's.

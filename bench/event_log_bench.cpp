@@ -1,6 +1,7 @@
 // Appends through the event-log writer actor against a plain RocksDB
-// WriteBatch loop, side by side in one run, with the same record size,
-// batch size and sync setting. Prints records/s of both and their ratio.
+// WriteBatch loop (storage::raw_write_loop, as nexus bench uses), side by
+// side in one run, with the same record size, batch size and sync setting.
+// Prints records/s of both and their ratio.
 //
 //   build/bench/nexus_log_bench [--records N] [--batch B] [--size BYTES]
 //                               [--durability sync|async|none] [--dir DIR]
@@ -14,8 +15,6 @@
 #include <string>
 
 #include <caf/all.hpp>
-#include <rocksdb/db.h>
-#include <rocksdb/write_batch.h>
 
 #include "actors/event_log_writer.hpp"
 #include "runtime/messages.hpp"
@@ -23,6 +22,7 @@
 #include "storage/event.hpp"
 #include "storage/event_log.hpp"
 #include "storage/keys.hpp"
+#include "storage/raw_writes.hpp"
 
 using namespace nexus;
 using clock_type = std::chrono::steady_clock;
@@ -57,35 +57,22 @@ std::string event_json(const std::string& cid, std::uint64_t seq, std::uint32_t 
   return out;
 }
 
+/// The raw limit: storage::raw_write_loop, one record per event, as many
+/// records, as large, in batches of the same size.
 double raw_loop(const settings& s) {
-  std::filesystem::remove_all(s.dir);
-  rocksdb::Options opts;
-  opts.create_if_missing = true;
-  rocksdb::DB* raw = nullptr;
-  auto st = rocksdb::DB::Open(opts, s.dir, &raw);
-  if (!st.ok()) {
-    std::fprintf(stderr, "raw: %s\n", st.ToString().c_str());
+  storage::raw_write_spec spec;
+  spec.dir = s.dir;
+  spec.durability = s.durability;
+  spec.sagas = s.records;
+  spec.records = {event_json("raw-0000000", 1, s.size)};
+  spec.cid_of = [](std::uint64_t n) { return "raw-" + std::to_string(n % 1000); };
+  spec.batch = s.batch;
+  auto r = storage::raw_write_loop(spec);
+  if (!r.error.empty()) {
+    std::fprintf(stderr, "raw: %s\n", r.error.c_str());
     std::exit(1);
   }
-  std::unique_ptr<rocksdb::DB> db{raw};
-  rocksdb::WriteOptions wo;
-  wo.sync = s.durability == config::durability::sync;
-  wo.disableWAL = s.durability == config::durability::none;
-  auto value = event_json("raw-0000000", 1, s.size);
-  auto start = clock_type::now();
-  rocksdb::WriteBatch wb;
-  // Batches of the same number of records as the writer gathers.
-  for (std::uint64_t i = 0; i < s.records;) {
-    wb.Clear();
-    for (std::uint32_t j = 0; j < s.batch && i < s.records; ++j, ++i)
-      wb.Put(storage::event_key("raw-" + std::to_string(i % 1000), i), value);
-    if (!db->Write(wo, &wb).ok()) {
-      std::fprintf(stderr, "raw: write failed\n");
-      std::exit(1);
-    }
-  }
-  std::chrono::duration<double> took = clock_type::now() - start;
-  return static_cast<double>(s.records) / took.count();
+  return static_cast<double>(r.records) / r.seconds;
 }
 
 /// `producers` actors, each running three-step sagas one after another as a
