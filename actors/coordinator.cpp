@@ -85,35 +85,50 @@ std::shared_ptr<const saga_links> links_for(coordinator_actor* self, const std::
 }
 
 /// Rebuilds unfinished saga `cid` (a `saga`) from its events, read
-/// through `cursor`, and resumes it.
-void resume_one(coordinator_actor* self, const std::string& cid, const std::string& saga,
-                storage::event_cursor& cursor) {
-  if (self->state.live.count(cid) > 0)
-    return; // already resumed, to be cancelled
+/// through `cursor`; null if it cannot be resumed (logged) or has ended.
+std::unique_ptr<runtime::saga_machine> rebuild_one(coordinator_actor* self, const std::string& cid,
+                                                   const std::string& saga,
+                                                   storage::event_cursor& cursor) {
   auto& st = self->state;
   auto rebuilding = storage::now_us();
   auto spec = st.setup.workflow->find_saga(saga);
   if (spec == nullptr) {
     runtime::log(spdlog::level::err, {cid, saga}, "cannot resume: the workflow has no saga named {}",
                  saga);
-    return;
+    return nullptr;
   }
   std::string why;
   auto machine = runtime::rebuild_saga(cursor, *spec, cid, why);
-  auto now = storage::now_us();
-  st.replay_us += now - rebuilding;
+  st.replay_us += storage::now_us() - rebuilding;
   if (!machine) {
     runtime::log(spdlog::level::err, {cid, saga}, "cannot resume: {}", why);
-    return;
+    return nullptr;
   }
   if (machine->finished())
-    return;
-  ++st.summary.resumed;
+    return nullptr;
   st.summary.replayed_events += machine->last_seq();
-  st.live.emplace(cid, live_saga{spawn_saga(self->system(), std::move(*machine), {},
-                                            links_for(self, saga)),
-                                 now});
+  return machine;
+}
+
+/// Brings a rebuilt saga back to life.
+void resume(coordinator_actor* self, std::unique_ptr<runtime::saga_machine> m) {
+  auto& st = self->state;
+  ++st.summary.resumed;
+  auto cid = m->cid();
+  auto saga = m->spec().name;
+  st.live.emplace(std::move(cid), live_saga{spawn_saga(self->system(), std::move(*m), {},
+                                                       links_for(self, saga)),
+                                            storage::now_us()});
   st.summary.peak_in_flight = std::max<std::uint64_t>(st.summary.peak_in_flight, st.live.size());
+}
+
+/// Rebuilds and resumes one unfinished saga (unless it is live already).
+void resume_one(coordinator_actor* self, const std::string& cid, const std::string& saga,
+                storage::event_cursor& cursor) {
+  if (self->state.live.count(cid) > 0)
+    return; // already resumed, to be cancelled
+  if (auto m = rebuild_one(self, cid, saga, cursor))
+    resume(self, std::move(m));
 }
 
 /// Whether a saga with this ID is running, waiting to start, or in the log.
@@ -305,20 +320,26 @@ void finish_if_idle(coordinator_actor* self) {
 void fill(coordinator_actor* self) {
   auto& st = self->state;
   auto bound = st.setup.workflow->runtime.max_in_flight;
-  // One cursor for the sagas resumed here: it sees every one of them,
-  // since none writes before it is resumed.
-  std::unique_ptr<storage::event_cursor> cursor;
-  while (!st.stopping && st.pressing.empty() && st.live.size() < bound) {
-    if (!st.to_resume.empty()) {
+  // Unfinished sagas first, all that fit: rebuilt one after another through
+  // one cursor (it sees every one of them, since none writes before it is
+  // resumed), and only then brought to life, so that the sagas already
+  // back do not slow the reading of the others.
+  if (!st.to_resume.empty() && !st.stopping && st.pressing.empty() && st.live.size() < bound) {
+    auto cursor = st.setup.log->cursor();
+    std::vector<std::unique_ptr<runtime::saga_machine>> rebuilt;
+    while (!st.to_resume.empty() && st.live.size() + rebuilt.size() < bound) {
       auto [cid, saga] = std::move(st.to_resume.front());
       st.to_resume.pop_front();
-      if (!cursor)
-        cursor = st.setup.log->cursor();
-      resume_one(self, cid, saga, *cursor);
-    } else if (!start_one(self)) {
-      break;
+      if (auto m = rebuild_one(self, cid, saga, *cursor))
+        rebuilt.push_back(std::move(m));
     }
+    cursor.reset();
+    for (auto& m : rebuilt)
+      resume(self, std::move(m));
   }
+  while (!st.stopping && st.pressing.empty() && st.live.size() < bound && st.to_resume.empty())
+    if (!start_one(self))
+      break;
   finish_if_idle(self);
 }
 
