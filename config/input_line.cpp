@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include "config/json_syntax.hpp"
+
 namespace nexus::config {
 
 bool parse_input_line(std::string_view line, saga_request& out, std::string& error) {
@@ -9,7 +11,12 @@ bool parse_input_line(std::string_view line, saga_request& out, std::string& err
   thread_local dom::parser parser;
   dom::element doc;
   if (auto e = parser.parse(line.data(), line.size()).get(doc)) {
-    error = std::string{"invalid JSON: "} + error_message(e);
+    // simdjson says what is wrong; a second pass says where.
+    json_syntax_error at;
+    if (find_json_syntax_error(line, at))
+      error = "invalid JSON at column " + std::to_string(at.column) + ": " + at.message;
+    else
+      error = std::string{"invalid JSON: "} + error_message(e);
     return false;
   }
   dom::object obj;

@@ -5,6 +5,8 @@
 
 #include <simdjson.h>
 
+#include "config/json_syntax.hpp"
+
 namespace nexus::config {
 
 namespace {
@@ -22,9 +24,10 @@ struct tree_builder {
   std::size_t max_depth;
   json_parse_error& err;
 
-  bool fail(const char* at, std::string message) {
+  bool fail(const char* at, std::string message, bool syntax = true) {
     err.line = line_of(base, at);
     err.message = std::move(message);
+    err.syntax = syntax;
     return false;
   }
 
@@ -32,7 +35,8 @@ struct tree_builder {
     std::string_view token = v.raw_json_token();
     out.line = line_of(base, token.data());
     if (depth > max_depth)
-      return fail(token.data(), "nesting deeper than " + std::to_string(max_depth) + " levels");
+      return fail(token.data(), "nesting deeper than " + std::to_string(max_depth) + " levels",
+                  false);
     ondemand::json_type t;
     if (auto e = v.type().get(t))
       return fail(token.data(), error_message(e));
@@ -89,7 +93,10 @@ struct tree_builder {
             return fail(raw_key.raw(), error_message(e));
           m.key.assign(key);
           if (!seen.insert(m.key).second)
-            return fail(raw_key.raw(), "duplicate key \"" + m.key + "\"");
+            return fail(raw_key.raw(),
+                        "duplicate key \"" + m.key
+                          + "\" (JSON allows it, but which one counts differs from reader to reader)",
+                        false);
           ondemand::value fv;
           if (auto e = field.value().get(fv))
             return fail(raw_key.raw(), error_message(e));
@@ -106,7 +113,7 @@ struct tree_builder {
   bool build_number(ondemand::value v, json_node& out, const char* at) {
     ondemand::number n;
     if (auto e = v.get_number().get(n))
-      return fail(at, std::string{"number out of range ("} + error_message(e) + ")");
+      return fail(at, std::string{"number out of range ("} + error_message(e) + ")", false);
     switch (n.get_number_type()) {
       case ondemand::number_type::signed_integer:
         out.type = json_node::kind::integer;
@@ -141,14 +148,18 @@ std::optional<json_node> parse_json_tree(std::string_view text, json_parse_error
   dom::parser strict;
   dom::element ignored;
   if (auto e = strict.parse(buf).get(ignored)) {
-    err.message = error_message(e);
-    err.line = 0;
-    ondemand::parser od;
-    ondemand::document doc;
-    if (od.iterate(buf).get(doc) == SUCCESS) {
-      const char* at = nullptr;
-      if (doc.current_location().get(at) == SUCCESS)
-        err.line = line_of(buf.data(), at);
+    // simdjson says what is wrong; a second pass says where.
+    json_syntax_error at;
+    if (find_json_syntax_error(text, at)) {
+      err.line = at.line;
+      err.column = at.column;
+      err.message = at.message;
+    } else {
+      // Valid JSON that simdjson cannot take: deeper than its limit, or a
+      // number it cannot represent.
+      err.line = 0;
+      err.message = error_message(e);
+      err.syntax = false;
     }
     return std::nullopt;
   }

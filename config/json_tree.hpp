@@ -42,8 +42,12 @@ struct json_member {
 
 /// Where and why a document failed to parse.
 struct json_parse_error {
-  std::uint32_t line = 0; ///< 0 when the parser could not tell.
+  std::uint32_t line = 0;   ///< 0 when the parser could not tell.
+  std::uint32_t column = 0; ///< In bytes; 0 when the parser could not tell.
   std::string message;
+  /// The text is not JSON. False for valid JSON refused all the same: too
+  /// deep, a duplicate key, a number out of range.
+  bool syntax = true;
 };
 
 /// Parses `text` strictly (RFC 8259: one value, nothing after it). Duplicate

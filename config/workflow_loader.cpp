@@ -429,7 +429,10 @@ load_result parse_workflow(std::string_view text, const std::string& file_name) 
   json_parse_error perr;
   auto root = parse_json_tree(text, perr);
   if (!root) {
-    result.errors.push_back({file_name, perr.line, "", "invalid JSON: " + perr.message});
+    auto where = perr.column > 0 ? " at column " + std::to_string(perr.column) : std::string{};
+    result.errors.push_back({file_name, perr.line, "",
+                             perr.syntax ? "invalid JSON" + where + ": " + perr.message
+                                         : "cannot take this JSON: " + perr.message});
     return result;
   }
   workflow wf;
