@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "runtime/crash_point.hpp"
 #include "runtime/messages.hpp"
 #include "storage/event_log.hpp"
 
@@ -39,6 +40,7 @@ void flush(writer_actor* self) {
   }
   auto result = st.log->write(batch);
   if (result) {
+    runtime::crash_point("append");
     st.events_written += events;
     ++st.batches_written;
     for (auto& rp : st.promises)

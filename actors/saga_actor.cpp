@@ -5,6 +5,7 @@
 
 #include <caf/all.hpp>
 
+#include "runtime/crash_point.hpp"
 #include "runtime/messages.hpp"
 #include "runtime/saga_log.hpp"
 #include "runtime/saga_machine.hpp"
@@ -120,6 +121,7 @@ void acknowledged(saga_actor* self) {
   auto ready = st.held.begin();
   if (ready == st.held.end() || !ready->awaits_ack)
     return;
+  runtime::crash_point("ack");
   do
     ++ready;
   while (ready != st.held.end() && !ready->awaits_ack);

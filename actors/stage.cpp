@@ -9,6 +9,7 @@
 
 #include "runtime/executors.hpp"
 #include "runtime/logging.hpp"
+#include "runtime/crash_point.hpp"
 #include "runtime/messages.hpp"
 #include "runtime/saga_machine.hpp"
 #include "runtime/simulate.hpp"
@@ -123,6 +124,7 @@ caf::behavior worker(worker_actor* self, worker_setup setup, caf::actor dispatch
                                   call.input,
                                   std::max<std::int64_t>(1, left_us / 1000)};
         r = answer(call, runtime::run_blocking(action, ctx, setup.handlers));
+        runtime::crash_point("effect");
       }
       report.tell(r);
       free_worker(self);
