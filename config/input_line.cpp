@@ -15,8 +15,8 @@ bool parse_input_line(std::string_view line, saga_request& out, std::string& err
     json_syntax_error at;
     if (find_json_syntax_error(line, at))
       error = "invalid JSON at column " + std::to_string(at.column) + ": " + at.message;
-    else
-      error = std::string{"invalid JSON: "} + error_message(e);
+    else // JSON, but not what simdjson can take: too deep, a number too large
+      error = std::string{"cannot take this JSON: "} + error_message(e);
     return false;
   }
   dom::object obj;

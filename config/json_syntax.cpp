@@ -28,6 +28,10 @@ struct error_finder : nlohmann::json_sax<nlohmann::json> {
   bool end_array() override { return true; }
   bool parse_error(std::size_t pos, const std::string& token,
                    const nlohmann::detail::exception& ex) override {
+    // A number too large for a double (1e999) is JSON all the same: not a
+    // syntax error (nlohmann reports it as out_of_range.406).
+    if (ex.id == 406)
+      return false;
     failed = true;
     position = pos;
     // "[json.exception.parse_error.101] parse error at line 1, column 3:
