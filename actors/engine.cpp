@@ -330,6 +330,34 @@ start_result engine::start(const std::string& saga, const std::string& cid, std:
   return result;
 }
 
+namespace {
+
+/// Told a start_async()'s answer and then its saga's end (both come from
+/// the coordinator, in that order). It watches the coordinator too: when
+/// the engine stops, it goes.
+caf::behavior end_watcher(caf::event_based_actor* self, caf::actor coordinator, std::string cid,
+                          engine::end_callback on_end,
+                          std::function<void(const std::string&)> on_started) {
+  self->monitor(coordinator);
+  self->set_down_handler([self](caf::down_msg&) { self->quit(); });
+  return {
+    [=](std::uint8_t r) {
+      if (static_cast<start_result>(r) != start_result::started) {
+        on_end(cid, static_cast<start_result>(r), "");
+        self->quit();
+      } else if (on_started) {
+        on_started(cid);
+      }
+    },
+    [=](done_atom, const std::string& ended, const std::string& status) {
+      on_end(ended, start_result::started, status);
+      self->quit();
+    },
+  };
+}
+
+} // namespace
+
 void engine::start_async(const std::string& saga, const std::string& cid, std::string input_json,
                          end_callback on_end, std::function<void(const std::string&)> on_started) {
   if (!impl_->coordinator || impl_->waited) {
@@ -346,30 +374,11 @@ void engine::start_async(const std::string& saga, const std::string& cid, std::s
     caf::anon_send(impl_->coordinator, start_atom::value, std::move(req));
     return;
   }
-  // A watcher per saga, told the start's answer and then the end (both
-  // come from the coordinator, in that order). The start is sent from here,
-  // not from the watcher once it runs: it must reach the coordinator before
-  // anything this thread sends later, such as wait()'s close.
-  // It watches the coordinator too: when the engine stops, it goes.
-  auto watcher = impl_->sys->spawn([cid, on_end = std::move(on_end), on_started = std::move(on_started),
-                                    coordinator = impl_->coordinator](caf::event_based_actor* self) {
-    self->monitor(coordinator);
-    self->set_down_handler([self](caf::down_msg&) { self->quit(); });
-    return caf::behavior{
-      [=](std::uint8_t r) {
-        if (static_cast<start_result>(r) != start_result::started) {
-          on_end(cid, static_cast<start_result>(r), "");
-          self->quit();
-        } else if (on_started) {
-          on_started(cid);
-        }
-      },
-      [=](done_atom, const std::string& ended, const std::string& status) {
-        on_end(ended, start_result::started, status);
-        self->quit();
-      },
-    };
-  });
+  // The start is sent from here, not from the watcher once it runs: it must
+  // reach the coordinator before anything this thread sends later, such as
+  // wait()'s close.
+  auto watcher = impl_->sys->spawn(end_watcher, impl_->coordinator, cid, std::move(on_end),
+                                   std::move(on_started));
   caf::send_as(watcher, impl_->coordinator, start_atom::value, std::move(req), watcher);
 }
 

@@ -17,11 +17,18 @@ namespace {
 
 // -- writer: acknowledges every append at once --------------------------------
 
-caf::behavior raw_writer(caf::event_based_actor*) {
-  return {
-    [](append_atom, std::uint64_t) { return ack_atom::value; },
-  };
-}
+// A class, not a function: CAF 0.17 spawns a function of no arguments by
+// dereferencing a null pointer to its empty argument tuple (UBSan says so).
+class raw_writer : public caf::event_based_actor {
+public:
+  using caf::event_based_actor::event_based_actor;
+
+  caf::behavior make_behavior() override {
+    return {
+      [](append_atom, std::uint64_t) { return ack_atom::value; },
+    };
+  }
+};
 
 // -- stage: hands calls to free workers, queues the rest ----------------------
 
@@ -166,7 +173,7 @@ raw_messaging_result run_raw_messaging(const raw_messaging_spec& spec,
     return r;
   runtime::system_config cfg{spec.threads};
   caf::actor_system sys{cfg};
-  auto writer = sys.spawn(raw_writer);
+  auto writer = sys.spawn<raw_writer>();
   std::vector<caf::actor> stages;
   for (std::uint32_t i = 0; i < spec.steps; ++i)
     stages.push_back(sys.spawn(raw_stage, std::max<std::uint32_t>(1, spec.workers)));

@@ -17,6 +17,12 @@
 #ifdef NEXUS_TCMALLOC
 #include <gperftools/malloc_extension.h>
 #endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+// The sanitizers' allocator (GCC ships no header for it; clang's
+// sanitizer/allocator_interface.h declares the same).
+extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
+#define NEXUS_SANITIZER_ALLOCATOR 1
+#endif
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -57,7 +63,9 @@ std::uint64_t resident_bytes() {
 
 /// Bytes the allocator has handed out and not had back.
 std::uint64_t heap_in_use() {
-#ifdef NEXUS_TCMALLOC
+#if defined(NEXUS_SANITIZER_ALLOCATOR)
+  return __sanitizer_get_current_allocated_bytes();
+#elif defined(NEXUS_TCMALLOC)
   std::size_t bytes = 0;
   MallocExtension::instance()->GetNumericProperty("generic.current_allocated_bytes", &bytes);
   return bytes;

@@ -81,8 +81,9 @@ BOOST_AUTO_TEST_CASE(a_transient_failure_schedules_a_retry_with_backoff_and_jitt
   BOOST_REQUIRE_EQUAL(t.commands.size(), 1u);
   BOOST_TEST((t.commands[0].type == command::kind::schedule_retry));
   BOOST_TEST(t.commands[0].at_us == retry.retry_at_us);
+  auto due = retry.retry_at_us; // `retry` goes with t
   t = {};
-  m.retry_due(0, 2, false, retry.retry_at_us, t);
+  m.retry_due(0, 2, false, due, t);
   BOOST_TEST(types(t) == (strings{"step_started:a"}));
   BOOST_TEST(t.events[0].attempt == 2u);
   BOOST_TEST(t.events[0].idempotency_key == "c4/a");
