@@ -11,6 +11,10 @@
 #   ledger-or-fail FILE  as ledger, but exits 3 (permanent) for IDs ending in 7
 #   hostile         prints quotes, ANSI escapes, invalid UTF-8 and a forged log
 #                   line on stderr, then {} (exits 3 for IDs ending in 7)
+#   bigjson N       prints {"big":"xx...x"} with N x's
+#   weird           prints JSON whose string holds a newline, NUL, ANSI escapes
+#                   and a bell, escaped as JSON allows
+#   signal N        kills itself with signal N
 set -u
 case "$1" in
   ok)
@@ -43,6 +47,17 @@ case "$1" in
     printf 'last \033]0;title\007 \355\240\200 "q" \\ end\n' >&2
     case "$NEXUS_CORRELATION_ID" in *7) exit 3 ;; esac
     echo '{}' ;;
+  bigjson)
+    cat >/dev/null
+    printf '{"big":"'
+    head -c "$2" /dev/zero | tr '\0' 'x'
+    printf '"}\n' ;;
+  weird)
+    cat >/dev/null
+    printf '{"text":"line1\\nline2 nul\\u0000 esc\\u001b[31mred\\u001b[0m bell\\u0007 end"}\n' ;;
+  signal)
+    cat >/dev/null
+    kill -"$2" $$ ;;
   ledger-or-fail)
     cat >/dev/null
     echo "$NEXUS_IDEMPOTENCY_KEY $NEXUS_ATTEMPT" >> "$2"
