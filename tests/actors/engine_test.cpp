@@ -404,6 +404,36 @@ BOOST_AUTO_TEST_CASE(start_async_watchers_do_not_hold_up_an_engine_that_stops) {
   BOOST_TEST(told.load() == 0);
 }
 
+BOOST_AUTO_TEST_CASE(an_engine_flooded_with_starts_stops_every_actor_it_made) {
+  // 20,000 starts at once, each with a watcher that monitors the
+  // coordinator, into a stage of one worker on an hour-long step: when the
+  // engine stops, every saga must take its exit and every watcher its
+  // down message, or the actor system would wait for them for ever (and
+  // this test would hang until ctest's timeout).
+  test::temp_dir dir;
+  auto wf = load(R"([{"name": "a", "timeout_ms": 7200000, "concurrency": 1,
+                      "action": {"kind": "simulate", "latency_ms": 3600000}}])", dir.path());
+  wf.runtime.max_in_flight = 5000;
+  std::atomic<int> told{0};
+  constexpr int sagas = 20000;
+  runtime::run_summary s;
+  {
+    actors::engine e{wf, {}};
+    BOOST_REQUIRE_MESSAGE(e.ok(), e.error());
+    for (int i = 0; i < sagas; ++i)
+      e.start_async("s", "f-" + std::to_string(i), "{}",
+                    [&](const std::string&, actors::start_result, const std::string&) { ++told; });
+    s = e.wait_for(std::chrono::milliseconds(0));
+  }
+  BOOST_TEST(told.load() == 0); // none ended, none was refused
+  BOOST_TEST(s.interrupted + s.duplicates == static_cast<std::uint64_t>(sagas));
+  // Every start that was answered is in the log, and resumes next time.
+  actors::engine again{wf, {}};
+  auto resumed = again.wait_for(std::chrono::milliseconds(0));
+  BOOST_TEST(resumed.resumed <= 5000u);
+  BOOST_TEST(resumed.interrupted >= s.started);
+}
+
 BOOST_AUTO_TEST_CASE(an_input_line_cancels_a_running_saga) {
   test::temp_dir dir;
   auto wf = load(waits_for_a_retry, dir.path());
