@@ -58,12 +58,19 @@ expect(alive, f"the run is still going after {SECONDS} s")
 run.send_signal(signal.SIGKILL)
 _, err = run.communicate(timeout=30)
 
+# Under ASan, resident memory is mostly its quarantine of freed blocks and
+# its shadow, which grow by design: the bounds mean something only without.
+sanitized = os.environ.get("NEXUS_SANITIZED", "")
 if samples:
     early = max(r for t, r in samples if t <= 10) if any(t <= 10 for t, _ in samples) else 0
     late = max(r for _, r in samples)
     print("RSS MiB by second:", " ".join(f"{r:.0f}" for _, r in samples))
-    expect(late < 400, f"resident memory stays under 400 MiB (peak {late:.0f})")
-    expect(late <= early + 64, f"and levels off: {early:.0f} MiB in the first 10 s, {late:.0f} at most after")
+    if sanitized:
+        print(f"skipped: the memory bounds (built with {sanitized})")
+    else:
+        expect(late < 400, f"resident memory stays under 400 MiB (peak {late:.0f})")
+        expect(late <= early + 64,
+               f"and levels off: {early:.0f} MiB in the first 10 s, {late:.0f} at most after")
 
 sagas = log_check.check(data)
 ended = sum(1 for s in sagas.values() if s["status"] in log_check.TERMINAL)
