@@ -27,6 +27,7 @@ namespace nexus::app {
 
 namespace {
 
+using bench::grouped;
 using bench::latency;
 
 /// The targets of a 2-core machine at durability sync (bench/README.md).
@@ -68,17 +69,6 @@ std::string fixed(double x, int decimals) {
   return buf;
 }
 
-/// Whole numbers with thousands separators: 1,234,567.
-std::string grouped(double x) {
-  auto digits = std::to_string(static_cast<long long>(x + 0.5));
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0 && digits[i - 1] != '-')
-      out += ',';
-    out += digits[i];
-  }
-  return out;
-}
 
 std::string mib(std::uint64_t bytes) {
   return fixed(static_cast<double>(bytes) / (1 << 20), 1) + " MiB";

@@ -43,16 +43,6 @@ double since(clock_type::time_point t) {
   return std::chrono::duration<double>(clock_type::now() - t).count();
 }
 
-std::string count(std::uint64_t n) {
-  auto digits = std::to_string(n);
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0)
-      out += ',';
-    out += digits[i];
-  }
-  return out;
-}
 
 std::uint64_t resident_bytes() {
   std::ifstream statm{"/proc/self/statm"};
@@ -99,6 +89,17 @@ void remove_dir(const std::string& dir) {
 }
 
 } // namespace
+
+std::string grouped(double x) {
+  auto digits = std::to_string(static_cast<long long>(x + 0.5));
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0 && digits[i - 1] != '-')
+      out += ',';
+    out += digits[i];
+  }
+  return out;
+}
 
 // -- progress -----------------------------------------------------------------
 
@@ -207,7 +208,7 @@ memory_figures memory(const settings& s, reporter& out) {
       std::uint64_t waiting = st.running + st.queued;
       if (waiting >= s.memory_sagas)
         break;
-      out.update(count(waiting) + " of " + count(s.memory_sagas) + " sagas waiting");
+      out.update(grouped(waiting) + " of " + grouped(s.memory_sagas) + " sagas waiting");
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     auto grown = static_cast<double>(resident_bytes()) - static_cast<double>(before);
@@ -224,7 +225,7 @@ memory_figures memory(const settings& s, reporter& out) {
   remove_dir(dir);
   char line[160];
   std::snprintf(line, sizeof line, "%s sagas waiting, %.0f bytes each (%.0f with the log's buffers)",
-                count(f.sagas).c_str(), f.bytes_per_saga, f.bytes_per_saga_with_log);
+                grouped(f.sagas).c_str(), f.bytes_per_saga, f.bytes_per_saga_with_log);
   out.end(line);
   return f;
 }
@@ -271,7 +272,7 @@ run_figures closed_loop(const settings& s, const std::string& dir, double fail_r
   remove_dir(dir);
   char line[200];
   std::snprintf(line, sizeof line, "%s sagas in %.2f s: %.0f sagas/s, %.0f events/s, p99 %.1f ms",
-                count(ended).c_str(), r.seconds, f.sagas_per_sec, f.events_per_sec,
+                grouped(ended).c_str(), r.seconds, f.sagas_per_sec, f.events_per_sec,
                 r.latency_p99_ms);
   out.end(line);
   return f;
@@ -326,7 +327,7 @@ fixed_rate_figures fixed_rate(const settings& s, double rate, reporter& out) {
                         ++completed;
                     });
       if (i % 2048 == 0)
-        out.update(count(i) + " of " + count(s.sagas) + " sagas sent at "
+        out.update(grouped(i) + " of " + grouped(s.sagas) + " sagas sent at "
                    + std::to_string(static_cast<long long>(rate)) + "/s");
     }
     f.achieved_rate = static_cast<double>(s.sagas) / std::max(since(start), 1e-9);
@@ -345,7 +346,7 @@ fixed_rate_figures fixed_rate(const settings& s, double rate, reporter& out) {
     f.error = "saga " + refused + " was refused";
   char line[200];
   std::snprintf(line, sizeof line, "%s sagas at %.0f/s: p50 %.2f ms, p99 %.2f ms, max %.1f ms",
-                count(s.sagas).c_str(), rate, f.lat.p50, f.lat.p99, f.lat.max);
+                grouped(s.sagas).c_str(), rate, f.lat.p50, f.lat.p99, f.lat.max);
   out.end(line);
   return f;
 }
@@ -469,7 +470,7 @@ recovery_figures recovery(const settings& s, const std::string& exe, reporter& o
     char line[64];
     while (std::fgets(line, sizeof line, in) != nullptr) {
       f.ended_before_kill = std::strtoull(line, nullptr, 10);
-      out.update("child run: " + count(f.ended_before_kill) + " of " + count(s.recovery_sagas)
+      out.update("child run: " + grouped(f.ended_before_kill) + " of " + grouped(s.recovery_sagas)
                  + " sagas ended");
     }
     std::fclose(in);
@@ -513,7 +514,7 @@ recovery_figures recovery(const settings& s, const std::string& exe, reporter& o
   char line[200];
   std::snprintf(line, sizeof line,
                 "%s sagas resumed, %s events replayed in %.2f s (%.0f events/s), all ended in %.2f s",
-                count(f.resumed).c_str(), count(f.replayed_events).c_str(), t, f.events_per_sec,
+                grouped(f.resumed).c_str(), grouped(f.replayed_events).c_str(), t, f.events_per_sec,
                 f.seconds);
   out.end(line);
   return f;

@@ -128,6 +128,9 @@ int recovery_child(const settings& s, const std::string& dir);
 config::workflow bench_workflow(const settings& s, const std::string& dir, double fail_rate,
                                 std::uint64_t in_flight, bool slow = false);
 
+/// A whole number with thousands separators: 1,234,567.
+std::string grouped(double x);
+
 /// Peak resident bytes since the last reset_peak_rss() (or the start).
 std::uint64_t peak_rss();
 /// False if the kernel does not allow it: the peak is then since the start.
