@@ -1,10 +1,12 @@
 #include "storage/event_log.hpp"
 
+#include <chrono>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <thread>
 #include <algorithm>
 #include <limits>
 
@@ -222,15 +224,29 @@ std::unique_ptr<event_log> event_log::open(const log_options& opts, std::string&
   }
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
-  if (!opts.secondary_dir.empty()) {
-    p->opts.read_only = true;
-    db_opts.max_open_files = -1; // required of secondary instances
-    s = rocksdb::DB::OpenAsSecondary(db_opts, opts.dir, opts.secondary_dir, descs, &p->families, &raw);
-  } else if (opts.read_only) {
-    s = rocksdb::DB::OpenForReadOnly(db_opts, opts.dir, descs, &p->families, &raw);
+  // A writer creates a new log in steps: DB::Open writes CURRENT with the
+  // default family alone, then adds ours one by one. A reader that comes in
+  // between (nexus sagas as a run starts) finds a family missing: it waits
+  // for the writer to finish, a second at most, rather than fail.
+  auto being_created = [](const rocksdb::Status& st) {
+    return st.IsInvalidArgument()
+           && st.ToString().find("Column family not found") != std::string::npos;
+  };
+  for (int tries = 0;; ++tries) {
+    if (!opts.secondary_dir.empty()) {
+      p->opts.read_only = true;
+      db_opts.max_open_files = -1; // required of secondary instances
+      s = rocksdb::DB::OpenAsSecondary(db_opts, opts.dir, opts.secondary_dir, descs, &p->families,
+                                       &raw);
+    } else if (opts.read_only) {
+      s = rocksdb::DB::OpenForReadOnly(db_opts, opts.dir, descs, &p->families, &raw);
+    } else {
+      s = rocksdb::DB::Open(db_opts, opts.dir, descs, &p->families, &raw);
+    }
+    if (!opts.read_only || !being_created(s) || tries == 100)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  else
-    s = rocksdb::DB::Open(db_opts, opts.dir, descs, &p->families, &raw);
   if (!s.ok()) {
     error = open_error(opts.dir, s, *logger);
     return nullptr;
@@ -510,13 +526,20 @@ status event_log::read_events(std::string_view cid, std::uint64_t from_seq, std:
 }
 
 status event_log::for_each_saga(
-  const std::function<bool(std::string_view, const saga_row&)>& visit) const {
+  const std::function<bool(std::string_view, const saga_row&)>& visit,
+  std::string_view after) const {
   auto& d = *impl_;
   std::unique_ptr<rocksdb::Iterator> it{d.db->NewIterator({}, d.cf(f_sagas))};
   saga_row row;
   std::string err;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+  if (after.empty())
+    it->SeekToFirst();
+  else
+    it->Seek(rocksdb::Slice{after.data(), after.size()});
+  for (; it->Valid(); it->Next()) {
     auto cid = it->key().ToStringView();
+    if (!after.empty() && cid == after)
+      continue;
     if (!decode_saga_row(it->value().ToStringView(), row, err))
       return status::error("saga " + std::string{cid} + " in " + d.dir + ": " + err);
     if (!visit(cid, row))

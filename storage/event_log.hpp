@@ -131,8 +131,10 @@ public:
   status for_each_event(
     const std::function<bool(std::string_view cid, std::string_view json)>& visit) const;
 
-  /// Visits every saga row, in correlation-ID order.
-  status for_each_saga(const std::function<bool(std::string_view cid, const saga_row&)>& visit) const;
+  /// Visits every saga row in correlation-ID order; with `after`, only
+  /// those whose ID sorts after it (a page's cursor).
+  status for_each_saga(const std::function<bool(std::string_view cid, const saga_row&)>& visit,
+                       std::string_view after = {}) const;
 
   /// Brings `row` of a saga still running up to date from its events
   /// (last_seq, updated, steps_done), streaming them.
