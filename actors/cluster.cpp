@@ -381,17 +381,32 @@ struct gateway_state {
   std::unordered_set<std::string> steps;
   caf::actor dispatcher;
   caf::actor coordinator;
+  gateway_tools tools;
   static inline const char* name = "nexus.gateway";
 };
 
+/// Runs one tool call on a thread of its own (a tool may wait on the
+/// engine, and on the disk), answers it, and quits.
+caf::behavior tool_runner(caf::event_based_actor* self, gateway_tools tools) {
+  return {
+    [=](query_atom, const std::string& tool,
+        const std::string& arguments) -> caf::result<bool, std::string> {
+      auto answer = tools(tool, arguments);
+      self->quit();
+      return {answer.first, std::move(answer.second)};
+    },
+  };
+}
+
 caf::behavior gateway(caf::stateful_actor<gateway_state>* self, std::string token,
                       std::vector<std::string> steps, caf::actor dispatcher,
-                      caf::actor coordinator) {
+                      caf::actor coordinator, gateway_tools tools) {
   auto& st = self->state;
   st.token = std::move(token);
   st.steps = {steps.begin(), steps.end()};
   st.dispatcher = std::move(dispatcher);
   st.coordinator = std::move(coordinator);
+  st.tools = std::move(tools);
   auto from = [self] {
     auto s = self->current_sender();
     return s ? caf::to_string(s->node()) : std::string{"an anonymous sender"};
@@ -440,6 +455,20 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self, std::string toke
       self->delegate(st.coordinator, start_atom::value, std::move(req),
                      caf::actor_cast<caf::actor>(sender));
       return caf::delegated<std::uint8_t>{};
+    },
+    [=](query_atom, std::string& token, std::string& tool,
+        std::string& arguments) -> caf::result<bool, std::string> {
+      auto& st = self->state;
+      if (!same_token(token, st.token)) {
+        runtime::log(spdlog::level::warn, {}, "gateway: a tool call ({}) from {} refused: wrong "
+                     "cluster token", tool, from());
+        return {true, std::string{"refused: wrong cluster token"}};
+      }
+      if (!st.tools)
+        return {true, std::string{"this coordinator answers no tool calls"}};
+      auto runner = self->spawn<caf::detached>(tool_runner, st.tools);
+      self->delegate(runner, query_atom::value, std::move(tool), std::move(arguments));
+      return caf::delegated<bool, std::string>{};
     },
   };
 }
@@ -548,9 +577,9 @@ caf::actor spawn_dispatcher(caf::actor_system& sys, std::uint64_t queue_bound) {
 
 caf::actor spawn_gateway(caf::actor_system& sys, std::string token,
                          std::vector<std::string> known_steps, caf::actor dispatcher,
-                         caf::actor coordinator) {
+                         caf::actor coordinator, gateway_tools tools) {
   return sys.spawn(gateway, std::move(token), std::move(known_steps), std::move(dispatcher),
-                   std::move(coordinator));
+                   std::move(coordinator), std::move(tools));
 }
 
 caf::actor spawn_endpoint(caf::actor_system& sys, std::map<std::string, caf::actor> stages) {

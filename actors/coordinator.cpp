@@ -391,6 +391,49 @@ caf::result<std::uint8_t> start_saga(coordinator_actor* self, config::saga_reque
   return promise;
 }
 
+/// Reopens the compensation of saga `cid`, which ended `failed`: appends
+/// the reopening event, then resumes it from the log like any unfinished
+/// saga. Answers `(true, "")` once the event is durable, or `(false, why)`.
+caf::result<bool, std::string> retry_saga(coordinator_actor* self, const std::string& cid) {
+  auto& st = self->state;
+  if (st.closed || st.stopping)
+    return {false, std::string{"the engine is stopping: it takes no more work"}};
+  if (st.live.count(cid) > 0 || st.submitted_ids.count(cid) > 0)
+    return {false, "saga " + cid + " is still running: only a saga that ended failed has a "
+                   "compensation to retry"};
+  std::string error;
+  auto req = runtime::prepare_reopen(*st.setup.log, *st.setup.workflow, cid, storage::now_us(),
+                                     error);
+  if (!req)
+    return {false, std::move(error)};
+  storage::status found = storage::status::ok();
+  auto row = req->row ? req->row : st.setup.log->find_saga(cid, found);
+  auto saga = row ? row->saga : std::string{};
+  st.submitted_ids.insert(cid); // a second retry meanwhile is refused as running
+  ++st.persisting;
+  auto promise = self->make_response_promise<bool, std::string>();
+  self->request(st.setup.writer, caf::infinite, append_atom::value, std::move(*req))
+    .then(
+      [self, cid, saga, promise](ack_atom) mutable {
+        auto& st = self->state;
+        --st.persisting;
+        st.submitted_ids.erase(cid);
+        runtime::log(spdlog::level::info, {cid, saga}, "compensation reopened");
+        resume_one(self, cid, saga, *st.setup.log->cursor());
+        promise.deliver(true, std::string{});
+      },
+      [self, cid, promise](caf::error& err) mutable {
+        auto& st = self->state;
+        --st.persisting;
+        st.submitted_ids.erase(cid);
+        auto why = "event log write failed: " + caf::to_string(err);
+        stop_early(self, why, 1);
+        promise.deliver(false, why);
+        finish_if_idle(self);
+      });
+  return promise;
+}
+
 /// Tells every live saga to stop where it is (it resumes next run).
 void stop_live_sagas(coordinator_actor* self, const caf::error& reason) {
   // Each exit wakes a saga. Sent from this worker thread, 100,000 wakeups
@@ -457,6 +500,9 @@ caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
         promise.deliver(static_cast<std::uint8_t>(r), status);
       });
       return promise;
+    },
+    [=](retry_atom, const std::string& cid) -> caf::result<bool, std::string> {
+      return retry_saga(self, cid);
     },
     [=](stats_atom) -> runtime::run_summary {
       auto& st = self->state;

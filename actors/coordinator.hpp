@@ -38,6 +38,9 @@ struct coordinator_setup {
 /// `uint8_t` (an actors::start_result) submits one. `(cancel_atom, cid)` ->
 /// `(uint8_t, std::string)`: an actors::cancel_result and, when it had
 /// ended, the saga's status; input lines `{"cancel": CID}` do the same.
+/// `(retry_atom, cid)` -> `(bool, std::string)`: reopens the compensation
+/// of a saga that ended `failed` and resumes it (true once durable), or
+/// false and why not.
 /// `(close_atom)` -> `runtime::run_summary`: no more submissions; answered
 /// once every saga has ended (or the run had to stop). It receives
 /// `(done_atom, cid, status)` and `(fail_atom, cid, message)` from sagas.

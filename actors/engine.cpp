@@ -80,6 +80,8 @@ struct engine::impl {
 
   impl(const config::workflow& w, const run_options& o) : wf(w), opts(o) {}
 
+  engine* owner = nullptr; ///< For the tools of opts.cluster.
+
   bool fail(std::string why, int status) {
     error = std::move(why);
     exit_status = status;
@@ -196,7 +198,13 @@ struct engine::impl {
     for (auto& [name, saga] : wf.sagas)
       for (auto& step : saga.steps)
         keys.push_back(stage_key(name, step.name));
-    gateway = spawn_gateway(*sys, cl.token, std::move(keys), dispatcher, coordinator);
+    gateway_tools tools;
+    if (cl.tools)
+      tools = [answer = cl.tools, e = owner](const std::string& tool, const std::string& args) {
+        return answer(*e, tool, args);
+      };
+    gateway = spawn_gateway(*sys, cl.token, std::move(keys), dispatcher, coordinator,
+                            std::move(tools));
     // Without TLS a front takes the connections, to turn away and log what
     // is not a CAF node, and relays the rest to the gateway on 127.0.0.1.
     auto port = publish_on(*sys, gateway, cfg->tls() ? cl.host : "127.0.0.1",
@@ -294,6 +302,7 @@ struct engine::impl {
 
 engine::engine(const config::workflow& wf, const run_options& opts)
   : impl_(std::make_unique<impl>(wf, opts)) {
+  impl_->owner = this;
   impl_->open();
 }
 
@@ -396,6 +405,37 @@ cancel_result engine::cancel(const std::string& cid, std::string* status) {
       },
       [&](caf::error&) { result = cancel_result::unknown; });
   return result;
+}
+
+bool engine::retry(const std::string& cid, std::string& error) {
+  if (!impl_->coordinator || impl_->waited) {
+    error = "the engine has stopped";
+    return false;
+  }
+  bool reopened = false;
+  caf::scoped_actor self{*impl_->sys};
+  self->request(impl_->coordinator, caf::infinite, retry_atom::value, cid)
+    .receive(
+      [&](bool ok, std::string& why) {
+        reopened = ok;
+        error = std::move(why);
+      },
+      [&](caf::error& err) { error = "the engine did not answer: " + caf::to_string(err); });
+  return reopened;
+}
+
+runtime::run_summary engine::counts() {
+  if (!impl_->coordinator || impl_->waited)
+    return impl_->summary;
+  runtime::run_summary s;
+  caf::scoped_actor self{*impl_->sys};
+  self->request(impl_->coordinator, caf::infinite, stats_atom::value)
+    .receive([&](runtime::run_summary& r) { s = std::move(r); }, [&](caf::error&) {});
+  return s;
+}
+
+const storage::event_log* engine::log() const {
+  return impl_->log.get();
 }
 
 namespace {

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "config/workflow.hpp"
 #include "actors/stage.hpp"
@@ -15,8 +16,13 @@
 namespace nexus::runtime {
 class handler_registry;
 }
+namespace nexus::storage {
+class event_log;
+}
 
 namespace nexus::actors {
+
+class engine;
 
 /// A run as the coordinator of a cluster: it publishes a gateway at
 /// `host`:`port` that worker nodes join, and sends step calls to them (and
@@ -31,6 +37,12 @@ struct cluster_options {
   std::string token;                 ///< Nodes must present it; empty: none asked.
   /// Told the port once the gateway is published.
   std::function<void(const std::string& host, std::uint16_t port)> on_listening;
+  /// Answers the tool calls of `nexus mcp --connect` (on a thread of their
+  /// own): given this engine, the tool and its arguments (a JSON object),
+  /// whether the call failed and its result. Empty: none are answered.
+  std::function<std::pair<bool, std::string>(engine&, const std::string& tool,
+                                             const std::string& arguments)>
+    tools;
 };
 
 /// Where a run's new sagas come from: an input file, or `generate` copies of
@@ -118,6 +130,20 @@ public:
 
   /// Cancels the saga `cid`; `status` gets its end when it had already ended.
   cancel_result cancel(const std::string& cid, std::string* status = nullptr);
+
+  /// Reopens the compensation of saga `cid`, which ended `failed` (as
+  /// `nexus retry` does, in this running engine): true once the reopening
+  /// is durable and the saga resumed; false, with `error` saying why not
+  /// (unknown, not failed, still running, failed past a pivot).
+  bool retry(const std::string& cid, std::string& error);
+
+  /// The run's counts so far (started, resumed, ended by status; those
+  /// not ended yet as `interrupted`), as wait()'s progress gets them.
+  runtime::run_summary counts();
+
+  /// The engine's event log, for reads from any thread (queries see every
+  /// acknowledged event); null if it could not be opened.
+  const storage::event_log* log() const;
 
   /// Bytes the event log holds in memory now (RocksDB's write buffers and
   /// table readers); 0 once the engine has finished.

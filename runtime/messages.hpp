@@ -36,6 +36,7 @@ using fail_atom = caf::atom_constant<caf::atom("fail")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using join_atom = caf::atom_constant<caf::atom("join")>;
 using pressure_atom = caf::atom_constant<caf::atom("pressure")>;
+using query_atom = caf::atom_constant<caf::atom("query")>;
 using read_atom = caf::atom_constant<caf::atom("read")>;
 using ready_atom = caf::atom_constant<caf::atom("ready")>;
 using report_atom = caf::atom_constant<caf::atom("report")>;
