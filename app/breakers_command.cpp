@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/commands.hpp"
+#include "app/log_queries.hpp"
 #include "app/log_reader.hpp"
 #include "app/terminal.hpp"
 #include "config/json_writer.hpp"
@@ -38,21 +39,7 @@ int breakers(const breakers_args& args) {
   auto st = log->for_each_breaker([&](std::string_view resource, const storage::breaker_row& row) {
     auto next_trial = row.open_until_us != 0 ? storage::format_timestamp(row.open_until_us) : "";
     if (args.json) {
-      std::string out;
-      config::json_object_writer w{out};
-      w.field("resource", resource)
-        .field("state", row.state)
-        .field("failure_rate", row.failure_rate)
-        .field("slow_call_rate", row.slow_call_rate)
-        .field("calls", static_cast<std::uint64_t>(row.calls))
-        .field("failed_calls", static_cast<std::uint64_t>(row.failed_calls))
-        .field("slow_calls", static_cast<std::uint64_t>(row.slow_calls))
-        .field("reopens", static_cast<std::uint64_t>(row.reopens));
-      if (!next_trial.empty())
-        w.field("next_trial", next_trial);
-      w.field("last_seq", row.last_seq).field("updated", storage::format_timestamp(row.updated_us));
-      w.finish();
-      std::cout << out << '\n';
+      std::cout << breaker_json(resource, row) << '\n';
     } else {
       table.push_back({std::string{resource}, row.state, rate(row.failure_rate),
                        rate(row.slow_call_rate), std::to_string(row.calls),

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -54,6 +55,19 @@ std::string cluster_token(const config::workflow& wf);
 /// for one beyond 127.0.0.1 without a cluster token.
 bool listen_options(const std::string& listen, const std::string& local_stages,
                     const config::workflow& wf, actors::cluster_options& cl, std::string& error);
+
+struct mcp_args {
+  std::string workflow;
+  std::string data_dir;
+  std::string connect; ///< HOST:PORT of a coordinator to run the tools on.
+  std::string cluster = "nexus";
+  std::string tls_certificate, tls_key, tls_ca;
+  std::size_t max_message_bytes = std::size_t{4} << 20;
+  std::uint32_t grace_seconds = 10;
+  std::string log_level;
+};
+void add_mcp(CLI::App& app, mcp_args& args);
+int mcp(const mcp_args& args);
 
 struct serve_args {
   std::string workflow;

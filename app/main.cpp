@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   worker_args worker_a;
   validate_args validate_a;
   bench_args bench_a;
+  mcp_args mcp_a;
   command("run", "Resume unfinished sagas, then run new ones to the end", run_a, add_run, run);
   command("events", "Print one saga's events in order", events_a, add_events, events);
   command("sagas", "List the sagas in the event log", sagas_a, add_sagas, sagas);
@@ -52,6 +53,9 @@ int main(int argc, char** argv) {
           submit_a, add_submit, submit);
   command("worker", "Join a coordinator (run --listen) and run the step calls it sends",
           worker_a, add_worker, worker);
+  command("mcp",
+          "Serve the Model Context Protocol on stdio: AI agents start, watch and cancel sagas",
+          mcp_a, add_mcp, mcp);
   command("validate", "Check a workflow file", validate_a, add_validate, validate);
   command("bench", "Measure Nexus against the machine's raw storage and messaging limits",
           bench_a, add_bench, run_bench);

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/commands.hpp"
+#include "app/log_queries.hpp"
 #include "app/log_reader.hpp"
 #include "app/terminal.hpp"
 #include "config/json_writer.hpp"
@@ -24,14 +25,8 @@ void add_sagas(CLI::App& app, sagas_args& args) {
 
 namespace {
 
-struct listed {
-  std::string cid;
-  storage::saga_row row;
-  std::string last_event; ///< Type of its newest event (with its step), or empty.
-};
-
 /// Newer first; among sagas started in the same microsecond, by ID.
-bool newer(const listed& a, const listed& b) {
+bool newer(const saga_listing& a, const saga_listing& b) {
   if (a.row.started_us != b.row.started_us)
     return a.row.started_us > b.row.started_us;
   return a.cid < b.cid;
@@ -40,13 +35,13 @@ bool newer(const listed& a, const listed& b) {
 /// The sagas to show, newest first: every one, or the `limit` newest kept
 /// in a heap as the rows stream by, so memory stays bounded by the limit.
 storage::status select(const storage::event_log& log, const sagas_args& args,
-                       std::vector<listed>& out) {
-  auto older_on_top = [](const listed& a, const listed& b) { return newer(a, b); };
-  std::priority_queue<listed, std::vector<listed>, decltype(older_on_top)> newest{older_on_top};
+                       std::vector<saga_listing>& out) {
+  auto older_on_top = [](const saga_listing& a, const saga_listing& b) { return newer(a, b); };
+  std::priority_queue<saga_listing, std::vector<saga_listing>, decltype(older_on_top)> newest{older_on_top};
   auto st = log.for_each_saga([&](std::string_view cid, const storage::saga_row& row) {
     if (!args.status.empty() && row.status != args.status)
       return true;
-    listed l{std::string{cid}, row, {}};
+    saga_listing l{std::string{cid}, row, {}};
     if (args.limit == 0) {
       out.push_back(std::move(l));
     } else if (newest.size() < args.limit) {
@@ -65,41 +60,7 @@ storage::status select(const storage::event_log& log, const sagas_args& args,
   return st;
 }
 
-/// Brings a running saga's row up to date and finds each saga's newest event.
-storage::status complete(const storage::event_log& log, listed& l) {
-  if (!storage::is_terminal_status(l.row.status))
-    if (auto st = log.live_row(l.cid, l.row); !st)
-      return st;
-  if (l.row.expired || l.row.last_seq == 0)
-    return storage::status::ok();
-  return log.read_events(l.cid, l.row.last_seq, l.row.last_seq, [&](const storage::event& e) {
-    l.last_event = std::string{storage::to_string(e.type)};
-    if (!e.step.empty())
-      l.last_event += " " + e.step;
-    return true;
-  });
-}
-
-void print_json(const listed& l, std::int64_t now) {
-  std::string out;
-  config::json_object_writer w{out};
-  w.field("cid", l.cid)
-    .field("saga", l.row.saga)
-    .field("status", l.row.status)
-    .field("steps_done", static_cast<std::uint64_t>(l.row.steps_done))
-    .field("steps_total", static_cast<std::uint64_t>(l.row.steps_total))
-    .field("last_seq", l.row.last_seq)
-    .field("last_event", l.last_event)
-    .field("started", storage::format_timestamp(l.row.started_us))
-    .field("updated", storage::format_timestamp(l.row.updated_us))
-    .field("age_s", static_cast<double>(now - l.row.started_us) / 1e6);
-  if (l.row.expired)
-    w.field("expired", true);
-  w.finish();
-  std::cout << out << '\n';
-}
-
-void print_rows(const std::vector<listed>& rows, std::int64_t now) {
+void print_rows(const std::vector<saga_listing>& rows, std::int64_t now) {
   std::vector<std::vector<std::string>> cells{
     {"CORRELATION ID", "SAGA", "STATUS", "STEPS", "LAST EVENT", "AGE"}};
   for (auto& l : rows)
@@ -121,12 +82,12 @@ int sagas(const sagas_args& args) {
   auto log = open_for_reading(args.data_dir);
   if (!log)
     return 1;
-  std::vector<listed> rows;
+  std::vector<saga_listing> rows;
   auto st = select(*log, args, rows);
   for (auto& l : rows) {
     if (!st)
       break;
-    st = complete(*log, l);
+    st = complete_listing(*log, l);
   }
   if (!st) {
     std::cerr << "nexus: " << st.message() << '\n';
@@ -135,7 +96,7 @@ int sagas(const sagas_args& args) {
   auto now = storage::now_us();
   if (args.json) {
     for (auto& l : rows)
-      print_json(l, now);
+      std::cout << saga_listing_json(l, now) << '\n';
   } else if (rows.empty()) {
     std::cerr << "nexus: no sagas" << (args.status.empty() ? "" : " " + args.status) << " in "
               << args.data_dir << '\n';

@@ -8,6 +8,7 @@
 #include "actors/engine.hpp"
 #include "actors/submit.hpp"
 #include "app/commands.hpp"
+#include "app/mcp_tools.hpp"
 #include "config/json_writer.hpp"
 #include "runtime/input_source.hpp"
 #include "runtime/logging.hpp"
@@ -52,6 +53,11 @@ int serve(const serve_args& args) {
     std::cerr << "nexus: " << error << '\n';
     return 1;
   }
+  // The tools of `nexus mcp --connect`, run on this engine.
+  opts.cluster.tools = [&wf](actors::engine& e, const std::string& tool, const std::string& a) {
+    auto answer = run_mcp_tool(e, wf, tool, a);
+    return std::make_pair(answer.is_error, std::move(answer.text));
+  };
   sigset_t stop;
   sigemptyset(&stop);
   sigaddset(&stop, SIGTERM);
