@@ -1,6 +1,8 @@
 #include "actors/engine.hpp"
 
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -81,6 +83,34 @@ struct engine::impl {
   impl(const config::workflow& w, const run_options& o) : wf(w), opts(o) {}
 
   engine* owner = nullptr; ///< For the tools of opts.cluster.
+
+  /// Tool calls from the gateway run on threads of their own and call the
+  /// engine's methods: wait() and the destructor first let those running
+  /// finish and turn away new ones, so none sees the engine stop under it.
+  std::mutex tools_mutex;
+  std::condition_variable tools_idle;
+  int tools_running = 0;
+  bool tools_closed = false;
+
+  bool enter_tool() {
+    std::lock_guard<std::mutex> guard{tools_mutex};
+    if (tools_closed)
+      return false;
+    ++tools_running;
+    return true;
+  }
+
+  void leave_tool() {
+    std::lock_guard<std::mutex> guard{tools_mutex};
+    if (--tools_running == 0)
+      tools_idle.notify_all();
+  }
+
+  void close_tools() {
+    std::unique_lock<std::mutex> guard{tools_mutex};
+    tools_closed = true;
+    tools_idle.wait(guard, [this] { return tools_running == 0; });
+  }
 
   bool fail(std::string why, int status) {
     error = std::move(why);
@@ -200,8 +230,12 @@ struct engine::impl {
         keys.push_back(stage_key(name, step.name));
     gateway_tools tools;
     if (cl.tools)
-      tools = [answer = cl.tools, e = owner](const std::string& tool, const std::string& args) {
-        return answer(*e, tool, args);
+      tools = [this, answer = cl.tools](const std::string& tool, const std::string& args) {
+        if (!enter_tool())
+          return std::make_pair(true, std::string{"the engine is stopping: it takes no more calls"});
+        auto result = answer(*owner, tool, args);
+        leave_tool();
+        return result;
       };
     gateway = spawn_gateway(*sys, cl.token, std::move(keys), dispatcher, coordinator,
                             std::move(tools));
@@ -307,6 +341,7 @@ engine::engine(const config::workflow& wf, const run_options& opts)
 }
 
 engine::~engine() {
+  impl_->close_tools();
   if (impl_->sys && !impl_->waited)
     impl_->shut_down();
 }
@@ -489,6 +524,7 @@ runtime::run_summary engine::wait_for(std::chrono::milliseconds grace) {
 
 runtime::run_summary engine::wait(std::function<void(const runtime::run_summary&)> progress) {
   auto& im = *impl_;
+  im.close_tools();
   if (im.waited)
     return im.summary;
   if (!im.error.empty()) { // open() failed, perhaps with some actors running

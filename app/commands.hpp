@@ -13,6 +13,7 @@ struct workflow;
 }
 namespace nexus::actors {
 struct run_options;
+struct submit_options;
 struct cluster_options;
 }
 
@@ -56,12 +57,25 @@ std::string cluster_token(const config::workflow& wf);
 bool listen_options(const std::string& listen, const std::string& local_stages,
                     const config::workflow& wf, actors::cluster_options& cl, std::string& error);
 
-struct mcp_args {
+/// How a client (nexus submit, nexus mcp --connect) reaches a coordinator
+/// besides its HOST:PORT: its cluster name, and mutual TLS.
+struct coordinator_client_args {
+  std::string cluster = "nexus";
+  std::string tls_certificate, tls_key, tls_ca;
+};
+void add_coordinator_client(CLI::App& app, coordinator_client_args& args);
+
+/// Fills `opts` to reach the coordinator at `endpoint` (given as
+/// `option`), the token from NEXUS_CLUSTER_TOKEN; false, with `error` set,
+/// for a bad endpoint.
+bool coordinator_client(const std::string& option, const std::string& endpoint,
+                        const coordinator_client_args& args, actors::submit_options& opts,
+                        std::string& error);
+
+struct mcp_args : coordinator_client_args {
   std::string workflow;
   std::string data_dir;
   std::string connect; ///< HOST:PORT of a coordinator to run the tools on.
-  std::string cluster = "nexus";
-  std::string tls_certificate, tls_key, tls_ca;
   std::size_t max_message_bytes = std::size_t{4} << 20;
   std::uint32_t grace_seconds = 10;
   std::string log_level;
@@ -84,13 +98,11 @@ struct serve_args {
 void add_serve(CLI::App& app, serve_args& args);
 int serve(const serve_args& args);
 
-struct submit_args {
+struct submit_args : coordinator_client_args {
   std::string to;
   std::string input;
   bool detach = false;
   bool json = false;
-  std::string cluster = "nexus";
-  std::string tls_certificate, tls_key, tls_ca;
 };
 void add_submit(CLI::App& app, submit_args& args);
 int submit(const submit_args& args);

@@ -25,18 +25,7 @@ void add_mcp(CLI::App& app, mcp_args& args) {
   app.add_option("--data-dir", args.data_dir, "Event log directory (default: runtime.data_dir)");
   app.add_option("--connect", args.connect,
                  "HOST:PORT of a coordinator (nexus serve) to run the tools on, instead of here");
-  app.add_option("--cluster", args.cluster, "With --connect: the coordinator's cluster.name")
-    ->capture_default_str();
-  auto* cert = app.add_option("--tls-certificate", args.tls_certificate,
-                              "With --connect over mutual TLS: this client's certificate (PEM)")
-                 ->check(CLI::ExistingFile);
-  auto* key = app.add_option("--tls-key", args.tls_key, "Mutual TLS: its private key (PEM)")
-                ->check(CLI::ExistingFile);
-  auto* ca = app.add_option("--tls-ca", args.tls_ca, "Mutual TLS: the cluster's CA (PEM)")
-               ->check(CLI::ExistingFile);
-  cert->needs(key)->needs(ca);
-  key->needs(cert);
-  ca->needs(cert);
+  add_coordinator_client(app, args);
   app.add_option("--max-message-bytes", args.max_message_bytes,
                  "Longest message taken; a longer line is answered with an error and skipped")
     ->capture_default_str()
@@ -175,16 +164,10 @@ int serve_remote(const mcp_args& args, std::FILE* out) {
   }
   actors::submit_options opts;
   std::string error;
-  if (!parse_endpoint("--connect", args.connect, opts.host, opts.port, error)) {
+  if (!coordinator_client("--connect", args.connect, args, opts, error)) {
     std::cerr << "nexus: " << error << '\n';
     return 2;
   }
-  auto* token = std::getenv("NEXUS_CLUSTER_TOKEN");
-  opts.token = token != nullptr ? token : "";
-  opts.cluster = args.cluster;
-  opts.tls_certificate = args.tls_certificate;
-  opts.tls_key = args.tls_key;
-  opts.tls_ca = args.tls_ca;
   auto remote = actors::remote_tools::connect(opts, error);
   if (!remote) {
     std::cerr << "nexus: " << error << '\n';

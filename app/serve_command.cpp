@@ -96,6 +96,10 @@ void add_submit(CLI::App& app, submit_args& args) {
     ->required();
   app.add_flag("--detach", args.detach, "Return once the sagas are submitted, not when they end");
   app.add_flag("--json", args.json, "Print one JSON object per saga");
+  add_coordinator_client(app, args);
+}
+
+void add_coordinator_client(CLI::App& app, coordinator_client_args& args) {
   app.add_option("--cluster", args.cluster, "The coordinator's cluster.name")->capture_default_str();
   auto* cert = app.add_option("--tls-certificate", args.tls_certificate,
                               "Mutual TLS: this client's certificate (PEM), signed by the cluster's CA")
@@ -109,10 +113,24 @@ void add_submit(CLI::App& app, submit_args& args) {
   ca->needs(cert);
 }
 
+bool coordinator_client(const std::string& option, const std::string& endpoint,
+                        const coordinator_client_args& args, actors::submit_options& opts,
+                        std::string& error) {
+  if (!parse_endpoint(option, endpoint, opts.host, opts.port, error))
+    return false;
+  auto* token = std::getenv("NEXUS_CLUSTER_TOKEN");
+  opts.token = token != nullptr ? token : "";
+  opts.cluster = args.cluster;
+  opts.tls_certificate = args.tls_certificate;
+  opts.tls_key = args.tls_key;
+  opts.tls_ca = args.tls_ca;
+  return true;
+}
+
 int submit(const submit_args& args) {
   actors::submit_options opts;
   std::string error;
-  if (!parse_endpoint("--to", args.to, opts.host, opts.port, error)) {
+  if (!coordinator_client("--to", args.to, args, opts, error)) {
     std::cerr << "nexus: " << error << '\n';
     return 2;
   }
@@ -121,12 +139,6 @@ int submit(const submit_args& args) {
     std::cerr << "nexus: " << error << '\n';
     return 2;
   }
-  auto* token = std::getenv("NEXUS_CLUSTER_TOKEN");
-  opts.token = token != nullptr ? token : "";
-  opts.cluster = args.cluster;
-  opts.tls_certificate = args.tls_certificate;
-  opts.tls_key = args.tls_key;
-  opts.tls_ca = args.tls_ca;
   opts.detach = args.detach;
   opts.report = [&args](const std::string& cid, const std::string& what) {
     if (args.json) {

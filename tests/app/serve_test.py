@@ -20,7 +20,7 @@ import time
 nexus, src = sys.argv[1], sys.argv[2]
 sys.path.insert(0, os.path.join(src, "tests", "tools"))
 import log_check  # noqa: E402
-from checks import expect, finish, stop_all, wait_for  # noqa: E402
+from checks import communicate, expect, finish, stop_all, wait_for  # noqa: E402
 
 procs = []
 
@@ -87,7 +87,7 @@ try:
            f"--detach returns once submitted: {detached.stdout!r}")
 
     serve.send_signal(signal.SIGTERM)
-    out, err = serve.communicate(timeout=120)
+    out, err = communicate(serve, "serve stops on SIGTERM", 120)
     expect(serve.returncode == 0, f"serve exits 0 on SIGTERM: {err[-300:]!r}")
     summary = json.loads(out)
     expect(summary["started"] == 101 and summary["duplicates"] == 100,

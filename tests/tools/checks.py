@@ -47,6 +47,45 @@ def free_port():
     raise RuntimeError("no free port between 20000 and 30000")
 
 
+def describe_threads(pid):
+    """Prints what each thread of `pid` waits on: its name, state and kernel
+    wait channel, and (with gdb installed) every thread's stack. For a
+    process that did not stop when it should have."""
+    import os
+    import subprocess
+    print(f"threads of {pid}:")
+    try:
+        for tid in sorted(os.listdir(f"/proc/{pid}/task"), key=int):
+            base = f"/proc/{pid}/task/{tid}"
+            def read(name):
+                try:
+                    with open(f"{base}/{name}") as f:
+                        return f.read().strip()
+                except OSError:
+                    return "?"
+            state = read("stat").rsplit(")", 1)[-1].split()[0:1]
+            print(f"  {tid} {read('comm')} state={''.join(state)} wchan={read('wchan')}")
+    except OSError as e:
+        print(f"  cannot read /proc/{pid}: {e}")
+    if shutil.which("gdb"):
+        out = subprocess.run(["gdb", "-p", str(pid), "-batch", "-ex", "thread apply all bt 25"],
+                             capture_output=True, text=True, timeout=120)
+        print(out.stdout[-20000:])
+
+
+def communicate(proc, what, timeout):
+    """proc.communicate() with a deadline; past it, a failed check, the
+    threads described, and the process killed. Returns (stdout, stderr)."""
+    import subprocess
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        expect(False, f"{what} within {timeout} s")
+        describe_threads(proc.pid)
+        proc.kill()
+        return proc.communicate()
+
+
 def stop_all(procs):
     """Kills what is still running of `procs` (subprocess.Popen objects)."""
     for p in procs:
