@@ -89,7 +89,10 @@ async function until(client, cid, done, seconds = 30) {
 
 async function connect(args) {
   const stderr = [];
-  const transport = new StdioClientTransport({ command: nexus, args, stderr: 'pipe' });
+  // The whole environment: the SDK passes on only a few variables by
+  // default, and the sanitizers' options must reach the server.
+  const transport = new StdioClientTransport({ command: nexus, args, stderr: 'pipe',
+                                               env: { ...process.env } });
   transport.stderr?.on('data', (d) => stderr.push(d.toString()));
   const client = new Client({ name: 'nexus-mcp-test', version: '1.0.0' });
   await client.connect(transport);
