@@ -451,10 +451,15 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self, std::string toke
                      sender ? "wrong cluster token" : "no sender to tell the outcome");
         return static_cast<std::uint8_t>(start_result::refused);
       }
-      // The coordinator answers the submitter itself, and tells it the end.
-      self->delegate(st.coordinator, start_atom::value, std::move(req),
-                     caf::actor_cast<caf::actor>(sender));
-      return caf::delegated<std::uint8_t>{};
+      // Answered from here, not by the coordinator: no detached actor
+      // answers another node (see the coordinator's done_atom). The
+      // coordinator tells the submitter each end.
+      auto promise = self->make_response_promise<std::uint8_t>();
+      self->request(st.coordinator, caf::infinite, start_atom::value, std::move(req),
+                    caf::actor_cast<caf::actor>(sender))
+        .then([promise](std::uint8_t r) mutable { promise.deliver(r); },
+              [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+      return promise;
     },
     [=](query_atom, std::string& token, std::string& tool,
         std::string& arguments) -> caf::result<bool, std::string> {
@@ -466,9 +471,15 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self, std::string toke
       }
       if (!st.tools)
         return {true, std::string{"this coordinator answers no tool calls"}};
+      // Answered from here, not by the (detached) runner: see above.
       auto runner = self->spawn<caf::detached>(tool_runner, st.tools);
-      self->delegate(runner, query_atom::value, std::move(tool), std::move(arguments));
-      return caf::delegated<bool, std::string>{};
+      auto promise = self->make_response_promise<bool, std::string>();
+      self->request(runner, caf::infinite, query_atom::value, std::move(tool), std::move(arguments))
+        .then([promise](bool is_error, std::string& result) mutable {
+                promise.deliver(is_error, std::move(result));
+              },
+              [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+      return promise;
     },
   };
 }

@@ -530,7 +530,13 @@ caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
         st.live.erase(l);
       }
       if (auto w = st.watchers.find(cid); w != st.watchers.end()) {
-        self->send(w->second, done_atom::value, cid, status);
+        // Sent without a sender: a message to another node names its
+        // sender, and CAF 0.17 can leave such a message behind in a BASP
+        // broker it leaks when that node goes mid-teardown; a detached
+        // actor named there is never destroyed, and the system's
+        // destructor waits for its thread for ever (serve_test, once in
+        // CI). The watcher needs only the message.
+        caf::anon_send(w->second, done_atom::value, cid, status);
         st.watchers.erase(w);
       }
       auto& s = st.summary;
