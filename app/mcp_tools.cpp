@@ -409,27 +409,17 @@ tool_answer cancel_saga(actors::engine& e, const arguments& a) {
   if (!cid)
     return fail(error);
   std::string status;
-  switch (e.cancel(*cid, &status)) {
-    case actors::cancel_result::cancelling: {
-      std::string out;
-      config::json_object_writer w{out};
-      w.field("correlation_id", *cid).field("result", "cancelling");
-      w.finish();
-      return {false, out};
-    }
-    case actors::cancel_result::already_ended: {
-      std::string out;
-      config::json_object_writer w{out};
-      w.field("correlation_id", *cid).field("result", "already_ended");
-      if (!status.empty())
-        w.field("status", status);
-      w.finish();
-      return {false, out};
-    }
-    case actors::cancel_result::unknown:
-      break;
-  }
-  return fail("correlation_id: no saga " + *cid + " in the log");
+  auto result = e.cancel(*cid, &status);
+  if (result == actors::cancel_result::unknown)
+    return fail("correlation_id: no saga " + *cid + " in the log");
+  std::string out;
+  config::json_object_writer w{out};
+  w.field("correlation_id", *cid)
+    .field("result", result == actors::cancel_result::cancelling ? "cancelling" : "already_ended");
+  if (result == actors::cancel_result::already_ended && !status.empty())
+    w.field("status", status);
+  w.finish();
+  return {false, out};
 }
 
 tool_answer retry_saga(actors::engine& e, const arguments& a) {
