@@ -297,6 +297,27 @@ void timings(const coordinator_state& st, runtime::run_summary& s) {
   s.latency_max_ms = static_cast<double>(st.latency.max()) / 1e3;
 }
 
+/// The summary of the run so far, with the writer's counts of what it
+/// wrote, handed to `deliver` (without them if the writer has gone).
+template <class F>
+void with_write_counts(coordinator_actor* self, F deliver) {
+  self->request(self->state.setup.writer, caf::infinite, stats_atom::value)
+    .then(
+      [self, deliver](std::uint64_t events, std::uint64_t batches) mutable {
+        auto& st = self->state;
+        st.summary.events = events;
+        st.summary.write_batches = batches;
+        auto s = st.summary;
+        timings(st, s);
+        deliver(std::move(s));
+      },
+      [self, deliver](caf::error&) mutable {
+        auto s = self->state.summary;
+        timings(self->state, s);
+        deliver(std::move(s));
+      });
+}
+
 void finish_if_idle(coordinator_actor* self) {
   auto& st = self->state;
   bool more = !st.closed || !st.input_done || st.reading || !st.to_resume.empty()
@@ -306,14 +327,7 @@ void finish_if_idle(coordinator_actor* self) {
     return;
   if (!st.done.pending())
     return;
-  self->request(st.setup.writer, caf::infinite, stats_atom::value)
-    .then([self](std::uint64_t events, std::uint64_t batches) {
-      auto& st = self->state;
-      st.summary.events = events;
-      st.summary.write_batches = batches;
-      timings(st, st.summary);
-      st.done.deliver(st.summary);
-    });
+  with_write_counts(self, [self](runtime::run_summary s) { self->state.done.deliver(std::move(s)); });
 }
 
 /// Keeps max_in_flight sagas alive: resumed ones first, then new ones.
@@ -504,14 +518,16 @@ caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
     [=](retry_atom, const std::string& cid) -> caf::result<bool, std::string> {
       return retry_saga(self, cid);
     },
-    [=](stats_atom) -> runtime::run_summary {
-      auto& st = self->state;
-      auto s = st.summary;
-      timings(st, s);
-      // Not ended yet: running, started but waiting for room, being
-      // written, or unfinished in the log and not yet resumed.
-      s.interrupted = st.live.size() + st.submitted.size() + st.persisting + st.to_resume.size();
-      return s;
+    [=](stats_atom) -> caf::result<runtime::run_summary> {
+      auto promise = self->make_response_promise<runtime::run_summary>();
+      with_write_counts(self, [self, promise](runtime::run_summary s) mutable {
+        auto& st = self->state;
+        // Not ended yet: running, started but waiting for room, being
+        // written, or unfinished in the log and not yet resumed.
+        s.interrupted = st.live.size() + st.submitted.size() + st.persisting + st.to_resume.size();
+        promise.deliver(std::move(s));
+      });
+      return promise;
     },
     [=](pressure_atom, const std::string& stage, bool full) {
       auto& st = self->state;

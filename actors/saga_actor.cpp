@@ -1,5 +1,6 @@
 #include "actors/saga_actor.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 
@@ -61,9 +62,13 @@ void call_stage(saga_actor* self, const command& cmd) {
   auto& m = *self->state.machine;
   auto& spec = m.spec().steps[cmd.step];
   bool comp = cmd.type == command::kind::compensate;
-  step_call call{m.cid(),  m.spec().name, spec.name, cmd.attempt, comp,
-                 m.step_input(cmd.step),
-                 storage::now_us() + static_cast<std::int64_t>(spec.timeout_ms) * 1000};
+  auto deadline = storage::now_us() + static_cast<std::int64_t>(spec.timeout_ms) * 1000;
+  // A forward attempt gets no more than the saga's time left, so that its
+  // program is killed, or its request aborted, when the deadline cuts it.
+  if (!comp && m.deadline_us() != 0)
+    deadline = std::min(deadline, m.deadline_us());
+  step_call call{m.cid(), m.spec().name, spec.name, cmd.attempt, comp, m.step_input(cmd.step),
+                 deadline};
   self->send(self->state.links->stages[cmd.step], execute_atom::value, std::move(call));
 }
 

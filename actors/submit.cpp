@@ -29,6 +29,27 @@ std::string_view describe(start_result r) {
   return "refused";
 }
 
+/// Sends each submission on to the gateway and hands its answer, and each
+/// saga's end, to `client` as plain messages. A blocking client waits on a
+/// request's answer alone, and would miss its monitor's down message until
+/// the request timed out; through the relay it takes answers, ends and the
+/// loss of the coordinator in one receive.
+caf::behavior relay(caf::event_based_actor* self, caf::actor gateway, caf::actor client) {
+  return {
+    [=](submit_atom, std::string& token, config::saga_request& req) {
+      auto cid = req.correlation_id;
+      self->request(gateway, caf::infinite, submit_atom::value, std::move(token), std::move(req))
+        .then([=](std::uint8_t r) { self->send(client, submit_atom::value, cid, r); },
+              [=](caf::error& err) {
+                self->send(client, fail_atom::value, cid, self->system().render(err));
+              });
+    },
+    [=](done_atom, std::string& cid, std::string& end) {
+      self->send(client, done_atom::value, std::move(cid), std::move(end));
+    },
+  };
+}
+
 } // namespace
 
 int submit_sagas(runtime::input_source& input, const submit_options& opts, std::string& error) {
@@ -37,46 +58,28 @@ int submit_sagas(runtime::input_source& input, const submit_options& opts, std::
   cluster.tls = {opts.tls_certificate, opts.tls_key, opts.tls_ca};
   runtime::system_config cfg{1, cluster};
   caf::actor_system sys{cfg};
+  auto where = opts.host + ":" + std::to_string(opts.port);
   auto gateway = connect_to(sys, opts.host, opts.port);
   if (!gateway) {
-    error = "no coordinator at " + opts.host + ":" + std::to_string(opts.port) + ": "
-            + sys.render(gateway.error());
+    error = "no coordinator at " + where + ": " + sys.render(gateway.error());
     return 1;
   }
   caf::scoped_actor self{sys};
+  // The connection's heartbeats drop a coordinator that stops answering
+  // after system_config::connection_timeout; its proxy then goes down.
   self->monitor(*gateway);
+  auto courier = sys.spawn(relay, *gateway, caf::actor_cast<caf::actor>(self));
   // Up to `window` submissions on their way at once: each waits for its
   // write on the coordinator, so one at a time would go at the disk's pace.
   constexpr std::size_t window = 256;
-  using handle = decltype(self->request(*gateway, std::chrono::seconds(30), submit_atom::value,
-                                        std::string{}, config::saga_request{}));
-  std::deque<std::pair<std::string, handle>> on_the_way;
+  std::size_t unanswered = 0;
   std::int64_t waiting = 0; // started and not yet ended (an end may come before its start)
   std::uint64_t made = 0;
   int status = 0;
   bool lost = false;
-  auto on_end = [&](const std::string& cid, const std::string& end) {
-    opts.report(cid, end);
-    --waiting;
-  };
-  // Takes the answer to the oldest submission on its way.
-  auto settle_one = [&] {
-    auto [cid, h] = std::move(on_the_way.front());
-    on_the_way.pop_front();
-    auto result = start_result::closed;
-    bool answered = false;
-    h.receive([&](std::uint8_t r) {
-                result = static_cast<start_result>(r);
-                answered = true;
-              },
-              [&](caf::error& err) {
-                if (status == 0) {
-                  error = "the coordinator did not take " + cid + ": " + sys.render(err);
-                  status = 1;
-                }
-              });
-    if (!answered)
-      return;
+  auto on_answer = [&](submit_atom, std::string& cid, std::uint8_t r) {
+    --unanswered;
+    auto result = static_cast<start_result>(r);
     opts.report(cid, std::string{describe(result)});
     if (result == start_result::started)
       ++waiting;
@@ -85,13 +88,27 @@ int submit_sagas(runtime::input_source& input, const submit_options& opts, std::
       error = "the coordinator refused " + cid + ": " + std::string{describe(result)};
     }
   };
-  auto drain_ends = [&] {
-    for (bool drained = opts.detach; !drained;)
-      self->receive([&](done_atom, std::string& c, std::string& end) { on_end(c, end); },
-                    [&](caf::down_msg&) { lost = true; },
-                    caf::after(std::chrono::seconds(0)) >> [&] { drained = true; });
+  auto on_failure = [&](fail_atom, std::string& cid, std::string& why) {
+    --unanswered;
+    if (status == 0) {
+      error = "the coordinator did not take " + cid + ": " + why;
+      status = 1;
+    }
   };
-  for (bool more = true; more && status == 0;) {
+  auto on_end = [&](done_atom, std::string& cid, std::string& end) {
+    opts.report(cid, end);
+    --waiting;
+  };
+  auto on_down = [&](caf::down_msg&) { lost = true; };
+  auto take = [&](auto&&... timeout) {
+    self->receive(on_answer, on_failure, on_end, on_down,
+                  std::forward<decltype(timeout)>(timeout)...);
+  };
+  auto take_ready = [&] { // what has come, without waiting
+    for (bool more = true; more && !lost;)
+      take(caf::after(std::chrono::seconds(0)) >> [&] { more = false; });
+  };
+  for (bool more = true; more && status == 0 && !lost;) {
     config::saga_request req;
     std::string why;
     switch (input.next(req, why)) {
@@ -99,8 +116,8 @@ int submit_sagas(runtime::input_source& input, const submit_options& opts, std::
         more = false;
         continue;
       case runtime::input_source::result::later:
-        while (!on_the_way.empty() && status == 0) // a quiet pipe: settle what went out
-          settle_one();
+        while (unanswered > 0 && status == 0 && !lost) // a quiet pipe: settle what went out
+          take();
         continue;
       case runtime::input_source::result::bad_line:
       case runtime::input_source::result::failed:
@@ -118,21 +135,22 @@ int submit_sagas(runtime::input_source& input, const submit_options& opts, std::
     }
     if (req.correlation_id.empty())
       req.correlation_id = runtime::make_correlation_id(req.saga, ++made);
-    auto cid = req.correlation_id;
-    on_the_way.emplace_back(cid, self->request(*gateway, std::chrono::seconds(30),
-                                               submit_atom::value, opts.token, std::move(req)));
-    if (on_the_way.size() >= window)
-      settle_one();
-    drain_ends(); // ends that arrive meanwhile are reported as they come
+    self->send(courier, submit_atom::value, opts.token, std::move(req));
+    ++unanswered;
+    while (unanswered >= window && !lost)
+      take();
+    take_ready(); // ends that arrive meanwhile are reported as they come
   }
-  while (!on_the_way.empty())
-    settle_one();
+  while (unanswered > 0 && !lost)
+    take();
   while (!opts.detach && waiting > 0 && !lost)
-    self->receive([&](done_atom, std::string& cid, std::string& end) { on_end(cid, end); },
-                  [&](caf::down_msg&) { lost = true; });
-  if (lost && status == 0) {
-    error = "lost the coordinator with " + std::to_string(waiting) + " sagas not ended (they "
-            "resume when it starts again)";
+    take();
+  self->send_exit(courier, caf::exit_reason::user_shutdown);
+  if (lost && (status == 0 || status == 1)) {
+    error = "lost the coordinator at " + where + " (it stopped answering or closed the "
+            "connection) with " + std::to_string(unanswered) + " submissions unanswered and "
+            + std::to_string(std::max<std::int64_t>(0, waiting)) + " sagas not ended; the sagas it "
+            "took resume when it starts again";
     status = 1;
   }
   return status;

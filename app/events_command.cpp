@@ -149,12 +149,13 @@ int follow(const events_args& args, std::uint64_t start, std::int64_t start_us) 
     std::cerr << "nexus: following " << args.data_dir << " from event " << position
               << " (Ctrl-C to stop)" << std::endl;
   while (log && interrupted == 0) {
-    auto st = log->read_in_order(position, [&](std::uint64_t pos, std::string_view json) {
-      position = pos + 1;
-      if (!args.cid.empty() && json.find("\"cid\":\"" + args.cid + "\"") == std::string_view::npos)
-        return true;
-      return print_stored(args, json, start_us);
-    });
+    auto st = log->read_in_order(
+      position,
+      [&](std::uint64_t pos, std::string_view json) {
+        position = pos + 1;
+        return print_stored(args, json, start_us);
+      },
+      args.cid);
     std::cout.flush();
     if (!st) {
       std::cerr << "nexus: " << st.message() << '\n';

@@ -49,6 +49,9 @@ public:
   }
 
 private:
+  /// Where defaults.retry.max_interval_ms was written; "" if it was not.
+  std::string default_max_interval_at_;
+
   void read_runtime(const json_node& n, const std::string& path, runtime_settings& rt) {
     if (!expect(n, kind::object, path))
       return;
@@ -113,10 +116,15 @@ private:
     check_keys(n, path, {"timeout_ms", "retry"});
     read_uint(n, "timeout_ms", path, wf.default_timeout_ms, 1);
     if (auto m = n.find("retry"))
-      read_retry(m->value, join(path, "retry"), wf.default_retry);
+      read_retry(m->value, join(path, "retry"), wf.default_retry, default_max_interval_at_);
   }
 
-  void read_retry(const json_node& n, const std::string& path, retry_policy& r) {
+  /// Reads `n` over `r`. `max_at` says where the inherited max_interval_ms
+  /// was written ("" for the built-in default), and becomes this path if `n`
+  /// writes it: a default cap rises to an interval written above it, so
+  /// that only what the user wrote can conflict.
+  void read_retry(const json_node& n, const std::string& path, retry_policy& r,
+                  std::string& max_at) {
     if (!expect(n, kind::object, path))
       return;
     check_keys(n, path, {"max_attempts", "initial_interval_ms", "backoff", "max_interval_ms",
@@ -127,11 +135,22 @@ private:
     read_uint(n, "max_interval_ms", path, r.max_interval_ms);
     read_double(n, "jitter", path, r.jitter, 0.0, 1.0);
     read_kinds(n, "non_retryable", path, r.non_retryable);
-    if (r.max_interval_ms < r.initial_interval_ms) {
-      auto m = n.find("max_interval_ms");
-      error(m ? m->line : n.line, join(path, "max_interval_ms"),
+    auto written = n.find("max_interval_ms");
+    if (written)
+      max_at = join(path, "max_interval_ms");
+    if (r.max_interval_ms >= r.initial_interval_ms)
+      return;
+    if (max_at.empty()) {
+      r.max_interval_ms = r.initial_interval_ms;
+    } else if (written) {
+      error(written->line, max_at,
             "must be at least initial_interval_ms (" + std::to_string(r.initial_interval_ms)
               + "), got " + std::to_string(r.max_interval_ms));
+    } else {
+      auto m = n.find("initial_interval_ms"); // only this can have moved past the cap
+      error(m ? m->line : n.line, join(path, "initial_interval_ms"),
+            "must be at most max_interval_ms (" + std::to_string(r.max_interval_ms) + ", set at "
+              + max_at + "), got " + std::to_string(r.initial_interval_ms));
     }
   }
 
@@ -178,10 +197,13 @@ private:
     if (s >= 0)
       b.state = s == 0 ? breaker_override::forced_open : breaker_override::disabled;
     if (b.max_open_ms < b.open_ms) {
-      auto m = n.find("max_open_ms");
-      error(m ? m->line : n.line, join(path, "max_open_ms"),
-            "must be at least open_ms (" + std::to_string(b.open_ms) + "), got "
-              + std::to_string(b.max_open_ms));
+      // The default cap follows an open time written above it.
+      if (auto m = n.find("max_open_ms"))
+        error(m->line, join(path, "max_open_ms"),
+              "must be at least open_ms (" + std::to_string(b.open_ms) + "), got "
+                + std::to_string(b.max_open_ms));
+      else
+        b.max_open_ms = b.open_ms;
     }
   }
 
@@ -279,14 +301,15 @@ private:
       read_action(m->value, join(path, "action"), step.action);
     else
       error(n.line, join(path, "action"), "missing: every step needs an action");
+    auto max_at = default_max_interval_at_;
     if (auto m = n.find("retry"))
-      read_retry(m->value, join(path, "retry"), step.retry);
+      read_retry(m->value, join(path, "retry"), step.retry, max_at);
     step.compensate_retry = step.retry;
     if (auto m = n.find("compensate")) {
       step.compensate.emplace();
       read_action(m->value, join(path, "compensate"), *step.compensate, true);
       if (auto r = m->value.find("retry"))
-        read_retry(r->value, join(join(path, "compensate"), "retry"), step.compensate_retry);
+        read_retry(r->value, join(join(path, "compensate"), "retry"), step.compensate_retry, max_at);
     }
     saga.steps.push_back(std::move(step));
     return true;

@@ -4,11 +4,13 @@
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -123,31 +125,94 @@ struct run {
   int status = 0;
 };
 
-/// Feeds stdin, drains stdout and stderr until both close or the deadline
-/// passes, then reaps the child. Kills the process group on a timeout or
-/// an oversized output.
+/// How long a killed process group gets to go before the supervisor stops
+/// waiting for it and leaves the reaping to a thread of its own: SIGKILL
+/// cannot be refused, but a process in uninterruptible sleep (a dead NFS
+/// server) takes it only when the kernel lets go.
+constexpr std::chrono::milliseconds reap_grace{2000};
+
+/// Whether `pid` (our child) has ended, without reaping it: while it stays
+/// a zombie its PID is held, so its process group ID cannot be reused
+/// before the group is killed.
+bool has_exited(pid_t pid) {
+  siginfo_t info{};
+  return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0
+         && info.si_pid == pid;
+}
+
+/// Reads what `f` holds now, without waiting for more.
+void drain(fd& f, std::string& into, std::size_t limit, bool& overflow) {
+  char buf[16384];
+  while (f.get() >= 0) {
+    auto got = ::read(f.get(), buf, sizeof buf);
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got <= 0) {
+      f.close(); // EOF, EAGAIN (nothing more now) or an error
+      return;
+    }
+    auto room = into.size() > limit ? 0 : limit + 1 - into.size(); // one past: to see overflow
+    into.append(buf, std::min(static_cast<std::size_t>(got), room));
+    if (into.size() > limit) {
+      overflow = true;
+      f.close();
+    }
+  }
+}
+
+/// Reaps `pid` after its group was sent SIGKILL, waiting `reap_grace` at
+/// most; a process that is not gone by then is reaped by a thread of its own.
+void reap(pid_t pid, int pidfd, int& status) {
+  if (pidfd >= 0 && !has_exited(pid)) {
+    pollfd p{pidfd, POLLIN, 0};
+    while (::poll(&p, 1, static_cast<int>(reap_grace.count())) < 0 && errno == EINTR) {
+    }
+  }
+  if (::waitpid(pid, &status, WNOHANG) == pid)
+    return;
+  status = W_EXITCODE(0, SIGKILL);
+  std::thread{[pid] {
+    int ignored = 0;
+    while (::waitpid(pid, &ignored, 0) < 0 && errno == EINTR) {
+    }
+  }}.detach();
+}
+
+/// Feeds stdin and drains stdout and stderr until the program exits or the
+/// deadline passes, whichever comes first: a program that closed its pipes
+/// (a daemon) is still timed, and one that exited while a background child
+/// of its own holds the pipes open has still finished. Then every process
+/// left in its group is killed, so nothing the step started outlives it,
+/// and the program is reaped. No wait here is without a deadline.
 void supervise(pid_t pid, fd& in, fd& out, fd& err, const std::string& input,
                std::uint64_t max_output, steady::time_point deadline, run& r) {
   std::size_t written = 0;
   if (input.empty())
     in.close();
+  // Readable once the program has exited. Without pidfds (Linux before
+  // 5.3), exits are looked for every 10 ms instead.
+  fd exits{static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))};
   char buf[16384];
-  while (out.get() >= 0 || err.get() >= 0) {
+  bool exited = false;
+  while (!exited) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady::now());
     if (left.count() <= 0) {
       r.timed_out = true;
       break;
     }
-    pollfd fds[3];
+    pollfd fds[4];
     nfds_t n = 0;
-    for (auto* f : {&in, &out, &err})
+    for (auto* f : {&in, &out, &err, &exits})
       if (f->get() >= 0)
         fds[n++] = {f->get(), static_cast<short>(f == &in ? POLLOUT : POLLIN), 0};
-    int ready = ::poll(fds, n, static_cast<int>(std::min<long long>(left.count(), 1000)));
-    if (ready < 0 && errno != EINTR)
+    auto wait_ms = std::min<long long>(left.count(), exits.get() >= 0 ? 1000 : 10);
+    int ready = ::poll(fds, n, static_cast<int>(wait_ms));
+    if (ready < 0 && errno != EINTR) {
+      r.timed_out = !has_exited(pid); // cannot watch it: stop it
       break;
+    }
     for (nfds_t i = 0; ready > 0 && i < n; ++i) {
-      if (fds[i].revents == 0)
+      if (fds[i].revents == 0 || fds[i].fd == exits.get())
         continue;
       if (fds[i].fd == in.get()) {
         auto w = ::write(in.get(), input.data() + written, input.size() - written);
@@ -169,21 +234,28 @@ void supervise(pid_t pid, fd& in, fd& out, fd& err, const std::string& input,
         continue;
       if (&target == &out) {
         r.out.append(buf, static_cast<std::size_t>(got));
-        if (r.out.size() > max_output) {
+        if (r.out.size() > max_output)
           r.overflow = true;
-          out.close();
-          err.close();
-        }
       } else if (r.err.size() < max_stderr) {
         r.err.append(buf, std::min(static_cast<std::size_t>(got), max_stderr - r.err.size()));
       }
     }
+    if (r.overflow)
+      break;
+    exited = has_exited(pid);
   }
   in.close();
-  if (r.timed_out || r.overflow)
-    ::kill(-pid, SIGKILL); // the whole group: a shell script's children too
-  while (::waitpid(pid, &r.status, 0) < 0 && errno == EINTR) {
+  if (exited) {
+    // All the program wrote is in the pipes now; what a leftover child
+    // might write later is not the program's output.
+    drain(out, r.out, max_output, r.overflow);
+    bool ignored = false;
+    drain(err, r.err, max_stderr, ignored);
   }
+  out.close();
+  err.close();
+  ::kill(-pid, SIGKILL); // the whole group: a shell script's children too
+  reap(pid, exits.get(), r.status);
 }
 
 } // namespace

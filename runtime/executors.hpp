@@ -8,9 +8,14 @@ namespace nexus::runtime {
 
 /// Runs an `exec` action: the program in its own process group, the step's
 /// JSON on stdin, its stdout (at most `max_output_bytes`) as the output.
-/// Past `c.timeout_ms` the whole process group is killed and the attempt
-/// fails with kind `timeout`. What the program writes to stderr is logged
-/// with the correlation ID. Blocks until the program has ended.
+/// The outcome comes from the program's exit status and output, once the
+/// program itself has exited: whatever is then left in its process group
+/// (a background child still holding its stdout) is killed. Past
+/// `c.timeout_ms` the whole process group is killed, even if the program
+/// closed its pipes, and the attempt fails with kind `timeout`. What the
+/// program writes to stderr is logged with the correlation ID. Blocks
+/// until the program has ended, `c.timeout_ms` and a short reaping grace
+/// at most.
 outcome run_exec(const config::exec_action& a, const step_context& c);
 
 /// Runs an `http` action: POSTs the step's JSON with `Idempotency-Key` and

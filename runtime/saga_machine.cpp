@@ -195,19 +195,27 @@ int saga_machine::pivot_group() const {
 }
 
 void saga_machine::fail_waiting_steps(config::error_kind kind, const std::string& why,
-                                      std::int64_t now_us, transition& out) {
+                                      std::int64_t now_us, transition& out, bool running_too) {
   if (phase_ != phase::forward)
     return;
   auto& g = spec_.groups[group_];
   for (auto i = g.first; i < g.first + g.count; ++i) {
-    if (steps_[i].state != step_state::retry_wait)
+    auto state = steps_[i].state;
+    bool running = state == step_state::running;
+    if (state != step_state::retry_wait && !(running_too && running))
       continue;
     auto& e = emit(event_type::step_failed, static_cast<int>(i), now_us, out);
     e.attempt = steps_[i].attempt;
     e.error = kind;
-    e.message = why;
+    e.message = running ? why + " while attempt " + std::to_string(steps_[i].attempt)
+                            + " was running: abandoned"
+                        : why;
     apply(e);
   }
+}
+
+std::string saga_machine::deadline_reason() const {
+  return "the saga's deadline (" + std::to_string(spec_.deadline_ms) + " ms) passed";
 }
 
 void saga_machine::deadline_due(std::int64_t now_us, transition& out) {
@@ -217,7 +225,9 @@ void saga_machine::deadline_due(std::int64_t now_us, transition& out) {
     out.commands.push_back({command::kind::deadline, 0, 0, false, deadline_at_us_});
     return;
   }
-  fail_waiting_steps(config::error_kind::timeout, "the saga's deadline passed", now_us, out);
+  // The deadline cuts what runs: its late outcome finds the step failed
+  // and is ignored, and the executor was told the same deadline.
+  fail_waiting_steps(config::error_kind::timeout, deadline_reason(), now_us, out, true);
   advance(now_us, out);
 }
 
@@ -284,6 +294,8 @@ void saga_machine::fail_attempt(std::uint32_t step, std::uint32_t attempt, const
   e.attempt = attempt;
   e.error = o.kind;
   e.message = o.message;
+  if (!compensation && o.kind == config::error_kind::timeout && deadline_passed(now_us))
+    e.message = deadline_reason() + ": " + o.message; // timed out by the deadline
   apply(e);
   auto& spec = spec_.steps[step];
   auto& policy = compensation ? spec.compensate_retry : spec.retry;
@@ -324,7 +336,7 @@ void saga_machine::retry_due(std::uint32_t step, std::uint32_t attempt, bool com
         return;
     if (cancel_requested_ || deadline_passed(now_us)) {
       fail_waiting_steps(cancel_requested_ ? config::error_kind::cancelled : config::error_kind::timeout,
-                         cancel_requested_ ? "the saga was cancelled" : "the saga's deadline passed",
+                         cancel_requested_ ? "the saga was cancelled" : deadline_reason(),
                          now_us, out);
       advance(now_us, out);
       return;
@@ -454,8 +466,7 @@ void saga_machine::finish_rollback(std::int64_t now_us, transition& out) {
       if (!spec_.steps[i].compensate && steps_[i].state == step_state::succeeded)
         name = spec_.steps[i].name;
     auto& e = emit(event_type::saga_failed, -1, now_us, out);
-    e.message = std::string{deadline_passed(now_us) ? "the saga's deadline passed"
-                                                    : "a step failed for good"}
+    e.message = (deadline_passed(now_us) ? deadline_reason() : std::string{"a step failed for good"})
                 + " after pivot step " + name
                 + ", which cannot be compensated: rolled back to it";
     apply(e);

@@ -56,7 +56,8 @@ struct transition {
 /// failures are retried forward (whatever the attempts and kind) until they
 /// succeed or the deadline passes, and no compensation goes below the
 /// pivot's group. Past the saga's deadline, or once cancelled, no new attempt
-/// starts and the saga rolls back; `circuit_open` failures wait for the
+/// starts and the saga rolls back; at the deadline, running attempts are
+/// abandoned (recorded as failed with kind `timeout`, naming the deadline); `circuit_open` failures wait for the
 /// breaker without using up an attempt.
 class saga_machine {
 public:
@@ -106,6 +107,8 @@ public:
   const std::string& cid() const { return cid_; }
   const config::saga_spec& spec() const { return spec_; }
   std::uint64_t last_seq() const { return last_seq_; }
+  /// When the saga's deadline passes (microseconds since the epoch); 0: none.
+  std::int64_t deadline_us() const { return deadline_at_us_; }
 
   /// JSON handed to an attempt: {"input": ..., "steps": {name: output, ...}}.
   std::string step_input(std::uint32_t step) const;
@@ -142,8 +145,11 @@ private:
   std::uint32_t group_of(std::uint32_t step) const;
   bool deadline_passed(std::int64_t now_us) const;
   int pivot_group() const;
+  /// Fails the current group's steps that wait for a retry, and with
+  /// `running_too` those whose attempt is running (abandoning it).
   void fail_waiting_steps(config::error_kind kind, const std::string& why, std::int64_t now_us,
-                          transition& out);
+                          transition& out, bool running_too = false);
+  std::string deadline_reason() const;
   void finish_rollback(std::int64_t now_us, transition& out);
   double next_unit();
 

@@ -287,8 +287,9 @@ status event_log::catch_up() {
   return find_next_position();
 }
 
-status event_log::read_in_order(
-  std::uint64_t position, const std::function<bool(std::uint64_t, std::string_view)>& visit) const {
+status event_log::read_in_order(std::uint64_t position,
+                                const std::function<bool(std::uint64_t, std::string_view)>& visit,
+                                std::string_view only_cid) const {
   auto& d = *impl_;
   std::unique_ptr<rocksdb::Iterator> it{d.db->NewIterator({}, d.cf(f_order))};
   std::string value;
@@ -299,6 +300,8 @@ status event_log::read_in_order(
     status bad = status::ok();
     bool go_on = true;
     auto ok = for_each_order_entry(it->value().ToStringView(), [&](std::string_view cid, std::uint64_t seq) {
+      if (!only_cid.empty() && cid != only_cid)
+        return true;
       auto s = d.db->Get({}, d.cf(f_events), event_key(cid, seq), &value);
       if (s.IsNotFound())
         return true; // removed by retention

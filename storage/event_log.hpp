@@ -152,9 +152,12 @@ public:
 
   /// Visits events in global write order from write batch `position` on,
   /// as (batch position, stored JSON); events removed by retention are
-  /// skipped. A visitor that stops stops after a whole batch or mid-batch.
+  /// skipped. With `only_cid`, only the events keyed by that correlation ID
+  /// (matched on the key, never on the JSON). A visitor that stops stops
+  /// after a whole batch or mid-batch.
   status read_in_order(std::uint64_t position,
-                       const std::function<bool(std::uint64_t position, std::string_view json)>& visit) const;
+                       const std::function<bool(std::uint64_t position, std::string_view json)>& visit,
+                       std::string_view only_cid = {}) const;
 
   /// The position the next write batch will take.
   std::uint64_t next_position() const;

@@ -97,6 +97,9 @@ try:
     sagas = log_check.check(data)
     expect(all(s["status"] != "running" for cid, s in sagas.items() if cid.startswith("sub-")),
            "every submitted saga ended in the log")
+    stored = sum(len(s["seqs"]) for s in sagas.values())
+    expect(summary["events"] == stored and summary["write_batches"] > 0,
+           f"its summary counts the {stored} events it wrote: {summary}")
     log = [json.loads(l) for l in open(os.path.join(data, "logs", "nexus.jsonl"))]
     expect(any("submission" in l["msg"] and "wrong cluster token" in l["msg"] for l in log),
            "the refused submission is logged")
@@ -129,12 +132,38 @@ try:
     summary = json.loads(out)
     expect(serve2.returncode == 0 and summary.get("interrupted") == 20,
            f"serve stopped at once, 20 sagas interrupted (5 running, 15 waiting), exit 0: {summary}")
+    stored = sum(len(s["seqs"]) for s in log_check.check(slow_data).values())
+    expect(summary["events"] == stored and stored >= 20 and summary["write_batches"] > 0,
+           f"stopped with sagas running, it still counts the {stored} events it wrote: {summary}")
     resumed = subprocess.run([nexus, "run", slow, "--json", "--no-progress"], capture_output=True,
                              env=env, timeout=120)
     again = json.loads(resumed.stdout)
     expect(resumed.returncode == 0 and again["resumed"] == 20
            and again["completed"] + again["compensated"] == 20,
            f"the next start resumed the 20 and ended them: {again}")
+
+    # A coordinator that stops answering while a submission waits for its answer (SIGSTOP):
+    # submit notices within the connection's timeout (5 s), exits 1 and says so in a sentence.
+    serve3 = subprocess.Popen([nexus, "serve", workflow, "--listen", "127.0.0.1:0"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    procs.append(serve3)
+    to3 = "127.0.0.1:" + re.search(r":(\d+)", serve3.stderr.readline().decode()).group(1)
+    feed = subprocess.Popen([nexus, "submit", "--to", to3, "--cluster", "serve-test", "-"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=env)
+    procs.append(feed)
+    feed.stdin.write(b'{"saga":"order","correlation_id":"frozen-1"}\n')
+    feed.stdin.flush()
+    expect(feed.stdout.readline() == b"frozen-1\tstarted\n", "the first submission is answered")
+    serve3.send_signal(signal.SIGSTOP)
+    feed.stdin.write(b'{"saga":"order","correlation_id":"frozen-2"}\n')
+    feed.stdin.flush()
+    _, err = communicate(feed, "submit notices the coordinator stopped answering", 20)
+    expect(feed.returncode == 1 and b"lost the coordinator at " + to3.encode() in err,
+           f"it exits 1 saying it lost the coordinator: {err[-300:]!r}")
+    serve3.send_signal(signal.SIGCONT)
+    serve3.send_signal(signal.SIGTERM)
+    communicate(serve3, "the thawed coordinator stops on SIGTERM", 60)
 finally:
     stop_all(procs)
 

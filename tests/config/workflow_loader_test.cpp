@@ -107,6 +107,27 @@ BOOST_AUTO_TEST_CASE(impossible_values_are_refused) {
                        "sagas.s.steps[0].parallel[0].retry.backoff: must be between 1 and 1000"));
 }
 
+BOOST_AUTO_TEST_CASE(settings_left_out_follow_the_values_they_depend_on) {
+  auto r = parse_workflow(R"({"breakers": {"pay": {"open_ms": 600000}},
+                              "sagas": {"s": {"steps": [{"name": "a", "resource": "pay",
+                                                         "action": {"kind": "simulate"},
+                                                         "retry": {"initial_interval_ms": 20000}}]}}})",
+                          "wf.json");
+  BOOST_REQUIRE_MESSAGE(r.ok(), (r.errors.empty() ? std::string{} : r.errors[0].to_string()));
+  BOOST_TEST(r.value->breakers.at("pay").max_open_ms == 600000u);
+  BOOST_TEST(r.value->sagas.at("s").steps[0].retry.max_interval_ms == 20000u);
+  BOOST_TEST(has_error(R"({"breakers": {"pay": {"open_ms": 600000, "max_open_ms": 1000}},
+                           "sagas": {"s": {"steps": [{"name": "a", "resource": "pay",
+                                                      "action": {"kind": "simulate"}}]}}})",
+                       "breakers.pay.max_open_ms: must be at least open_ms (600000), got 1000"));
+  // A cap written in the defaults holds for the steps: the step's interval is named.
+  BOOST_TEST(has_error(R"({"defaults": {"retry": {"max_interval_ms": 5000}},
+                           "sagas": {"s": {"steps": [{"name": "a", "action": {"kind": "simulate"},
+                                                      "retry": {"initial_interval_ms": 9000}}]}}})",
+                       "sagas.s.steps[0].retry.initial_interval_ms: must be at most max_interval_ms "
+                       "(5000, set at defaults.retry.max_interval_ms), got 9000"));
+}
+
 BOOST_AUTO_TEST_CASE(a_step_name_used_twice_is_refused) {
   BOOST_TEST(has_error(R"({"sagas": {"s": {"steps": [
                          {"name": "a", "action": {"kind": "simulate"}},

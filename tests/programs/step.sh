@@ -3,6 +3,9 @@
 #   ok              prints what it was given: the NEXUS_* variables and stdin
 #   exit N MESSAGE  prints MESSAGE on stderr and exits N
 #   tree PIDFILE    starts a background child (its PID in PIDFILE) and waits
+#   daemon PIDFILE  writes its PID, closes stdout and stderr, then sleeps 20 s
+#   leftover PIDFILE  starts a background child holding stdout (its PID in
+#                   PIDFILE), prints {"ok":1} and exits 0
 #   flood N         prints N bytes
 #   text            prints something that is not JSON
 #   save FILE       writes its stdin to FILE, then prints {}
@@ -30,6 +33,15 @@ case "$1" in
     sleep 30 &
     echo $! > "$2"
     wait ;;
+  daemon)
+    echo $$ > "$2"
+    exec >/dev/null 2>&1
+    exec sleep 20 ;;
+  leftover)
+    cat >/dev/null
+    ( sleep 30 ) &
+    echo $! > "$2"
+    echo '{"ok":1}' ;;
   flood)
     head -c "$2" /dev/zero | tr '\0' 'x' ;;
   text)

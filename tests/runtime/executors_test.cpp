@@ -177,6 +177,31 @@ BOOST_AUTO_TEST_CASE(a_timeout_kills_the_whole_process_group) {
   BOOST_TEST(process_ends(child)); // the background sleep 30 went with it
 }
 
+BOOST_AUTO_TEST_CASE(a_program_that_closes_its_pipes_is_still_killed_at_its_timeout) {
+  nexus::test::temp_dir dir;
+  auto pidfile = dir.path() + "/daemon.pid";
+  auto o = run_exec(program({"daemon", pidfile}), context(300));
+  BOOST_TEST(!o.ok);
+  BOOST_TEST((o.kind == error_kind::timeout));
+  BOOST_TEST(o.message.find("did not finish within 300 ms") != std::string::npos);
+  int pid = 0;
+  std::ifstream{pidfile} >> pid;
+  BOOST_REQUIRE(pid > 0);
+  BOOST_TEST(process_ends(pid)); // its sleep 20 was killed, not waited for
+}
+
+BOOST_AUTO_TEST_CASE(a_program_that_exited_0_has_succeeded_whatever_its_children_hold) {
+  nexus::test::temp_dir dir;
+  auto pidfile = dir.path() + "/leftover.pid";
+  auto o = run_exec(program({"leftover", pidfile}), context(5000));
+  BOOST_REQUIRE_MESSAGE(o.ok, o.message);
+  BOOST_TEST(o.output == "{\"ok\":1}\n");
+  int child = 0;
+  std::ifstream{pidfile} >> child;
+  BOOST_REQUIRE(child > 0);
+  BOOST_TEST(process_ends(child)); // the leftover went with the step
+}
+
 BOOST_AUTO_TEST_CASE(output_past_the_bound_or_not_json_fails_clearly) {
   auto a = program({"flood", "5000"});
   a.max_output_bytes = 4096;

@@ -59,8 +59,8 @@ inline runtime::outcome ok() {
   return runtime::outcome::success(R"({"r":1})");
 }
 
-inline runtime::outcome fails(config::error_kind k) {
-  return runtime::outcome::failure(k, "boom");
+inline runtime::outcome fails(config::error_kind k, std::string message = "boom") {
+  return runtime::outcome::failure(k, std::move(message));
 }
 
 /// A fresh machine with every event of `t` replayed into it.

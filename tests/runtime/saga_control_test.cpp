@@ -71,6 +71,37 @@ BOOST_AUTO_TEST_CASE(a_deadline_passing_during_a_retry_wait_fails_the_step_as_a_
   BOOST_TEST(t.empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_deadline_abandons_the_running_attempt_naming_the_deadline_and_compensates) {
+  machine_fixture f{machine_fixture::abc, R"("deadline_ms": 500)"};
+  saga_machine m{f.spec(), "d5"};
+  transition t;
+  m.start("{}", f.now, t);
+  m.step_finished(0, 1, ok(), f.now, t);
+  t = {};
+  m.deadline_due(f.now + 500000, t); // b's attempt 1 is still running
+  BOOST_TEST(types(t) == (strings{"step_failed:b", "compensation_started:a"}));
+  BOOST_TEST((t.events[0].error == error_kind::timeout));
+  BOOST_TEST(t.events[0].attempt == 1u);
+  BOOST_TEST(t.events[0].message
+             == "the saga's deadline (500 ms) passed while attempt 1 was running: abandoned");
+  t = {};
+  m.step_finished(1, 1, ok(), f.now + 2000000, t); // its late outcome
+  BOOST_TEST(t.empty());
+}
+
+BOOST_AUTO_TEST_CASE(an_attempt_timed_out_by_the_deadline_says_so) {
+  machine_fixture f{machine_fixture::abc, R"("deadline_ms": 500)"};
+  saga_machine m{f.spec(), "d6"};
+  transition t;
+  m.start("{}", f.now, t);
+  t = {};
+  m.step_finished(0, 1, fails(error_kind::timeout, "a did not finish within 500 ms"),
+                  f.now + 500000, t);
+  BOOST_REQUIRE(!t.events.empty());
+  BOOST_TEST(t.events[0].message
+             == "the saga's deadline (500 ms) passed: a did not finish within 500 ms");
+}
+
 BOOST_AUTO_TEST_CASE(a_deadline_that_passes_between_steps_starts_no_next_step) {
   machine_fixture f{machine_fixture::abc, R"("deadline_ms": 1000)"};
   saga_machine m{f.spec(), "d4"};

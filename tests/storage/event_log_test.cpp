@@ -149,6 +149,39 @@ BOOST_AUTO_TEST_CASE(the_global_order_follows_writes_across_sagas_and_batches) {
   BOOST_TEST(from_second.size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(the_global_order_read_for_one_saga_matches_its_key_not_its_text) {
+  nexus::test::temp_dir dir;
+  auto log = open_log(dir.path());
+  auto a = request("a", 1, 2);
+  auto other = request("ab", 1, 1);
+  // Another saga whose input holds the text a filter on the JSON would match.
+  event e;
+  e.seq = 1;
+  e.cid = "x";
+  e.type = event_type::saga_started;
+  e.saga = "s";
+  e.input = R"({"parent":{"cid":"a"}})";
+  append_request x;
+  x.cid = "x";
+  x.events.emplace_back(1, std::string{});
+  encode_event(e, x.events.back().second);
+  BOOST_REQUIRE(x.events.back().second.find(R"("cid":"a")") != std::string::npos);
+  BOOST_REQUIRE(log->write({&x, &other, &a}).is_ok());
+  std::vector<std::string> seen;
+  BOOST_REQUIRE(log->read_in_order(
+                      1,
+                      [&](std::uint64_t, std::string_view json) {
+                        event got;
+                        std::string err;
+                        BOOST_REQUIRE(decode_event(json, got, err));
+                        seen.push_back(got.cid + "/" + std::to_string(got.seq));
+                        return true;
+                      },
+                      "a")
+                  .is_ok());
+  BOOST_TEST(seen == (std::vector<std::string>{"a/1", "a/2"}));
+}
+
 BOOST_AUTO_TEST_CASE(an_append_without_a_row_keeps_the_row_and_live_row_reads_the_events) {
   nexus::test::temp_dir dir;
   auto log = open_log(dir.path());
