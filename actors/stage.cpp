@@ -122,7 +122,7 @@ caf::behavior worker(worker_actor* self, worker_setup setup, caf::actor dispatch
                                   call.compensate,
                                   runtime::idempotency_key(call.cid, call.step, call.compensate),
                                   call.input,
-                                  std::max<std::int64_t>(1, left_us / 1000)};
+                                  std::max<std::int64_t>(1, (left_us + 999) / 1000)};
         r = answer(call, runtime::run_blocking(action, ctx, setup.handlers));
         runtime::crash_point("effect");
       }
