@@ -3,6 +3,7 @@
 #include "actors/stage.hpp"
 
 #include <chrono>
+#include <optional>
 #include <unordered_map>
 
 #include <caf/all.hpp>
@@ -47,6 +48,7 @@ struct breaker_actor_state {
   bool sweep_queued = false;
   std::uint64_t last_seq = 0;
   bool row_dirty = false;      ///< Calls counted since the row was written.
+  bool row_written = false;    ///< The `breakers` family has a row for it.
   bool refresh_queued = false;
   static inline const char* name = "nexus.breaker";
 };
@@ -131,9 +133,28 @@ void publish(breaker_actor* self, const std::vector<runtime::breaker_transition>
   }
   req.breaker = row_of(self, now_us);
   st.row_dirty = false;
+  st.row_written = true;
   append(self, std::move(req));
   if (st.machine->state() == breaker_state::open)
     arm_half_open(self, now_us);
+}
+
+/// Writes the row's current figures (no event); `written` (if given) is
+/// answered once the writer has acknowledged it, or has refused it.
+void write_row(breaker_actor* self, std::optional<caf::response_promise> written = {}) {
+  auto& st = self->state;
+  storage::append_request req;
+  req.cid = storage::breaker_cid(st.setup.resource);
+  req.breaker = row_of(self, storage::now_us());
+  st.row_dirty = false;
+  st.row_written = true;
+  if (!written) {
+    append(self, std::move(req));
+    return;
+  }
+  self->request(st.setup.writer, caf::infinite, append_atom::value, std::move(req))
+    .then([p = *written](ack_atom) mutable { p.deliver(true); },
+          [p = *written](caf::error&) mutable { p.deliver(false); });
 }
 
 void count(breaker_actor* self, std::uint64_t generation, bool ok, config::error_kind kind,
@@ -144,9 +165,13 @@ void count(breaker_actor* self, std::uint64_t generation, bool ok, config::error
   st.machine->on_result(generation, ok, kind, duration_us, now, ts);
   publish(self, ts, now);
   st.row_dirty = st.row_dirty || ts.empty();
+  if (st.row_dirty && !st.row_written) {
+    write_row(self); // listed by `nexus breakers` from its first call, however short the run
+    return;
+  }
   if (st.row_dirty && !st.refresh_queued) {
     st.refresh_queued = true;
-    self->delayed_send(self, row_refresh, flush_atom::value);
+    self->delayed_send(self, row_refresh, refresh_atom::value);
   }
 }
 
@@ -217,6 +242,7 @@ caf::behavior breaker(breaker_actor* self, breaker_setup setup) {
   if (st.setup.stored) {
     auto& row = *st.setup.stored;
     st.last_seq = row.last_seq;
+    st.row_written = true;
     auto stored = row.state == "open"          ? breaker_state::open
                   : row.state == "half_open"   ? breaker_state::half_open
                   : row.state == "forced_open" ? breaker_state::forced_open
@@ -292,16 +318,18 @@ caf::behavior breaker(breaker_actor* self, breaker_setup setup) {
         arm_half_open(self, now); // fired early
       publish(self, ts, now);
     },
-    [=](flush_atom) {
+    [=](refresh_atom) {
       auto& st = self->state;
       st.refresh_queued = false;
-      if (!st.row_dirty)
-        return;
-      storage::append_request req;
-      req.cid = storage::breaker_cid(st.setup.resource);
-      req.breaker = row_of(self, storage::now_us());
-      st.row_dirty = false;
-      append(self, std::move(req));
+      if (st.row_dirty)
+        write_row(self);
+    },
+    [=](flush_atom) -> caf::result<bool> {
+      if (!self->state.row_dirty)
+        return true;
+      auto promise = self->make_response_promise();
+      write_row(self, promise);
+      return caf::delegated<bool>{};
     },
   };
 }

@@ -33,13 +33,15 @@ struct breaker_setup {
 /// half-open with no permit left): the answer is at once a failure of kind
 /// `circuit_open` with `retry_after_ms`, and the stage never sees the call.
 /// `(stats_atom)` -> `std::string`: its state, after every report that
-/// reached it before.
+/// reached it before. `(flush_atom)` -> `bool`: its row's latest figures
+/// are durable (false: the log refused them), asked before a run stops.
 /// Each transition appends `breaker_opened`, `breaker_half_open` or
 /// `breaker_closed` under `breaker:<resource>`, with the rates behind it and
-/// the resource's new `breakers` row, and writes a log line; the row's
-/// figures are also refreshed once a second while calls come. It sends
+/// the resource's new `breakers` row, and writes a log line; the row is
+/// also written at the first call, then refreshed once a second while calls
+/// come. It sends
 /// itself `(tick_atom, open_until_us)` to turn half-open when the open time
-/// is up, `(flush_atom)` to refresh the row, and `(sweep_atom)` to give up
+/// is up, `(refresh_atom)` to refresh the row, and `(sweep_atom)` to give up
 /// (as a `timeout`) on calls whose stage has not answered by their
 /// deadline plus a grace period.
 caf::actor spawn_breaker(caf::actor_system& sys, breaker_setup setup);

@@ -303,6 +303,11 @@ struct engine::impl {
         self->send_exit(a, caf::exit_reason::user_shutdown);
     };
     stop(coordinator);
+    // The breakers' latest figures, durable before they stop: a short run's
+    // rows say what it did (two seconds at most, if the log is stuck).
+    for (auto& b : breakers)
+      self->request(b, std::chrono::seconds(2), flush_atom::value)
+        .receive([](bool) {}, [](caf::error&) {});
     for (auto& b : breakers)
       stop(b);
     for (auto& pool : pools)

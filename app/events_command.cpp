@@ -12,6 +12,7 @@
 #include "app/commands.hpp"
 #include "app/log_reader.hpp"
 #include "app/terminal.hpp"
+#include "storage/breaker_row.hpp"
 #include "storage/correlation_id.hpp"
 #include "storage/timestamp.hpp"
 
@@ -115,9 +116,10 @@ bool print_stored(const events_args& args, std::string_view json, std::int64_t& 
   bool colours = stdout_colours();
   if (!args.cid.empty() && start_us == 0) {
     start_us = e.ts_us;
-    std::cout << paint("saga " + e.cid + (e.saga.empty() ? "" : " (" + e.saga + ")") + ", from "
-                         + storage::format_timestamp(e.ts_us),
-                       colour::grey, colours)
+    auto resource = storage::breaker_resource(e.cid);
+    auto whose = resource ? "breaker " + std::string{*resource}
+                          : "saga " + e.cid + (e.saga.empty() ? "" : " (" + e.saga + ")");
+    std::cout << paint(whose + ", from " + storage::format_timestamp(e.ts_us), colour::grey, colours)
               << '\n';
   }
   print_event(e, args.cid.empty() ? 0 : start_us, colours);

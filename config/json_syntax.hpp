@@ -23,4 +23,10 @@ struct json_syntax_error {
 /// nesting depth or a number it cannot represent).
 bool find_json_syntax_error(std::string_view text, json_syntax_error& out);
 
+/// `text` without a leading UTF-8 byte-order mark. RFC 8259 (8.1) lets a
+/// parser ignore one, and editors on Windows write it: files are read past it.
+inline std::string_view without_bom(std::string_view text) {
+  return text.substr(0, 3) == "\xEF\xBB\xBF" ? text.substr(3) : text;
+}
+
 } // namespace nexus::config

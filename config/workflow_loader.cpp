@@ -1,5 +1,7 @@
 #include "config/workflow_loader.hpp"
 
+#include "config/json_syntax.hpp"
+
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -450,7 +452,7 @@ bool valid_name(std::string_view name) {
 load_result parse_workflow(std::string_view text, const std::string& file_name) {
   load_result result;
   json_parse_error perr;
-  auto root = parse_json_tree(text, perr);
+  auto root = parse_json_tree(without_bom(text), perr);
   if (!root) {
     auto where = perr.column > 0 ? " at column " + std::to_string(perr.column) : std::string{};
     result.errors.push_back({file_name, perr.line, "",

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include "config/json_syntax.hpp"
 #include "storage/correlation_id.hpp"
 #include "storage/timestamp.hpp"
 
@@ -122,7 +123,8 @@ public:
         case line_reader::got::line:
           break;
       }
-      ++line_no_;
+      if (++line_no_ == 1)
+        line.erase(0, line.size() - config::without_bom(line).size());
       if (line.find_first_not_of(" \t\r") != std::string::npos)
         break;
     }

@@ -12,6 +12,7 @@
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
+#include "config/display_text.hpp"
 #include "config/json_writer.hpp"
 
 namespace nexus::runtime {
@@ -71,29 +72,11 @@ public:
   }
 };
 
-/// Appends `text` with control characters (C0, DEL and C1, so ANSI escapes
-/// among them) and bytes that are not UTF-8 shown as `\xNN`, so that a
-/// message cannot move the cursor or recolour a terminal.
+/// Appends `text` as the terminal may show it (config::append_for_terminal).
 void append_for_terminal(spdlog::memory_buf_t& dest, std::string_view text) {
-  auto escape = [&](unsigned char u) {
-    char buf[8];
-    std::snprintf(buf, sizeof(buf), "\\x%02x", u);
-    dest.append(buf, buf + 4);
-  };
-  std::size_t i = 0;
-  while (i < text.size()) {
-    auto u = static_cast<unsigned char>(text[i]);
-    auto n = config::utf8_sequence_length(text, i);
-    bool c1 = n == 2 && u == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0;
-    if (n == 0 || u < 0x20 || u == 0x7F || c1) {
-      for (std::size_t k = 0; k < std::max<std::size_t>(n, 1); ++k)
-        escape(static_cast<unsigned char>(text[i + k]));
-      i += std::max<std::size_t>(n, 1);
-      continue;
-    }
-    dest.append(text.data() + i, text.data() + i + n);
-    i += n;
-  }
+  std::string shown;
+  config::append_for_terminal(shown, text);
+  dest.append(shown.data(), shown.data() + shown.size());
 }
 
 /// `%*` in the console's pattern: `[cid saga/step #attempt] message`.

@@ -38,6 +38,7 @@ using join_atom = caf::atom_constant<caf::atom("join")>;
 using pressure_atom = caf::atom_constant<caf::atom("pressure")>;
 using query_atom = caf::atom_constant<caf::atom("query")>;
 using read_atom = caf::atom_constant<caf::atom("read")>;
+using refresh_atom = caf::atom_constant<caf::atom("refresh")>;
 using ready_atom = caf::atom_constant<caf::atom("ready")>;
 using report_atom = caf::atom_constant<caf::atom("report")>;
 using result_atom = caf::atom_constant<caf::atom("result")>;

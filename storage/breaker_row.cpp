@@ -68,4 +68,11 @@ std::string breaker_cid(std::string_view resource) {
   return "breaker:" + std::string{resource};
 }
 
+std::optional<std::string_view> breaker_resource(std::string_view cid) {
+  constexpr std::string_view prefix = "breaker:";
+  if (cid.substr(0, prefix.size()) != prefix)
+    return std::nullopt;
+  return cid.substr(prefix.size());
+}
+
 } // namespace nexus::storage

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,5 +30,8 @@ bool decode_breaker_row(std::string_view json, breaker_row& row, std::string& er
 /// The correlation ID a resource's breaker events are stored under:
 /// `breaker:<resource>`.
 std::string breaker_cid(std::string_view resource);
+
+/// The resource of a breaker's correlation ID; none for a saga's.
+std::optional<std::string_view> breaker_resource(std::string_view cid);
 
 } // namespace nexus::storage

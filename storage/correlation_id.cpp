@@ -1,5 +1,7 @@
 #include "storage/correlation_id.hpp"
 
+#include "config/display_text.hpp"
+
 #include <cstdio>
 
 namespace nexus::storage {
@@ -22,24 +24,16 @@ bool valid_correlation_id(std::string_view cid) {
   return true;
 }
 
-std::string escape_for_display(std::string_view cid, std::size_t max_shown) {
+std::string escape_for_display(std::string_view text, std::size_t max_shown) {
   std::string out = "\"";
-  std::size_t n = 0;
-  for (char c : cid) {
-    if (n++ == max_shown) {
-      out += "...";
-      break;
-    }
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u >= 0x7F || c == '"' || c == '\\') {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\x%02x", u);
-      out += buf;
-    } else {
-      out.push_back(c);
-    }
+  bool cut = text.size() > max_shown;
+  if (cut) { // whole UTF-8 sequences only
+    while (max_shown > 0 && (static_cast<unsigned char>(text[max_shown]) & 0xC0) == 0x80)
+      --max_shown;
+    text = text.substr(0, max_shown);
   }
-  out += "\"";
+  config::append_for_terminal(out, text, true);
+  out += cut ? "...\"" : "\"";
   return out;
 }
 

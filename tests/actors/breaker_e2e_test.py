@@ -84,11 +84,34 @@ try:
     expect(transitions[-2:] == ["breaker_half_open", "breaker_closed"], "it closed after trials passed")
     opened = [e for e in events("breaker:payments") if e["type"] == "breaker_opened"]
     expect(opened[0]["failure_rate"] == 100 and opened[0]["calls"] == 4, "the first opening says why")
+    timeline = subprocess.run([nexus, "events", "breaker:payments", "--data-dir", data],
+                              capture_output=True, check=True).stdout.decode().splitlines()
+    expect(timeline[0].startswith("breaker payments, from "),
+           f"its timeline is headed as a breaker's, not a saga's: {timeline[0]!r}")
     waits = [e for e in opened if "retry_at" in e]
     expect(len(waits) == len(opened), "each opening says when it will try again")
     state = json.loads(subprocess.run([nexus, "breakers", "--data-dir", data, "--json"],
                                       capture_output=True, check=True).stdout)
     expect(state["resource"] == "payments" and state["state"] == "closed", "nexus breakers shows it closed")
+
+    # A run too short for the row's once-a-second refresh: its breakers are listed all the
+    # same, with the figures they ended with.
+    short = os.path.join(work, "short.json")
+    short_data = os.path.join(work, "short-data")
+    with open(short, "w") as f:
+        json.dump({"runtime": {"data_dir": short_data, "durability": "async"},
+                   "sagas": {"s": {"steps": [
+                       {"name": "a", "resource": "stock", "action": {"kind": "simulate"},
+                        "compensate": {"kind": "simulate"}},
+                       {"name": "b", "resource": "payments", "action": {"kind": "simulate"}}]}}}, f)
+    subprocess.run([nexus, "run", short, "--generate", "3", "--saga", "s", "--no-progress"],
+                   capture_output=True, check=True, timeout=60)
+    rows = [json.loads(l) for l in subprocess.run([nexus, "breakers", "--data-dir", short_data,
+                                                   "--json"], capture_output=True,
+                                                  check=True).stdout.splitlines()]
+    expect(sorted((r["resource"], r["state"], r["calls"]) for r in rows)
+           == [("payments", "closed", 3), ("stock", "closed", 3)],
+           f"after a short run nexus breakers lists both breakers with their 3 calls: {rows}")
 finally:
     server.terminate()
     server.wait()

@@ -32,6 +32,7 @@ done
 "$nexus" sagas --help >"$work/out" 2>&1
 for opt in --status --limit --data-dir --json; do contains "sagas --help describes $opt" "$work/out" "$opt"; done
 "$nexus" sagas --limit x >"$work/out" 2>&1; check "sagas with a bad limit" 2 $?
+"$nexus" sagas --limit -1 >"$work/out" 2>&1; check "sagas with a negative limit" 2 $?
 "$nexus" run "$src/examples/order.json" --log-level loud >"$work/out" 2>&1; check "a bad log level" 2 $?
 "$nexus" run "$src/examples/order.json" --listen 77x >"$work/out" 2>&1; check "a bad --listen" 2 $?
 contains "a bad --listen is named" "$work/out" "--listen 77x: expected HOST:PORT"

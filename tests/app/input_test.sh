@@ -22,6 +22,16 @@ contains "both started" "$work/out" '"started":2'
 check "run from a quiet pipe" 0 $?
 contains "the late line started" "$work/out" '"started":1'
 
+# A file an editor began with a UTF-8 byte-order mark, and a workflow file too: read past it.
+printf '\357\273\277{"saga":"order","correlation_id":"bom-1"}\n{"saga":"order","correlation_id":"bom-2"}\n' \
+  >"$work/bom.jsonl"
+{ printf '\357\273\277'; cat "$wf"; } >"$work/bom-wf.json"
+"$nexus" run "$work/bom-wf.json" --input "$work/bom.jsonl" --data-dir "$work/bom" --json \
+  >"$work/out" 2>"$work/err"
+check "a byte-order mark before the first line and the workflow" 0 $?
+contains "both lines started" "$work/out" '"started":2'
+"$nexus" events bom-1 --data-dir "$work/bom" >/dev/null 2>&1; check "the first line kept its ID" 0 $?
+
 cat >"$work/mixed.jsonl" <<'JSONL'
 {"saga":"order","correlation_id":"ok-1"}
 {"saga":"order", oops

@@ -113,7 +113,8 @@ BOOST_AUTO_TEST_CASE(every_i_file_is_taken_or_refused_without_a_crash) {
 }
 
 BOOST_AUTO_TEST_CASE(nesting_past_the_limits_is_refused_cleanly) {
-  // Workflow files: 64 levels. Input lines: 1,024 (simdjson's limit).
+  // Workflow files: 64 levels. Input lines: 1,024 (simdjson's limit), the
+  // line's own object included.
   auto nested = [](std::size_t depth) {
     std::string s = R"({"sagas": )";
     for (std::size_t i = 0; i < depth; ++i)
@@ -132,6 +133,16 @@ BOOST_AUTO_TEST_CASE(nesting_past_the_limits_is_refused_cleanly) {
   BOOST_TEST(!nexus::config::parse_input_line(line, req, error));
   BOOST_TEST(!error.empty());
   BOOST_TEST(error.find("invalid JSON at column") == std::string::npos, error); // it is JSON
+  // The README's figure, exactly: 1,024 levels counting the line's own
+  // object, so an input of 1,023 (its object and 1,022 arrays) is taken.
+  auto line_of_depth = [](std::size_t levels) {
+    auto arrays = levels - 2; // the line's object and the input object
+    return R"({"saga": "s", "input": {"x": )" + std::string(arrays, '[') + std::string(arrays, ']')
+           + "}}";
+  };
+  BOOST_TEST(nexus::config::parse_input_line(line_of_depth(1024), req, error), error);
+  BOOST_TEST(!nexus::config::parse_input_line(line_of_depth(1025), req, error));
+  BOOST_TEST(error.find("too deep") != std::string::npos, error);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -72,6 +72,10 @@ BOOST_AUTO_TEST_CASE(correlation_ids_are_checked) {
 
 BOOST_AUTO_TEST_CASE(bad_ids_are_shown_escaped) {
   BOOST_TEST(escape_for_display("a\nb\x1b") == R"("a\x0ab\x1b")");
+  // A message in the timeline: quotes readable, UTF-8 kept, terminal controls never raw.
+  BOOST_TEST(escape_for_display("say \"hi\" \\ caf\xC3\xA9 \xC2\x9B" "2J \xFF")
+             == R"("say \"hi\" \\ café \xc2\x9b2J \xff")");
+  BOOST_TEST(escape_for_display("\xC3\xA9\xC3\xA9", 3) == "\"\xC3\xA9...\""); // cut at a whole character
   BOOST_TEST(correlation_id_problem("a\nb").find(R"("a\x0ab")") != std::string::npos);
   BOOST_TEST(correlation_id_problem(std::string(129, 'a')).find("129 bytes") != std::string::npos);
   BOOST_TEST(correlation_id_problem("ok-id").empty());
