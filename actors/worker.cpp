@@ -83,14 +83,21 @@ int run_worker(const config::workflow& wf, const worker_options& opts, std::stri
   caf::scoped_actor self{sys};
   int status = 0;
   auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(opts.reconnect_seconds);
+  bool lost = false; // had joined, then lost the coordinator
   std::minstd_rand jitter{static_cast<unsigned>(::getpid())};
   auto backoff = std::chrono::milliseconds(100);
   while (!stop_requested) {
     auto gateway = connect_to(sys, opts.host, opts.port);
     if (!gateway) {
       if (std::chrono::steady_clock::now() >= give_up) {
-        error = "no coordinator at " + opts.host + ":" + std::to_string(opts.port) + " within "
-                + std::to_string(opts.reconnect_seconds) + " s: " + sys.render(gateway.error());
+        auto where = opts.host + ":" + std::to_string(opts.port);
+        auto within = std::to_string(opts.reconnect_seconds) + " s: " + sys.render(gateway.error());
+        // A coordinator that ended its run while this node was stopped or
+        // cut off told it nothing: the loss looks like a crash from here.
+        error = lost ? "the coordinator at " + where + " was lost and did not come back within "
+                         + within + " (a coordinator that ended its run while this node could not "
+                         "hear it looks the same; its sagas are in its log either way)"
+                     : "no coordinator at " + where + " within " + within;
         status = 1;
         break;
       }
@@ -157,6 +164,7 @@ int run_worker(const config::workflow& wf, const worker_options& opts, std::stri
       give_up = std::chrono::steady_clock::time_point::max();
       continue;
     }
+    lost = true;
     runtime::log(spdlog::level::warn, {}, "lost the coordinator at {}:{} ({}): reconnecting for {} s",
                  opts.host, opts.port, sys.render(reason), opts.reconnect_seconds);
     give_up = std::chrono::steady_clock::now() + std::chrono::seconds(opts.reconnect_seconds);

@@ -26,7 +26,7 @@ import time
 nexus, src = sys.argv[1], sys.argv[2]
 sys.path.insert(0, os.path.join(src, "tests", "tools"))
 import log_check  # noqa: E402
-from checks import expect, finish, free_port, stop_all, wait_for  # noqa: E402
+from checks import communicate, expect, finish, free_port, stop_all, wait_for  # noqa: E402
 
 SAGAS = 2000
 procs = []
@@ -199,7 +199,7 @@ try:
     with open(wf3, "w") as f:
         json.dump(spec, f)
     third, port = coordinator_run(wf3, 2, 600)
-    h1 = start(["worker", wf3, "--join", f"127.0.0.1:{port}", "--node", "h1"])
+    h1 = start(["worker", wf3, "--join", f"127.0.0.1:{port}", "--node", "h1", "--reconnect-for", "3"])
     h2 = start(["worker", wf3, "--join", f"127.0.0.1:{port}", "--node", "h2"])
     log3 = os.path.join(data3, "logs", "nexus.jsonl")
     wait_for("100 sagas ended before a worker hangs",
@@ -219,6 +219,12 @@ try:
               "SIGSTOP (connection timeout 5 s, heartbeats every 0.5 s)")
     h2.wait(timeout=60)
     expect(h2.returncode == 0, "the other worker exits 0")
+    # The hung worker missed the end of the run: it cannot tell it from a lost coordinator, so
+    # it looks for it for --reconnect-for seconds, then exits 1 saying what it could not know.
+    _, err = communicate(h1, "the thawed worker gives up", 60)
+    expect(h1.returncode == 1 and b"did not come back within 3 s" in err
+           and b"ended its run while this node could not hear it" in err,
+           f"the worker that missed the end exits 1, saying why: {err[-400:]!r}")
 
     # --stay: a worker outlives the end of a run and serves the next one on the same port.
     data4 = os.path.join(work, "data4")
