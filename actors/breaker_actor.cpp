@@ -10,7 +10,7 @@
 #include "runtime/logging.hpp"
 
 #include "runtime/circuit_breaker.hpp"
-#include "runtime/messages.hpp"
+#include "actors/messages.hpp"
 #include "storage/event.hpp"
 #include "storage/timestamp.hpp"
 

@@ -16,7 +16,7 @@
 #include "actors/engine.hpp"
 #include "actors/stage.hpp"
 #include "runtime/logging.hpp"
-#include "runtime/messages.hpp"
+#include "actors/messages.hpp"
 #include "storage/timestamp.hpp"
 
 namespace nexus::actors {

@@ -11,7 +11,7 @@
 #include <caf/io/all.hpp>
 
 #include "runtime/logging.hpp"
-#include "runtime/messages.hpp"
+#include "actors/messages.hpp"
 
 namespace nexus::actors {
 

@@ -16,9 +16,10 @@
 #include "actors/input_reader.hpp"
 #include "runtime/latency_histogram.hpp"
 #include "runtime/logging.hpp"
-#include "runtime/messages.hpp"
+#include "actors/messages.hpp"
 #include "runtime/rebuild.hpp"
 #include "runtime/saga_machine.hpp"
+#include "runtime/saga_writes.hpp"
 #include "storage/event_log.hpp"
 #include "storage/timestamp.hpp"
 

@@ -19,9 +19,9 @@
 #include "actors/stage.hpp"
 #include "runtime/input_source.hpp"
 #include "runtime/logging.hpp"
-#include "runtime/messages.hpp"
+#include "actors/messages.hpp"
 #include "runtime/step_context.hpp"
-#include "runtime/system_config.hpp"
+#include "actors/system_config.hpp"
 #include "storage/event_log.hpp"
 
 namespace nexus::actors {
@@ -58,7 +58,7 @@ struct engine::impl {
   runtime::run_summary summary;
   bool waited = false;
   std::unique_ptr<storage::event_log> log;
-  std::unique_ptr<runtime::system_config> cfg;
+  std::unique_ptr<actors::system_config> cfg;
   std::unique_ptr<caf::actor_system> sys;
   /// Per saga, what each step's calls go to: its resource's breaker, or
   /// its stage.
@@ -136,9 +136,9 @@ struct engine::impl {
     if (!log)
       return fail(error, 1);
     if (opts.cluster.listen)
-      cfg = std::make_unique<runtime::system_config>(wf.runtime.threads, wf.cluster);
+      cfg = std::make_unique<actors::system_config>(wf.runtime.threads, wf.cluster);
     else
-      cfg = std::make_unique<runtime::system_config>(wf.runtime.threads);
+      cfg = std::make_unique<actors::system_config>(wf.runtime.threads);
     sys = std::make_unique<caf::actor_system>(*cfg);
     writer = spawn_event_log_writer(*sys, *log, wf.runtime.batch_size);
     if (!spawn_steps())

@@ -6,7 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "runtime/crash_point.hpp"
-#include "runtime/messages.hpp"
+#include "actors/messages.hpp"
 #include "storage/event_log.hpp"
 
 namespace nexus::actors {

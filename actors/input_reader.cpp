@@ -3,7 +3,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
-#include "runtime/messages.hpp"
+#include "actors/messages.hpp"
 
 namespace nexus::actors {
 

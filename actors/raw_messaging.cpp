@@ -8,8 +8,8 @@
 
 #include <caf/all.hpp>
 
-#include "runtime/messages.hpp"
-#include "runtime/system_config.hpp"
+#include "actors/messages.hpp"
+#include "actors/system_config.hpp"
 
 namespace nexus::actors {
 
@@ -171,7 +171,7 @@ raw_messaging_result run_raw_messaging(const raw_messaging_spec& spec,
   raw_messaging_result r;
   if (spec.sagas == 0)
     return r;
-  runtime::system_config cfg{spec.threads};
+  actors::system_config cfg{spec.threads};
   caf::actor_system sys{cfg};
   auto writer = sys.spawn<raw_writer>();
   std::vector<caf::actor> stages;

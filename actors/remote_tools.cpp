@@ -4,15 +4,15 @@
 #include <caf/io/all.hpp>
 
 #include "actors/cluster.hpp"
-#include "runtime/messages.hpp"
-#include "runtime/system_config.hpp"
+#include "actors/messages.hpp"
+#include "actors/system_config.hpp"
 
 namespace nexus::actors {
 
 struct remote_tools::impl {
   std::string where;
   std::string token;
-  std::unique_ptr<runtime::system_config> cfg;
+  std::unique_ptr<actors::system_config> cfg;
   std::unique_ptr<caf::actor_system> sys;
   caf::actor gateway;
 };
@@ -32,7 +32,7 @@ std::unique_ptr<remote_tools> remote_tools::connect(const submit_options& opts,
   config::cluster_settings cluster;
   cluster.name = opts.cluster;
   cluster.tls = {opts.tls_certificate, opts.tls_key, opts.tls_ca};
-  d->cfg = std::make_unique<runtime::system_config>(1, cluster);
+  d->cfg = std::make_unique<actors::system_config>(1, cluster);
   d->sys = std::make_unique<caf::actor_system>(*d->cfg);
   d->where = opts.host + ":" + std::to_string(opts.port);
   d->token = opts.token;

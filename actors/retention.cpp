@@ -5,7 +5,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
-#include "runtime/messages.hpp"
+#include "actors/messages.hpp"
 #include "storage/event_log.hpp"
 #include "storage/timestamp.hpp"
 

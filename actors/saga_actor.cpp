@@ -7,9 +7,10 @@
 #include <caf/all.hpp>
 
 #include "runtime/crash_point.hpp"
-#include "runtime/messages.hpp"
+#include "actors/messages.hpp"
 #include "runtime/saga_log.hpp"
 #include "runtime/saga_machine.hpp"
+#include "runtime/saga_writes.hpp"
 #include "storage/timestamp.hpp"
 
 namespace nexus::actors {

@@ -10,7 +10,7 @@
 #include "runtime/executors.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/crash_point.hpp"
-#include "runtime/messages.hpp"
+#include "actors/messages.hpp"
 #include "runtime/saga_machine.hpp"
 #include "runtime/simulate.hpp"
 #include "storage/timestamp.hpp"

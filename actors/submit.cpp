@@ -9,8 +9,8 @@
 #include "actors/cluster.hpp"
 #include "actors/engine.hpp"
 #include "runtime/input_source.hpp"
-#include "runtime/messages.hpp"
-#include "runtime/system_config.hpp"
+#include "actors/messages.hpp"
+#include "actors/system_config.hpp"
 
 namespace nexus::actors {
 
@@ -56,7 +56,7 @@ int submit_sagas(runtime::input_source& input, const submit_options& opts, std::
   config::cluster_settings cluster;
   cluster.name = opts.cluster;
   cluster.tls = {opts.tls_certificate, opts.tls_key, opts.tls_ca};
-  runtime::system_config cfg{1, cluster};
+  actors::system_config cfg{1, cluster};
   caf::actor_system sys{cfg};
   auto where = opts.host + ":" + std::to_string(opts.port);
   auto gateway = connect_to(sys, opts.host, opts.port);

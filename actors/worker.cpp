@@ -16,8 +16,8 @@
 #include "actors/cluster.hpp"
 #include "actors/stage.hpp"
 #include "runtime/logging.hpp"
-#include "runtime/messages.hpp"
-#include "runtime/system_config.hpp"
+#include "actors/messages.hpp"
+#include "actors/system_config.hpp"
 
 namespace nexus::actors {
 
@@ -65,7 +65,7 @@ int run_worker(const config::workflow& wf, const worker_options& opts, std::stri
     return 2;
   auto node = opts.node.empty() ? runtime::log_node() + ":" + std::to_string(::getpid()) : opts.node;
   runtime::set_log_node(node);
-  runtime::system_config cfg{opts.threads, wf.cluster};
+  actors::system_config cfg{opts.threads, wf.cluster};
   caf::actor_system sys{cfg};
   std::map<std::string, caf::actor> stages;
   std::vector<std::string> keys;

@@ -20,7 +20,7 @@
 #include "app/terminal.hpp"
 #include "config/json_writer.hpp"
 #include "runtime/input_source.hpp"
-#include "runtime/versions.hpp"
+#include "app/versions.hpp"
 #include "storage/raw_writes.hpp"
 
 namespace nexus::app {
@@ -212,7 +212,7 @@ std::string object(const std::function<void(config::json_object_writer&)>& fill)
 std::string to_json(const results& r) {
   std::string out;
   config::json_object_writer w{out};
-  w.field("nexus_version", runtime::nexus_version)
+  w.field("nexus_version", app::nexus_version)
     .raw_field("machine", object([&](config::json_object_writer& m) {
       m.field("cores", static_cast<std::uint64_t>(std::thread::hardware_concurrency()))
         .field("kernel", kernel())

@@ -4,7 +4,7 @@
 
 #include "config/json_syntax.hpp"
 #include "config/json_writer.hpp"
-#include "runtime/versions.hpp"
+#include "app/versions.hpp"
 
 namespace nexus::app {
 
@@ -56,7 +56,7 @@ std::string id_json(simdjson::dom::element id) {
 std::string server_info() {
   std::string out;
   config::json_object_writer w{out};
-  w.field("name", "nexus").field("title", "Nexus").field("version", runtime::nexus_version);
+  w.field("name", "nexus").field("title", "Nexus").field("version", app::nexus_version);
   w.finish();
   return out;
 }

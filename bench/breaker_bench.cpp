@@ -18,8 +18,8 @@
 #include "actors/breaker_actor.hpp"
 #include "actors/event_log_writer.hpp"
 #include "actors/stage.hpp"
-#include "runtime/messages.hpp"
-#include "runtime/system_config.hpp"
+#include "actors/messages.hpp"
+#include "actors/system_config.hpp"
 #include "storage/event_log.hpp"
 #include "storage/timestamp.hpp"
 
@@ -115,7 +115,7 @@ int main(int argc, char** argv) {
   config::breaker_spec spec; // Resilience4j's defaults: stays closed for successes
   double best_direct = 1e18, best_breaker = 1e18;
   {
-    runtime::system_config cfg{0};
+    actors::system_config cfg{0};
     caf::actor_system sys{cfg};
     auto writer = actors::spawn_event_log_writer(sys, *log, 64);
     auto stage = actors::spawn_stage(sys, "bench/noop", step, cfg.threads(), 1u << 20, nullptr);

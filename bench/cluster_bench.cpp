@@ -27,8 +27,8 @@
 
 #include "actors/cluster.hpp"
 #include "actors/stage.hpp"
-#include "runtime/messages.hpp"
-#include "runtime/system_config.hpp"
+#include "actors/messages.hpp"
+#include "actors/system_config.hpp"
 #include "storage/timestamp.hpp"
 
 using namespace nexus;
@@ -76,7 +76,7 @@ caf::behavior sink(caf::stateful_actor<sink_state>* self) {
 }
 
 int worker_process() {
-  runtime::system_config cfg{1, "bench"};
+  actors::system_config cfg{1, "bench"};
   caf::actor_system sys{cfg};
   static auto step = instant_step(4096);
   auto stage = actors::spawn_stage(sys, "b", step, 1, UINT32_MAX, nullptr);
@@ -180,7 +180,7 @@ int main(int argc, char** argv) {
   }
   int status = 0;
   {
-    runtime::system_config cfg{threads, "bench"};
+    actors::system_config cfg{threads, "bench"};
     caf::actor_system sys{cfg};
     auto remote_sink = sys.middleman().remote_actor("127.0.0.1", static_cast<std::uint16_t>(sink_port));
     auto endpoint = sys.middleman().remote_actor("127.0.0.1", static_cast<std::uint16_t>(endpoint_port));

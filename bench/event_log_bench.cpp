@@ -17,8 +17,8 @@
 #include <caf/all.hpp>
 
 #include "actors/event_log_writer.hpp"
-#include "runtime/messages.hpp"
-#include "runtime/system_config.hpp"
+#include "actors/messages.hpp"
+#include "actors/system_config.hpp"
 #include "storage/event.hpp"
 #include "storage/event_log.hpp"
 #include "storage/keys.hpp"
@@ -87,7 +87,7 @@ double writer_actor(const settings& s, double& events_per_batch) {
     std::fprintf(stderr, "writer: %s\n", err.c_str());
     std::exit(1);
   }
-  runtime::system_config cfg{0};
+  actors::system_config cfg{0};
   caf::actor_system sys{cfg};
   auto writer = actors::spawn_event_log_writer(sys, *log, s.batch);
   auto producers = s.batch; // enough appends waiting to fill every batch

@@ -1,5 +1,7 @@
 #include "runtime/rebuild.hpp"
 
+#include "runtime/saga_writes.hpp"
+
 namespace nexus::runtime {
 
 namespace {

@@ -7,7 +7,6 @@
 #include "config/workflow.hpp"
 #include "runtime/outcome.hpp"
 #include "storage/event.hpp"
-#include "storage/event_log.hpp"
 #include "storage/saga_row.hpp"
 
 namespace nexus::runtime {
@@ -171,10 +170,5 @@ private:
 /// every attempt of a step, or of its compensation. Persisted in events and
 /// handed to programs: changing it breaks their deduplication.
 std::string idempotency_key(std::string_view cid, std::string_view step, bool compensation);
-
-/// The append that makes `t`'s events durable, with the saga row for the
-/// state `m` reached by them when they change its status (start,
-/// compensation, end). `t` must hold at least one event.
-storage::append_request make_append(const saga_machine& m, const transition& t);
 
 } // namespace nexus::runtime

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks the dependency rules of the codemap by reading includes:
-#   config/ and storage/ include no CAF; only storage/ includes RocksDB;
+#   config/, storage/ and runtime/ include no CAF, and nexus_runtime links
+#   none; only storage/ includes RocksDB;
 #   no layer includes a layer above it (config <- storage <- runtime <- actors <- app).
 set -u
 cd "$1" || exit 2
@@ -13,9 +14,16 @@ forbid() { # forbid FOLDER PATTERN WHY
 }
 forbid config  'caf/|rocksdb/|storage/|runtime/|actors/|app/' "config/ includes CAF, RocksDB or a higher layer"
 forbid storage 'caf/|runtime/|actors/|app/'                 "storage/ includes CAF or a higher layer"
-forbid runtime 'rocksdb/|actors/|app/'                      "runtime/ includes RocksDB or a higher layer"
+forbid runtime 'caf/|rocksdb/|actors/|app/'                 "runtime/ includes CAF, RocksDB or a higher layer"
 forbid actors  'rocksdb/|app/'                              "actors/ includes RocksDB or app/"
 forbid app     'rocksdb/'                                   "app/ includes RocksDB"
+# The pure cores build without CAF: nexus_runtime names no CAF target.
+if grep -q 'CAF::' runtime/CMakeLists.txt; then echo "FAIL: nexus_runtime links CAF"; failures=$((failures + 1));
+else passed=$((passed + 1)); fi
+# The saga machine knows events, not the log that stores them.
+if grep -q 'storage/event_log.hpp' runtime/saga_machine.hpp; then
+  echo "FAIL: runtime/saga_machine.hpp includes the event log's header"; failures=$((failures + 1));
+else passed=$((passed + 1)); fi
 # Only storage/*.cpp may include RocksDB, never a header.
 hits=$(grep -lE '#include <rocksdb/' storage/*.hpp 2>/dev/null || true)
 if [ -n "$hits" ]; then echo "FAIL: RocksDB in a storage header: $hits"; failures=$((failures + 1));

@@ -8,8 +8,8 @@
 
 #include "actors/breaker_actor.hpp"
 #include "actors/event_log_writer.hpp"
-#include "runtime/messages.hpp"
-#include "runtime/system_config.hpp"
+#include "actors/messages.hpp"
+#include "actors/system_config.hpp"
 #include "storage/event_log.hpp"
 #include "storage/timestamp.hpp"
 #include "tests/temp_dir.hpp"
@@ -57,7 +57,7 @@ struct breaker_world {
   /// returns the kinds of the answers.
   std::vector<config::error_kind> run(int n) {
     std::vector<config::error_kind> kinds;
-    runtime::system_config cfg{2};
+    actors::system_config cfg{2};
     caf::actor_system sys{cfg};
     auto writer = actors::spawn_event_log_writer(sys, *log, 16);
     auto stage = sys.spawn(failing_stage, calls);

@@ -4,8 +4,8 @@
 #include <caf/all.hpp>
 
 #include "actors/cluster.hpp"
-#include "runtime/messages.hpp"
-#include "runtime/system_config.hpp"
+#include "actors/messages.hpp"
+#include "actors/system_config.hpp"
 #include "storage/timestamp.hpp"
 
 using namespace nexus;
@@ -41,7 +41,7 @@ join_request good() {
 BOOST_AUTO_TEST_SUITE(cluster_gateway)
 
 BOOST_AUTO_TEST_CASE(only_a_node_with_the_token_the_protocol_and_known_steps_joins) {
-  runtime::system_config cfg{2};
+  actors::system_config cfg{2};
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
   auto dispatcher = actors::spawn_dispatcher(sys, 10);
@@ -78,7 +78,7 @@ BOOST_AUTO_TEST_CASE(only_a_node_with_the_token_the_protocol_and_known_steps_joi
 }
 
 BOOST_AUTO_TEST_CASE(a_call_no_node_serves_waits_and_times_out_then_a_full_queue_refuses) {
-  runtime::system_config cfg{2};
+  actors::system_config cfg{2};
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
   auto dispatcher = actors::spawn_dispatcher(sys, 1);

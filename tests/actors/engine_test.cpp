@@ -14,6 +14,7 @@
 #include "actors/raw_messaging.hpp"
 #include "config/workflow_loader.hpp"
 #include "runtime/saga_machine.hpp"
+#include "runtime/saga_writes.hpp"
 #include "runtime/step_context.hpp"
 #include "storage/event_log.hpp"
 #include "tests/temp_dir.hpp"

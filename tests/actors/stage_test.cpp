@@ -5,8 +5,8 @@
 
 #include "actors/stage.hpp"
 #include "config/workflow_loader.hpp"
-#include "runtime/messages.hpp"
-#include "runtime/system_config.hpp"
+#include "actors/messages.hpp"
+#include "actors/system_config.hpp"
 #include "storage/timestamp.hpp"
 
 using namespace nexus;
@@ -32,7 +32,7 @@ step_call call(int n) {
 BOOST_AUTO_TEST_SUITE(stage)
 
 BOOST_AUTO_TEST_CASE(a_full_stage_runs_its_workers_queues_its_bound_and_refuses_the_rest) {
-  runtime::system_config cfg{2};
+  actors::system_config cfg{2};
   caf::actor_system sys{cfg};
   auto step = slow_step(2, 10, 3'600'000); // nothing finishes during the test
   auto stage = actors::spawn_stage(sys, "pipe", step, 2, 1000, nullptr);
@@ -71,7 +71,7 @@ BOOST_AUTO_TEST_CASE(a_full_stage_runs_its_workers_queues_its_bound_and_refuses_
 }
 
 BOOST_AUTO_TEST_CASE(queued_calls_run_in_turn_and_their_callers_get_the_answers) {
-  runtime::system_config cfg{2};
+  actors::system_config cfg{2};
   caf::actor_system sys{cfg};
   auto step = slow_step(1, 100, 0);
   auto stage = actors::spawn_stage(sys, "pipe", step, 2, 1000, nullptr);

@@ -3,6 +3,7 @@
 // operator's retry of a failed compensation.
 #include <boost/test/unit_test.hpp>
 
+#include "runtime/saga_writes.hpp"
 #include "tests/runtime/machine_fixture.hpp"
 
 using namespace nexus;

@@ -1,4 +1,4 @@
-#include "runtime/versions.hpp"
+#include "app/versions.hpp"
 
 #include <caf/config.hpp>
 #include <curl/curl.h>
@@ -7,7 +7,7 @@
 #include "config/json_value.hpp"
 #include "storage/event_log.hpp"
 
-namespace nexus::runtime {
+namespace nexus::app {
 
 std::string library_versions() {
   auto caf = std::to_string(CAF_VERSION / 10000) + "." + std::to_string(CAF_VERSION / 100 % 100)
@@ -19,4 +19,4 @@ std::string library_versions() {
          + curl_version_info(CURLVERSION_NOW)->version;
 }
 
-} // namespace nexus::runtime
+} // namespace nexus::app

@@ -1,4 +1,4 @@
-#include "runtime/messages.hpp"
+#include "actors/messages.hpp"
 
 #include <caf/actor_system_config.hpp>
 

@@ -1,13 +1,13 @@
-#include "runtime/system_config.hpp"
+#include "actors/system_config.hpp"
 
 #include <thread>
 
 #include <caf/io/middleman.hpp>
 #include <caf/openssl/manager.hpp>
 
-#include "runtime/messages.hpp"
+#include "actors/messages.hpp"
 
-namespace nexus::runtime {
+namespace nexus::actors {
 
 system_config::system_config(std::uint32_t threads) {
   threads_ = threads != 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
@@ -36,4 +36,4 @@ system_config::system_config(std::uint32_t threads, const config::cluster_settin
   tls_ = true;
 }
 
-} // namespace nexus::runtime
+} // namespace nexus::actors

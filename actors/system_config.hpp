@@ -8,7 +8,7 @@
 
 #include "config/workflow.hpp"
 
-namespace nexus::runtime {
+namespace nexus::actors {
 
 /// CAF configuration for a Nexus node: message types registered, scheduler
 /// threads set (0: one per core), and no reading of caf-application.ini,
@@ -43,4 +43,4 @@ private:
   bool tls_ = false;
 };
 
-} // namespace nexus::runtime
+} // namespace nexus::actors

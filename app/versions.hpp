@@ -2,7 +2,7 @@
 
 #include <string>
 
-namespace nexus::runtime {
+namespace nexus::app {
 
 /// The version of Nexus.
 inline constexpr const char* nexus_version = "0.1.0";
@@ -11,4 +11,4 @@ inline constexpr const char* nexus_version = "0.1.0";
 /// 7.8.3, spdlog 1.10.0, simdjson 3.0.1, libcurl 7.88.1".
 std::string library_versions();
 
-} // namespace nexus::runtime
+} // namespace nexus::app

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "storage/breaker_row.hpp"
+#include "storage/saga_row.hpp"
+
+namespace nexus::storage {
+
+/// One saga's events to append, all or nothing, with its new `sagas` row
+/// when its status changed. The row is rewritten only then (start,
+/// compensating, end), not on every step: it is what recovery, duplicate
+/// checks and retention need, and it halves the writes of a three-step saga.
+/// live_row() gives a running saga's current figures from its events.
+struct append_request {
+  std::string cid;
+  std::vector<std::pair<std::uint64_t, std::string>> events; ///< seq, encoded JSON.
+  std::optional<saga_row> row;
+  /// For `cid` = breaker_cid(resource): the resource's new `breakers` row.
+  std::optional<breaker_row> breaker;
+};
+
+} // namespace nexus::storage
