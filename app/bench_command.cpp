@@ -11,8 +11,6 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
-
 #include "actors/raw_messaging.hpp"
 #include "actors/stage.hpp"
 #include "app/bench_phases.hpp"
@@ -24,6 +22,13 @@
 #include "storage/raw_writes.hpp"
 
 namespace nexus::app {
+
+const std::vector<std::string>& bench_phases() {
+  static const std::vector<std::string> all{"memory",        "closed-loop", "raw-storage",
+                                            "raw-messaging", "fixed-rate",  "failure-mix",
+                                            "recovery"};
+  return all;
+}
 
 namespace {
 
@@ -78,14 +83,10 @@ std::string latency_text(double p50, double p99, double max) {
   return fixed(p50, 2) + " / " + fixed(p99, 2) + " / " + fixed(max, 1) + " ms";
 }
 
-/// Every phase, in the order they run.
-const std::vector<std::string> all_phases{"memory",        "closed-loop", "raw-storage",
-                                          "raw-messaging", "fixed-rate",  "failure-mix",
-                                          "recovery"};
 
 struct results {
   bench::settings s;
-  std::vector<std::string> phases; ///< Those to run, in all_phases' order.
+  std::vector<std::string> phases; ///< Those to run, in bench_phases()' order.
   double rate = 0;                 ///< --rate: the fixed-rate run's; 0: from the closed loop.
   bool has(const std::string& phase) const {
     return std::find(phases.begin(), phases.end(), phase) != phases.end();
@@ -480,55 +481,6 @@ std::string self_exe() {
 
 } // namespace
 
-void add_bench(CLI::App& app, bench_args& args) {
-  app.add_option("--steps", args.steps, "Simulated steps a saga (no latency)")
-    ->check(CLI::Range(1, 64))
-    ->capture_default_str();
-  app.add_option("--sagas", args.sagas, "Sagas of each run")
-    ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}))
-    ->capture_default_str();
-  app.add_option("--in-flight", args.in_flight, "Live sagas at most (runtime.max_in_flight)")
-    ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{10000000}))
-    ->capture_default_str();
-  app.add_option("--durability", args.durability, "sync, async or none")
-    ->check(CLI::IsMember({"sync", "async", "none"}))
-    ->capture_default_str();
-  app.add_option("--threads", args.threads, "Scheduler threads, 0 for one per core")
-    ->check(CLI::Range(0, 1024))
-    ->capture_default_str();
-  app.add_option("--recovery-sagas", args.recovery_sagas,
-                 "Sagas of the run killed for the recovery figures")
-    ->check(CLI::Range(std::uint64_t{2}, std::uint64_t{100000000}))
-    ->capture_default_str();
-  app.add_option("--memory-sagas", args.memory_sagas,
-                 "Sagas left waiting on a step for the memory figures")
-    ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}))
-    ->capture_default_str();
-  app.add_option("--fail-rate", args.fail_rate,
-                 "Share of step attempts failing for good in the failure mix")
-    ->check(CLI::Range(0.0, 1.0))
-    ->capture_default_str();
-  app.add_option("--rate-fraction", args.rate_fraction,
-                 "The fixed-rate run's rate, as a share of the closed loop's")
-    ->check(CLI::Range(0.001, 1.0))
-    ->capture_default_str();
-  app.add_option("--rate", args.rate,
-                 "The fixed-rate run's sagas/s (default: --rate-fraction of the closed loop's)")
-    ->check(CLI::PositiveNumber);
-  app.add_option("--phases", args.phases,
-                 "The runs to make, comma-separated, of: memory, closed-loop, raw-storage, "
-                 "raw-messaging, fixed-rate, failure-mix, recovery (default: all)")
-    ->delimiter(',')
-    ->check(CLI::IsMember(all_phases));
-  app.add_option("--dir", args.dir,
-                 "Where the runs' event logs go (a directory made under it, and removed)")
-    ->capture_default_str();
-  app.add_flag("--json", args.json, "Print the figures as one JSON object");
-  app.add_flag("--no-progress", args.no_progress, "Print no progress while running");
-  // The child process of the recovery run (not for people).
-  app.add_option("--recovery-child", args.recovery_child)->group("");
-}
-
 int run_bench(const bench_args& args) {
   bench::settings s;
   s.steps = args.steps;
@@ -546,7 +498,7 @@ int run_bench(const bench_args& args) {
     return bench::recovery_child(s, args.recovery_child);
 
   results r;
-  for (auto& p : all_phases)
+  for (auto& p : bench_phases())
     if (args.phases.empty() || std::count(args.phases.begin(), args.phases.end(), p) > 0)
       r.phases.push_back(p);
   r.rate = args.rate;

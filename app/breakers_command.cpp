@@ -1,8 +1,6 @@
 #include <cstdio>
 #include <iostream>
 
-#include <CLI/CLI.hpp>
-
 #include "app/commands.hpp"
 #include "app/log_queries.hpp"
 #include "app/log_reader.hpp"
@@ -24,11 +22,6 @@ std::string rate(double r) {
 }
 
 } // namespace
-
-void add_breakers(CLI::App& app, breakers_args& args) {
-  app.add_option("--data-dir", args.data_dir, "Event log directory")->capture_default_str();
-  app.add_flag("--json", args.json, "Print one JSON object per resource");
-}
 
 int breakers(const breakers_args& args) {
   auto log = open_for_reading(args.data_dir);

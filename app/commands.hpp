@@ -5,9 +5,6 @@
 #include <string>
 #include <vector>
 
-namespace CLI {
-class App;
-}
 namespace nexus::config {
 struct workflow;
 }
@@ -19,8 +16,8 @@ struct cluster_options;
 
 namespace nexus::app {
 
-// Each subcommand registers its options on the parser and returns the
-// function that runs it, which gives the process's exit status:
+// Each subcommand's arguments, filled by the command line (main.cpp), and
+// the function that runs it, which gives the process's exit status:
 // 0 success, 1 runtime error, 2 bad usage or bad file.
 
 struct run_args {
@@ -41,7 +38,6 @@ struct run_args {
   std::uint32_t expect_seconds = 60;
   std::string local_stages = "on";
 };
-void add_run(CLI::App& app, run_args& args);
 
 /// Splits HOST:PORT (a port alone, or `:PORT`: 127.0.0.1); false, with
 /// `error` naming the option, if it is not one.
@@ -63,7 +59,6 @@ struct coordinator_client_args {
   std::string cluster = "nexus";
   std::string tls_certificate, tls_key, tls_ca;
 };
-void add_coordinator_client(CLI::App& app, coordinator_client_args& args);
 
 /// Fills `opts` to reach the coordinator at `endpoint` (given as
 /// `option`), the token from NEXUS_CLUSTER_TOKEN; false, with `error` set,
@@ -80,7 +75,6 @@ struct mcp_args : coordinator_client_args {
   std::uint32_t grace_seconds = 10;
   std::string log_level;
 };
-void add_mcp(CLI::App& app, mcp_args& args);
 int mcp(const mcp_args& args);
 
 struct serve_args {
@@ -95,7 +89,6 @@ struct serve_args {
   bool json = false;
   std::string log_level;
 };
-void add_serve(CLI::App& app, serve_args& args);
 int serve(const serve_args& args);
 
 struct submit_args : coordinator_client_args {
@@ -104,7 +97,6 @@ struct submit_args : coordinator_client_args {
   bool detach = false;
   bool json = false;
 };
-void add_submit(CLI::App& app, submit_args& args);
 int submit(const submit_args& args);
 
 struct worker_args {
@@ -120,7 +112,6 @@ struct worker_args {
   std::string data_dir;  ///< Where its log file goes; empty: runtime.data_dir.
   std::string tls_certificate, tls_key; ///< Its own, in place of cluster.tls's.
 };
-void add_worker(CLI::App& app, worker_args& args);
 int worker(const worker_args& args);
 int run(const run_args& args);
 
@@ -150,7 +141,6 @@ overrides overrides_of(const Args& a) {
 bool load_or_report(const std::string& path, const overrides& o, config::workflow& wf);
 
 /// `--log-level LEVEL`, for the commands that run sagas.
-void add_log_level(CLI::App& app, std::string& level);
 
 /// Runs `wf` to the end with its logging set up, then prints the summary
 /// (one JSON object with `json`); returns the exit status.
@@ -164,7 +154,6 @@ struct retry_args {
   bool json = false;
   std::string log_level;
 };
-void add_retry(CLI::App& app, retry_args& args);
 int retry(const retry_args& args);
 
 struct events_args {
@@ -174,7 +163,6 @@ struct events_args {
   bool follow = false;
   std::uint32_t poll_ms = 100;
 };
-void add_events(CLI::App& app, events_args& args);
 int events(const events_args& args);
 
 struct sagas_args {
@@ -183,21 +171,18 @@ struct sagas_args {
   bool json = false;
   std::uint64_t limit = 0; ///< 0: every saga.
 };
-void add_sagas(CLI::App& app, sagas_args& args);
 int sagas(const sagas_args& args);
 
 struct breakers_args {
   std::string data_dir = ".nexus";
   bool json = false;
 };
-void add_breakers(CLI::App& app, breakers_args& args);
 int breakers(const breakers_args& args);
 
 struct stats_args {
   std::string data_dir = ".nexus";
   bool json = false;
 };
-void add_stats(CLI::App& app, stats_args& args);
 int stats(const stats_args& args);
 
 struct bench_args {
@@ -217,13 +202,13 @@ struct bench_args {
   bool no_progress = false;
   std::string recovery_child; ///< Set in the recovery run's child process: its data directory.
 };
-void add_bench(CLI::App& app, bench_args& args);
 int run_bench(const bench_args& args);
+/// Every phase of `nexus bench`, in the order they run.
+const std::vector<std::string>& bench_phases();
 
 struct validate_args {
   std::string workflow;
 };
-void add_validate(CLI::App& app, validate_args& args);
 int validate(const validate_args& args);
 
 } // namespace nexus::app

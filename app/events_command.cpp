@@ -7,8 +7,6 @@
 #include <thread>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-
 #include "app/commands.hpp"
 #include "app/log_reader.hpp"
 #include "app/terminal.hpp"
@@ -17,17 +15,6 @@
 #include "storage/timestamp.hpp"
 
 namespace nexus::app {
-
-void add_events(CLI::App& app, events_args& args) {
-  app.add_option("cid", args.cid, "Correlation ID of the saga (all sagas with --follow)");
-  app.add_option("--data-dir", args.data_dir, "Event log directory")->capture_default_str();
-  app.add_flag("--json", args.json, "Print each event as its stored JSON, one per line");
-  app.add_flag("--follow", args.follow,
-               "Keep printing new events, in the order they are written, until interrupted");
-  app.add_option("--poll-ms", args.poll_ms, "With --follow: how often to look for new events")
-    ->check(CLI::Range(1u, 60000u))
-    ->capture_default_str();
-}
 
 namespace {
 

@@ -8,6 +8,242 @@
 #include "app/commands.hpp"
 #include "app/versions.hpp"
 
+// The whole command line is here: the one translation unit that includes
+// CLI11 (a heavy header), so that each command's file builds without it.
+namespace nexus::app {
+namespace {
+
+void add_log_level(CLI::App& app, std::string& level) {
+  app.add_option("--log-level", level,
+                 "Level of the log file and of the console, in place of the workflow's "
+                 "logging.level and logging.console_level")
+    ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+}
+
+void add_coordinator_client(CLI::App& app, coordinator_client_args& args) {
+  app.add_option("--cluster", args.cluster, "The coordinator's cluster.name")->capture_default_str();
+  auto* cert = app.add_option("--tls-certificate", args.tls_certificate,
+                              "Mutual TLS: this client's certificate (PEM), signed by the cluster's CA")
+                 ->check(CLI::ExistingFile);
+  auto* key = app.add_option("--tls-key", args.tls_key, "Mutual TLS: its private key (PEM)")
+                ->check(CLI::ExistingFile);
+  auto* ca = app.add_option("--tls-ca", args.tls_ca, "Mutual TLS: the cluster's CA (PEM)")
+               ->check(CLI::ExistingFile);
+  cert->needs(key)->needs(ca);
+  key->needs(cert);
+  ca->needs(cert);
+}
+
+void add_bench(CLI::App& app, bench_args& args) {
+  app.add_option("--steps", args.steps, "Simulated steps a saga (no latency)")
+    ->check(CLI::Range(1, 64))
+    ->capture_default_str();
+  app.add_option("--sagas", args.sagas, "Sagas of each run")
+    ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}))
+    ->capture_default_str();
+  app.add_option("--in-flight", args.in_flight, "Live sagas at most (runtime.max_in_flight)")
+    ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{10000000}))
+    ->capture_default_str();
+  app.add_option("--durability", args.durability, "sync, async or none")
+    ->check(CLI::IsMember({"sync", "async", "none"}))
+    ->capture_default_str();
+  app.add_option("--threads", args.threads, "Scheduler threads, 0 for one per core")
+    ->check(CLI::Range(0, 1024))
+    ->capture_default_str();
+  app.add_option("--recovery-sagas", args.recovery_sagas,
+                 "Sagas of the run killed for the recovery figures")
+    ->check(CLI::Range(std::uint64_t{2}, std::uint64_t{100000000}))
+    ->capture_default_str();
+  app.add_option("--memory-sagas", args.memory_sagas,
+                 "Sagas left waiting on a step for the memory figures")
+    ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}))
+    ->capture_default_str();
+  app.add_option("--fail-rate", args.fail_rate,
+                 "Share of step attempts failing for good in the failure mix")
+    ->check(CLI::Range(0.0, 1.0))
+    ->capture_default_str();
+  app.add_option("--rate-fraction", args.rate_fraction,
+                 "The fixed-rate run's rate, as a share of the closed loop's")
+    ->check(CLI::Range(0.001, 1.0))
+    ->capture_default_str();
+  app.add_option("--rate", args.rate,
+                 "The fixed-rate run's sagas/s (default: --rate-fraction of the closed loop's)")
+    ->check(CLI::PositiveNumber);
+  app.add_option("--phases", args.phases,
+                 "The runs to make, comma-separated, of: memory, closed-loop, raw-storage, "
+                 "raw-messaging, fixed-rate, failure-mix, recovery (default: all)")
+    ->delimiter(',')
+    ->check(CLI::IsMember(bench_phases()));
+  app.add_option("--dir", args.dir,
+                 "Where the runs' event logs go (a directory made under it, and removed)")
+    ->capture_default_str();
+  app.add_flag("--json", args.json, "Print the figures as one JSON object");
+  app.add_flag("--no-progress", args.no_progress, "Print no progress while running");
+  // The child process of the recovery run (not for people).
+  app.add_option("--recovery-child", args.recovery_child)->group("");
+}
+
+void add_breakers(CLI::App& app, breakers_args& args) {
+  app.add_option("--data-dir", args.data_dir, "Event log directory")->capture_default_str();
+  app.add_flag("--json", args.json, "Print one JSON object per resource");
+}
+
+void add_events(CLI::App& app, events_args& args) {
+  app.add_option("cid", args.cid, "Correlation ID of the saga (all sagas with --follow)");
+  app.add_option("--data-dir", args.data_dir, "Event log directory")->capture_default_str();
+  app.add_flag("--json", args.json, "Print each event as its stored JSON, one per line");
+  app.add_flag("--follow", args.follow,
+               "Keep printing new events, in the order they are written, until interrupted");
+  app.add_option("--poll-ms", args.poll_ms, "With --follow: how often to look for new events")
+    ->check(CLI::Range(1u, 60000u))
+    ->capture_default_str();
+}
+
+void add_mcp(CLI::App& app, mcp_args& args) {
+  app.add_option("workflow", args.workflow,
+                 "Workflow file whose sagas the tools run (not with --connect)");
+  app.add_option("--data-dir", args.data_dir, "Event log directory (default: runtime.data_dir)");
+  app.add_option("--connect", args.connect,
+                 "HOST:PORT of a coordinator (nexus serve) to run the tools on, instead of here");
+  add_coordinator_client(app, args);
+  app.add_option("--max-message-bytes", args.max_message_bytes,
+                 "Longest message taken; a longer line is answered with an error and skipped")
+    ->capture_default_str()
+    ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
+  app.add_option("--grace-seconds", args.grace_seconds,
+                 "When stdin closes: how long running sagas may take to end before they stop "
+                 "where they are (they resume on the next start)")
+    ->capture_default_str();
+  add_log_level(app, args.log_level);
+}
+
+void add_retry(CLI::App& app, retry_args& args) {
+  app.add_option("cid", args.cids, "Correlation IDs of sagas that ended failed")->required();
+  app.add_option("--workflow", args.workflow, "Workflow file that defines their sagas")
+    ->required();
+  app.add_option("--data-dir", args.data_dir, "Event log directory (default: runtime.data_dir)");
+  app.add_flag("--json", args.json, "Print the run's summary as one JSON object");
+  add_log_level(app, args.log_level);
+}
+
+void add_run(CLI::App& app, run_args& args) {
+  app.add_option("workflow", args.workflow, "Workflow file (JSON)")->required();
+  auto* input = app.add_option("--input", args.input,
+                               "JSON-lines file of sagas to start, or - for standard input");
+  app.add_option("--on-bad-input", args.on_bad_input,
+                 "A bad input line stops the run (exit 2) or is skipped")
+    ->check(CLI::IsMember({"stop", "skip"}))
+    ->capture_default_str();
+  auto* generate = app.add_option("--generate", args.generate, "Start N generated sagas")
+                     ->check(CLI::PositiveNumber);
+  input->excludes(generate);
+  app.add_option("--saga", args.saga, "Saga to generate (with --generate)")->needs(generate);
+  generate->needs("--saga");
+  app.add_option("--data-dir", args.data_dir, "Event log directory (default: runtime.data_dir)");
+  app.add_option("--threads", args.threads, "Scheduler threads, 0 for one per core")
+    ->each([&args](const std::string&) { args.threads_set = true; });
+  app.add_option("--max-in-flight", args.max_in_flight, "Live sagas at most")
+    ->check(CLI::PositiveNumber);
+  app.add_flag("--json", args.json, "Print the summary as one JSON object");
+  app.add_flag("--no-progress", args.no_progress, "Print no progress while running");
+  add_log_level(app, args.log_level);
+  auto* listen = app.add_option(
+    "--listen", args.listen,
+    "Run as the coordinator of a cluster, taking workers at HOST:PORT (port 0: any free port)");
+  app.add_option("--expect-workers", args.expect_workers,
+                 "With --listen: wait for N workers to join before starting")
+    ->needs(listen);
+  app.add_option("--expect-seconds", args.expect_seconds,
+                 "With --expect-workers: how long to wait for them")
+    ->needs(listen)
+    ->capture_default_str();
+  app.add_option("--local-stages", args.local_stages,
+                 "With --listen: whether this node runs steps too, or only the workers")
+    ->check(CLI::IsMember({"on", "off"}))
+    ->needs(listen)
+    ->capture_default_str();
+}
+
+void add_sagas(CLI::App& app, sagas_args& args) {
+  app.add_option("--status", args.status, "Only sagas with this status")
+    ->check(CLI::IsMember({"running", "compensating", "completed", "compensated", "failed",
+                           "cancelled"}));
+  app.add_option("--limit", args.limit, "Only the N newest sagas (0: all)")
+    ->check(CLI::NonNegativeNumber)
+    ->capture_default_str();
+  app.add_option("--data-dir", args.data_dir, "Event log directory")->capture_default_str();
+  app.add_flag("--json", args.json, "Print one JSON object per saga, newest first");
+}
+
+void add_serve(CLI::App& app, serve_args& args) {
+  app.add_option("workflow", args.workflow, "Workflow file (JSON)")->required();
+  app.add_option("--listen", args.listen,
+                 "HOST:PORT where workers join and nexus submit sends sagas")
+    ->required();
+  app.add_option("--local-stages", args.local_stages,
+                 "Whether this node runs steps too, or only its workers")
+    ->check(CLI::IsMember({"on", "off"}))
+    ->capture_default_str();
+  app.add_option("--data-dir", args.data_dir, "Event log directory (default: runtime.data_dir)");
+  app.add_option("--threads", args.threads, "Scheduler threads, 0 for one per core")
+    ->each([&args](const std::string&) { args.threads_set = true; });
+  app.add_option("--max-in-flight", args.max_in_flight, "Live sagas at most")
+    ->check(CLI::PositiveNumber);
+  app.add_option("--grace-seconds", args.grace_seconds,
+                 "On SIGTERM or SIGINT: how long running sagas may take to end before they "
+                 "stop where they are (they resume on the next start)")
+    ->capture_default_str();
+  app.add_flag("--json", args.json, "Print the summary as one JSON object when it stops");
+  add_log_level(app, args.log_level);
+}
+
+void add_submit(CLI::App& app, submit_args& args) {
+  app.add_option("--to", args.to, "The coordinator's HOST:PORT (nexus serve --listen)")
+    ->required();
+  app.add_option("input", args.input, "JSON-lines file of sagas to start, or - for standard input")
+    ->required();
+  app.add_flag("--detach", args.detach, "Return once the sagas are submitted, not when they end");
+  app.add_flag("--json", args.json, "Print one JSON object per saga");
+  add_coordinator_client(app, args);
+}
+
+void add_stats(CLI::App& app, stats_args& args) {
+  app.add_option("--data-dir", args.data_dir, "Event log directory")->capture_default_str();
+  app.add_flag("--json", args.json, "Print the figures as one JSON object");
+}
+
+void add_validate(CLI::App& app, validate_args& args) {
+  app.add_option("workflow", args.workflow, "Workflow file (JSON)")->required();
+}
+
+void add_worker(CLI::App& app, worker_args& args) {
+  app.add_option("workflow", args.workflow, "Workflow file (JSON), the coordinator's")->required();
+  app.add_option("--join", args.join, "The coordinator's HOST:PORT")->required();
+  app.add_option("--stages", args.stages,
+                 "Steps to serve, by name or SAGA/STEP, separated by commas (default: all)");
+  app.add_option("--capacity", args.capacity,
+                 "Calls taken at once over all its steps (default: its stages' workers)");
+  app.add_flag("--stay", args.stay, "When the coordinator ends its run, wait for the next");
+  app.add_option("--reconnect-for", args.reconnect_for,
+                 "Seconds to keep looking for the coordinator, at start and when it is lost")
+    ->capture_default_str();
+  app.add_option("--threads", args.threads, "Scheduler threads, 0 for one per core");
+  app.add_option("--node", args.node, "This node's name in logs (default: HOST:PID)");
+  app.add_option("--data-dir", args.data_dir,
+                 "Directory for its log file (default: runtime.data_dir); it keeps no state");
+  auto* cert = app.add_option("--tls-certificate", args.tls_certificate,
+                              "Mutual TLS: this node's certificate, in place of cluster.tls's")
+                 ->check(CLI::ExistingFile);
+  auto* key = app.add_option("--tls-key", args.tls_key, "Mutual TLS: this node's private key")
+                ->check(CLI::ExistingFile);
+  cert->needs(key);
+  key->needs(cert);
+  add_log_level(app, args.log_level);
+}
+
+} // namespace
+} // namespace nexus::app
+
 int main(int argc, char** argv) {
   using namespace nexus::app;
   CLI::App app{"Nexus: durable sagas, pipelines and circuit breakers on actors", "nexus"};

@@ -7,8 +7,6 @@
 
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
-
 #include "actors/engine.hpp"
 #include "actors/remote_tools.hpp"
 #include "app/commands.hpp"
@@ -18,24 +16,6 @@
 #include "runtime/logging.hpp"
 
 namespace nexus::app {
-
-void add_mcp(CLI::App& app, mcp_args& args) {
-  app.add_option("workflow", args.workflow,
-                 "Workflow file whose sagas the tools run (not with --connect)");
-  app.add_option("--data-dir", args.data_dir, "Event log directory (default: runtime.data_dir)");
-  app.add_option("--connect", args.connect,
-                 "HOST:PORT of a coordinator (nexus serve) to run the tools on, instead of here");
-  add_coordinator_client(app, args);
-  app.add_option("--max-message-bytes", args.max_message_bytes,
-                 "Longest message taken; a longer line is answered with an error and skipped")
-    ->capture_default_str()
-    ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
-  app.add_option("--grace-seconds", args.grace_seconds,
-                 "When stdin closes: how long running sagas may take to end before they stop "
-                 "where they are (they resume on the next start)")
-    ->capture_default_str();
-  add_log_level(app, args.log_level);
-}
 
 namespace {
 

@@ -1,8 +1,6 @@
 #include <algorithm>
 #include <iostream>
 
-#include <CLI/CLI.hpp>
-
 #include "actors/engine.hpp"
 #include "app/commands.hpp"
 #include "runtime/rebuild.hpp"
@@ -10,15 +8,6 @@
 #include "storage/timestamp.hpp"
 
 namespace nexus::app {
-
-void add_retry(CLI::App& app, retry_args& args) {
-  app.add_option("cid", args.cids, "Correlation IDs of sagas that ended failed")->required();
-  app.add_option("--workflow", args.workflow, "Workflow file that defines their sagas")
-    ->required();
-  app.add_option("--data-dir", args.data_dir, "Event log directory (default: runtime.data_dir)");
-  app.add_flag("--json", args.json, "Print the run's summary as one JSON object");
-  add_log_level(app, args.log_level);
-}
 
 // Every saga is checked before anything is written, and all are reopened in
 // one write, so a bad ID anywhere leaves every saga as it was. Then a run

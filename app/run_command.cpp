@@ -1,8 +1,6 @@
 #include <cstdlib>
 #include <iostream>
 
-#include <CLI/CLI.hpp>
-
 #include "actors/engine.hpp"
 #include "app/progress_bar.hpp"
 #include "app/commands.hpp"
@@ -10,44 +8,6 @@
 #include "runtime/logging.hpp"
 
 namespace nexus::app {
-
-void add_run(CLI::App& app, run_args& args) {
-  app.add_option("workflow", args.workflow, "Workflow file (JSON)")->required();
-  auto* input = app.add_option("--input", args.input,
-                               "JSON-lines file of sagas to start, or - for standard input");
-  app.add_option("--on-bad-input", args.on_bad_input,
-                 "A bad input line stops the run (exit 2) or is skipped")
-    ->check(CLI::IsMember({"stop", "skip"}))
-    ->capture_default_str();
-  auto* generate = app.add_option("--generate", args.generate, "Start N generated sagas")
-                     ->check(CLI::PositiveNumber);
-  input->excludes(generate);
-  app.add_option("--saga", args.saga, "Saga to generate (with --generate)")->needs(generate);
-  generate->needs("--saga");
-  app.add_option("--data-dir", args.data_dir, "Event log directory (default: runtime.data_dir)");
-  app.add_option("--threads", args.threads, "Scheduler threads, 0 for one per core")
-    ->each([&args](const std::string&) { args.threads_set = true; });
-  app.add_option("--max-in-flight", args.max_in_flight, "Live sagas at most")
-    ->check(CLI::PositiveNumber);
-  app.add_flag("--json", args.json, "Print the summary as one JSON object");
-  app.add_flag("--no-progress", args.no_progress, "Print no progress while running");
-  add_log_level(app, args.log_level);
-  auto* listen = app.add_option(
-    "--listen", args.listen,
-    "Run as the coordinator of a cluster, taking workers at HOST:PORT (port 0: any free port)");
-  app.add_option("--expect-workers", args.expect_workers,
-                 "With --listen: wait for N workers to join before starting")
-    ->needs(listen);
-  app.add_option("--expect-seconds", args.expect_seconds,
-                 "With --expect-workers: how long to wait for them")
-    ->needs(listen)
-    ->capture_default_str();
-  app.add_option("--local-stages", args.local_stages,
-                 "With --listen: whether this node runs steps too, or only the workers")
-    ->check(CLI::IsMember({"on", "off"}))
-    ->needs(listen)
-    ->capture_default_str();
-}
 
 bool parse_endpoint(const std::string& option, const std::string& text, std::string& host,
                     std::uint16_t& port, std::string& error) {
@@ -89,13 +49,6 @@ bool listen_options(const std::string& listen, const std::string& local_stages,
 std::string cluster_token(const config::workflow& wf) {
   auto* env = std::getenv("NEXUS_CLUSTER_TOKEN");
   return env != nullptr && env[0] != '\0' ? std::string{env} : wf.cluster.token;
-}
-
-void add_log_level(CLI::App& app, std::string& level) {
-  app.add_option("--log-level", level,
-                 "Level of the log file and of the console, in place of the workflow's "
-                 "logging.level and logging.console_level")
-    ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
 }
 
 bool load_or_report(const std::string& path, const overrides& o, config::workflow& wf) {

@@ -3,8 +3,6 @@
 #include <queue>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-
 #include "app/commands.hpp"
 #include "app/log_queries.hpp"
 #include "app/log_reader.hpp"
@@ -13,17 +11,6 @@
 #include "storage/timestamp.hpp"
 
 namespace nexus::app {
-
-void add_sagas(CLI::App& app, sagas_args& args) {
-  app.add_option("--status", args.status, "Only sagas with this status")
-    ->check(CLI::IsMember({"running", "compensating", "completed", "compensated", "failed",
-                           "cancelled"}));
-  app.add_option("--limit", args.limit, "Only the N newest sagas (0: all)")
-    ->check(CLI::NonNegativeNumber)
-    ->capture_default_str();
-  app.add_option("--data-dir", args.data_dir, "Event log directory")->capture_default_str();
-  app.add_flag("--json", args.json, "Print one JSON object per saga, newest first");
-}
 
 namespace {
 

@@ -3,8 +3,6 @@
 
 #include <pthread.h>
 
-#include <CLI/CLI.hpp>
-
 #include "actors/engine.hpp"
 #include "actors/submit.hpp"
 #include "app/commands.hpp"
@@ -14,28 +12,6 @@
 #include "runtime/logging.hpp"
 
 namespace nexus::app {
-
-void add_serve(CLI::App& app, serve_args& args) {
-  app.add_option("workflow", args.workflow, "Workflow file (JSON)")->required();
-  app.add_option("--listen", args.listen,
-                 "HOST:PORT where workers join and nexus submit sends sagas")
-    ->required();
-  app.add_option("--local-stages", args.local_stages,
-                 "Whether this node runs steps too, or only its workers")
-    ->check(CLI::IsMember({"on", "off"}))
-    ->capture_default_str();
-  app.add_option("--data-dir", args.data_dir, "Event log directory (default: runtime.data_dir)");
-  app.add_option("--threads", args.threads, "Scheduler threads, 0 for one per core")
-    ->each([&args](const std::string&) { args.threads_set = true; });
-  app.add_option("--max-in-flight", args.max_in_flight, "Live sagas at most")
-    ->check(CLI::PositiveNumber);
-  app.add_option("--grace-seconds", args.grace_seconds,
-                 "On SIGTERM or SIGINT: how long running sagas may take to end before they "
-                 "stop where they are (they resume on the next start)")
-    ->capture_default_str();
-  app.add_flag("--json", args.json, "Print the summary as one JSON object when it stops");
-  add_log_level(app, args.log_level);
-}
 
 // Runs until SIGTERM or SIGINT: the signals are blocked in every thread
 // (CAF's threads inherit the mask) and taken here with sigwait.
@@ -87,30 +63,6 @@ int serve(const serve_args& args) {
   if (!s.error.empty())
     std::cerr << "nexus: " << s.error << '\n';
   return s.exit_status;
-}
-
-void add_submit(CLI::App& app, submit_args& args) {
-  app.add_option("--to", args.to, "The coordinator's HOST:PORT (nexus serve --listen)")
-    ->required();
-  app.add_option("input", args.input, "JSON-lines file of sagas to start, or - for standard input")
-    ->required();
-  app.add_flag("--detach", args.detach, "Return once the sagas are submitted, not when they end");
-  app.add_flag("--json", args.json, "Print one JSON object per saga");
-  add_coordinator_client(app, args);
-}
-
-void add_coordinator_client(CLI::App& app, coordinator_client_args& args) {
-  app.add_option("--cluster", args.cluster, "The coordinator's cluster.name")->capture_default_str();
-  auto* cert = app.add_option("--tls-certificate", args.tls_certificate,
-                              "Mutual TLS: this client's certificate (PEM), signed by the cluster's CA")
-                 ->check(CLI::ExistingFile);
-  auto* key = app.add_option("--tls-key", args.tls_key, "Mutual TLS: its private key (PEM)")
-                ->check(CLI::ExistingFile);
-  auto* ca = app.add_option("--tls-ca", args.tls_ca, "Mutual TLS: the cluster's CA (PEM)")
-               ->check(CLI::ExistingFile);
-  cert->needs(key)->needs(ca);
-  key->needs(cert);
-  ca->needs(cert);
 }
 
 bool coordinator_client(const std::string& option, const std::string& endpoint,

@@ -2,8 +2,6 @@
 #include <map>
 #include <tuple>
 
-#include <CLI/CLI.hpp>
-
 #include "app/commands.hpp"
 #include "app/log_queries.hpp"
 #include "app/log_reader.hpp"
@@ -12,11 +10,6 @@
 #include "runtime/latency_histogram.hpp"
 
 namespace nexus::app {
-
-void add_stats(CLI::App& app, stats_args& args) {
-  app.add_option("--data-dir", args.data_dir, "Event log directory")->capture_default_str();
-  app.add_flag("--json", args.json, "Print the figures as one JSON object");
-}
 
 namespace {
 

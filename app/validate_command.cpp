@@ -1,15 +1,9 @@
 #include <iostream>
 
-#include <CLI/CLI.hpp>
-
 #include "app/commands.hpp"
 #include "config/workflow_loader.hpp"
 
 namespace nexus::app {
-
-void add_validate(CLI::App& app, validate_args& args) {
-  app.add_option("workflow", args.workflow, "Workflow file (JSON)")->required();
-}
 
 int validate(const validate_args& args) {
   auto loaded = config::load_workflow(args.workflow);

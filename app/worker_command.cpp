@@ -5,38 +5,11 @@
 #include <unistd.h>
 #include <sstream>
 
-#include <CLI/CLI.hpp>
-
 #include "actors/worker.hpp"
 #include "app/commands.hpp"
 #include "runtime/logging.hpp"
 
 namespace nexus::app {
-
-void add_worker(CLI::App& app, worker_args& args) {
-  app.add_option("workflow", args.workflow, "Workflow file (JSON), the coordinator's")->required();
-  app.add_option("--join", args.join, "The coordinator's HOST:PORT")->required();
-  app.add_option("--stages", args.stages,
-                 "Steps to serve, by name or SAGA/STEP, separated by commas (default: all)");
-  app.add_option("--capacity", args.capacity,
-                 "Calls taken at once over all its steps (default: its stages' workers)");
-  app.add_flag("--stay", args.stay, "When the coordinator ends its run, wait for the next");
-  app.add_option("--reconnect-for", args.reconnect_for,
-                 "Seconds to keep looking for the coordinator, at start and when it is lost")
-    ->capture_default_str();
-  app.add_option("--threads", args.threads, "Scheduler threads, 0 for one per core");
-  app.add_option("--node", args.node, "This node's name in logs (default: HOST:PID)");
-  app.add_option("--data-dir", args.data_dir,
-                 "Directory for its log file (default: runtime.data_dir); it keeps no state");
-  auto* cert = app.add_option("--tls-certificate", args.tls_certificate,
-                              "Mutual TLS: this node's certificate, in place of cluster.tls's")
-                 ->check(CLI::ExistingFile);
-  auto* key = app.add_option("--tls-key", args.tls_key, "Mutual TLS: this node's private key")
-                ->check(CLI::ExistingFile);
-  cert->needs(key);
-  key->needs(cert);
-  add_log_level(app, args.log_level);
-}
 
 int worker(const worker_args& args) {
   config::workflow wf;

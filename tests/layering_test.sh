@@ -24,6 +24,10 @@ else passed=$((passed + 1)); fi
 if grep -q 'storage/event_log.hpp' runtime/saga_machine.hpp; then
   echo "FAIL: runtime/saga_machine.hpp includes the event log's header"; failures=$((failures + 1));
 else passed=$((passed + 1)); fi
+# CLI11 is a heavy header: only the command line (app/main.cpp) includes it.
+hits=$(grep -rlE '#include <CLI/' --include='*.hpp' --include='*.cpp' . | grep -v '^./app/main.cpp$' | grep -v '^./build' || true)
+if [ -n "$hits" ]; then echo "FAIL: CLI11 outside app/main.cpp: $hits"; failures=$((failures + 1));
+else passed=$((passed + 1)); fi
 # Only storage/*.cpp may include RocksDB, never a header.
 hits=$(grep -lE '#include <rocksdb/' storage/*.hpp 2>/dev/null || true)
 if [ -n "$hits" ]; then echo "FAIL: RocksDB in a storage header: $hits"; failures=$((failures + 1));
