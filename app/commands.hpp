@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench.hpp"
+
 namespace nexus::config {
 struct workflow;
 }
@@ -185,26 +187,9 @@ struct stats_args {
 };
 int stats(const stats_args& args);
 
-struct bench_args {
-  std::uint32_t steps = 3;
-  std::uint64_t sagas = 50000;
-  std::uint64_t in_flight = 10000;
-  std::string durability = "sync";
-  std::uint32_t threads = 0;
-  std::uint64_t recovery_sagas = 100000;
-  std::uint64_t memory_sagas = 100000;
-  double fail_rate = 0.1;
-  double rate_fraction = 0.5;
-  double rate = 0;            ///< Of the fixed-rate run; 0: rate_fraction of the closed loop's.
-  std::vector<std::string> phases; ///< Empty: all.
-  std::string dir;            ///< Empty: the temporary directory.
-  bool json = false;
-  bool no_progress = false;
-  std::string recovery_child; ///< Set in the recovery run's child process: its data directory.
-};
-int run_bench(const bench_args& args);
-/// Every phase of `nexus bench`, in the order they run.
-const std::vector<std::string>& bench_phases();
+using bench::bench_args;
+using bench::run_bench;
+using bench::bench_phases;
 
 struct validate_args {
   std::string workflow;

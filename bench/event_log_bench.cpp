@@ -1,5 +1,5 @@
 // Appends through the event-log writer actor against a plain RocksDB
-// WriteBatch loop (storage::raw_write_loop, as nexus bench uses), side by
+// WriteBatch loop (bench::raw_write_loop, as nexus bench uses), side by
 // side in one run, with the same record size, batch size and sync setting.
 // Prints records/s of both and their ratio.
 //
@@ -22,7 +22,7 @@
 #include "storage/event.hpp"
 #include "storage/event_log.hpp"
 #include "storage/keys.hpp"
-#include "storage/raw_writes.hpp"
+#include "bench/raw_writes.hpp"
 
 using namespace nexus;
 using clock_type = std::chrono::steady_clock;
@@ -57,17 +57,17 @@ std::string event_json(const std::string& cid, std::uint64_t seq, std::uint32_t 
   return out;
 }
 
-/// The raw limit: storage::raw_write_loop, one record per event, as many
+/// The raw limit: bench::raw_write_loop, one record per event, as many
 /// records, as large, in batches of the same size.
 double raw_loop(const settings& s) {
-  storage::raw_write_spec spec;
+  bench::raw_write_spec spec;
   spec.dir = s.dir;
   spec.durability = s.durability;
   spec.sagas = s.records;
   spec.records = {event_json("raw-0000000", 1, s.size)};
   spec.cid_of = [](std::uint64_t n) { return "raw-" + std::to_string(n % 1000); };
   spec.batch = s.batch;
-  auto r = storage::raw_write_loop(spec);
+  auto r = bench::raw_write_loop(spec);
   if (!r.error.empty()) {
     std::fprintf(stderr, "raw: %s\n", r.error.c_str());
     std::exit(1);

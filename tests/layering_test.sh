@@ -2,7 +2,9 @@
 # Checks the dependency rules of the codemap by reading includes:
 #   config/, storage/ and runtime/ include no CAF, and nexus_runtime links
 #   none; only storage/ includes RocksDB;
-#   no layer includes a layer above it (config <- storage <- runtime <- actors <- app).
+#   no layer includes a layer above it (config <- storage <- runtime <- actors
+#   <- bench <- app; bench/ uses app/'s console helpers); benchmark code lives
+#   in bench/ only.
 set -u
 cd "$1" || exit 2
 failures=0
@@ -12,10 +14,10 @@ forbid() { # forbid FOLDER PATTERN WHY
   if [ -n "$hits" ]; then echo "FAIL: $3:"; echo "$hits"; failures=$((failures + 1));
   else passed=$((passed + 1)); fi
 }
-forbid config  'caf/|rocksdb/|storage/|runtime/|actors/|app/' "config/ includes CAF, RocksDB or a higher layer"
-forbid storage 'caf/|runtime/|actors/|app/'                 "storage/ includes CAF or a higher layer"
-forbid runtime 'caf/|rocksdb/|actors/|app/'                 "runtime/ includes CAF, RocksDB or a higher layer"
-forbid actors  'rocksdb/|app/'                              "actors/ includes RocksDB or app/"
+forbid config  'caf/|rocksdb/|storage/|runtime/|actors/|bench/|app/' "config/ includes CAF, RocksDB or a higher layer"
+forbid storage 'caf/|runtime/|actors/|bench/|app/'                 "storage/ includes CAF or a higher layer"
+forbid runtime 'caf/|rocksdb/|actors/|bench/|app/'                 "runtime/ includes CAF, RocksDB or a higher layer"
+forbid actors  'rocksdb/|bench/|app/'                              "actors/ includes RocksDB, bench/ or app/"
 forbid app     'rocksdb/'                                   "app/ includes RocksDB"
 # The pure cores build without CAF: nexus_runtime names no CAF target.
 if grep -q 'CAF::' runtime/CMakeLists.txt; then echo "FAIL: nexus_runtime links CAF"; failures=$((failures + 1));
@@ -27,6 +29,15 @@ else passed=$((passed + 1)); fi
 # CLI11 is a heavy header: only the command line (app/main.cpp) includes it.
 hits=$(grep -rlE '#include <CLI/' --include='*.hpp' --include='*.cpp' . | grep -v '^./app/main.cpp$' | grep -v '^./build' || true)
 if [ -n "$hits" ]; then echo "FAIL: CLI11 outside app/main.cpp: $hits"; failures=$((failures + 1));
+else passed=$((passed + 1)); fi
+# The harness and raw baselines of nexus bench sit in bench/, not in a product library.
+hits=$(ls config/*bench* config/raw_* storage/*bench* storage/raw_* runtime/*bench* runtime/raw_* \
+          actors/*bench* actors/raw_* app/*bench* app/raw_* 2>/dev/null || true)
+if [ -n "$hits" ]; then echo "FAIL: benchmark code in a product folder: $hits"; failures=$((failures + 1));
+else passed=$((passed + 1)); fi
+# RocksDB: storage/*.cpp, and bench/raw_writes.cpp, the plain loop it is measured against.
+hits=$(grep -lE '#include <rocksdb/' bench/*.cpp bench/*.hpp 2>/dev/null | grep -v '^bench/raw_writes.cpp$' || true)
+if [ -n "$hits" ]; then echo "FAIL: RocksDB in bench/ beyond its raw baseline: $hits"; failures=$((failures + 1));
 else passed=$((passed + 1)); fi
 # Only storage/*.cpp may include RocksDB, never a header.
 hits=$(grep -lE '#include <rocksdb/' storage/*.hpp 2>/dev/null || true)

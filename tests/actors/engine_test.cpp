@@ -11,7 +11,6 @@
 #include <map>
 
 #include "actors/engine.hpp"
-#include "actors/raw_messaging.hpp"
 #include "config/workflow_loader.hpp"
 #include "runtime/saga_machine.hpp"
 #include "runtime/saga_writes.hpp"
@@ -219,25 +218,6 @@ BOOST_AUTO_TEST_CASE(many_unfinished_sagas_read_in_a_row_each_resume_from_their_
     // that never stopped has.
     BOOST_TEST(events.size() == 12u, cid << " (left after " << n % 3 << " steps)");
   }
-}
-
-BOOST_AUTO_TEST_CASE(the_raw_messaging_run_ends_every_saga_with_a_runs_message_count) {
-  // Fewer workers and fewer in flight than sagas: calls queue at the stages.
-  actors::raw_messaging_spec spec;
-  spec.threads = 2;
-  spec.sagas = 500;
-  spec.steps = 3;
-  spec.in_flight = 40;
-  spec.workers = 3;
-  std::uint64_t last_told = 0;
-  auto r = actors::run_raw_messaging(spec, [&](std::uint64_t n) {
-    BOOST_TEST(n >= last_told);
-    last_told = n;
-  });
-  BOOST_TEST(r.sagas == 500u);
-  BOOST_TEST(r.messages == 500u * 21u);
-  BOOST_TEST(actors::messages_per_saga(3) == 21u);
-  BOOST_TEST(r.seconds > 0.0);
 }
 
 BOOST_AUTO_TEST_CASE(a_run_reports_its_sagas_latency_and_its_write_batches) {

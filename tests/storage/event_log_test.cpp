@@ -2,7 +2,6 @@
 
 #include "storage/event_log.hpp"
 #include "storage/keys.hpp"
-#include "storage/raw_writes.hpp"
 #include "tests/temp_dir.hpp"
 
 using namespace nexus::storage;
@@ -248,43 +247,6 @@ BOOST_AUTO_TEST_CASE(a_cursor_reads_one_saga_after_another_as_the_log_was_when_m
   BOOST_TEST(read("none").empty());
   BOOST_TEST(read("ab") == (std::vector<std::uint64_t>{1, 2}));
   BOOST_TEST(seqs_of(*log, "a") == (std::vector<std::uint64_t>{1, 2, 3, 4, 5}));
-}
-
-BOOST_AUTO_TEST_CASE(the_raw_write_loop_writes_every_record_under_its_event_key) {
-  nexus::test::temp_dir dir;
-  raw_write_spec spec;
-  spec.dir = dir.path() + "/raw";
-  spec.durability = nexus::config::durability::none;
-  spec.sagas = 25;
-  spec.records = {"one", "two!", "three"};
-  spec.cid_of = [](std::uint64_t n) { return "saga-" + std::to_string(n); };
-  spec.batch = 7;
-  std::uint64_t told = 0;
-  auto r = raw_write_loop(spec, [&](std::uint64_t records) { told = records; });
-  BOOST_TEST(r.error.empty(), r.error);
-  BOOST_TEST(r.records == 75u);
-  BOOST_TEST(r.batches == 11u); // 10 of 7 and the last of 5
-  std::uint64_t key_bytes = 0;
-  for (std::uint64_t n = 1; n <= 25; ++n)
-    for (std::uint64_t seq = 1; seq <= 3; ++seq)
-      key_bytes += event_key("saga-" + std::to_string(n), seq).size();
-  BOOST_TEST(r.bytes == key_bytes + 25u * (3 + 4 + 5));
-  BOOST_TEST(r.seconds > 0.0);
-  BOOST_TEST(told == 0u); // told every 64 batches: there were fewer
-  BOOST_TEST(!std::filesystem::exists(spec.dir)); // removed when done
-}
-
-BOOST_AUTO_TEST_CASE(the_raw_write_loop_names_a_directory_it_cannot_use) {
-  nexus::test::temp_dir dir;
-  auto file = dir.write("a-file", "x");
-  raw_write_spec spec;
-  spec.dir = file + "/raw";
-  spec.sagas = 1;
-  spec.records = {"x"};
-  spec.cid_of = [](std::uint64_t) { return std::string{"s"}; };
-  auto r = raw_write_loop(spec);
-  BOOST_TEST(r.error.find(spec.dir) != std::string::npos, r.error);
-  BOOST_TEST(r.records == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,4 +1,4 @@
-#include "app/bench_phases.hpp"
+#include "bench/bench_phases.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -33,7 +33,7 @@ extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
 #include "runtime/logging.hpp"
 #include "storage/event_log.hpp"
 
-namespace nexus::app::bench {
+namespace nexus::bench {
 
 namespace {
 
@@ -116,7 +116,7 @@ void reporter::update(const std::string& text) {
 
 void reporter::update(const runtime::run_summary& s) {
   if (on_)
-    bar_.draw_text(name_ + ": " + progress_line(s, 200));
+    bar_.draw_text(name_ + ": " + app::progress_line(s, 200));
 }
 
 void reporter::end(const std::string& text) {
@@ -520,4 +520,4 @@ recovery_figures recovery(const settings& s, const std::string& exe, reporter& o
   return f;
 }
 
-} // namespace nexus::app::bench
+} // namespace nexus::bench

@@ -1,4 +1,4 @@
-#include "actors/raw_messaging.hpp"
+#include "bench/raw_messaging.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -11,7 +11,7 @@
 #include "actors/messages.hpp"
 #include "actors/system_config.hpp"
 
-namespace nexus::actors {
+namespace nexus::bench {
 
 namespace {
 
@@ -206,4 +206,4 @@ raw_messaging_result run_raw_messaging(const raw_messaging_spec& spec,
   return r;
 }
 
-} // namespace nexus::actors
+} // namespace nexus::bench

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <functional>
 
-namespace nexus::actors {
+namespace nexus::bench {
 
 /// Messages one saga of `steps` steps sends in a local run: its first
 /// append and the writer's ack (2); per step the call to the stage, the
@@ -42,4 +42,4 @@ struct raw_messaging_result {
 raw_messaging_result run_raw_messaging(const raw_messaging_spec& spec,
                                        const std::function<void(std::uint64_t sagas)>& progress = {});
 
-} // namespace nexus::actors
+} // namespace nexus::bench

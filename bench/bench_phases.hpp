@@ -13,7 +13,7 @@
 #include "config/workflow.hpp"
 #include "runtime/run_summary.hpp"
 
-namespace nexus::app::bench {
+namespace nexus::bench {
 
 struct settings {
   std::uint32_t steps = 3;
@@ -40,7 +40,7 @@ public:
   void end(const std::string& text);
 
 private:
-  progress_bar bar_;
+  app::progress_bar bar_;
   bool on_;
   int phases_;
   int phase_ = 0;
@@ -136,4 +136,4 @@ std::uint64_t peak_rss();
 /// False if the kernel does not allow it: the peak is then since the start.
 bool reset_peak_rss();
 
-} // namespace nexus::app::bench
+} // namespace nexus::bench

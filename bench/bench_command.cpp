@@ -11,17 +11,22 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "actors/raw_messaging.hpp"
+#include "bench/raw_messaging.hpp"
 #include "actors/stage.hpp"
-#include "app/bench_phases.hpp"
-#include "app/commands.hpp"
+#include "bench/bench_phases.hpp"
+#include "bench/bench.hpp"
 #include "app/terminal.hpp"
 #include "config/json_writer.hpp"
 #include "runtime/input_source.hpp"
 #include "app/versions.hpp"
-#include "storage/raw_writes.hpp"
+#include "bench/raw_writes.hpp"
 
-namespace nexus::app {
+namespace nexus::bench {
+
+using app::colour;
+using app::paint;
+using app::print_table;
+using app::stdout_colours;
 
 const std::vector<std::string>& bench_phases() {
   static const std::vector<std::string> all{"memory",        "closed-loop", "raw-storage",
@@ -95,10 +100,10 @@ struct results {
   std::string dir, filesystem;
   bench::memory_figures memory;
   bench::run_figures closed;
-  storage::raw_write_result raw_storage;
+  raw_write_result raw_storage;
   std::uint32_t raw_batch = 0;
   double record_bytes = 0;
-  actors::raw_messaging_result raw_messaging;
+  raw_messaging_result raw_messaging;
   bench::fixed_rate_figures fixed;
   bench::run_figures failures;
   bench::recovery_figures recovery;
@@ -248,7 +253,7 @@ std::string to_json(const results& r) {
   if (r.has("raw-messaging"))
     w.raw_field("raw_messaging", object([&](config::json_object_writer& x) {
       x.field("messages", r.raw_messaging.messages)
-        .field("messages_per_saga", actors::messages_per_saga(r.s.steps))
+        .field("messages_per_saga", messages_per_saga(r.s.steps))
         .field("seconds", r.raw_messaging.seconds)
         .field("messages_per_sec", r.raw_messages_per_sec())
         .field("sagas_per_sec", r.raw_messaging.seconds > 0
@@ -332,7 +337,7 @@ void print_report(const results& r) {
   if (r.has("raw-messaging"))
     rows.push_back({"raw messaging",
                     n(r.raw_messaging.messages) + " messages, "
-                      + std::to_string(actors::messages_per_saga(r.s.steps)) + " a saga",
+                      + std::to_string(messages_per_saga(r.s.steps)) + " a saga",
                     grouped(r.raw_messages_per_sec()) + " messages/s", "", ""});
   if (r.has("closed-loop"))
     rows.push_back({"nexus closed loop", n(c.completed) + " sagas, " + n(c.events) + " events",
@@ -413,7 +418,7 @@ bool run_phases(results& r, const std::string& exe, bool progress, std::string& 
   if (r.has("raw-storage")) {
     // The records the closed loop wrote, in batches of its mean size.
     out.begin("raw storage");
-    storage::raw_write_spec spec;
+    raw_write_spec spec;
     spec.dir = s.dir + "/raw-storage";
     spec.durability = s.durability;
     spec.sagas = s.sagas;
@@ -423,7 +428,7 @@ bool run_phases(results& r, const std::string& exe, bool progress, std::string& 
       std::max<std::uint32_t>(1, static_cast<std::uint32_t>(r.closed.events_per_batch + 0.5));
     spec.batch = r.raw_batch;
     auto total = static_cast<double>(spec.sagas * spec.records.size());
-    r.raw_storage = storage::raw_write_loop(spec, [&](std::uint64_t done) {
+    r.raw_storage = raw_write_loop(spec, [&](std::uint64_t done) {
       out.update(grouped(static_cast<double>(done)) + " of " + grouped(total) + " records");
     });
     if (!r.raw_storage.error.empty())
@@ -438,14 +443,14 @@ bool run_phases(results& r, const std::string& exe, bool progress, std::string& 
   }
   if (r.has("raw-messaging")) {
     out.begin("raw messaging");
-    actors::raw_messaging_spec m;
+    raw_messaging_spec m;
     m.threads = s.threads;
     m.sagas = s.sagas;
     m.steps = s.steps;
     m.in_flight = s.in_flight;
     auto wf = bench::bench_workflow(s, s.dir, 0, s.in_flight);
     m.workers = actors::stage_workers(wf.sagas.at("bench").steps.front(), r.threads);
-    r.raw_messaging = actors::run_raw_messaging(m, [&](std::uint64_t done) {
+    r.raw_messaging = run_raw_messaging(m, [&](std::uint64_t done) {
       out.update(grouped(static_cast<double>(done)) + " of "
                  + grouped(static_cast<double>(s.sagas)) + " sagas");
     });
@@ -544,4 +549,4 @@ int run_bench(const bench_args& args) {
   return 0;
 }
 
-} // namespace nexus::app
+} // namespace nexus::bench

@@ -7,7 +7,7 @@
 
 #include "config/workflow.hpp"
 
-namespace nexus::storage {
+namespace nexus::bench {
 
 /// The writes of a plain RocksDB loop that stands for what the disk can do
 /// under Nexus's load: `sagas` times the records of one saga, each under
@@ -37,4 +37,4 @@ struct raw_write_result {
 raw_write_result raw_write_loop(const raw_write_spec& spec,
                                 const std::function<void(std::uint64_t records)>& progress = {});
 
-} // namespace nexus::storage
+} // namespace nexus::bench

@@ -1,4 +1,4 @@
-#include "storage/raw_writes.hpp"
+#include "bench/raw_writes.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -10,7 +10,7 @@
 
 #include "storage/keys.hpp"
 
-namespace nexus::storage {
+namespace nexus::bench {
 
 raw_write_result raw_write_loop(const raw_write_spec& spec,
                                 const std::function<void(std::uint64_t)>& progress) {
@@ -52,7 +52,7 @@ raw_write_result raw_write_loop(const raw_write_spec& spec,
   for (std::uint64_t n = 1; n <= spec.sagas && r.error.empty(); ++n) {
     auto cid = spec.cid_of(n);
     for (std::size_t i = 0; i < spec.records.size(); ++i) {
-      auto key = event_key(cid, i + 1);
+      auto key = storage::event_key(cid, i + 1);
       r.bytes += key.size() + spec.records[i].size();
       wb.Put(key, spec.records[i]);
       if (++in_batch == batch && !commit())
@@ -67,4 +67,4 @@ raw_write_result raw_write_loop(const raw_write_spec& spec,
   return r;
 }
 
-} // namespace nexus::storage
+} // namespace nexus::bench
