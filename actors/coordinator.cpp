@@ -199,7 +199,7 @@ void cancel_saga(coordinator_actor* self, const std::string& cid, cancel_reply r
   storage::status s = storage::status::ok();
   auto row = st.setup.log->find_saga(cid, s);
   if (row)
-    reply(cancel_result::already_ended, row->status);
+    reply(cancel_result::already_ended, std::string{to_string(row->status)});
   else
     reply(cancel_result::unknown, s ? "" : s.message());
 }
@@ -476,7 +476,7 @@ caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
       for (auto& stage : st.setup.pools)
         self->send(stage, watch_atom::value);
       auto s = st.setup.log->for_each_saga([&](std::string_view cid, const storage::saga_row& row) {
-        if (!storage::is_terminal_status(row.status))
+        if (!storage::is_terminal(row.status))
           st.to_resume.emplace_back(cid, row.saga);
         return true;
       });
@@ -556,15 +556,7 @@ caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
         caf::anon_send(w->second, done_atom::value, cid, status);
         st.watchers.erase(w);
       }
-      auto& s = st.summary;
-      if (status == "completed")
-        ++s.completed;
-      else if (status == "compensated")
-        ++s.compensated;
-      else if (status == "failed")
-        ++s.failed;
-      else if (status == "cancelled")
-        ++s.cancelled;
+      st.summary.count_end(storage::parse_saga_status(status));
       fill(self);
     },
     [=](fail_atom, const std::string&, const std::string& message) {

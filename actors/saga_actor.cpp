@@ -95,7 +95,7 @@ void issue(saga_actor* self, const std::vector<command>& commands) {
         auto& m = *self->state.machine;
         runtime::log_saga_end(m);
         self->send(self->state.links->coordinator, done_atom::value, m.cid(),
-                   std::string{runtime::to_string(m.status())});
+                   std::string{storage::to_string(m.status())});
         self->quit();
         return;
       }

@@ -201,7 +201,7 @@ int events(const events_args& args) {
     auto row = log->find_saga(args.cid, found);
     if (row && row->expired) {
       std::cerr << "nexus: the events of saga " << args.cid << " were removed by retention; it ended "
-                << row->status << " at " << storage::format_timestamp(row->updated_us) << " after "
+                << to_string(row->status) << " at " << storage::format_timestamp(row->updated_us) << " after "
                 << row->last_seq << " events\n";
       return 0;
     }

@@ -6,7 +6,7 @@
 namespace nexus::app {
 
 storage::status complete_listing(const storage::event_log& log, saga_listing& l) {
-  if (!storage::is_terminal_status(l.row.status))
+  if (!storage::is_terminal(l.row.status))
     if (auto st = log.live_row(l.cid, l.row); !st)
       return st;
   if (l.row.expired || l.row.last_seq == 0)
@@ -24,7 +24,7 @@ std::string saga_listing_json(const saga_listing& l, std::int64_t now) {
   config::json_object_writer w{out};
   w.field("cid", l.cid)
     .field("saga", l.row.saga)
-    .field("status", l.row.status)
+    .field("status", to_string(l.row.status))
     .field("steps_done", static_cast<std::uint64_t>(l.row.steps_done))
     .field("steps_total", static_cast<std::uint64_t>(l.row.steps_total))
     .field("last_seq", l.row.last_seq)
@@ -122,9 +122,9 @@ std::string figures_json(const log_figures& f) {
     std::string counts;
     config::json_object_writer c{counts};
     c.field("total", f.sagas);
-    for (auto* s : saga_statuses) {
+    for (auto s : listed_statuses) {
       auto i = f.by_status.find(s);
-      c.field(s, i == f.by_status.end() ? std::uint64_t{0} : i->second);
+      c.field(to_string(s), i == f.by_status.end() ? std::uint64_t{0} : i->second);
     }
     c.finish();
     w.raw_field("sagas", counts);

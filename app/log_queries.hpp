@@ -14,9 +14,12 @@
 
 namespace nexus::app {
 
-/// The statuses a saga row can have, terminal ones first.
-inline constexpr const char* saga_statuses[] = {"completed", "compensated", "failed",
-                                                "cancelled", "running",   "compensating"};
+/// The statuses a saga row can have, in the order counts show them:
+/// terminal ones first.
+inline constexpr storage::saga_status listed_statuses[] = {
+  storage::saga_status::completed, storage::saga_status::compensated,
+  storage::saga_status::failed,    storage::saga_status::cancelled,
+  storage::saga_status::running,   storage::saga_status::compensating};
 
 /// One saga as `nexus sagas` lists it.
 struct saga_listing {
@@ -52,7 +55,7 @@ struct step_figures {
 using step_key = std::tuple<std::string, std::string, bool>;
 
 struct log_figures {
-  std::map<std::string, std::uint64_t> by_status;
+  std::map<storage::saga_status, std::uint64_t> by_status;
   std::uint64_t sagas = 0;
   std::uint64_t events = 0;
   std::map<step_key, step_figures> steps;

@@ -332,7 +332,7 @@ tool_answer get_saga(actors::engine& e, const config::workflow& wf, const argume
   config::json_object_writer w{out};
   w.field("correlation_id", *cid)
     .field("saga", row->saga)
-    .field("status", l.row.status)
+    .field("status", to_string(l.row.status))
     .field("steps_done", static_cast<std::uint64_t>(l.row.steps_done))
     .field("steps_total", static_cast<std::uint64_t>(l.row.steps_total))
     .field("started", storage::format_timestamp(l.row.started_us))
@@ -358,11 +358,10 @@ tool_answer list_sagas(actors::engine& e, const arguments& a) {
   auto limit = a.integer("limit", 1, max_page, default_page, error);
   if (!error.empty() || !limit)
     return fail(error);
+  std::optional<storage::saga_status> wanted;
   if (status) {
-    bool known = false;
-    for (auto* s : saga_statuses)
-      known = known || *status == s;
-    if (!known)
+    wanted = storage::parse_saga_status(*status);
+    if (!wanted)
       return fail("status: \"" + *status + "\" is not a status (running, compensating, completed, "
                   "compensated, failed, cancelled)");
   }
@@ -373,7 +372,7 @@ tool_answer list_sagas(actors::engine& e, const arguments& a) {
   bool more = false;
   auto st = log->for_each_saga(
     [&](std::string_view cid, const storage::saga_row& row) {
-      if ((status && row.status != *status) || (saga && row.saga != *saga))
+      if ((wanted && row.status != *wanted) || (saga && row.saga != *saga))
         return true;
       if (rows.size() == *limit) {
         more = true;

@@ -27,8 +27,10 @@ storage::status select(const storage::event_log& log, const sagas_args& args,
                        std::vector<saga_listing>& out) {
   auto older_on_top = [](const saga_listing& a, const saga_listing& b) { return newer(a, b); };
   std::priority_queue<saga_listing, std::vector<saga_listing>, decltype(older_on_top)> newest{older_on_top};
+  // The command line let only a status through, or nothing.
+  auto only = args.status.empty() ? std::nullopt : storage::parse_saga_status(args.status);
   auto st = log.for_each_saga([&](std::string_view cid, const storage::saga_row& row) {
-    if (!args.status.empty() && row.status != args.status)
+    if (only && row.status != *only)
       return true;
     saga_listing l{std::string{cid}, row, {}};
     if (args.limit == 0) {
@@ -53,7 +55,7 @@ void print_rows(const std::vector<saga_listing>& rows, std::int64_t now) {
   std::vector<std::vector<std::string>> cells{
     {"CORRELATION ID", "SAGA", "STATUS", "STEPS", "LAST EVENT", "AGE"}};
   for (auto& l : rows)
-    cells.push_back({l.cid, l.row.saga, l.row.status,
+    cells.push_back({l.cid, l.row.saga, std::string{to_string(l.row.status)},
                      std::to_string(l.row.steps_done) + "/" + std::to_string(l.row.steps_total),
                      l.row.expired ? "(expired)" : l.last_event,
                      human_duration(now - l.row.started_us)});

@@ -17,10 +17,10 @@ namespace {
 void print_figures(const log_figures& f) {
   bool colours = stdout_colours();
   std::cout << "sagas   " << f.sagas;
-  for (auto* s : saga_statuses) {
+  for (auto s : listed_statuses) {
     auto i = f.by_status.find(s);
-    if (i != f.by_status.end() || std::string_view{s} != "compensating")
-      std::cout << "   " << paint(s, status_colour(s), colours) << ' '
+    if (i != f.by_status.end() || s != storage::saga_status::compensating)
+      std::cout << "   " << paint(to_string(s), status_colour(s), colours) << ' '
                 << (i == f.by_status.end() ? 0 : i->second);
   }
   std::cout << "\nevents  " << f.events << "\n";

@@ -27,17 +27,20 @@ std::string paint(std::string_view text, colour c, bool on) {
   return out;
 }
 
-colour status_colour(std::string_view status) {
-  if (status == "completed")
-    return colour::green;
-  if (status == "compensated" || status == "compensating")
-    return colour::yellow;
-  if (status == "failed")
-    return colour::red;
-  if (status == "cancelled")
-    return colour::magenta;
-  if (status == "running")
-    return colour::cyan;
+colour status_colour(storage::saga_status status) {
+  switch (status) {
+    case storage::saga_status::completed:
+      return colour::green;
+    case storage::saga_status::compensated:
+    case storage::saga_status::compensating:
+      return colour::yellow;
+    case storage::saga_status::failed:
+      return colour::red;
+    case storage::saga_status::cancelled:
+      return colour::magenta;
+    case storage::saga_status::running:
+      return colour::cyan;
+  }
   return colour::none;
 }
 

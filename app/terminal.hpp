@@ -7,6 +7,8 @@
 #include <iosfwd>
 #include <vector>
 
+#include "storage/saga_status.hpp"
+
 namespace nexus::app {
 
 /// Whether standard output gets colours: a terminal, and NO_COLOR not set.
@@ -19,7 +21,7 @@ std::string paint(std::string_view text, colour c, bool on);
 
 /// The colour a saga's status is shown in: completed green, compensated and
 /// compensating yellow, failed red, cancelled magenta, running cyan.
-colour status_colour(std::string_view status);
+colour status_colour(storage::saga_status status);
 
 /// A duration for people: "850us", "12.3ms", "4.07s", "3m04s", "2h13m", "5d03h".
 std::string human_duration(std::int64_t us);

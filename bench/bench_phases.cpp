@@ -323,7 +323,7 @@ fixed_rate_figures fixed_rate(const settings& s, double rate, reporter& out) {
                         return;
                       }
                       h.record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, us)));
-                      if (status == "completed")
+                      if (storage::parse_saga_status(status) == storage::saga_status::completed)
                         ++completed;
                     });
       if (i % 2048 == 0)

@@ -120,7 +120,7 @@ double writer_actor(const settings& s, double& events_per_batch) {
           if (in_saga == 0 || in_saga + 1 == appends_per_saga) {
             req.row.emplace();
             req.row->saga = "bench";
-            req.row->status = in_saga == 0 ? "running" : "completed";
+            req.row->status = in_saga == 0 ? storage::saga_status::running : storage::saga_status::completed;
             req.row->last_seq = (in_saga + 1) * s.per_append;
             req.row->steps_total = 3;
           }

@@ -52,8 +52,8 @@ std::optional<storage::append_request> prepare_reopen(const storage::event_log& 
     error = s ? "saga " + cid + " is not in the log" : s.message();
     return std::nullopt;
   }
-  if (row->status != "failed") {
-    error = "saga " + cid + " is " + row->status
+  if (row->status != storage::saga_status::failed) {
+    error = "saga " + cid + " is " + std::string{to_string(row->status)}
             + ": only a saga that ended failed has a compensation to retry";
     return std::nullopt;
   }

@@ -4,6 +4,28 @@
 
 namespace nexus::runtime {
 
+void run_summary::count_end(std::optional<storage::saga_status> end) {
+  if (!end)
+    return;
+  switch (*end) {
+    case storage::saga_status::completed:
+      ++completed;
+      break;
+    case storage::saga_status::compensated:
+      ++compensated;
+      break;
+    case storage::saga_status::failed:
+      ++failed;
+      break;
+    case storage::saga_status::cancelled:
+      ++cancelled;
+      break;
+    case storage::saga_status::running:
+    case storage::saga_status::compensating:
+      break;
+  }
+}
+
 std::string run_summary::to_json() const {
   std::string out;
   config::json_object_writer w{out};

@@ -1,7 +1,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+
+#include "storage/saga_status.hpp"
 
 namespace nexus::runtime {
 
@@ -37,6 +40,9 @@ struct run_summary {
   std::uint64_t replayed_events = 0;
   double replay_seconds = 0;
   std::string error;            ///< Why the run stopped early, if it did.
+
+  /// Counts a saga that ended with `end` (none, or not an end: nothing).
+  void count_end(std::optional<storage::saga_status> end);
   int exit_status = 0;          ///< 0, 1 (runtime error) or 2 (bad input).
 
   /// The summary as one JSON object (the `--json` contract of DESIGN.md).

@@ -11,24 +11,6 @@ namespace nexus::runtime {
 using storage::event;
 using storage::event_type;
 
-std::string_view to_string(saga_status s) {
-  switch (s) {
-    case saga_status::running:
-      return "running";
-    case saga_status::compensating:
-      return "compensating";
-    case saga_status::completed:
-      return "completed";
-    case saga_status::compensated:
-      return "compensated";
-    case saga_status::failed:
-      return "failed";
-    case saga_status::cancelled:
-      return "cancelled";
-  }
-  return "running";
-}
-
 saga_machine::saga_machine(const config::saga_spec& spec, std::string cid)
   : spec_(spec), cid_(std::move(cid)), steps_(spec.steps.size()),
     rng_(stable_hash(cid_, 0x5a9a)) {
@@ -75,7 +57,7 @@ std::string saga_machine::step_input(std::uint32_t step) const {
 storage::saga_row saga_machine::row(std::int64_t now_us) const {
   storage::saga_row r;
   r.saga = spec_.name;
-  r.status = std::string{to_string(status_)};
+  r.status = status_;
   r.last_seq = last_seq_;
   r.started_us = started_us_;
   r.updated_us = now_us;

@@ -11,9 +11,7 @@
 
 namespace nexus::runtime {
 
-enum class saga_status : std::uint8_t { running, compensating, completed, compensated, failed, cancelled };
-
-std::string_view to_string(saga_status s);
+using storage::saga_status;
 
 /// Something the saga actor must do once the events of the same transition
 /// are durable.

@@ -391,7 +391,7 @@ status event_log::expire(std::int64_t cutoff_us, std::uint64_t& sagas_expired) {
   std::string row_json;
   status failed = status::ok();
   auto st = for_each_saga([&](std::string_view cid, const saga_row& row) {
-    if (row.expired || !is_terminal_status(row.status) || row.updated_us >= cutoff_us)
+    if (row.expired || !is_terminal(row.status) || row.updated_us >= cutoff_us)
       return true;
     // All keys of `cid` lie in [cid 0x00, cid 0x01): no ID holds either byte.
     auto begin = event_prefix(cid);

@@ -10,7 +10,7 @@ namespace nexus::storage {
 void encode_saga_row(const saga_row& row, std::string& out) {
   config::json_object_writer w{out};
   w.field("saga", row.saga)
-    .field("status", row.status)
+    .field("status", to_string(row.status))
     .field("last_seq", row.last_seq)
     .field("started", format_timestamp(row.started_us))
     .field("updated", format_timestamp(row.updated_us))
@@ -43,8 +43,13 @@ bool decode_saga_row(std::string_view json, saga_row& row, std::string& error) {
     error = "saga row has a bad timestamp";
     return false;
   }
+  auto known = parse_saga_status(status);
+  if (!known) {
+    error = "saga row has an unknown status \"" + std::string{status} + "\"";
+    return false;
+  }
   row.saga.assign(saga);
-  row.status.assign(status);
+  row.status = *known;
   row.started_us = *s;
   row.updated_us = *u;
   row.steps_done = static_cast<std::uint32_t>(done);
@@ -54,11 +59,6 @@ bool decode_saga_row(std::string_view json, saga_row& row, std::string& error) {
   if (doc["expired"].get(expired) == SUCCESS)
     row.expired = expired;
   return true;
-}
-
-bool is_terminal_status(std::string_view status) {
-  return status == "completed" || status == "compensated" || status == "failed"
-         || status == "cancelled";
 }
 
 } // namespace nexus::storage

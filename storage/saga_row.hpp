@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "storage/saga_status.hpp"
+
 namespace nexus::storage {
 
 /// The `sagas` family's row for one saga: where it stands, without reading
@@ -11,7 +13,7 @@ namespace nexus::storage {
 /// existing logs.
 struct saga_row {
   std::string saga;
-  std::string status;            ///< running, compensating, or a terminal status.
+  saga_status status = saga_status::running;
   std::uint64_t last_seq = 0;    ///< Sequence number of its newest event.
   std::int64_t started_us = 0;
   std::int64_t updated_us = 0;
@@ -22,8 +24,5 @@ struct saga_row {
 
 void encode_saga_row(const saga_row& row, std::string& out);
 bool decode_saga_row(std::string_view json, saga_row& row, std::string& error);
-
-/// completed, compensated, failed or cancelled.
-bool is_terminal_status(std::string_view status);
 
 } // namespace nexus::storage

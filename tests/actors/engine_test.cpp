@@ -472,7 +472,7 @@ BOOST_AUTO_TEST_CASE(a_handler_that_hangs_past_its_timeout_still_ends_its_saga) 
       bool done = false;
       if (log)
         log->for_each_saga([&](std::string_view, const storage::saga_row& r) {
-          done = storage::is_terminal_status(r.status);
+          done = storage::is_terminal(r.status);
           return true;
         });
       return done;

@@ -279,7 +279,7 @@ BOOST_AUTO_TEST_CASE(an_operator_retry_resumes_a_failed_compensation_where_it_st
   BOOST_TEST((m.status() == saga_status::compensating));
   auto req = make_append(m, t);
   BOOST_REQUIRE(req.row.has_value());
-  BOOST_TEST(req.row->status == "compensating");
+  BOOST_TEST((req.row->status == saga_status::compensating));
   // The reopened saga is rebuilt from its log like any other.
   before.events.insert(before.events.end(), t.events.begin(), t.events.end());
   auto r = replayed(f, "k2", before);

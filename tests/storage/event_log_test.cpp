@@ -27,7 +27,7 @@ append_request request(const std::string& cid, std::uint64_t from, std::uint64_t
   }
   req.row.emplace();
   req.row->saga = "s";
-  req.row->status = status;
+  req.row->status = *parse_saga_status(status);
   req.row->last_seq = to;
   req.row->steps_total = 1;
   return req;
@@ -111,7 +111,7 @@ BOOST_AUTO_TEST_CASE(saga_rows_follow_the_latest_write) {
   status st = status::ok();
   auto row = log->find_saga("s1", st);
   BOOST_REQUIRE(row);
-  BOOST_TEST(row->status == "completed");
+  BOOST_TEST((row->status == saga_status::completed));
   BOOST_TEST(row->last_seq == 4u);
   BOOST_TEST(!log->find_saga("nope", st));
   BOOST_TEST(st.is_ok());
@@ -323,7 +323,7 @@ BOOST_AUTO_TEST_CASE(the_highest_sequence_number_is_kept_after_retention) {
   BOOST_REQUIRE(row);
   BOOST_TEST(row->expired);
   BOOST_TEST(row->last_seq == 7u);
-  BOOST_TEST(row->status == "completed");
+  BOOST_TEST((row->status == saga_status::completed));
 }
 
 BOOST_AUTO_TEST_CASE(retention_leaves_ids_that_share_a_prefix_alone) {
