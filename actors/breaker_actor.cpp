@@ -9,6 +9,7 @@
 #include <caf/all.hpp>
 #include "runtime/logging.hpp"
 
+#include "runtime/breaker_log.hpp"
 #include "runtime/circuit_breaker.hpp"
 #include "actors/messages.hpp"
 #include "storage/event.hpp"
@@ -46,7 +47,7 @@ struct breaker_actor_state {
   std::vector<std::uint32_t> free_slots;
   std::size_t waiting = 0;
   bool sweep_queued = false;
-  std::uint64_t last_seq = 0;
+  std::unique_ptr<runtime::breaker_log> log; ///< What it writes, and its last event's number.
   bool row_dirty = false;      ///< Calls counted since the row was written.
   bool row_written = false;    ///< The `breakers` family has a row for it.
   bool refresh_queued = false;
@@ -54,38 +55,6 @@ struct breaker_actor_state {
 };
 
 using breaker_actor = caf::stateful_actor<breaker_actor_state>;
-
-storage::event_type event_for(breaker_state to) {
-  switch (to) {
-    case breaker_state::open:
-    case breaker_state::forced_open:
-      return storage::event_type::breaker_opened;
-    case breaker_state::half_open:
-      return storage::event_type::breaker_half_open;
-    case breaker_state::closed:
-    case breaker_state::disabled:
-      break;
-  }
-  return storage::event_type::breaker_closed;
-}
-
-storage::breaker_row row_of(breaker_actor* self, std::int64_t now_us) {
-  auto& st = self->state;
-  auto& m = *st.machine;
-  auto f = m.figures(now_us);
-  storage::breaker_row row;
-  row.state = std::string{runtime::to_string(m.state())};
-  row.last_seq = st.last_seq;
-  row.updated_us = now_us;
-  row.open_until_us = m.state() == breaker_state::open ? m.open_until_us() : 0;
-  row.reopens = m.reopens();
-  row.calls = f.calls;
-  row.failed_calls = f.failed;
-  row.slow_calls = f.slow;
-  row.failure_rate = f.failure_rate;
-  row.slow_call_rate = f.slow_call_rate;
-  return row;
-}
 
 /// Arms the timer that turns an open breaker half-open at its time.
 void arm_half_open(breaker_actor* self, std::int64_t now_us) {
@@ -107,34 +76,17 @@ void append(breaker_actor* self, storage::append_request&& req) {
 /// Logs transitions (events, row, log line) and arms the half-open timer.
 void publish(breaker_actor* self, const std::vector<runtime::breaker_transition>& ts,
              std::int64_t now_us) {
-  if (ts.empty())
-    return;
   auto& st = self->state;
-  storage::append_request req;
-  req.cid = storage::breaker_cid(st.setup.resource);
-  for (auto& t : ts) {
-    storage::event e;
-    e.seq = ++st.last_seq;
-    e.ts_us = now_us;
-    e.cid = req.cid;
-    e.type = event_for(t.to);
-    e.message = std::string{runtime::to_string(t.from)} + " -> "
-                + std::string{runtime::to_string(t.to)} + ": " + t.reason;
-    e.failure_rate = t.figures.failure_rate;
-    e.slow_call_rate = t.figures.slow_call_rate;
-    e.calls = t.figures.calls;
-    e.retry_at_us = t.open_until_us;
-    std::string json;
-    storage::encode_event(e, json);
-    req.events.emplace_back(e.seq, std::move(json));
-    auto level = t.to == breaker_state::closed ? spdlog::level::info : spdlog::level::warn;
-    runtime::log(level, runtime::log_context::of_resource(st.setup.resource), "breaker {}",
-                 e.message);
-  }
-  req.breaker = row_of(self, now_us);
+  auto req = st.log->transitions(ts, *st.machine, now_us);
+  if (!req)
+    return;
+  for (auto& t : ts)
+    runtime::log(t.to == breaker_state::closed ? spdlog::level::info : spdlog::level::warn,
+                 runtime::log_context::of_resource(st.setup.resource), "breaker {}",
+                 runtime::describe(t));
   st.row_dirty = false;
   st.row_written = true;
-  append(self, std::move(req));
+  append(self, std::move(*req));
   if (st.machine->state() == breaker_state::open)
     arm_half_open(self, now_us);
 }
@@ -143,9 +95,7 @@ void publish(breaker_actor* self, const std::vector<runtime::breaker_transition>
 /// answered once the writer has acknowledged it, or has refused it.
 void write_row(breaker_actor* self, std::optional<caf::response_promise> written = {}) {
   auto& st = self->state;
-  storage::append_request req;
-  req.cid = storage::breaker_cid(st.setup.resource);
-  req.breaker = row_of(self, storage::now_us());
+  auto req = st.log->figures(*st.machine, storage::now_us());
   st.row_dirty = false;
   st.row_written = true;
   if (!written) {
@@ -237,17 +187,14 @@ caf::behavior breaker(breaker_actor* self, breaker_setup setup) {
   }
   st.setup.stages.clear(); // kept as `routes`
   st.machine = std::make_unique<runtime::circuit_breaker>(*st.setup.spec);
+  st.log = std::make_unique<runtime::breaker_log>(st.setup.resource,
+                                                  st.setup.stored ? st.setup.stored->last_seq : 0);
   auto now = storage::now_us();
   std::vector<runtime::breaker_transition> ts;
   if (st.setup.stored) {
     auto& row = *st.setup.stored;
-    st.last_seq = row.last_seq;
     st.row_written = true;
-    auto stored = row.state == "open"          ? breaker_state::open
-                  : row.state == "half_open"   ? breaker_state::half_open
-                  : row.state == "forced_open" ? breaker_state::forced_open
-                  : row.state == "disabled"    ? breaker_state::disabled
-                                               : breaker_state::closed;
+    auto stored = runtime::parse_breaker_state(row.state).value_or(breaker_state::closed);
     st.machine->restore(stored, row.open_until_us, row.reopens, now, ts);
   } else {
     st.machine->restore(breaker_state::closed, 0, 0, now, ts);
