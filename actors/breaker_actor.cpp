@@ -10,6 +10,7 @@
 #include "runtime/logging.hpp"
 
 #include "runtime/breaker_log.hpp"
+#include "runtime/bulkhead.hpp"
 #include "runtime/circuit_breaker.hpp"
 #include "actors/messages.hpp"
 #include "storage/event.hpp"
@@ -24,8 +25,6 @@ using steady = std::chrono::steady_clock;
 
 /// How often the row's figures are refreshed while calls come.
 constexpr std::chrono::seconds row_refresh{1};
-/// How often calls in flight are checked for a stage that never answered.
-constexpr std::chrono::milliseconds sweep_every{500};
 
 /// A permitted call whose outcome the stage has not reported yet. One sweep
 /// timer bounds them all: a timer per call would cost more than the breaker.
@@ -46,7 +45,7 @@ struct breaker_actor_state {
   std::vector<in_flight> calls;
   std::vector<std::uint32_t> free_slots;
   std::size_t waiting = 0;
-  bool sweep_queued = false;
+  runtime::sweep_timer sweep; ///< For calls in flight whose stage never answered.
   std::unique_ptr<runtime::breaker_log> log; ///< What it writes, and its last event's number.
   bool row_dirty = false;      ///< Calls counted since the row was written.
   bool row_written = false;    ///< The `breakers` family has a row for it.
@@ -223,10 +222,9 @@ caf::behavior breaker(breaker_actor* self, breaker_setup setup) {
       waiting.generation = permit.generation;
       waiting.started = started;
       waiting.give_up = started + left + overrun_grace;
-      if (!st.sweep_queued) {
-        st.sweep_queued = true;
-        self->delayed_send(self, sweep_every, sweep_atom::value);
-      }
+      if (st.sweep.arm())
+        self->delayed_send(self, std::chrono::milliseconds(runtime::sweep_timer::interval_ms),
+                           sweep_atom::value);
       // The stage answers the saga itself, and reports the outcome here:
       // the breaker is not on the answer's way back.
       self->delegate(stage, execute_atom::value, std::move(call), caf::actor_cast<caf::actor>(self),
@@ -241,7 +239,7 @@ caf::behavior breaker(breaker_actor* self, breaker_setup setup) {
     },
     [=](sweep_atom) {
       auto& st = self->state;
-      st.sweep_queued = false;
+      st.sweep.fired();
       auto now = steady::now();
       for (std::uint32_t slot = 0; slot < st.calls.size(); ++slot) {
         auto& c = st.calls[slot];
@@ -249,10 +247,9 @@ caf::behavior breaker(breaker_actor* self, breaker_setup setup) {
           settle(self, (static_cast<std::uint64_t>(c.use) << 32) | slot, false,
                  config::error_kind::timeout);
       }
-      if (st.waiting > 0) {
-        st.sweep_queued = true;
-        self->delayed_send(self, sweep_every, sweep_atom::value);
-      }
+      if (st.waiting > 0 && st.sweep.arm())
+        self->delayed_send(self, std::chrono::milliseconds(runtime::sweep_timer::interval_ms),
+                           sweep_atom::value);
     },
     [=](tick_atom, std::int64_t armed_for) {
       auto& m = *self->state.machine;

@@ -15,6 +15,7 @@
 #include "actors/breaker_actor.hpp"
 #include "actors/engine.hpp"
 #include "actors/stage.hpp"
+#include "runtime/bulkhead.hpp"
 #include "runtime/logging.hpp"
 #include "actors/messages.hpp"
 #include "storage/timestamp.hpp"
@@ -91,9 +92,6 @@ struct pending {
 
 void flush(caf::event_based_actor* self, const caf::actor& to, call_batch& batch);
 
-/// How often the dispatcher looks for calls past their time.
-constexpr std::chrono::milliseconds sweep_every{500};
-
 struct dispatcher_state {
   std::uint64_t bound = 0;
   std::vector<node> nodes;
@@ -101,7 +99,7 @@ struct dispatcher_state {
   std::unordered_map<std::string, std::deque<std::uint64_t>> waiting; ///< By step key.
   std::uint64_t waiting_count = 0;
   std::uint64_t next_id = 1;
-  bool sweep_queued = false;
+  runtime::sweep_timer sweep;
   bool flush_queued = false;
   static inline const char* name = "nexus.dispatcher";
 };
@@ -109,10 +107,9 @@ struct dispatcher_state {
 using dispatcher_actor = caf::stateful_actor<dispatcher_state>;
 
 void arm_sweep(dispatcher_actor* self) {
-  if (self->state.sweep_queued)
-    return;
-  self->state.sweep_queued = true;
-  self->delayed_send(self, sweep_every, sweep_atom::value);
+  if (self->state.sweep.arm())
+    self->delayed_send(self, std::chrono::milliseconds(runtime::sweep_timer::interval_ms),
+                       sweep_atom::value);
 }
 
 /// The node serving `key` with room and the fewest calls for its capacity.
@@ -336,7 +333,7 @@ caf::behavior dispatcher(dispatcher_actor* self, std::uint64_t bound) {
     },
     [=](sweep_atom) {
       auto& st = self->state;
-      st.sweep_queued = false;
+      st.sweep.fired();
       auto now = storage::now_us();
       auto grace = std::chrono::duration_cast<std::chrono::microseconds>(overrun_grace).count();
       std::vector<std::uint64_t> late;

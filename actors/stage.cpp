@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <optional>
 #include <vector>
 
 #include <caf/all.hpp>
 
+#include "runtime/bulkhead.hpp"
 #include "runtime/executors.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/crash_point.hpp"
@@ -168,9 +170,6 @@ struct running_call {
   bool answered = false;
 };
 
-/// How often a busy stage looks for calls past their time.
-constexpr std::chrono::milliseconds sweep_every{500};
-
 struct dispatcher_state {
   std::string stage; ///< `<saga>/<step>`, in pressure messages.
   std::string saga;  ///< Of the step it serves.
@@ -178,13 +177,12 @@ struct dispatcher_state {
   std::vector<caf::actor> workers;
   std::vector<std::uint32_t> idle;
   std::vector<running_call> running; ///< By worker.
-  bool sweep_queued = false;
+  runtime::sweep_timer sweep;
   std::deque<queued_call> queue;
-  std::uint32_t bound = 0; ///< A call beyond it is refused; at it the watcher takes no input.
+  /// What becomes of a call, and when the watcher is told to hold back.
+  std::optional<runtime::bulkhead> policy;
   caf::actor watcher;
-  bool pressing = false;
   stage_stats stats;
-  double call_ms = 1; ///< Moving average of a call's time, for refusals' waits.
   static inline const char* name = "nexus.stage";
 };
 
@@ -193,23 +191,15 @@ using dispatcher_actor = caf::stateful_actor<dispatcher_state>;
 /// Tells the watcher when the queue is full, and when it has half emptied.
 void update_pressure(dispatcher_actor* self) {
   auto& st = self->state;
-  bool full = st.queue.size() >= st.bound;
-  bool eased = st.queue.size() <= st.bound / 2;
-  if (!st.pressing && full)
-    st.pressing = true;
-  else if (st.pressing && eased)
-    st.pressing = false;
-  else
-    return;
-  if (st.watcher)
-    self->send(st.watcher, pressure_atom::value, st.stage, st.pressing);
+  auto change = st.policy->pressure(st.queue.size());
+  if (change && st.watcher)
+    self->send(st.watcher, pressure_atom::value, st.stage, *change);
 }
 
 void arm_sweep(dispatcher_actor* self) {
-  if (self->state.sweep_queued)
-    return;
-  self->state.sweep_queued = true;
-  self->delayed_send(self, sweep_every, sweep_atom::value);
+  if (self->state.sweep.arm())
+    self->delayed_send(self, std::chrono::milliseconds(runtime::sweep_timer::interval_ms),
+                       sweep_atom::value);
 }
 
 /// The call `q` was made with (its input moved out of `q`).
@@ -232,7 +222,8 @@ void hand_to(dispatcher_actor* self, std::uint32_t w, caf::strong_actor_ptr repl
 
 caf::result<step_result> accept(dispatcher_actor* self, step_call&& call, reporter report) {
   auto& st = self->state;
-  if (!st.idle.empty()) {
+  auto decision = st.policy->admit(st.idle.size(), st.queue.size());
+  if (decision.what == runtime::bulkhead::admission::run) {
     auto w = st.idle.back();
     st.idle.pop_back();
     hand_to(self, w, self->current_sender(), call);
@@ -240,18 +231,14 @@ caf::result<step_result> accept(dispatcher_actor* self, step_call&& call, report
                    report.call);
     return caf::delegated<step_result>{};
   }
-  if (st.queue.size() >= st.bound) {
+  if (decision.what == runtime::bulkhead::admission::refuse) {
     // A bulkhead that is full refuses, as an open breaker does: the saga
     // waits and tries again without using up an attempt.
     ++st.stats.refused;
     update_pressure(self);
-    auto wait = std::max<std::int64_t>(
-      1, static_cast<std::int64_t>(st.call_ms * static_cast<double>(st.queue.size())
-                                   / static_cast<double>(st.workers.size())));
     step_result r{false, "", static_cast<std::uint8_t>(config::error_kind::circuit_open),
-                  "stage " + st.stage + " is full: " + std::to_string(st.queue.size())
-                    + " calls wait for its " + std::to_string(st.workers.size()) + " workers",
-                  wait, {}, 0, false};
+                  st.policy->refusal(st.stage, st.queue.size()), decision.retry_after_ms, {}, 0,
+                  false};
     r.to(call);
     report.tell(r);
     return r;
@@ -271,7 +258,7 @@ caf::behavior dispatcher(dispatcher_actor* self, std::string saga, std::uint32_t
   st.step = setup.step->name;
   st.stage = saga + "/" + st.step;
   st.saga = std::move(saga);
-  st.bound = bound;
+  st.policy.emplace(workers, bound);
   auto me = caf::actor_cast<caf::actor>(self);
   for (std::uint32_t i = 0; i < workers; ++i) {
     st.workers.push_back(blocks ? self->spawn<caf::detached>(worker, setup, me, i)
@@ -297,7 +284,7 @@ caf::behavior dispatcher(dispatcher_actor* self, std::string saga, std::uint32_t
       auto& st = self->state;
       auto took = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now()
                                                             - st.running[w].started);
-      st.call_ms = 0.9 * st.call_ms + 0.1 * took.count();
+      st.policy->took(took.count());
       ++st.stats.calls;
       if (st.queue.empty()) {
         st.idle.push_back(w);
@@ -316,7 +303,7 @@ caf::behavior dispatcher(dispatcher_actor* self, std::string saga, std::uint32_t
     },
     [=](sweep_atom) {
       auto& st = self->state;
-      st.sweep_queued = false;
+      st.sweep.fired();
       auto now = storage::now_us();
       std::vector<bool> idle(st.workers.size(), false);
       for (auto w : st.idle)
