@@ -1,5 +1,6 @@
 #include "actors/breaker_actor.hpp"
 
+#include "actors/errors.hpp"
 #include "actors/stage.hpp"
 
 #include <chrono>
@@ -68,7 +69,7 @@ void append(breaker_actor* self, storage::append_request&& req) {
     .then([](ack_atom) {},
           [resource](caf::error& err) {
             runtime::log(spdlog::level::err, runtime::log_context::of_resource(resource), "the breaker's state could not be logged: {}",
-                         caf::to_string(err));
+                         describe(err));
           });
 }
 

@@ -11,6 +11,7 @@
 #include <caf/io/all.hpp>
 
 #include "runtime/logging.hpp"
+#include "actors/errors.hpp"
 #include "actors/messages.hpp"
 
 namespace nexus::actors {
@@ -110,7 +111,7 @@ spawn_front(caf::actor_system& sys, const std::string& host, std::uint16_t port,
             std::uint16_t inner_port) {
   auto f = sys.middleman().spawn_broker(front, inner_port);
   caf::scoped_actor self{sys};
-  caf::expected<std::pair<caf::actor, std::uint16_t>> result = caf::sec::runtime_error;
+  caf::expected<std::pair<caf::actor, std::uint16_t>> result = caf::make_error(errc::front_not_started);
   self->request(f, caf::infinite, start_atom::value, host, port)
     .receive([&](std::uint16_t p) { result = std::make_pair(caf::actor{f}, p); },
              [&](caf::error& err) {

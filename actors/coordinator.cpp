@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/engine.hpp"
+#include "actors/errors.hpp"
 #include "actors/saga_actor.hpp"
 #include "config/json_value.hpp"
 #include "storage/correlation_id.hpp"
@@ -399,7 +400,7 @@ caf::result<std::uint8_t> start_saga(coordinator_actor* self, config::saga_reque
         auto& st = self->state;
         --st.persisting;
         st.submitted_ids.erase((*m)->cid());
-        stop_early(self, "event log write failed: " + caf::to_string(err), 1);
+        stop_early(self, "event log write failed: " + describe(err), 1);
         promise.deliver(static_cast<std::uint8_t>(start_result::closed));
         finish_if_idle(self);
       });
@@ -441,7 +442,7 @@ caf::result<bool, std::string> retry_saga(coordinator_actor* self, const std::st
         auto& st = self->state;
         --st.persisting;
         st.submitted_ids.erase(cid);
-        auto why = "event log write failed: " + caf::to_string(err);
+        auto why = "event log write failed: " + describe(err);
         stop_early(self, why, 1);
         promise.deliver(false, why);
         finish_if_idle(self);

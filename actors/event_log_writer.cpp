@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "runtime/crash_point.hpp"
+#include "actors/errors.hpp"
 #include "actors/messages.hpp"
 #include "storage/event_log.hpp"
 
@@ -49,7 +50,7 @@ void flush(writer_actor* self) {
     st.failure = result.message();
     spdlog::error("event log write failed, nothing more will be written: {}", st.failure);
     for (auto& rp : st.promises)
-      rp.deliver(caf::make_error(caf::sec::runtime_error, st.failure));
+      rp.deliver(caf::make_error(errc::log_write_failed, st.failure));
   }
   st.pending.clear();
   st.promises.clear();
@@ -62,7 +63,7 @@ caf::behavior writer(writer_actor* self, storage::event_log* log, std::uint32_t 
     [=](append_atom, storage::append_request& req) -> caf::result<ack_atom> {
       auto& st = self->state;
       if (!st.failure.empty())
-        return caf::make_error(caf::sec::runtime_error, st.failure);
+        return caf::make_error(errc::log_write_failed, st.failure);
       st.pending.push_back(std::move(req));
       auto rp = self->make_response_promise();
       st.promises.push_back(rp);

@@ -6,6 +6,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/errors.hpp"
 #include "runtime/crash_point.hpp"
 #include "actors/messages.hpp"
 #include "runtime/saga_log.hpp"
@@ -45,15 +46,6 @@ runtime::outcome from_message(const step_result& r) {
   auto o = runtime::outcome::failure(static_cast<config::error_kind>(r.kind), r.message);
   o.retry_after_ms = r.retry_after_ms;
   return o;
-}
-
-/// The text of an error whose context is one string (as the writer sends),
-/// without CAF's wrapping.
-std::string describe(const caf::error& err) {
-  auto& ctx = err.context();
-  if (ctx.size() == 1 && ctx.match_element<std::string>(0))
-    return ctx.get_as<std::string>(0);
-  return caf::to_string(err);
 }
 
 /// Sends one attempt to the step's stage (or its breaker). The answer comes

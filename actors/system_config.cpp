@@ -2,9 +2,11 @@
 
 #include <thread>
 
+#include <caf/message.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/openssl/manager.hpp>
 
+#include "actors/errors.hpp"
 #include "actors/messages.hpp"
 
 namespace nexus::actors {
@@ -12,6 +14,15 @@ namespace nexus::actors {
 system_config::system_config(std::uint32_t threads) {
   threads_ = threads != 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
   register_message_types(*this);
+  // (CAF 0.17's add_error_category<T> does not compile: its renderer has
+  // the wrong signature.)
+  add_error_category(caf::atom("nexus"),
+                     [](std::uint8_t code, caf::atom_value, const caf::message& ctx) {
+                       auto what = to_string(static_cast<errc>(code));
+                       if (ctx.size() == 1 && ctx.match_element<std::string>(0))
+                         return what + ": " + ctx.get_as<std::string>(0);
+                       return what;
+                     });
   set("scheduler.max-threads", static_cast<size_t>(threads_));
   // Without this CAF prints its own reports at exit.
   set("logger.console", caf::atom("none"));
