@@ -1,19 +1,24 @@
-// A stage as a bulkhead: its workers bound the calls that run, its queue
-// bounds the calls that wait, and a full queue refuses and presses.
+// A stage as a bulkhead, driven by CAF's deterministic scheduler: its workers
+// bound the calls that run, its queue bounds the calls that wait, a full
+// queue refuses and presses, and its sweep answers calls past their time.
+// Simulated latencies and sweeps run on the test clock (advance_time);
+// nothing waits on the real one.
 #include <boost/test/unit_test.hpp>
 #include <caf/all.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
 
-#include "actors/stage.hpp"
-#include "config/workflow_loader.hpp"
 #include "actors/messages.hpp"
+#include "actors/stage.hpp"
 #include "actors/system_config.hpp"
 #include "storage/timestamp.hpp"
 
 using namespace nexus;
+using namespace std::chrono_literals;
 
 namespace {
 
-config::step_spec slow_step(std::uint32_t concurrency, std::uint32_t queue, std::uint64_t latency_ms) {
+config::step_spec slow_step(std::uint32_t concurrency, std::uint32_t queue,
+                            std::uint64_t latency_ms) {
   config::step_spec s;
   s.name = "build";
   s.concurrency = concurrency;
@@ -22,9 +27,82 @@ config::step_spec slow_step(std::uint32_t concurrency, std::uint32_t queue, std:
   return s;
 }
 
-step_call call(int n) {
-  return {"c-" + std::to_string(n), "pipe", "build", 1, false, "{}",
-          storage::now_us() + 3'600'000'000};
+step_call call(int n, std::int64_t deadline_us = storage::now_us() + 3'600'000'000) {
+  return {"c-" + std::to_string(n), "pipe", "build", 1, false, "{}", deadline_us};
+}
+
+/// What a caller of the stage saw: the answers and the pressure messages.
+struct seen {
+  std::vector<step_result> answers;
+  std::vector<bool> pressure;
+  std::optional<actors::stage_stats> stats;
+};
+
+/// Calls the stage as a saga does (plain messages; the answers come back
+/// as messages) and watches it, recording what comes.
+caf::behavior caller(caf::event_based_actor* self, caf::actor stage, std::shared_ptr<seen> s) {
+  self->send(stage, watch_atom::value);
+  return {
+    [=](step_call& c) { self->send(stage, execute_atom::value, std::move(c)); },
+    [=](step_result& r) { s->answers.push_back(std::move(r)); },
+    [=](pressure_atom, const std::string& name, bool full) {
+      BOOST_TEST(name == "pipe/build");
+      s->pressure.push_back(full);
+    },
+    [=](stats_atom) {
+      self->request(stage, caf::infinite, stats_atom::value)
+        .then([=](actors::stage_stats& st) { s->stats = st; });
+    },
+  };
+}
+
+/// A stage and its caller on the deterministic scheduler.
+struct stage_world {
+  actors::system_config cfg{1};
+  std::unique_ptr<caf::actor_system> sys;
+  caf::scheduler::test_coordinator* sched = nullptr;
+  config::step_spec step;
+  caf::actor stage;
+  caf::actor probe;
+  std::shared_ptr<seen> got = std::make_shared<seen>();
+
+  explicit stage_world(config::step_spec s) : step(std::move(s)) {
+    cfg.set("scheduler.policy", caf::atom("testing"));
+    sys = std::make_unique<caf::actor_system>(cfg);
+    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
+    stage = actors::spawn_stage(*sys, "pipe", step, 1, 1000, nullptr);
+    probe = sys->spawn(caller, stage, got);
+    sched->run();
+  }
+
+  ~stage_world() {
+    caf::anon_send_exit(stage, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(probe, caf::exit_reason::user_shutdown);
+    sched->run();
+  }
+
+  void send(step_call c) {
+    caf::anon_send(probe, std::move(c));
+    sched->run();
+  }
+
+  /// Moves the test clock on: due timers fire and what they cause runs.
+  void advance(caf::timespan t) {
+    sched->advance_time(t);
+    sched->run();
+  }
+
+  actors::stage_stats stats() {
+    got->stats.reset();
+    caf::anon_send(probe, stats_atom::value);
+    sched->run();
+    BOOST_REQUIRE(got->stats);
+    return *got->stats;
+  }
+};
+
+config::error_kind kind_of(const step_result& r) {
+  return static_cast<config::error_kind>(r.kind);
 }
 
 } // namespace
@@ -32,63 +110,69 @@ step_call call(int n) {
 BOOST_AUTO_TEST_SUITE(stage)
 
 BOOST_AUTO_TEST_CASE(a_full_stage_runs_its_workers_queues_its_bound_and_refuses_the_rest) {
-  actors::system_config cfg{2};
-  caf::actor_system sys{cfg};
-  auto step = slow_step(2, 10, 3'600'000); // nothing finishes during the test
-  auto stage = actors::spawn_stage(sys, "pipe", step, 2, 1000, nullptr);
-  caf::scoped_actor self{sys};
-  self->send(stage, watch_atom::value);
+  stage_world w{slow_step(2, 10, 3'600'000)}; // nothing finishes during the test
   for (int i = 0; i < 50; ++i)
-    self->send(stage, execute_atom::value, call(i));
-  int refused = 0;
-  bool pressed = false;
-  // 38 refusals come at once; the 12 others are running or waiting.
-  self->receive_for(refused, 38)(
-    [&](step_result& r) {
-      BOOST_TEST((static_cast<config::error_kind>(r.kind) == config::error_kind::circuit_open));
-      BOOST_TEST(r.retry_after_ms >= 1);
-      BOOST_TEST(r.message.find("stage pipe/build is full") == 0u);
-    },
-    [&](pressure_atom, const std::string& name, bool full) {
-      pressed = full && name == "pipe/build";
-      --refused; // not a refusal: count it again
-    },
-    caf::after(std::chrono::seconds(30)) >> [&] { BOOST_FAIL("refusals did not come"); });
-  if (!pressed) // the pressure message may come after the last refusal
-    self->receive([&](pressure_atom, const std::string&, bool full) { pressed = full; },
-                  caf::after(std::chrono::seconds(30)) >> [] {});
-  BOOST_TEST(pressed);
-  self->request(stage, caf::infinite, stats_atom::value)
-    .receive(
-      [&](actors::stage_stats& s) {
-        BOOST_TEST(s.running == 2u);
-        BOOST_TEST(s.queued == 10u);
-        BOOST_TEST(s.peak_queued == 10u);
-        BOOST_TEST(s.refused == 38u);
-      },
-      [](caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
-  self->send_exit(stage, caf::exit_reason::user_shutdown);
+    w.send(call(i));
+  BOOST_REQUIRE_EQUAL(w.got->answers.size(), 38u); // 2 run, 10 wait
+  for (auto& r : w.got->answers) {
+    BOOST_TEST((kind_of(r) == config::error_kind::circuit_open));
+    BOOST_TEST(r.retry_after_ms >= 1);
+    BOOST_TEST(r.message.find("stage pipe/build is full: 10 calls wait for its 2 workers") == 0u,
+               r.message);
+  }
+  BOOST_TEST(w.got->pressure == (std::vector<bool>{true})); // told once
+  auto s = w.stats();
+  BOOST_TEST(s.running == 2u);
+  BOOST_TEST(s.queued == 10u);
+  BOOST_TEST(s.peak_queued == 10u);
+  BOOST_TEST(s.refused == 38u);
 }
 
-BOOST_AUTO_TEST_CASE(queued_calls_run_in_turn_and_their_callers_get_the_answers) {
-  actors::system_config cfg{2};
-  caf::actor_system sys{cfg};
-  auto step = slow_step(1, 100, 0);
-  auto stage = actors::spawn_stage(sys, "pipe", step, 2, 1000, nullptr);
-  caf::scoped_actor self{sys};
-  for (int i = 0; i < 20; ++i)
-    self->send(stage, execute_atom::value, call(i));
-  int ok = 0;
-  self->receive_for(ok, 20)([&](step_result& r) { BOOST_TEST(r.ok); },
-                            caf::after(std::chrono::seconds(30)) >> [&] { BOOST_FAIL("answers missing"); });
-  self->request(stage, caf::infinite, stats_atom::value)
-    .receive([&](actors::stage_stats& s) {
-               BOOST_TEST(s.calls == 20u);
-               BOOST_TEST(s.peak_running == 1u);
-               BOOST_TEST(s.refused == 0u);
-             },
-             [](caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
-  self->send_exit(stage, caf::exit_reason::user_shutdown);
+BOOST_AUTO_TEST_CASE(queued_calls_run_in_turn_as_the_worker_frees_up) {
+  stage_world w{slow_step(1, 100, 100)};
+  for (int i = 0; i < 3; ++i)
+    w.send(call(i));
+  BOOST_TEST(w.got->answers.empty());
+  std::vector<std::string> order;
+  for (int round = 1; round <= 3; ++round) {
+    w.advance(100ms);
+    BOOST_REQUIRE_EQUAL(w.got->answers.size(), static_cast<std::size_t>(round));
+  }
+  for (auto& r : w.got->answers) {
+    BOOST_TEST(r.ok);
+    BOOST_TEST(r.step == "build");
+  }
+  auto s = w.stats();
+  BOOST_TEST(s.calls == 3u);
+  BOOST_TEST(s.peak_running == 1u);
+  BOOST_TEST(s.peak_queued == 2u);
+  BOOST_TEST(s.refused == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(the_sweep_answers_a_queued_call_past_its_time_as_a_timeout) {
+  stage_world w{slow_step(1, 10, 3'600'000)};
+  w.send(call(0));                          // runs, for an hour
+  w.send(call(1, storage::now_us() - 1)); // waits, already past its time
+  BOOST_TEST(w.got->answers.empty());
+  w.advance(499ms);
+  BOOST_TEST(w.got->answers.empty()); // the sweep comes every 500 ms
+  w.advance(1ms);
+  BOOST_REQUIRE_EQUAL(w.got->answers.size(), 1u);
+  auto& r = w.got->answers[0];
+  BOOST_TEST((kind_of(r) == config::error_kind::timeout));
+  BOOST_TEST(r.message == "step build attempt 1: its time ran out while it waited for a worker");
+  BOOST_TEST(w.stats().queued == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(pressure_eases_once_the_queue_is_half_empty) {
+  stage_world w{slow_step(1, 4, 100)};
+  for (int i = 0; i < 5; ++i) // one runs, four wait: full
+    w.send(call(i));
+  BOOST_TEST(w.got->pressure == (std::vector<bool>{true}));
+  w.advance(100ms); // three wait
+  BOOST_TEST(w.got->pressure == (std::vector<bool>{true}));
+  w.advance(100ms); // two wait: half of the bound
+  BOOST_TEST(w.got->pressure == (std::vector<bool>{true, false}));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
