@@ -52,7 +52,8 @@ caf::behavior relay(caf::event_based_actor* self, caf::actor gateway, caf::actor
 
 } // namespace
 
-int submit_sagas(runtime::input_source& input, const submit_options& opts, std::string& error) {
+client_end submit_sagas(runtime::input_source& input, const submit_options& opts,
+                        std::string& error) {
   config::cluster_settings cluster;
   cluster.name = opts.cluster;
   cluster.tls = {opts.tls_certificate, opts.tls_key, opts.tls_ca};
@@ -62,7 +63,7 @@ int submit_sagas(runtime::input_source& input, const submit_options& opts, std::
   auto gateway = connect_to(sys, opts.host, opts.port);
   if (!gateway) {
     error = "no coordinator at " + where + ": " + sys.render(gateway.error());
-    return 1;
+    return client_end::lost;
   }
   caf::scoped_actor self{sys};
   // The connection's heartbeats drop a coordinator that stops answering
@@ -75,7 +76,7 @@ int submit_sagas(runtime::input_source& input, const submit_options& opts, std::
   std::size_t unanswered = 0;
   std::int64_t waiting = 0; // started and not yet ended (an end may come before its start)
   std::uint64_t made = 0;
-  int status = 0;
+  auto status = client_end::done;
   bool lost = false;
   auto on_answer = [&](submit_atom, std::string& cid, std::uint8_t r) {
     --unanswered;
@@ -83,16 +84,16 @@ int submit_sagas(runtime::input_source& input, const submit_options& opts, std::
     opts.report(cid, std::string{describe(result)});
     if (result == start_result::started)
       ++waiting;
-    else if (result != start_result::duplicate && status == 0) {
-      status = 2;
+    else if (result != start_result::duplicate && status == client_end::done) {
+      status = client_end::refused;
       error = "the coordinator refused " + cid + ": " + std::string{describe(result)};
     }
   };
   auto on_failure = [&](fail_atom, std::string& cid, std::string& why) {
     --unanswered;
-    if (status == 0) {
+    if (status == client_end::done) {
       error = "the coordinator did not take " + cid + ": " + why;
-      status = 1;
+      status = client_end::lost;
     }
   };
   auto on_end = [&](done_atom, std::string& cid, std::string& end) {
@@ -108,7 +109,7 @@ int submit_sagas(runtime::input_source& input, const submit_options& opts, std::
     for (bool more = true; more && !lost;)
       take(caf::after(std::chrono::seconds(0)) >> [&] { more = false; });
   };
-  for (bool more = true; more && status == 0 && !lost;) {
+  for (bool more = true; more && status == client_end::done && !lost;) {
     config::saga_request req;
     std::string why;
     switch (input.next(req, why)) {
@@ -116,13 +117,13 @@ int submit_sagas(runtime::input_source& input, const submit_options& opts, std::
         more = false;
         continue;
       case runtime::input_source::result::later:
-        while (unanswered > 0 && status == 0 && !lost) // a quiet pipe: settle what went out
+        while (unanswered > 0 && status == client_end::done && !lost) // a quiet pipe: settle what went out
           take();
         continue;
       case runtime::input_source::result::bad_line:
       case runtime::input_source::result::failed:
         error = why;
-        status = 2;
+        status = client_end::refused;
         continue;
       case runtime::input_source::result::request:
         break;
@@ -130,7 +131,7 @@ int submit_sagas(runtime::input_source& input, const submit_options& opts, std::
     if (req.cancel) {
       error = "line " + std::to_string(req.line) + ": submit starts sagas; cancel with nexus on the "
               "coordinator's node";
-      status = 2;
+      status = client_end::refused;
       continue;
     }
     if (req.correlation_id.empty())
@@ -146,12 +147,12 @@ int submit_sagas(runtime::input_source& input, const submit_options& opts, std::
   while (!opts.detach && waiting > 0 && !lost)
     take();
   self->send_exit(courier, caf::exit_reason::user_shutdown);
-  if (lost && (status == 0 || status == 1)) {
+  if (lost && status != client_end::refused) {
     error = "lost the coordinator at " + where + " (it stopped answering or closed the "
             "connection) with " + std::to_string(unanswered) + " submissions unanswered and "
             + std::to_string(std::max<std::int64_t>(0, waiting)) + " sagas not ended; the sagas it "
             "took resume when it starts again";
-    status = 1;
+    status = client_end::lost;
   }
   return status;
 }

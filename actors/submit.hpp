@@ -4,6 +4,8 @@
 #include <functional>
 #include <string>
 
+#include "actors/client_end.hpp"
+
 namespace nexus::runtime {
 class input_source;
 }
@@ -25,10 +27,11 @@ struct submit_options {
 };
 
 /// Submits every request `input` gives, then (without `detach`) waits for
-/// each saga it started to end. Returns 0 when all were taken (and have
-/// ended), 2 for a bad input line or a request the coordinator refused
-/// (unknown saga, bad ID or input, wrong token), 1 when the coordinator
-/// cannot be reached or is lost; `error` says why.
-int submit_sagas(runtime::input_source& input, const submit_options& opts, std::string& error);
+/// each saga it started to end. Done when all were taken (and have ended);
+/// refused for a bad input line or a request the coordinator refused
+/// (unknown saga, bad ID or input, wrong token); lost when the coordinator
+/// cannot be reached or is lost. `error` says why when it is not done.
+client_end submit_sagas(runtime::input_source& input, const submit_options& opts,
+                        std::string& error);
 
 } // namespace nexus::actors

@@ -2,7 +2,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <map>
 #include <random>
 #include <thread>
@@ -22,12 +21,6 @@
 namespace nexus::actors {
 
 namespace {
-
-std::atomic<bool> stop_requested{false};
-
-extern "C" void on_stop_signal(int) {
-  stop_requested = true;
-}
 
 /// The steps `opts` asks for, as step keys; false naming a name that matches
 /// no step.
@@ -59,10 +52,11 @@ bool served_steps(const config::workflow& wf, const worker_options& opts,
 
 } // namespace
 
-int run_worker(const config::workflow& wf, const worker_options& opts, std::string& error) {
+client_end run_worker(const config::workflow& wf, const worker_options& opts,
+                      std::string& error) {
   std::vector<std::pair<std::string, const config::step_spec*>> steps;
   if (!served_steps(wf, opts, steps, error))
-    return 2;
+    return client_end::refused;
   auto node = opts.node.empty() ? runtime::log_node() + ":" + std::to_string(::getpid()) : opts.node;
   runtime::set_log_node(node);
   actors::system_config cfg{opts.threads, wf.cluster};
@@ -77,16 +71,14 @@ int run_worker(const config::workflow& wf, const worker_options& opts, std::stri
     workers += stage_workers(*step, cfg.threads());
   }
   auto capacity = opts.capacity > 0 ? opts.capacity : workers;
-  stop_requested = false;
-  std::signal(SIGTERM, on_stop_signal);
-  std::signal(SIGINT, on_stop_signal);
+  auto stop_requested = [&opts] { return opts.stop != nullptr && opts.stop->load(); };
   caf::scoped_actor self{sys};
-  int status = 0;
+  auto status = client_end::done;
   auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(opts.reconnect_seconds);
   bool lost = false; // had joined, then lost the coordinator
   std::minstd_rand jitter{static_cast<unsigned>(::getpid())};
   auto backoff = std::chrono::milliseconds(100);
-  while (!stop_requested) {
+  while (!stop_requested()) {
     auto gateway = connect_to(sys, opts.host, opts.port);
     if (!gateway) {
       if (std::chrono::steady_clock::now() >= give_up) {
@@ -98,7 +90,7 @@ int run_worker(const config::workflow& wf, const worker_options& opts, std::stri
                          + within + " (a coordinator that ended its run while this node could not "
                          "hear it looks the same; its sagas are in its log either way)"
                      : "no coordinator at " + where + " within " + within;
-        status = 1;
+        status = client_end::lost;
         break;
       }
       // Exponential backoff with jitter, then try again.
@@ -130,7 +122,7 @@ int run_worker(const config::workflow& wf, const worker_options& opts, std::stri
       if (std::chrono::steady_clock::now() >= give_up) {
         error = "no coordinator answered at " + opts.host + ":" + std::to_string(opts.port)
                 + " within " + std::to_string(opts.reconnect_seconds) + " s: " + why;
-        status = 1;
+        status = client_end::lost;
         break;
       }
       std::this_thread::sleep_for(backoff);
@@ -141,7 +133,7 @@ int run_worker(const config::workflow& wf, const worker_options& opts, std::stri
       self->send_exit(endpoint, caf::exit_reason::user_shutdown);
       error = "the coordinator at " + opts.host + ":" + std::to_string(opts.port)
               + " refused this node: " + why;
-      status = 2;
+      status = client_end::refused;
       break;
     }
     runtime::log(spdlog::level::info, {}, "joined the coordinator at {}:{}: {} steps, {} calls at once",
@@ -149,10 +141,10 @@ int run_worker(const config::workflow& wf, const worker_options& opts, std::stri
     self->monitor(endpoint);
     caf::error reason;
     bool ended = false;
-    while (!ended && !stop_requested)
+    while (!ended && !stop_requested())
       self->receive([&](caf::down_msg& dm) { reason = dm.reason; ended = true; },
                     caf::after(std::chrono::milliseconds(200)) >> [] {});
-    if (!ended) { // stopped by a signal
+    if (!ended) { // told to stop
       self->send_exit(endpoint, caf::exit_reason::user_shutdown);
       self->wait_for(endpoint);
       break;
@@ -171,8 +163,6 @@ int run_worker(const config::workflow& wf, const worker_options& opts, std::stri
   }
   for (auto& [_, stage] : stages)
     self->send_exit(stage, caf::exit_reason::user_shutdown);
-  std::signal(SIGTERM, SIG_DFL);
-  std::signal(SIGINT, SIG_DFL);
   return status;
 }
 

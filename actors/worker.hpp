@@ -1,9 +1,11 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "actors/client_end.hpp"
 #include "config/workflow.hpp"
 
 namespace nexus::runtime {
@@ -26,13 +28,16 @@ struct worker_options {
   std::string node;                 ///< Its name; empty: host:pid.
   std::uint32_t threads = 0;
   const runtime::handler_registry* handlers = nullptr;
+  /// Set (by the program's signal handler, say) to stop it; looked at
+  /// five times a second. Null: it stops only as below.
+  const std::atomic<bool>* stop = nullptr;
 };
 
-/// Runs a worker until the coordinator ends its run (0; with `stay`, it
-/// waits for the next), or until no coordinator could be reached for
-/// `reconnect_seconds` (1), or SIGTERM/SIGINT (0). A join the coordinator
-/// refuses (token, protocol version, steps) or bad options give 2. `error`
-/// says why when it is not 0.
-int run_worker(const config::workflow& wf, const worker_options& opts, std::string& error);
+/// Runs a worker until the coordinator ends its run (done; with `stay`, it
+/// waits for the next), until no coordinator could be reached for
+/// `reconnect_seconds` (lost), or until `stop` is set (done). A join the
+/// coordinator refuses (token, protocol version, steps) or bad options:
+/// refused. `error` says why when it is not done.
+client_end run_worker(const config::workflow& wf, const worker_options& opts, std::string& error);
 
 } // namespace nexus::actors

@@ -11,6 +11,7 @@ namespace nexus::config {
 struct workflow;
 }
 namespace nexus::actors {
+enum class client_end : std::uint8_t;
 struct run_options;
 struct submit_options;
 struct cluster_options;
@@ -21,6 +22,9 @@ namespace nexus::app {
 // Each subcommand's arguments, filled by the command line (main.cpp), and
 // the function that runs it, which gives the process's exit status:
 // 0 success, 1 runtime error, 2 bad usage or bad file.
+
+/// The exit status of a client of a coordinator: 0 done, 1 lost, 2 refused.
+int exit_status(actors::client_end end);
 
 struct run_args {
   std::string workflow;

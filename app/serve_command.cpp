@@ -65,6 +65,18 @@ int serve(const serve_args& args) {
   return s.exit_status;
 }
 
+int exit_status(actors::client_end end) {
+  switch (end) {
+    case actors::client_end::done:
+      return 0;
+    case actors::client_end::refused:
+      return 2;
+    case actors::client_end::lost:
+      break;
+  }
+  return 1;
+}
+
 bool coordinator_client(const std::string& option, const std::string& endpoint,
                         const coordinator_client_args& args, actors::submit_options& opts,
                         std::string& error) {
@@ -103,10 +115,10 @@ int submit(const submit_args& args) {
       std::cout << cid << '\t' << what << std::endl;
     }
   };
-  int status = actors::submit_sagas(*input, opts, error);
-  if (status != 0)
+  auto end = actors::submit_sagas(*input, opts, error);
+  if (end != actors::client_end::done)
     std::cerr << "nexus: " << error << '\n';
-  return status;
+  return exit_status(end);
 }
 
 } // namespace nexus::app

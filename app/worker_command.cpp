@@ -1,4 +1,6 @@
+#include <atomic>
 #include <cctype>
+#include <csignal>
 #include <filesystem>
 #include <iostream>
 
@@ -10,6 +12,16 @@
 #include "runtime/logging.hpp"
 
 namespace nexus::app {
+
+namespace {
+
+std::atomic<bool> stop_requested{false};
+
+extern "C" void on_stop_signal(int) {
+  stop_requested = true;
+}
+
+} // namespace
 
 int worker(const worker_args& args) {
   config::workflow wf;
@@ -51,10 +63,18 @@ int worker(const worker_args& args) {
     std::cerr << "nexus: " << error << '\n';
     return 1;
   }
-  int status = actors::run_worker(wf, opts, error);
-  if (status != 0)
+  // SIGTERM and SIGINT stop it (exit 0): its calls in flight go back to
+  // the coordinator, which sends them elsewhere.
+  stop_requested = false;
+  opts.stop = &stop_requested;
+  std::signal(SIGTERM, on_stop_signal);
+  std::signal(SIGINT, on_stop_signal);
+  auto end = actors::run_worker(wf, opts, error);
+  std::signal(SIGTERM, SIG_DFL);
+  std::signal(SIGINT, SIG_DFL);
+  if (end != actors::client_end::done)
     std::cerr << "nexus: " << error << '\n';
-  return status;
+  return exit_status(end);
 }
 
 } // namespace nexus::app
