@@ -5,6 +5,8 @@
 #include <string>
 
 #include <caf/actor.hpp>
+
+#include "actors/event_log_writer.hpp"
 #include <caf/fwd.hpp>
 
 #include "config/workflow.hpp"
@@ -16,7 +18,7 @@ namespace nexus::actors {
 struct breaker_setup {
   std::string resource;
   const config::breaker_spec* spec = nullptr; ///< Must outlive the breaker.
-  caf::actor writer;                          ///< The event-log writer.
+  log_writer writer;                          ///< The event-log writer.
   /// The stage of each step that names the resource, by `<saga>/<step>`.
   std::map<std::string, caf::actor> stages;
   /// Its row from the log, to continue from (an open breaker stays open).

@@ -8,6 +8,8 @@
 
 #include <caf/actor.hpp>
 
+#include "actors/event_log_writer.hpp"
+
 #include "config/workflow.hpp"
 
 namespace nexus::storage {
@@ -20,7 +22,7 @@ namespace nexus::actors {
 struct coordinator_setup {
   const config::workflow* workflow = nullptr;
   storage::event_log* log = nullptr;
-  caf::actor writer;
+  log_writer writer;
   /// Per saga name, the stages of its steps in step order.
   std::map<std::string, std::vector<caf::actor>> stages;
   caf::actor input;            ///< Its input reader; null: resume and submissions only.

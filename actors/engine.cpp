@@ -69,7 +69,7 @@ struct engine::impl {
   std::vector<caf::actor> breakers; ///< One per resource that a step names.
   caf::actor reader;                ///< The input reader, if the run has input.
   config::breaker_spec default_breaker; ///< For resources with no `breakers` entry.
-  caf::actor writer;
+  log_writer writer;
   caf::actor retention;
   caf::actor coordinator;
   caf::actor dispatcher;     ///< A cluster's coordinator: every step's calls go through it.
@@ -312,12 +312,15 @@ struct engine::impl {
       stop(b);
     for (auto& pool : pools)
       stop(pool);
-    stop(writer);
+    if (writer)
+      self->send_exit(writer, caf::exit_reason::user_shutdown);
     stop(retention);
     stop(reader);
-    for (auto* a : {&coordinator, &writer, &retention, &reader})
+    for (auto* a : {&coordinator, &retention, &reader})
       if (*a)
         self->wait_for(*a);
+    if (writer)
+      self->wait_for(writer);
   }
 
   /// After shut_down: lets go of the data directory, for the next run.

@@ -26,9 +26,9 @@ struct writer_state {
   static inline const char* name = "nexus.event_log_writer";
 };
 
-using writer_actor = caf::stateful_actor<writer_state>;
+using writer_actor = log_writer::stateful_pointer<writer_state>;
 
-void flush(writer_actor* self) {
+void flush(writer_actor self) {
   auto& st = self->state;
   if (st.pending.empty())
     return;
@@ -56,7 +56,8 @@ void flush(writer_actor* self) {
   st.promises.clear();
 }
 
-caf::behavior writer(writer_actor* self, storage::event_log* log, std::uint32_t batch_size) {
+log_writer::behavior_type writer(writer_actor self, storage::event_log* log,
+                                 std::uint32_t batch_size) {
   self->state.log = log;
   self->state.batch_size = batch_size;
   return {
@@ -65,8 +66,7 @@ caf::behavior writer(writer_actor* self, storage::event_log* log, std::uint32_t 
       if (!st.failure.empty())
         return caf::make_error(errc::log_write_failed, st.failure);
       st.pending.push_back(std::move(req));
-      auto rp = self->make_response_promise();
-      st.promises.push_back(rp);
+      st.promises.push_back(self->make_response_promise());
       if (st.pending.size() >= st.batch_size) {
         flush(self);
       } else if (!st.flush_queued) {
@@ -88,7 +88,7 @@ caf::behavior writer(writer_actor* self, storage::event_log* log, std::uint32_t 
 
 } // namespace
 
-caf::actor spawn_event_log_writer(caf::actor_system& sys, storage::event_log& log,
+log_writer spawn_event_log_writer(caf::actor_system& sys, storage::event_log& log,
                                   std::uint32_t batch_size) {
   return sys.spawn<caf::detached>(writer, &log, batch_size);
 }

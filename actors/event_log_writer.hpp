@@ -3,12 +3,24 @@
 #include <cstdint>
 
 #include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/messages.hpp"
 
 namespace nexus::storage {
 class event_log;
 }
 
 namespace nexus::actors {
+
+/// The writer's interface, checked by the compiler wherever it is held:
+/// appends answered with `ack_atom` once durable (or an error), its counts,
+/// and `(flush_atom)`, which it sends itself to close a group commit.
+using log_writer =
+  caf::typed_actor<caf::replies_to<append_atom, storage::append_request>::with<ack_atom>,
+                   caf::replies_to<stats_atom>::with<std::uint64_t, std::uint64_t>,
+                   caf::reacts_to<flush_atom>>;
 
 /// Spawns the one writer of the event log, detached (RocksDB calls block).
 ///
@@ -22,7 +34,7 @@ namespace nexus::actors {
 /// requests are waiting or no more appends are in the mailbox; the batch is
 /// then written at once and every request in it acknowledged.
 /// `log` must outlive the actor.
-caf::actor spawn_event_log_writer(caf::actor_system& sys, storage::event_log& log,
+log_writer spawn_event_log_writer(caf::actor_system& sys, storage::event_log& log,
                                   std::uint32_t batch_size);
 
 } // namespace nexus::actors

@@ -6,6 +6,8 @@
 
 #include <caf/actor.hpp>
 
+#include "actors/event_log_writer.hpp"
+
 namespace nexus::runtime {
 class saga_machine;
 }
@@ -16,7 +18,7 @@ namespace nexus::actors {
 /// its sagas (a saga that is told to stop may still be finishing a handler
 /// when the run lets go of its stages).
 struct saga_links {
-  caf::actor writer;              ///< The event-log writer.
+  log_writer writer;              ///< The event-log writer.
   caf::actor coordinator;         ///< Told when the saga ends.
   std::vector<caf::actor> stages; ///< One per step of the saga.
 };

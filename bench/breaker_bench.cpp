@@ -137,8 +137,9 @@ int main(int argc, char** argv) {
       }
     }
     caf::scoped_actor self{sys};
-    for (auto* a : {&breaker, &stage, &writer})
+    for (auto* a : {&breaker, &stage})
       self->send_exit(*a, caf::exit_reason::user_shutdown);
+    self->send_exit(writer, caf::exit_reason::user_shutdown);
     self->wait_for(writer);
   }
   std::printf("%-36s %10.3f us/call\n", "direct to the stage", best_direct / 1000);

@@ -88,8 +88,9 @@ struct breaker_world {
       marker.cid = "marker";
       self->request(writer, caf::infinite, append_atom::value, marker).receive([](ack_atom) {},
                                                                                [](caf::error&) {});
-      for (auto* a : {&breaker, &stage, &writer})
+      for (auto* a : {&breaker, &stage})
         self->send_exit(*a, caf::exit_reason::user_shutdown);
+      self->send_exit(writer, caf::exit_reason::user_shutdown);
       self->wait_for(writer);
     }
     return kinds;
