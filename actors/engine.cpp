@@ -11,7 +11,11 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/breaker_actor.hpp"
-#include "actors/cluster.hpp"
+#include "actors/cluster/dispatcher.hpp"
+#include "actors/cluster/endpoint.hpp"
+#include "actors/cluster/front.hpp"
+#include "actors/cluster/gateway.hpp"
+#include "actors/cluster/transport.hpp"
 #include "actors/coordinator.hpp"
 #include "actors/event_log_writer.hpp"
 #include "actors/input_reader.hpp"

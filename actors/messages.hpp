@@ -13,6 +13,7 @@
 #include <caf/atom.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include "config/error_kind.hpp"
 #include "config/input_line.hpp"
 #include "runtime/run_summary.hpp"
 #include "storage/event_log.hpp"
@@ -81,6 +82,14 @@ struct step_result {
   std::uint32_t attempt = 0;
   bool compensate = false;
 
+  /// The failure of kind `kind` that answers `call`.
+  static step_result failure(const step_call& call, config::error_kind kind, std::string why,
+                             std::int64_t retry_after_ms = 0) {
+    step_result r{false, "", static_cast<std::uint8_t>(kind), std::move(why), retry_after_ms,
+                  {}, 0, false};
+    return r.to(call);
+  }
+
   /// Marks this as the answer to `call`.
   step_result& to(const step_call& call) {
     step = call.step;
@@ -136,6 +145,9 @@ typename Inspector::result_type inspect(Inspector& f, join_request& x) {
 /// through its mailbox: one network message carries many. Each call has the
 /// dispatcher's ID for it, which its result carries back.
 struct call_batch {
+  /// Calls (or results) in one network message at most.
+  static constexpr std::size_t max_size = 256;
+
   std::vector<std::uint64_t> ids;
   std::vector<step_call> calls;
 };

@@ -3,7 +3,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
-#include "actors/cluster.hpp"
+#include "actors/cluster/transport.hpp"
 #include "actors/messages.hpp"
 #include "actors/system_config.hpp"
 

@@ -6,7 +6,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
-#include "actors/cluster.hpp"
+#include "actors/cluster/transport.hpp"
 #include "actors/engine.hpp"
 #include "runtime/input_source.hpp"
 #include "actors/messages.hpp"

@@ -12,7 +12,8 @@
 #include <caf/io/all.hpp>
 
 #include "actors/breaker_actor.hpp"
-#include "actors/cluster.hpp"
+#include "actors/cluster/transport.hpp"
+#include "actors/cluster/endpoint.hpp"
 #include "actors/stage.hpp"
 #include "runtime/logging.hpp"
 #include "actors/messages.hpp"

@@ -25,7 +25,9 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
-#include "actors/cluster.hpp"
+#include "actors/cluster/dispatcher.hpp"
+#include "actors/cluster/endpoint.hpp"
+#include "actors/cluster/transport.hpp"
 #include "actors/stage.hpp"
 #include "actors/messages.hpp"
 #include "actors/system_config.hpp"

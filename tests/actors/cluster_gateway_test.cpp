@@ -3,7 +3,10 @@
 #include <boost/test/unit_test.hpp>
 #include <caf/all.hpp>
 
-#include "actors/cluster.hpp"
+#include "actors/cluster/dispatcher.hpp"
+#include "actors/cluster/gateway.hpp"
+#include "actors/cluster/endpoint.hpp"
+#include "actors/cluster/transport.hpp"
 #include "actors/messages.hpp"
 #include "actors/system_config.hpp"
 #include "storage/timestamp.hpp"

@@ -1,4 +1,4 @@
-#include "actors/cluster.hpp"
+#include "actors/cluster/dispatcher.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -9,40 +9,15 @@
 #include <unordered_set>
 
 #include <caf/all.hpp>
-#include <caf/io/all.hpp>
-#include <caf/openssl/all.hpp>
 
 #include "actors/breaker_actor.hpp"
-#include "actors/engine.hpp"
+#include "actors/messages.hpp"
 #include "actors/stage.hpp"
 #include "runtime/bulkhead.hpp"
 #include "runtime/logging.hpp"
-#include "actors/messages.hpp"
 #include "storage/timestamp.hpp"
 
 namespace nexus::actors {
-
-namespace {
-
-bool uses_tls(caf::actor_system& sys) {
-  return !sys.config().openssl_certificate.empty();
-}
-
-} // namespace
-
-caf::expected<std::uint16_t> publish_on(caf::actor_system& sys, const caf::actor& whom,
-                                        const std::string& host, std::uint16_t port) {
-  if (uses_tls(sys))
-    return caf::openssl::publish(whom, port, host.c_str(), true);
-  return caf::io::publish(whom, port, host.c_str(), true);
-}
-
-caf::expected<caf::actor> connect_to(caf::actor_system& sys, const std::string& host,
-                                     std::uint16_t port) {
-  if (uses_tls(sys))
-    return caf::openssl::remote_actor(sys, host, port);
-  return sys.middleman().remote_actor(host, port);
-}
 
 namespace {
 
@@ -57,15 +32,6 @@ void answer(caf::local_actor* self, const caf::strong_actor_ptr& to, caf::messag
                 self->context());
 }
 
-step_result failure(const step_call& call, config::error_kind kind, std::string why,
-                    std::int64_t retry_after_ms = 0) {
-  step_result r{false, "", static_cast<std::uint8_t>(kind), std::move(why), retry_after_ms, {}, 0,
-                false};
-  return r.to(call);
-}
-
-// -- the dispatcher -----------------------------------------------------------
-
 struct node {
   caf::actor endpoint;  ///< Takes its calls; watched: its loss is the node's.
   std::string name;
@@ -76,8 +42,6 @@ struct node {
   call_batch outgoing;  ///< Calls for it, sent when the dispatcher flushes.
 };
 
-/// Calls in one network message at most.
-constexpr std::size_t max_batch = 256;
 
 struct pending {
   step_call call;
@@ -154,7 +118,7 @@ void dispatch(dispatcher_actor* self, std::uint64_t id) {
   // messages now in its mailbox (or when it is full).
   node.outgoing.ids.push_back(id);
   node.outgoing.calls.push_back(p.call);
-  if (node.outgoing.calls.size() >= max_batch) {
+  if (node.outgoing.calls.size() >= call_batch::max_size) {
     flush(self, node.endpoint, node.outgoing);
   } else if (!st.flush_queued) {
     st.flush_queued = true;
@@ -211,7 +175,7 @@ caf::result<step_result> accept(dispatcher_actor* self, step_call&& call, caf::a
   auto& st = self->state;
   auto key = stage_key(call.saga, call.step);
   if (st.waiting_count >= st.bound) {
-    auto r = failure(call, config::error_kind::circuit_open,
+    auto r = step_result::failure(call, config::error_kind::circuit_open,
                      "every node serving " + key + " is busy and " + std::to_string(st.bound)
                        + " calls wait",
                      100);
@@ -352,7 +316,7 @@ caf::behavior dispatcher(dispatcher_actor* self, std::uint64_t bound) {
         auto why = p.node == no_node ? "no node took it before its time ran out"
                                      : "its node did not answer within the step's timeout";
         finish(self, id,
-               failure(p.call, config::error_kind::timeout,
+               step_result::failure(p.call, config::error_kind::timeout,
                        "step " + p.call.step + " attempt " + std::to_string(p.call.attempt)
                          + ": " + why));
       }
@@ -362,236 +326,10 @@ caf::behavior dispatcher(dispatcher_actor* self, std::uint64_t bound) {
   };
 }
 
-// -- the gateway --------------------------------------------------------------
-
-/// Compares without stopping at the first difference, so that the time taken
-/// says nothing about the token.
-bool same_token(const std::string& a, const std::string& b) {
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
-  return diff == 0;
-}
-
-struct gateway_state {
-  std::string token;
-  std::unordered_set<std::string> steps;
-  caf::actor dispatcher;
-  caf::actor coordinator;
-  gateway_tools tools;
-  static inline const char* name = "nexus.gateway";
-};
-
-/// Runs one tool call on a thread of its own (a tool may wait on the
-/// engine, and on the disk), answers it, and quits.
-caf::behavior tool_runner(caf::event_based_actor* self, gateway_tools tools) {
-  return {
-    [=](query_atom, const std::string& tool,
-        const std::string& arguments) -> caf::result<bool, std::string> {
-      auto answer = tools(tool, arguments);
-      self->quit();
-      return {answer.first, std::move(answer.second)};
-    },
-  };
-}
-
-caf::behavior gateway(caf::stateful_actor<gateway_state>* self, std::string token,
-                      std::vector<std::string> steps, caf::actor dispatcher,
-                      caf::actor coordinator, gateway_tools tools) {
-  auto& st = self->state;
-  st.token = std::move(token);
-  st.steps = {steps.begin(), steps.end()};
-  st.dispatcher = std::move(dispatcher);
-  st.coordinator = std::move(coordinator);
-  st.tools = std::move(tools);
-  auto from = [self] {
-    auto s = self->current_sender();
-    return s ? caf::to_string(s->node()) : std::string{"an anonymous sender"};
-  };
-  self->set_default_handler([from](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
-    runtime::log(spdlog::level::warn, {}, "gateway: a message from {} refused: {}", from(),
-                 caf::to_string(x.content()));
-    return caf::sec::unexpected_message;
-  });
-  return {
-    [=](join_atom, join_request& req) -> std::string {
-      auto& st = self->state;
-      auto sender = self->current_sender();
-      std::string why;
-      if (req.protocol != cluster_protocol)
-        why = "protocol version " + std::to_string(req.protocol) + " is not this coordinator's "
-              + std::to_string(cluster_protocol);
-      else if (!same_token(req.token, st.token))
-        why = "wrong cluster token";
-      else if (!sender)
-        why = "an anonymous sender cannot join";
-
-      for (auto& s : req.steps)
-        if (why.empty() && st.steps.count(s) == 0)
-          why = "the workflow has no step " + s;
-      if (!why.empty()) {
-        runtime::log(spdlog::level::warn, {}, "gateway: node {} ({}) refused: {}", req.node,
-                     from(), why);
-        return why;
-      }
-      self->send(st.dispatcher, join_atom::value, caf::actor_cast<caf::actor>(sender), req.node,
-                 req.steps, req.capacity);
-      return {};
-    },
-    [=](submit_atom, std::string& token,
-        config::saga_request& req) -> caf::result<std::uint8_t> {
-      auto& st = self->state;
-      auto sender = self->current_sender();
-      if (!same_token(token, st.token) || !sender) {
-        runtime::log(spdlog::level::warn, {req.correlation_id, req.saga},
-                     "gateway: a submission from {} refused: {}", from(),
-                     sender ? "wrong cluster token" : "no sender to tell the outcome");
-        return static_cast<std::uint8_t>(start_result::refused);
-      }
-      // Answered from here, not by the coordinator: no detached actor
-      // answers another node (see the coordinator's done_atom). The
-      // coordinator tells the submitter each end.
-      auto promise = self->make_response_promise<std::uint8_t>();
-      self->request(st.coordinator, caf::infinite, start_atom::value, std::move(req),
-                    caf::actor_cast<caf::actor>(sender))
-        .then([promise](std::uint8_t r) mutable { promise.deliver(r); },
-              [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
-      return promise;
-    },
-    [=](query_atom, std::string& token, std::string& tool,
-        std::string& arguments) -> caf::result<bool, std::string> {
-      auto& st = self->state;
-      if (!same_token(token, st.token)) {
-        runtime::log(spdlog::level::warn, {}, "gateway: a tool call ({}) from {} refused: wrong "
-                     "cluster token", tool, from());
-        return {true, std::string{"refused: wrong cluster token"}};
-      }
-      if (!st.tools)
-        return {true, std::string{"this coordinator answers no tool calls"}};
-      // Answered from here, not by the (detached) runner: see above.
-      auto runner = self->spawn<caf::detached>(tool_runner, st.tools);
-      auto promise = self->make_response_promise<bool, std::string>();
-      self->request(runner, caf::infinite, query_atom::value, std::move(tool), std::move(arguments))
-        .then([promise](bool is_error, std::string& result) mutable {
-                promise.deliver(is_error, std::move(result));
-              },
-              [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
-      return promise;
-    },
-  };
-}
-
-// -- the endpoint -------------------------------------------------------------
-
-struct endpoint_state {
-  std::map<std::string, caf::actor> stages;
-  caf::actor dispatcher;   ///< Where results go: the sender of the calls.
-  result_batch outgoing;   ///< Results gathered, sent when the endpoint flushes.
-  bool flush_queued = false;
-  caf::actor gateway;  ///< On a worker, once joined.
-  caf::node_id coordinator; ///< On a worker: the only node whose calls it runs.
-  static inline const char* name = "nexus.endpoint";
-};
-
-using endpoint_actor = caf::stateful_actor<endpoint_state>;
-
-/// Gathers the result of call `id`, to go back with the others of this
-/// round of the mailbox (or at once when the batch is full).
-void add_result(endpoint_actor* self, std::uint64_t id, step_result&& r) {
-  auto& st = self->state;
-  st.outgoing.ids.push_back(id);
-  st.outgoing.results.push_back(std::move(r));
-  if (st.outgoing.ids.size() >= max_batch) {
-    if (st.dispatcher)
-      self->send(st.dispatcher, result_atom::value, std::exchange(st.outgoing, {}));
-  } else if (!st.flush_queued) {
-    st.flush_queued = true;
-    self->send(self, flush_atom::value);
-  }
-}
-
-caf::behavior endpoint(endpoint_actor* self, std::map<std::string, caf::actor> stages) {
-  self->state.stages = std::move(stages);
-  self->set_down_handler([self](caf::down_msg& dm) {
-    if (dm.source == self->state.gateway.address())
-      self->quit(caf::exit_reason::remote_link_unreachable);
-  });
-  return {
-    [=](execute_atom, call_batch& batch) {
-      auto& st = self->state;
-      auto sender = self->current_sender();
-      if (!sender || (st.coordinator && sender->node() != st.coordinator)) {
-        runtime::log(spdlog::level::warn, {}, "{} calls from {} refused: not the coordinator this "
-                     "node joined", batch.calls.size(),
-                     sender ? caf::to_string(sender->node()) : std::string{"nobody"});
-        return;
-      }
-      st.dispatcher = caf::actor_cast<caf::actor>(sender);
-      for (std::size_t i = 0; i < batch.ids.size() && i < batch.calls.size(); ++i) {
-        auto id = batch.ids[i];
-        auto& call = batch.calls[i];
-        auto stage = st.stages.find(stage_key(call.saga, call.step));
-        if (stage == st.stages.end()) {
-          add_result(self, id,
-                     failure(call, config::error_kind::permanent,
-                             "this node does not serve step " + call.saga + "/" + call.step));
-          continue;
-        }
-        // The stage answers every call, a timed-out one too.
-        self->request(stage->second, caf::infinite, execute_atom::value, std::move(call))
-          .then([self, id](step_result& r) { add_result(self, id, std::move(r)); });
-      }
-    },
-    [=](flush_atom) {
-      auto& st = self->state;
-      st.flush_queued = false;
-      if (!st.outgoing.ids.empty() && st.dispatcher)
-        self->send(st.dispatcher, result_atom::value, std::exchange(st.outgoing, {}));
-    },
-    [=](join_atom, caf::actor& gw, join_request& req) -> caf::result<std::string> {
-      auto promise = self->make_response_promise<std::string>();
-      self->request(gw, std::chrono::seconds(5), join_atom::value, std::move(req))
-        .then(
-          [=](std::string& why) mutable {
-            if (why.empty()) {
-              self->state.gateway = gw;
-              self->state.coordinator = gw.node();
-              self->monitor(gw);
-            }
-            promise.deliver(std::move(why));
-          },
-          [=](caf::error& err) mutable { promise.deliver(std::move(err)); });
-      return promise;
-    },
-    [=](close_atom) -> caf::result<bool> {
-      auto sender = self->current_sender();
-      if (!sender || (self->state.coordinator && sender->node() != self->state.coordinator)) {
-        runtime::log(spdlog::level::warn, {}, "a close from {} refused: not the coordinator this "
-                     "node joined",
-                     sender ? caf::to_string(sender->node()) : std::string{"nobody"});
-        return caf::sec::request_receiver_down;
-      }
-      self->quit(caf::exit_reason::normal);
-      return true;
-    },
-  };
-}
-
 } // namespace
 
 caf::actor spawn_dispatcher(caf::actor_system& sys, std::uint64_t queue_bound) {
   return sys.spawn(dispatcher, queue_bound);
-}
-
-caf::actor spawn_gateway(caf::actor_system& sys, std::string token,
-                         std::vector<std::string> known_steps, caf::actor dispatcher,
-                         caf::actor coordinator, gateway_tools tools) {
-  return sys.spawn(gateway, std::move(token), std::move(known_steps), std::move(dispatcher),
-                   std::move(coordinator), std::move(tools));
-}
-
-caf::actor spawn_endpoint(caf::actor_system& sys, std::map<std::string, caf::actor> stages) {
-  return sys.spawn(endpoint, std::move(stages));
 }
 
 } // namespace nexus::actors

@@ -1,6 +1,6 @@
 // The front of a coordinator without TLS: it turns away and logs
 // connections that are not CAF nodes, and relays the rest to the gateway.
-#include "actors/cluster.hpp"
+#include "actors/cluster/front.hpp"
 
 #include <map>
 #include <memory>
