@@ -1,0 +1,50 @@
+#pragma once
+
+// The RocksDB side of the event log, shared by its translation units
+// (event_log_open, _read, _write, _retention): private to storage/, never
+// included elsewhere (tests/layering_test.sh checks it).
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include "storage/event_log.hpp"
+
+namespace nexus::storage {
+
+// Persisted: the family names are part of the on-disk format.
+inline constexpr const char* family_names[] = {"default", "events", "sagas", "breakers", "order"};
+enum family : size_t { f_default, f_events, f_sagas, f_breakers, f_order, family_count };
+
+/// A RocksDB status as the log's own: ok, or `what: ` and RocksDB's text.
+inline status from(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok())
+    return status::ok();
+  return status::error(what + ": " + s.ToString());
+}
+
+struct event_log::impl {
+  std::string dir;
+  log_options opts;
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> families;
+  std::uint64_t next_position = 1; ///< Next key of the order family.
+  /// Kept from one write() to the next, with its buffer: a new one for
+  /// every batch cost a fresh mapping, and page faults, each time.
+  rocksdb::WriteBatch batch;
+
+  ~impl() {
+    for (auto* h : families)
+      if (h != nullptr && db)
+        db->DestroyColumnFamilyHandle(h);
+    if (db)
+      db->Close();
+  }
+
+  rocksdb::ColumnFamilyHandle* cf(family f) const { return families[f]; }
+};
+
+} // namespace nexus::storage
