@@ -11,16 +11,13 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/breaker_actor.hpp"
-#include "actors/cluster/dispatcher.hpp"
-#include "actors/cluster/endpoint.hpp"
-#include "actors/cluster/front.hpp"
-#include "actors/cluster/gateway.hpp"
-#include "actors/cluster/transport.hpp"
+#include "actors/cluster/host.hpp"
 #include "actors/coordinator.hpp"
 #include "actors/event_log_writer.hpp"
 #include "actors/input_reader.hpp"
 #include "actors/retention.hpp"
 #include "actors/stage.hpp"
+#include "actors/tool_gate.hpp"
 #include "runtime/input_source.hpp"
 #include "runtime/logging.hpp"
 #include "actors/messages.hpp"
@@ -76,11 +73,7 @@ struct engine::impl {
   log_writer writer;
   caf::actor retention;
   caf::actor coordinator;
-  caf::actor dispatcher;     ///< A cluster's coordinator: every step's calls go through it.
-  caf::actor gateway;        ///< Published at gateway_port.
-  caf::actor front;          ///< Without TLS: relays the listening port to the gateway.
-  caf::actor local_endpoint; ///< Runs the calls the dispatcher gives this node.
-  std::uint16_t gateway_port = 0;
+  cluster_host cluster; ///< A cluster's coordinator: dispatcher, gateway, front, endpoint.
   /// wait_for(): how long sagas may take to end; none: as long as they need.
   std::optional<std::chrono::milliseconds> grace;
 
@@ -89,32 +82,8 @@ struct engine::impl {
   engine* owner = nullptr; ///< For the tools of opts.cluster.
 
   /// Tool calls from the gateway run on threads of their own and call the
-  /// engine's methods: wait() and the destructor first let those running
-  /// finish and turn away new ones, so none sees the engine stop under it.
-  std::mutex tools_mutex;
-  std::condition_variable tools_idle;
-  int tools_running = 0;
-  bool tools_closed = false;
-
-  bool enter_tool() {
-    std::lock_guard<std::mutex> guard{tools_mutex};
-    if (tools_closed)
-      return false;
-    ++tools_running;
-    return true;
-  }
-
-  void leave_tool() {
-    std::lock_guard<std::mutex> guard{tools_mutex};
-    if (--tools_running == 0)
-      tools_idle.notify_all();
-  }
-
-  void close_tools() {
-    std::unique_lock<std::mutex> guard{tools_mutex};
-    tools_closed = true;
-    tools_idle.wait(guard, [this] { return tools_running == 0; });
-  }
+  /// engine's methods: wait() and the destructor close this first.
+  tool_gate tools;
 
   bool fail(std::string why, int status) {
     error = std::move(why);
@@ -173,8 +142,9 @@ struct engine::impl {
     std::map<std::string, caf::actor> local;
     std::uint32_t local_capacity = 0;
     auto& cl = opts.cluster;
+    caf::actor dispatcher;
     if (cl.listen)
-      dispatcher = spawn_dispatcher(*sys, wf.runtime.max_in_flight);
+      dispatcher = cluster.start_dispatcher(*sys, wf.runtime.max_in_flight);
     for (auto& [name, saga] : wf.sagas)
       for (auto& step : saga.steps) {
         caf::actor entry = dispatcher;
@@ -194,14 +164,8 @@ struct engine::impl {
         if (!step.resource.empty())
           by_resource[step.resource].stages[stage_key(name, step.name)] = entry;
       }
-    if (cl.listen && cl.local_stages) {
-      std::vector<std::string> keys;
-      for (auto& [key, _] : local)
-        keys.push_back(key);
-      local_endpoint = spawn_endpoint(*sys, std::move(local));
-      caf::anon_send(dispatcher, join_atom::value, local_endpoint, runtime::log_node(),
-                     std::move(keys), local_capacity);
-    }
+    if (cl.listen && cl.local_stages)
+      cluster.join_local(*sys, std::move(local), local_capacity);
     std::map<std::string, caf::actor> breaker_of;
     for (auto& [resource, setup] : by_resource) {
       auto spec = wf.breakers.find(resource);
@@ -227,81 +191,26 @@ struct engine::impl {
 
   /// Publishes the gateway and waits for the workers asked for.
   bool listen() {
-    auto& cl = opts.cluster;
-    std::vector<std::string> keys;
-    for (auto& [name, saga] : wf.sagas)
-      for (auto& step : saga.steps)
-        keys.push_back(stage_key(name, step.name));
-    gateway_tools tools;
-    if (cl.tools)
-      tools = [this, answer = cl.tools](const std::string& tool, const std::string& args) {
-        if (!enter_tool())
+    gateway_tools calls;
+    if (opts.cluster.tools)
+      calls = [this, answer = opts.cluster.tools](const std::string& tool, const std::string& args) {
+        if (!tools.enter())
           return std::make_pair(true, std::string{"the engine is stopping: it takes no more calls"});
         auto result = answer(*owner, tool, args);
-        leave_tool();
+        tools.leave();
         return result;
       };
-    gateway = spawn_gateway(*sys, cl.token, std::move(keys), dispatcher, coordinator,
-                            std::move(tools));
-    // Without TLS a front takes the connections, to turn away and log what
-    // is not a CAF node, and relays the rest to the gateway on 127.0.0.1.
-    auto port = publish_on(*sys, gateway, cfg->tls() ? cl.host : "127.0.0.1",
-                           cfg->tls() ? cl.port : 0);
-    if (!port)
-      return fail("cannot listen on " + cl.host + ":" + std::to_string(cl.port) + ": "
-                    + sys->render(port.error()),
-                  1);
-    gateway_port = *port;
-    auto listening = *port;
-    if (!cfg->tls()) {
-      auto f = spawn_front(*sys, cl.host, cl.port, gateway_port);
-      if (!f)
-        return fail("cannot listen on " + cl.host + ":" + std::to_string(cl.port) + ": "
-                      + sys->render(f.error()),
-                    1);
-      front = f->first;
-      listening = f->second;
-    }
-    spdlog::info("coordinator listening on {}:{} (cluster {}, {})", cl.host, listening,
-                 wf.cluster.name, cfg->tls() ? "mutual TLS" : "plain TCP");
-    if (cl.on_listening)
-      cl.on_listening(cl.host, listening);
-    if (cl.expect_workers == 0)
-      return true;
-    auto want = cl.expect_workers + (local_endpoint ? 1u : 0u);
-    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(cl.expect_seconds);
-    caf::scoped_actor self{*sys};
-    std::uint32_t joined = 0;
-    while (true) {
-      self->request(dispatcher, caf::infinite, stats_atom::value)
-        .receive([&](std::uint32_t n) { joined = n; }, [](caf::error&) {});
-      if (joined >= want)
-        return true;
-      if (std::chrono::steady_clock::now() >= until)
-        return fail(std::to_string(joined - (local_endpoint ? 1u : 0u)) + " of "
-                      + std::to_string(cl.expect_workers) + " workers joined within "
-                      + std::to_string(cl.expect_seconds) + " s (--expect-workers)",
-                    1);
-      // Polling the dispatcher, with a deadline: this runs once, at start-up.
-      self->receive(caf::after(std::chrono::milliseconds(50)) >> [] {});
-    }
+    std::string why;
+    if (!cluster.listen(*sys, *cfg, wf, opts.cluster, coordinator, std::move(calls), why))
+      return fail(why, 1);
+    return true;
   }
 
   /// Stops every actor; live sagas stop where they are and resume next run.
   /// Also after a failed open(), with some actors never spawned.
   void shut_down() {
+    cluster.stop(*sys);
     caf::scoped_actor self{*sys};
-    if (front)
-      self->send_exit(front, caf::exit_reason::user_shutdown);
-    if (gateway) {
-      if (gateway_port != 0)
-        sys->middleman().unpublish(gateway, gateway_port);
-      self->send_exit(gateway, caf::exit_reason::user_shutdown);
-    }
-    if (dispatcher)
-      self->send_exit(dispatcher, caf::exit_reason::user_shutdown);
-    if (local_endpoint)
-      self->send_exit(local_endpoint, caf::exit_reason::user_shutdown);
     auto stop = [&](const caf::actor& a) {
       if (a)
         self->send_exit(a, caf::exit_reason::user_shutdown);
@@ -329,10 +238,7 @@ struct engine::impl {
 
   /// After shut_down: lets go of the data directory, for the next run.
   void release() {
-    front = nullptr;
-    gateway = nullptr;
-    dispatcher = nullptr;
-    local_endpoint = nullptr;
+    cluster.release();
     coordinator = nullptr;
     retention = nullptr;
     writer = nullptr;
@@ -353,7 +259,7 @@ engine::engine(const config::workflow& wf, const run_options& opts)
 }
 
 engine::~engine() {
-  impl_->close_tools();
+  impl_->tools.close();
   if (impl_->sys && !impl_->waited)
     impl_->shut_down();
 }
@@ -536,7 +442,7 @@ runtime::run_summary engine::wait_for(std::chrono::milliseconds grace) {
 
 runtime::run_summary engine::wait(std::function<void(const runtime::run_summary&)> progress) {
   auto& im = *impl_;
-  im.close_tools();
+  im.tools.close();
   if (im.waited)
     return im.summary;
   if (!im.error.empty()) { // open() failed, perhaps with some actors running
@@ -585,9 +491,7 @@ runtime::run_summary engine::wait(std::function<void(const runtime::run_summary&
                    s.interrupted);
     }
     stop_poller();
-    if (im.dispatcher) // the run has ended: workers may go (or stay for the next)
-      self->request(im.dispatcher, caf::infinite, close_atom::value)
-        .receive([](bool) {}, [](caf::error&) {});
+    im.cluster.close(*im.sys); // the run has ended: workers may go (or stay for the next)
   }
   im.final_stages = stages();
   im.shut_down();
