@@ -6,7 +6,7 @@ using nexus::config::append_json_string;
 
 namespace {
 
-std::string quoted(std::string_view s) {
+std::string as_json_string(std::string_view s) {
   std::string out;
   append_json_string(out, s);
   return out;
@@ -17,18 +17,18 @@ std::string quoted(std::string_view s) {
 BOOST_AUTO_TEST_SUITE(json_writer)
 
 BOOST_AUTO_TEST_CASE(quotes_backslashes_and_newlines_are_escaped) {
-  BOOST_TEST(quoted("a\"b\\c\nd") == R"("a\"b\\c\nd")");
+  BOOST_TEST(as_json_string("a\"b\\c\nd") == R"("a\"b\\c\nd")");
 }
 
 BOOST_AUTO_TEST_CASE(control_characters_and_ansi_escapes_become_unicode_escapes) {
-  BOOST_TEST(quoted(std::string{"\x1b[31mred\0", 9}) == R"("\u001b[31mred\u0000")");
+  BOOST_TEST(as_json_string(std::string{"\x1b[31mred\0", 9}) == R"("\u001b[31mred\u0000")");
 }
 
 BOOST_AUTO_TEST_CASE(valid_utf8_passes_and_invalid_bytes_become_replacement_characters) {
-  BOOST_TEST(quoted("caf\xc3\xa9") == "\"caf\xc3\xa9\"");
-  BOOST_TEST(quoted("a\xff" "b") == R"("a\ufffdb")");
-  BOOST_TEST(quoted("\xed\xa0\x80") == R"("\ufffd\ufffd\ufffd")"); // a UTF-16 surrogate
-  BOOST_TEST(quoted("\xc0\xaf") == R"("\ufffd\ufffd")");            // overlong '/'
+  BOOST_TEST(as_json_string("caf\xc3\xa9") == "\"caf\xc3\xa9\"");
+  BOOST_TEST(as_json_string("a\xff" "b") == R"("a\ufffdb")");
+  BOOST_TEST(as_json_string("\xed\xa0\x80") == R"("\ufffd\ufffd\ufffd")"); // a UTF-16 surrogate
+  BOOST_TEST(as_json_string("\xc0\xaf") == R"("\ufffd\ufffd")");            // overlong '/'
 }
 
 BOOST_AUTO_TEST_CASE(object_writer_separates_fields_and_keeps_raw_json) {
