@@ -60,7 +60,7 @@ using breaker_actor = caf::stateful_actor<breaker_actor_state>;
 void arm_half_open(breaker_actor* self, std::int64_t now_us) {
   auto until = self->state.machine->open_until_us();
   self->delayed_send(self, std::chrono::microseconds(std::max<std::int64_t>(0, until - now_us)),
-                     tick_atom::value, until);
+                     half_open_atom::value, until);
 }
 
 void append(breaker_actor* self, storage::append_request&& req) {
@@ -252,7 +252,7 @@ caf::behavior breaker(breaker_actor* self, breaker_setup setup) {
         self->delayed_send(self, std::chrono::milliseconds(runtime::sweep_timer::interval_ms),
                            sweep_atom::value);
     },
-    [=](tick_atom, std::int64_t armed_for) {
+    [=](half_open_atom, std::int64_t armed_for) {
       auto& m = *self->state.machine;
       if (m.state() != breaker_state::open || m.open_until_us() != armed_for)
         return; // an earlier open period's timer

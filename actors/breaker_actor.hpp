@@ -42,7 +42,7 @@ struct breaker_setup {
 /// the resource's new `breakers` row, and writes a log line; the row is
 /// also written at the first call, then refreshed once a second while calls
 /// come. It sends
-/// itself `(tick_atom, open_until_us)` to turn half-open when the open time
+/// itself `(half_open_atom, open_until_us)` to turn half-open when the open time
 /// is up, `(refresh_atom)` to refresh the row, and `(sweep_atom)` to give up
 /// (as a `timeout`) on calls whose stage has not answered by their
 /// deadline plus a grace period.

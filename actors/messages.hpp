@@ -33,9 +33,15 @@ using start_atom = caf::atom_constant<caf::atom("start")>;
 using submit_atom = caf::atom_constant<caf::atom("submit")>;
 using done_atom = caf::atom_constant<caf::atom("done")>;
 using execute_atom = caf::atom_constant<caf::atom("execute")>;
+/// A retention sweep is due.
+using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using fail_atom = caf::atom_constant<caf::atom("fail")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
+/// An open breaker's open time is up: it may let trial calls through.
+using half_open_atom = caf::atom_constant<caf::atom("half_open")>;
 using join_atom = caf::atom_constant<caf::atom("join")>;
+/// A simulated attempt's latency is over.
+using latency_atom = caf::atom_constant<caf::atom("latency")>;
 using pressure_atom = caf::atom_constant<caf::atom("pressure")>;
 using query_atom = caf::atom_constant<caf::atom("query")>;
 using read_atom = caf::atom_constant<caf::atom("read")>;
@@ -43,10 +49,14 @@ using refresh_atom = caf::atom_constant<caf::atom("refresh")>;
 using ready_atom = caf::atom_constant<caf::atom("ready")>;
 using report_atom = caf::atom_constant<caf::atom("report")>;
 using result_atom = caf::atom_constant<caf::atom("result")>;
+/// Reopen a failed saga's compensation (to the coordinator).
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
+/// A saga's retry timer has fired: the next attempt of a step is due.
+using retry_due_atom = caf::atom_constant<caf::atom("retry_due")>;
 using run_atom = caf::atom_constant<caf::atom("run")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
+/// The progress poller's period is over.
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using watch_atom = caf::atom_constant<caf::atom("watch")>;
 

@@ -27,11 +27,11 @@ void sweep(storage::event_log& log, std::uint32_t days) {
 }
 
 caf::behavior retention(caf::event_based_actor* self, storage::event_log* log, std::uint32_t days) {
-  self->send(self, tick_atom::value);
+  self->send(self, expire_atom::value);
   return {
-    [=](tick_atom) {
+    [=](expire_atom) {
       sweep(*log, days);
-      self->delayed_send(self, sweep_interval, tick_atom::value);
+      self->delayed_send(self, sweep_interval, expire_atom::value);
     },
   };
 }

@@ -74,7 +74,7 @@ void issue(saga_actor* self, const std::vector<command>& commands) {
         break;
       case command::kind::schedule_retry: {
         auto delay = std::max<std::int64_t>(0, cmd.at_us - storage::now_us());
-        self->delayed_send(self, std::chrono::microseconds(delay), retry_atom::value, cmd.step,
+        self->delayed_send(self, std::chrono::microseconds(delay), retry_due_atom::value, cmd.step,
                            cmd.attempt, cmd.compensation);
         break;
       }
@@ -159,7 +159,7 @@ caf::result<caf::message> dispatch(caf::scheduled_actor* ptr, caf::message_view&
     on_result(self, xs.get_as<step_result>(0));
   } else if (xs.match_elements<ack_atom>()) {
     acknowledged(self);
-  } else if (xs.match_elements<retry_atom, std::uint32_t, std::uint32_t, bool>()) {
+  } else if (xs.match_elements<retry_due_atom, std::uint32_t, std::uint32_t, bool>()) {
     st.machine->retry_due(xs.get_as<std::uint32_t>(1), xs.get_as<std::uint32_t>(2),
                           xs.get_as<bool>(3), storage::now_us(), next);
     commit(self, std::move(next));

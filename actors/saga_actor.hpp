@@ -31,7 +31,7 @@ struct saga_links {
 /// message, answered with a plain `ack_atom` or error) and issues nothing
 /// until the append is acknowledged; `(execute_atom,
 /// step_call)` to the step's stage, with the step's timeout; and, to itself,
-/// `(retry_atom, step, attempt, compensation)` when a retry is due. When the
+/// `(retry_due_atom, step, attempt, compensation)` when a retry is due. When the
 /// saga ends it sends `(done_atom, cid, status)` to the coordinator and quits.
 /// `(cancel_atom)` -> `bool` cancels it (false if it had already ended);
 /// `(deadline_atom)`, sent to itself, marks the saga's deadline;

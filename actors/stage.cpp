@@ -96,7 +96,7 @@ caf::result<step_result> simulate(worker_actor* self, const config::simulate_act
   st.promise = self->make_response_promise();
   st.result = std::move(r);
   st.report = report;
-  self->delayed_send(self, std::chrono::microseconds(delay_us), tick_atom::value);
+  self->delayed_send(self, std::chrono::microseconds(delay_us), latency_atom::value);
   return caf::delegated<step_result>{};
 }
 
@@ -132,7 +132,7 @@ caf::behavior worker(worker_actor* self, worker_setup setup, caf::actor dispatch
       free_worker(self);
       return r;
     },
-    [=](tick_atom) {
+    [=](latency_atom) {
       auto& st = self->state;
       st.report.tell(st.result);
       st.promise.deliver(std::move(st.result));
