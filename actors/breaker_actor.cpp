@@ -167,15 +167,10 @@ std::uint64_t take_slot(breaker_actor* self) {
 
 step_result refused(const std::string& resource, const runtime::breaker_permit& p,
                     const step_call& call) {
-  step_result r{false, "", static_cast<std::uint8_t>(config::error_kind::circuit_open),
-                "the circuit breaker of " + resource + " is open: next trial in "
-                  + std::to_string(p.retry_after_ms) + " ms",
-                p.retry_after_ms, {}, 0, false};
-  return r.to(call);
-}
-
-step_result failed(config::error_kind kind, std::string message) {
-  return {false, "", static_cast<std::uint8_t>(kind), std::move(message), 0, {}, 0, false};
+  return step_result::failure(call, config::error_kind::circuit_open,
+                              "the circuit breaker of " + resource + " is open: next trial in "
+                                + std::to_string(p.retry_after_ms) + " ms",
+                              p.retry_after_ms);
 }
 
 caf::behavior breaker(breaker_actor* self, breaker_setup setup) {
@@ -213,9 +208,9 @@ caf::behavior breaker(breaker_actor* self, breaker_setup setup) {
         return refused(st.setup.resource, permit, call);
       auto stage = find_stage(self, call);
       if (!stage)
-        return failed(config::error_kind::permanent,
-                      "breaker " + st.setup.resource + " has no stage for step " + call.step)
-          .to(call);
+        return step_result::failure(call, config::error_kind::permanent,
+                                    "breaker " + st.setup.resource + " has no stage for step "
+                                      + call.step);
       auto id = take_slot(self);
       auto started = steady::now();
       auto left = std::chrono::microseconds(std::max<std::int64_t>(0, call.deadline_us - now));

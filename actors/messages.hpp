@@ -15,6 +15,7 @@
 
 #include "config/error_kind.hpp"
 #include "config/input_line.hpp"
+#include "runtime/outcome.hpp"
 #include "runtime/run_summary.hpp"
 #include "storage/event_log.hpp"
 
@@ -81,23 +82,27 @@ typename Inspector::result_type inspect(Inspector& f, step_call& x) {
 
 /// The answer to a step_call, sent back to the saga that made it (as a
 /// plain message: a saga makes no request of its stages, so that waiting
-/// costs it no response handler and no timer).
+/// costs it no response handler and no timer): the attempt's outcome, the
+/// one type the machines take, and the call it answers.
 struct step_result {
-  bool ok = true;
-  std::string output;       ///< JSON on success.
-  std::uint8_t kind = 0;    ///< config::error_kind on failure.
-  std::string message;
-  std::int64_t retry_after_ms = 0; ///< With circuit_open.
-  std::string step;         ///< Of the call it answers.
+  runtime::outcome outcome;
+  std::string step; ///< Of the call it answers.
   std::uint32_t attempt = 0;
   bool compensate = false;
+
+  /// The answer to `call`: `o`.
+  static step_result answer(const step_call& call, runtime::outcome o) {
+    step_result r;
+    r.outcome = std::move(o);
+    return r.to(call);
+  }
 
   /// The failure of kind `kind` that answers `call`.
   static step_result failure(const step_call& call, config::error_kind kind, std::string why,
                              std::int64_t retry_after_ms = 0) {
-    step_result r{false, "", static_cast<std::uint8_t>(kind), std::move(why), retry_after_ms,
-                  {}, 0, false};
-    return r.to(call);
+    auto o = runtime::outcome::failure(kind, std::move(why));
+    o.retry_after_ms = retry_after_ms;
+    return answer(call, std::move(o));
   }
 
   /// Marks this as the answer to `call`.
@@ -111,8 +116,9 @@ struct step_result {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, step_result& x) {
-  return f(caf::meta::type_name("nexus.step_result"), x.ok, x.output, x.kind, x.message,
-           x.retry_after_ms, x.step, x.attempt, x.compensate);
+  auto& o = x.outcome;
+  return f(caf::meta::type_name("nexus.step_result"), o.ok, o.output, o.kind, o.message,
+           o.retry_after_ms, x.step, x.attempt, x.compensate);
 }
 
 namespace config {

@@ -40,14 +40,6 @@ struct saga_state {
 
 using saga_actor = caf::stateful_actor<saga_state>;
 
-runtime::outcome from_message(const step_result& r) {
-  if (r.ok)
-    return runtime::outcome::success(r.output);
-  auto o = runtime::outcome::failure(static_cast<config::error_kind>(r.kind), r.message);
-  o.retry_after_ms = r.retry_after_ms;
-  return o;
-}
-
 /// Sends one attempt to the step's stage (or its breaker). The answer comes
 /// back as a plain `step_result` message: the stage answers every call,
 /// a timed-out one too, so the saga holds no timer while it waits.
@@ -141,9 +133,9 @@ void on_result(saga_actor* self, const step_result& r) {
   auto now = storage::now_us();
   auto i = static_cast<std::uint32_t>(step);
   if (r.compensate)
-    m.compensation_finished(i, r.attempt, from_message(r), now, next);
+    m.compensation_finished(i, r.attempt, r.outcome, now, next);
   else
-    m.step_finished(i, r.attempt, from_message(r), now, next);
+    m.step_finished(i, r.attempt, r.outcome, now, next);
   commit(self, std::move(next));
 }
 

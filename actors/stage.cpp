@@ -25,13 +25,6 @@ namespace {
 constexpr std::uint32_t simulate_workers_per_core = 64;
 constexpr std::uint32_t blocking_workers_per_core = 4;
 
-/// The answer to `call`: outcome `o`.
-step_result answer(const step_call& call, const runtime::outcome& o) {
-  step_result r{o.ok,      o.output, static_cast<std::uint8_t>(o.kind), o.message,
-                o.retry_after_ms, {}, 0, false};
-  return r.to(call);
-}
-
 runtime::outcome timed_out(const step_call& call, const char* why) {
   return runtime::outcome::failure(config::error_kind::timeout,
                                    "step " + call.step + " attempt " + std::to_string(call.attempt)
@@ -51,7 +44,8 @@ struct reporter {
 
   void tell(const step_result& r) const {
     if (breaker)
-      caf::anon_send(breaker, report_atom::value, call, r.ok, r.kind);
+      caf::anon_send(breaker, report_atom::value, call, r.outcome.ok,
+                     static_cast<std::uint8_t>(r.outcome.kind));
   }
 };
 
@@ -86,7 +80,7 @@ caf::result<step_result> simulate(worker_actor* self, const config::simulate_act
     o = timed_out(call, "the simulated latency outlasts the step's timeout");
     delay_us = left_us;
   }
-  auto r = answer(call, o);
+  auto r = step_result::answer(call, o);
   if (delay_us <= 0) {
     report.tell(r);
     free_worker(self);
@@ -113,7 +107,7 @@ caf::behavior worker(worker_actor* self, worker_setup setup, caf::actor dispatch
       auto left_us = call.deadline_us - storage::now_us();
       step_result r;
       if (left_us <= 0) {
-        r = answer(call, timed_out(call, "its time ran out before a worker was free"));
+        r = step_result::answer(call, timed_out(call, "its time ran out before a worker was free"));
       } else if (action.kind == config::action_kind::simulate) {
         return simulate(self, action.simulate, call, left_us, report);
       } else {
@@ -125,7 +119,7 @@ caf::behavior worker(worker_actor* self, worker_setup setup, caf::actor dispatch
                                   runtime::idempotency_key(call.cid, call.step, call.compensate),
                                   call.input,
                                   std::max<std::int64_t>(1, (left_us + 999) / 1000)};
-        r = answer(call, runtime::run_blocking(action, ctx, setup.handlers));
+        r = step_result::answer(call, runtime::run_blocking(action, ctx, setup.handlers));
         runtime::crash_point("effect");
       }
       report.tell(r);
@@ -236,10 +230,9 @@ caf::result<step_result> accept(dispatcher_actor* self, step_call&& call, report
     // waits and tries again without using up an attempt.
     ++st.stats.refused;
     update_pressure(self);
-    step_result r{false, "", static_cast<std::uint8_t>(config::error_kind::circuit_open),
-                  st.policy->refusal(st.stage, st.queue.size()), decision.retry_after_ms, {}, 0,
-                  false};
-    r.to(call);
+    auto r = step_result::failure(call, config::error_kind::circuit_open,
+                                  st.policy->refusal(st.stage, st.queue.size()),
+                                  decision.retry_after_ms);
     report.tell(r);
     return r;
   }
@@ -317,10 +310,15 @@ caf::behavior dispatcher(dispatcher_actor* self, std::string saga, std::uint32_t
                      "the attempt overran its timeout on a worker of stage {}: answered as a "
                      "timeout; the worker is busy until it returns",
                      st.stage);
-        step_result r{false, "", static_cast<std::uint8_t>(config::error_kind::timeout),
-                      "step " + c.step + " attempt " + std::to_string(c.attempt)
-                        + ": its worker did not return within the step's timeout",
-                      0, c.step, c.attempt, c.compensate};
+        step_result r;
+        r.outcome = runtime::outcome::failure(config::error_kind::timeout,
+                                              "step " + c.step + " attempt "
+                                                + std::to_string(c.attempt)
+                                                + ": its worker did not return within the "
+                                                  "step's timeout");
+        r.step = c.step;
+        r.attempt = c.attempt;
+        r.compensate = c.compensate;
         self->send(caf::actor_cast<caf::actor>(c.reply_to), std::move(r));
       }
       for (auto i = st.queue.begin(); i != st.queue.end();) {
@@ -329,7 +327,7 @@ caf::behavior dispatcher(dispatcher_actor* self, std::string saga, std::uint32_t
           continue;
         }
         auto call = unqueue(self, *i);
-        auto r = answer(call, timed_out(call, "its time ran out while it waited for a worker"));
+        auto r = step_result::answer(call, timed_out(call, "its time ran out while it waited for a worker"));
         i->report.tell(r);
         if (i->reply_to)
           i->reply_to->enqueue(caf::make_mailbox_element(self->ctrl(), i->id.response_id(), {},

@@ -154,7 +154,8 @@ void finish(dispatcher_actor* self, std::uint64_t id, step_result r) {
     return;
   auto& p = it->second;
   if (p.breaker)
-    self->send(p.breaker, report_atom::value, p.breaker_call, r.ok, r.kind);
+    self->send(p.breaker, report_atom::value, p.breaker_call, r.outcome.ok,
+               static_cast<std::uint8_t>(r.outcome.kind));
   answer(self, p.reply_to, p.id, std::move(r));
   st.calls.erase(it);
 }
@@ -180,7 +181,8 @@ caf::result<step_result> accept(dispatcher_actor* self, step_call&& call, caf::a
                        + " calls wait",
                      100);
     if (breaker)
-      self->send(breaker, report_atom::value, breaker_call, false, r.kind);
+      self->send(breaker, report_atom::value, breaker_call, false,
+                 static_cast<std::uint8_t>(r.outcome.kind));
     return r;
   }
   auto id = st.next_id++;

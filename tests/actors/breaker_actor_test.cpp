@@ -23,10 +23,10 @@ namespace {
 caf::behavior failing_stage(caf::event_based_actor* self, std::shared_ptr<std::atomic<int>> calls) {
   auto down = static_cast<std::uint8_t>(config::error_kind::transient);
   return {
-    [=](execute_atom, const step_call&, const caf::actor& breaker, std::uint64_t id) {
+    [=](execute_atom, const step_call& call, const caf::actor& breaker, std::uint64_t id) {
       ++*calls;
       self->send(breaker, report_atom::value, id, false, down);
-      return step_result{false, "", down, "service down", 0, {}, 0, false};
+      return step_result::failure(call, config::error_kind::transient, "service down");
     },
   };
 }
@@ -75,7 +75,7 @@ struct breaker_world {
         step_call call{"ord-" + std::to_string(i), "order", "charge", 1, false, "{}",
                        storage::now_us() + 10'000'000};
         self->request(breaker, caf::infinite, execute_atom::value, call)
-          .receive([&](step_result& r) { kinds.push_back(static_cast<config::error_kind>(r.kind)); },
+          .receive([&](step_result& r) { kinds.push_back(r.outcome.kind); },
                    [&](caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
       }
       // A stage reports to the breaker before it answers the caller, so once

@@ -93,15 +93,15 @@ BOOST_AUTO_TEST_CASE(a_call_no_node_serves_waits_and_times_out_then_a_full_queue
   std::vector<step_result> got;
   self->receive([&](step_result& r) { got.push_back(std::move(r)); });
   BOOST_REQUIRE_EQUAL(got.size(), 1u);
-  BOOST_CHECK(!got[0].ok);
-  BOOST_CHECK_EQUAL(got[0].kind, static_cast<std::uint8_t>(config::error_kind::timeout));
-  BOOST_CHECK_NE(got[0].message.find("no node took it"), std::string::npos);
+  BOOST_CHECK(!got[0].outcome.ok);
+  BOOST_CHECK((got[0].outcome.kind == config::error_kind::timeout));
+  BOOST_CHECK_NE(got[0].outcome.message.find("no node took it"), std::string::npos);
   self->send(dispatcher, execute_atom::value, waits); // fills the queue of 1
   self->send(dispatcher, execute_atom::value, refused);
   self->receive([&](step_result& r) { got.push_back(std::move(r)); });
   BOOST_REQUIRE_EQUAL(got.size(), 2u);
-  BOOST_CHECK_EQUAL(got[1].kind, static_cast<std::uint8_t>(config::error_kind::circuit_open));
-  BOOST_CHECK_EQUAL(got[1].retry_after_ms, 100);
+  BOOST_CHECK((got[1].outcome.kind == config::error_kind::circuit_open));
+  BOOST_CHECK_EQUAL(got[1].outcome.retry_after_ms, 100);
   self->send_exit(dispatcher, caf::exit_reason::user_shutdown);
 }
 

@@ -102,7 +102,7 @@ struct stage_world {
 };
 
 config::error_kind kind_of(const step_result& r) {
-  return static_cast<config::error_kind>(r.kind);
+  return r.outcome.kind;
 }
 
 } // namespace
@@ -116,9 +116,9 @@ BOOST_AUTO_TEST_CASE(a_full_stage_runs_its_workers_queues_its_bound_and_refuses_
   BOOST_REQUIRE_EQUAL(w.got->answers.size(), 38u); // 2 run, 10 wait
   for (auto& r : w.got->answers) {
     BOOST_TEST((kind_of(r) == config::error_kind::circuit_open));
-    BOOST_TEST(r.retry_after_ms >= 1);
-    BOOST_TEST(r.message.find("stage pipe/build is full: 10 calls wait for its 2 workers") == 0u,
-               r.message);
+    BOOST_TEST(r.outcome.retry_after_ms >= 1);
+    BOOST_TEST(r.outcome.message.find("stage pipe/build is full: 10 calls wait for its 2 workers") == 0u,
+               r.outcome.message);
   }
   BOOST_TEST(w.got->pressure == (std::vector<bool>{true})); // told once
   auto s = w.stats();
@@ -139,7 +139,7 @@ BOOST_AUTO_TEST_CASE(queued_calls_run_in_turn_as_the_worker_frees_up) {
     BOOST_REQUIRE_EQUAL(w.got->answers.size(), static_cast<std::size_t>(round));
   }
   for (auto& r : w.got->answers) {
-    BOOST_TEST(r.ok);
+    BOOST_TEST(r.outcome.ok);
     BOOST_TEST(r.step == "build");
   }
   auto s = w.stats();
@@ -160,7 +160,7 @@ BOOST_AUTO_TEST_CASE(the_sweep_answers_a_queued_call_past_its_time_as_a_timeout)
   BOOST_REQUIRE_EQUAL(w.got->answers.size(), 1u);
   auto& r = w.got->answers[0];
   BOOST_TEST((kind_of(r) == config::error_kind::timeout));
-  BOOST_TEST(r.message == "step build attempt 1: its time ran out while it waited for a worker");
+  BOOST_TEST(r.outcome.message == "step build attempt 1: its time ran out while it waited for a worker");
   BOOST_TEST(w.stats().queued == 0u);
 }
 
