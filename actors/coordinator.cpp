@@ -20,6 +20,7 @@
 #include "actors/messages.hpp"
 #include "runtime/rebuild.hpp"
 #include "runtime/saga_machine.hpp"
+#include "runtime/start_request.hpp"
 #include "runtime/saga_writes.hpp"
 #include "storage/event_log.hpp"
 #include "storage/timestamp.hpp"
@@ -366,15 +367,18 @@ caf::result<std::uint8_t> start_saga(coordinator_actor* self, config::saga_reque
   auto& st = self->state;
   if (st.closed || st.stopping)
     return static_cast<std::uint8_t>(start_result::closed);
+  std::string why;
+  switch (runtime::check_start(*st.setup.workflow, req, why)) {
+    case runtime::request_problem::unknown_saga:
+      return static_cast<std::uint8_t>(start_result::unknown_saga);
+    case runtime::request_problem::bad_id:
+      return static_cast<std::uint8_t>(start_result::bad_id);
+    case runtime::request_problem::bad_input:
+      return static_cast<std::uint8_t>(start_result::bad_input);
+    case runtime::request_problem::none:
+      break;
+  }
   auto spec = st.setup.workflow->find_saga(req.saga);
-  if (spec == nullptr)
-    return static_cast<std::uint8_t>(start_result::unknown_saga);
-  if (!storage::valid_correlation_id(req.correlation_id))
-    return static_cast<std::uint8_t>(start_result::bad_id);
-  std::string compact, why;
-  if (!config::compact_json(req.input, compact, why) || compact.front() != '{')
-    return static_cast<std::uint8_t>(start_result::bad_input);
-  req.input = std::move(compact);
   storage::status s = storage::status::ok();
   if (known(self, req.correlation_id, s) || !s) {
     ++st.summary.duplicates;

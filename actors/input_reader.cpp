@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/messages.hpp"
+#include "runtime/start_request.hpp"
 
 namespace nexus::actors {
 
@@ -19,9 +20,9 @@ input_batch read(input_source& in, const config::workflow& wf, runtime::bad_inpu
     config::saga_request req;
     std::string error;
     auto r = in.next(req, error);
-    if (r == input_source::result::request && !req.cancel && wf.find_saga(req.saga) == nullptr) {
-      error = "line " + std::to_string(req.line) + ": input names saga \"" + req.saga
-              + "\", which the workflow does not define";
+    if (r == input_source::result::request && !req.cancel
+        && runtime::check_start(wf, req, error) != runtime::request_problem::none) {
+      error = "line " + std::to_string(req.line) + ": " + error;
       r = input_source::result::bad_line;
     }
     switch (r) {

@@ -25,6 +25,7 @@ bool parse_input_line(std::string_view line, saga_request& out, std::string& err
     return false;
   }
   out = saga_request{};
+  out.input_compact = true; // "{}", or the minified object below
   bool has_saga = false;
   for (auto field : obj) {
     std::string_view s;

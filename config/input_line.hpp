@@ -15,6 +15,9 @@ struct saga_request {
   std::string correlation_id; ///< Empty when not given: the runtime makes one.
   bool correlation_id_given = false; ///< The key was present (even if empty).
   std::string input = "{}";   ///< Raw JSON object.
+  /// `input` is known to be an object already minified (as parse_input_line
+  /// leaves it). Not sent between nodes: a request from elsewhere is checked.
+  bool input_compact = false;
   std::uint64_t line = 0;     ///< Its line in the input file; 0 when it came from elsewhere.
 };
 

@@ -37,6 +37,7 @@ public:
     out.saga = saga_;
     out.correlation_id = make_correlation_id(saga_, ++made_);
     out.input = "{\"n\":" + std::to_string(made_) + "}";
+    out.input_compact = true;
     return result::request;
   }
 
