@@ -1,5 +1,6 @@
 #include "actors/worker.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -77,14 +78,24 @@ client_end run_worker(const config::workflow& wf, const worker_options& opts,
   auto status = client_end::done;
   auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(opts.reconnect_seconds);
   bool lost = false; // had joined, then lost the coordinator
+  // Each distinct reason the attempts failed, in order: the last attempt
+  // may only have timed out where an earlier one says why (a TLS handshake
+  // the coordinator refused).
+  std::vector<std::string> reasons;
   std::minstd_rand jitter{static_cast<unsigned>(::getpid())};
   auto backoff = std::chrono::milliseconds(100);
   while (!stop_requested()) {
     auto gateway = connect_to(sys, opts.host, opts.port);
     if (!gateway) {
+      auto reason = sys.render(gateway.error());
+      if (std::find(reasons.begin(), reasons.end(), reason) == reasons.end())
+        reasons.push_back(std::move(reason));
       if (std::chrono::steady_clock::now() >= give_up) {
         auto where = opts.host + ":" + std::to_string(opts.port);
-        auto within = std::to_string(opts.reconnect_seconds) + " s: " + sys.render(gateway.error());
+        std::string why;
+        for (auto& r : reasons)
+          why += (why.empty() ? "" : "; ") + r;
+        auto within = std::to_string(opts.reconnect_seconds) + " s: " + why;
         // A coordinator that ended its run while this node was stopped or
         // cut off told it nothing: the loss looks like a crash from here.
         error = lost ? "the coordinator at " + where + " was lost and did not come back within "
@@ -101,6 +112,7 @@ client_end run_worker(const config::workflow& wf, const worker_options& opts,
       continue;
     }
     backoff = std::chrono::milliseconds(100);
+    reasons.clear();
     auto endpoint = spawn_endpoint(sys, stages);
     join_request req;
     req.token = opts.token;

@@ -81,7 +81,11 @@ try:
     rogue = subprocess.run([nexus, "worker", f("wf.json"), "--join", join, "--tls-certificate",
                             f("rogue.pem"), "--tls-key", f("rogue.key"), "--reconnect-for", "3"],
                            capture_output=True, timeout=60)
-    expect(rogue.returncode == 1 and b"handshake" in rogue.stderr,
+    # Refused in the TLS handshake; on a loaded machine the refused handshake can outlast the
+    # attempt, which then says connection_timeout (seen once in CI). Either way it never joins:
+    # the run below is served by the good worker alone.
+    expect(rogue.returncode == 1
+           and (b"handshake" in rogue.stderr or b"connection_timeout" in rogue.stderr),
            f"a node whose certificate another CA signed cannot join: {rogue.stderr[-200:]!r}")
     bare = subprocess.run([nexus, "worker", f("plain.json"), "--join", join, "--reconnect-for", "3"],
                           capture_output=True, timeout=60)
