@@ -9,6 +9,7 @@
 #include <caf/actor.hpp>
 
 #include "actors/event_log_writer.hpp"
+#include "actors/input_reader.hpp"
 
 #include "config/workflow.hpp"
 
@@ -25,7 +26,7 @@ struct coordinator_setup {
   log_writer writer;
   /// Per saga name, the stages of its steps in step order.
   std::map<std::string, std::vector<caf::actor>> stages;
-  caf::actor input;            ///< Its input reader; null: resume and submissions only.
+  input_reader input;          ///< Its input reader; null: resume and submissions only.
   std::uint64_t input_size = 0; ///< Requests the input will give, when known (else 0).
   /// Every stage: the coordinator watches them, and starts no saga while one
   /// of them has too many calls waiting.

@@ -68,7 +68,7 @@ struct engine::impl {
   std::vector<std::string> pool_names; ///< `<saga>/<step>` of each, in the same order.
   std::map<std::string, stage_stats> final_stages; ///< Kept by wait() for stages().
   std::vector<caf::actor> breakers; ///< One per resource that a step names.
-  caf::actor reader;                ///< The input reader, if the run has input.
+  input_reader reader;              ///< The input reader, if the run has input.
   config::breaker_spec default_breaker; ///< For resources with no `breakers` entry.
   log_writer writer;
   caf::actor retention;
@@ -228,10 +228,13 @@ struct engine::impl {
     if (writer)
       self->send_exit(writer, caf::exit_reason::user_shutdown);
     stop(retention);
-    stop(reader);
-    for (auto* a : {&coordinator, &retention, &reader})
+    if (reader)
+      self->send_exit(reader, caf::exit_reason::user_shutdown);
+    for (auto* a : {&coordinator, &retention})
       if (*a)
         self->wait_for(*a);
+    if (reader)
+      self->wait_for(reader);
     if (writer)
       self->wait_for(writer);
   }

@@ -52,8 +52,8 @@ input_batch read(input_source& in, const config::workflow& wf, runtime::bad_inpu
   return b;
 }
 
-caf::behavior reader(caf::event_based_actor*, std::shared_ptr<input_source> in,
-                     const config::workflow* wf, runtime::bad_input_policy policy) {
+input_reader::behavior_type reader(input_reader::pointer, std::shared_ptr<input_source> in,
+                                   const config::workflow* wf, runtime::bad_input_policy policy) {
   return {
     [=](read_atom, std::uint32_t n) { return read(*in, *wf, policy, n); },
   };
@@ -61,8 +61,8 @@ caf::behavior reader(caf::event_based_actor*, std::shared_ptr<input_source> in,
 
 } // namespace
 
-caf::actor spawn_input_reader(caf::actor_system& sys, std::shared_ptr<input_source> input,
-                              const config::workflow& wf, runtime::bad_input_policy policy) {
+input_reader spawn_input_reader(caf::actor_system& sys, std::shared_ptr<input_source> input,
+                                const config::workflow& wf, runtime::bad_input_policy policy) {
   return sys.spawn<caf::detached>(reader, std::move(input), &wf, policy);
 }
 

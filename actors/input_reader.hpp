@@ -7,7 +7,10 @@
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
+#include "actors/messages.hpp"
 #include "config/input_line.hpp"
 #include "config/workflow.hpp"
 #include "runtime/input_source.hpp"
@@ -22,6 +25,9 @@ struct input_batch {
   std::uint64_t skipped = 0; ///< Bad lines left out under the skip policy.
 };
 
+/// The reader's interface, checked by the compiler where it is held.
+using input_reader = caf::typed_actor<caf::replies_to<read_atom, std::uint32_t>::with<input_batch>>;
+
 /// Spawns the reader of a run's input, a detached actor (reading a file or a
 /// pipe blocks), pulled by the coordinator so that input is read only as
 /// fast as there is room for it. It checks that each request names a saga
@@ -32,8 +38,9 @@ struct input_batch {
 /// Protocol: `(read_atom, uint32_t n)` -> `input_batch` of at most `n`
 /// requests, as many as come without waiting; empty, and not at the end,
 /// when nothing came for about 100 ms (a quiet pipe): ask again.
-caf::actor spawn_input_reader(caf::actor_system& sys, std::shared_ptr<runtime::input_source> input,
-                              const config::workflow& wf, runtime::bad_input_policy policy);
+input_reader spawn_input_reader(caf::actor_system& sys,
+                                std::shared_ptr<runtime::input_source> input,
+                                const config::workflow& wf, runtime::bad_input_policy policy);
 
 } // namespace nexus::actors
 
