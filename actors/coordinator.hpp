@@ -33,7 +33,10 @@ struct coordinator_setup {
   std::vector<caf::actor> pools;
 };
 
-/// Spawns the coordinator of a run.
+/// Spawns the coordinator of a run: the shell of runtime::saga_admission,
+/// which makes its decisions (what goes live next, the one start path,
+/// duplicates, the counts); it reads the log and the input, writes starts
+/// and spawns sagas as the core says.
 ///
 /// Protocol: `(run_atom)` begins the run: it resumes every unfinished saga in
 /// the log, then starts new ones, submitted or from the input, keeping at

@@ -12,6 +12,7 @@
 #include "actors/stage.hpp"
 #include "runtime/input_source.hpp"
 #include "runtime/run_summary.hpp"
+#include "runtime/start_request.hpp"
 
 namespace nexus::runtime {
 class handler_registry;
@@ -60,23 +61,9 @@ struct run_options {
   cluster_options cluster;
 };
 
-/// What engine::start did with a request.
-enum class start_result : std::uint8_t {
-  started,      ///< Running, or queued behind max_in_flight.
-  duplicate,    ///< The correlation ID is already in the log (or running): not started twice.
-  unknown_saga, ///< The workflow defines no saga of that name.
-  bad_id,       ///< The correlation ID is not 1 to 128 of [A-Za-z0-9._:-].
-  bad_input,    ///< The input is not a JSON object.
-  closed,       ///< wait() has begun: the engine takes no new sagas.
-  refused,      ///< A submission over the network without the cluster token.
-};
-
-/// What engine::cancel did.
-enum class cancel_result : std::uint8_t {
-  cancelling,    ///< It starts nothing new, compensates, and will end `cancelled`.
-  already_ended, ///< It had ended: nothing was changed.
-  unknown,       ///< No saga with that correlation ID is in the log.
-};
+/// What engine::start and engine::cancel did (runtime/start_request.hpp).
+using runtime::cancel_result;
+using runtime::start_result;
 
 /// Nexus embedded in a program: a running actor system with its event log.
 /// On construction it opens the log and resumes every unfinished saga in it

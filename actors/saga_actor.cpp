@@ -10,6 +10,7 @@
 #include "runtime/crash_point.hpp"
 #include "actors/messages.hpp"
 #include "runtime/saga_log.hpp"
+#include "runtime/saga_admission.hpp"
 #include "runtime/saga_machine.hpp"
 #include "runtime/saga_writes.hpp"
 #include "storage/timestamp.hpp"
@@ -182,28 +183,43 @@ const caf::behavior& shared_behavior() {
   return bhvr;
 }
 
-caf::behavior saga(saga_actor* self, runtime::saga_machine machine, std::string input,
-                   std::shared_ptr<const saga_links> links) {
+/// The state every saga has, however it began.
+void begin(saga_actor* self, runtime::saga_machine&& machine,
+           std::shared_ptr<const saga_links>&& links) {
   auto& st = self->state;
   st.machine.emplace(std::move(machine));
   st.links = std::move(links);
   self->set_default_handler(dispatch);
   self->set_error_handler(on_error);
+}
+
+caf::behavior started(saga_actor* self, runtime::saga_machine machine,
+                      std::vector<runtime::command> commands,
+                      std::shared_ptr<const saga_links> links) {
+  begin(self, std::move(machine), std::move(links));
+  issue(self, commands); // its first events are durable already
+  return shared_behavior();
+}
+
+caf::behavior resumed(saga_actor* self, runtime::saga_machine machine,
+                      std::shared_ptr<const saga_links> links) {
+  begin(self, std::move(machine), std::move(links));
   transition t;
-  auto now = storage::now_us();
-  if (st.machine->last_seq() == 0)
-    st.machine->start(std::move(input), now, t);
-  else
-    st.machine->resume(now, t);
+  self->state.machine->resume(storage::now_us(), t);
   commit(self, std::move(t));
   return shared_behavior();
 }
 
 } // namespace
 
-caf::actor spawn_saga(caf::actor_system& sys, runtime::saga_machine machine,
-                      std::string input, std::shared_ptr<const saga_links> links) {
-  return sys.spawn(saga, std::move(machine), std::move(input), std::move(links));
+caf::actor spawn_started_saga(caf::actor_system& sys, runtime::started_saga saga,
+                              std::shared_ptr<const saga_links> links) {
+  return sys.spawn(started, std::move(*saga.machine), std::move(saga.commands), std::move(links));
+}
+
+caf::actor spawn_resumed_saga(caf::actor_system& sys, runtime::saga_machine machine,
+                              std::shared_ptr<const saga_links> links) {
+  return sys.spawn(resumed, std::move(machine), std::move(links));
 }
 
 } // namespace nexus::actors

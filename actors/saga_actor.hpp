@@ -10,6 +10,7 @@
 
 namespace nexus::runtime {
 class saga_machine;
+struct started_saga;
 }
 
 namespace nexus::actors {
@@ -23,9 +24,11 @@ struct saga_links {
   std::vector<caf::actor> stages; ///< One per step of the saga.
 };
 
-/// Spawns the actor that drives one saga through its machine. A machine
-/// with no events yet is started with `input`; one rebuilt from the log
-/// is resumed.
+/// Spawns the actor that drives one saga through its machine: one whose
+/// start is durable (spawn_started_saga: it issues its start's commands),
+/// or one rebuilt from the log (spawn_resumed_saga: it resumes where the
+/// log says it was). Every new saga, whatever it came from, is started by
+/// the coordinator (runtime::saga_admission) and spawned the first way.
 ///
 /// Protocol: it sends `(append_atom, append_request)` to the writer (a plain
 /// message, answered with a plain `ack_atom` or error) and issues nothing
@@ -36,7 +39,9 @@ struct saga_links {
 /// `(cancel_atom)` -> `bool` cancels it (false if it had already ended);
 /// `(deadline_atom)`, sent to itself, marks the saga's deadline;
 /// if the log refuses a write it sends `(fail_atom, cid, message)` and quits.
-caf::actor spawn_saga(caf::actor_system& sys, runtime::saga_machine machine,
-                      std::string input, std::shared_ptr<const saga_links> links);
+caf::actor spawn_started_saga(caf::actor_system& sys, runtime::started_saga saga,
+                              std::shared_ptr<const saga_links> links);
+caf::actor spawn_resumed_saga(caf::actor_system& sys, runtime::saga_machine machine,
+                              std::shared_ptr<const saga_links> links);
 
 } // namespace nexus::actors
