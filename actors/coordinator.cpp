@@ -468,9 +468,11 @@ caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
 
 } // namespace
 
-caf::actor spawn_coordinator(caf::actor_system& sys, coordinator_setup setup) {
+caf::actor spawn_coordinator(caf::actor_system& sys, coordinator_setup setup, placement where) {
   // Detached: its duplicate checks, cancels and resumes read the log, and
   // RocksDB reads must not hold a scheduler thread that sagas run on.
+  if (where == placement::scheduler)
+    return sys.spawn(coordinator, std::move(setup));
   return sys.spawn<caf::detached>(coordinator, std::move(setup));
 }
 

@@ -10,6 +10,7 @@
 
 #include "actors/event_log_writer.hpp"
 #include "actors/input_reader.hpp"
+#include "actors/placement.hpp"
 
 #include "config/workflow.hpp"
 
@@ -55,6 +56,9 @@ struct coordinator_setup {
 /// watches: while
 /// any is full it starts nothing new. Told to exit, it stops its live sagas
 /// first.
-caf::actor spawn_coordinator(caf::actor_system& sys, coordinator_setup setup);
+/// It runs on a thread of its own (its duplicate checks, cancels and
+/// resumes read the log) unless a test places it on the scheduler.
+caf::actor spawn_coordinator(caf::actor_system& sys, coordinator_setup setup,
+                             placement where = placement::own_thread);
 
 } // namespace nexus::actors

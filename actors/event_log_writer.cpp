@@ -89,7 +89,9 @@ log_writer::behavior_type writer(writer_actor self, storage::event_log* log,
 } // namespace
 
 log_writer spawn_event_log_writer(caf::actor_system& sys, storage::event_log& log,
-                                  std::uint32_t batch_size) {
+                                  std::uint32_t batch_size, placement where) {
+  if (where == placement::scheduler)
+    return sys.spawn(writer, &log, batch_size);
   return sys.spawn<caf::detached>(writer, &log, batch_size);
 }
 

@@ -7,6 +7,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "actors/messages.hpp"
+#include "actors/placement.hpp"
 
 namespace nexus::storage {
 class event_log;
@@ -22,7 +23,8 @@ using log_writer =
                    caf::replies_to<stats_atom>::with<std::uint64_t, std::uint64_t>,
                    caf::reacts_to<flush_atom>>;
 
-/// Spawns the one writer of the event log, detached (RocksDB calls block).
+/// Spawns the one writer of the event log, on a thread of its own (RocksDB
+/// calls block) unless a test places it on the scheduler.
 ///
 /// Protocol:
 /// - `(append_atom, storage::append_request)` -> `ack_atom` once the request's
@@ -35,6 +37,7 @@ using log_writer =
 /// then written at once and every request in it acknowledged.
 /// `log` must outlive the actor.
 log_writer spawn_event_log_writer(caf::actor_system& sys, storage::event_log& log,
-                                  std::uint32_t batch_size);
+                                  std::uint32_t batch_size,
+                                  placement where = placement::own_thread);
 
 } // namespace nexus::actors

@@ -1,0 +1,260 @@
+// The coordinator through its message protocol, on CAF's deterministic
+// scheduler: the real coordinator, writer, sagas and a RocksDB log in a
+// temporary directory; the one stage is a probe that holds each call until
+// the test answers it. Starts are answered once durable, at most
+// max_in_flight sagas are alive, unfinished sagas go before new ones, a
+// pressing stage holds new sagas, duplicates are refused, watchers hear of
+// the end, and close answers the run's summary.
+#include <boost/test/unit_test.hpp>
+#include <caf/all.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+
+#include "actors/coordinator.hpp"
+#include "actors/event_log_writer.hpp"
+#include "actors/messages.hpp"
+#include "actors/system_config.hpp"
+#include "config/workflow_loader.hpp"
+#include "runtime/saga_machine.hpp"
+#include "runtime/saga_writes.hpp"
+#include "runtime/start_request.hpp"
+#include "storage/event_log.hpp"
+#include "tests/temp_dir.hpp"
+
+using namespace nexus;
+using runtime::start_result;
+
+namespace {
+
+config::workflow one_step_saga(std::uint32_t max_in_flight, const std::string& dir) {
+  auto r = config::parse_workflow(
+    R"({"runtime": {"max_in_flight": )" + std::to_string(max_in_flight) + R"(, "data_dir": ")" + dir
+      + R"("}, "sagas": {"s": {"steps": [{"name": "a", "action": {"kind": "simulate"}}]}}})",
+    "wf.json");
+  BOOST_REQUIRE(r.ok());
+  return *r.value;
+}
+
+/// What the probes saw.
+struct seen {
+  std::vector<step_call> calls;   ///< At the stage, not yet answered.
+  std::vector<caf::actor> callers; ///< The saga of each call.
+  std::vector<std::string> called; ///< Every call's correlation ID, in order.
+  std::map<std::string, start_result> starts;
+  std::map<std::string, std::string> ended; ///< Told to the watcher.
+  std::optional<runtime::run_summary> summary;
+};
+
+/// The stage of step a: it holds every call until answered.
+caf::behavior stage_probe(caf::event_based_actor* self, std::shared_ptr<seen> s) {
+  return {
+    [=](execute_atom, step_call& c) {
+      s->called.push_back(c.cid);
+      s->calls.push_back(std::move(c));
+      s->callers.push_back(caf::actor_cast<caf::actor>(self->current_sender()));
+    },
+    [=](watch_atom) {},
+  };
+}
+
+/// A client: submits (watching the saga's end), closes, records answers.
+caf::behavior client(caf::event_based_actor* self, caf::actor coordinator,
+                     std::shared_ptr<seen> s) {
+  return {
+    [=](start_atom, config::saga_request& req) {
+      auto cid = req.correlation_id;
+      self->request(coordinator, caf::infinite, start_atom::value, std::move(req),
+                    caf::actor_cast<caf::actor>(self))
+        .then([=](std::uint8_t r) { s->starts[cid] = static_cast<start_result>(r); });
+    },
+    [=](done_atom, const std::string& cid, const std::string& status) { s->ended[cid] = status; },
+    [=](close_atom) {
+      self->request(coordinator, caf::infinite, close_atom::value)
+        .then([=](runtime::run_summary& summary) { s->summary = std::move(summary); });
+    },
+  };
+}
+
+struct coordinator_world {
+  test::temp_dir dir;
+  config::workflow wf;
+  std::unique_ptr<storage::event_log> log;
+  actors::system_config cfg{1};
+  std::unique_ptr<caf::actor_system> sys;
+  caf::scheduler::test_coordinator* sched = nullptr;
+  std::shared_ptr<seen> got = std::make_shared<seen>();
+  actors::log_writer writer;
+  caf::actor stage;
+  caf::actor coordinator;
+  caf::actor probe;
+
+  /// `before` writes to the log what an earlier run left there.
+  explicit coordinator_world(std::uint32_t max_in_flight,
+                             const std::function<void(storage::event_log&, const config::workflow&)>&
+                               before = nullptr)
+    : wf(one_step_saga(max_in_flight, dir.path())) {
+    std::string err;
+    log = storage::event_log::open(storage::log_options::writer(dir.path(), config::durability::sync),
+                                   err);
+    BOOST_REQUIRE_MESSAGE(log, err);
+    if (before)
+      before(*log, wf);
+    cfg.set("scheduler.policy", caf::atom("testing"));
+    sys = std::make_unique<caf::actor_system>(cfg);
+    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
+    writer = actors::spawn_event_log_writer(*sys, *log, 16, actors::placement::scheduler);
+    stage = sys->spawn(stage_probe, got);
+    actors::coordinator_setup setup;
+    setup.workflow = &wf;
+    setup.log = log.get();
+    setup.writer = writer;
+    setup.stages["s"] = {stage};
+    setup.pools = {stage};
+    coordinator = actors::spawn_coordinator(*sys, std::move(setup), actors::placement::scheduler);
+    probe = sys->spawn(client, coordinator, got);
+    caf::anon_send(coordinator, run_atom::value);
+    sched->run();
+  }
+
+  ~coordinator_world() {
+    for (auto& a : {caf::actor_cast<caf::actor>(writer), stage, coordinator, probe})
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    sched->run();
+  }
+
+  void submit(const std::string& cid) {
+    config::saga_request req;
+    req.saga = "s";
+    req.correlation_id = cid;
+    req.input = "{}";
+    caf::anon_send(probe, start_atom::value, std::move(req));
+    sched->run();
+  }
+
+  /// Answers the oldest call at the stage with success.
+  void answer_oldest() {
+    BOOST_REQUIRE(!got->calls.empty());
+    auto call = std::move(got->calls.front());
+    auto saga = std::move(got->callers.front());
+    got->calls.erase(got->calls.begin());
+    got->callers.erase(got->callers.begin());
+    caf::anon_send(saga, step_result::answer(call, runtime::outcome::success("{}")));
+    sched->run();
+  }
+
+  void close() {
+    caf::anon_send(probe, close_atom::value);
+    sched->run();
+  }
+
+  std::vector<std::string> history(const std::string& cid) {
+    std::vector<std::string> types;
+    log->read_events(cid, 1, UINT64_MAX, [&](const storage::event& e) {
+      types.emplace_back(storage::to_string(e.type));
+      return true;
+    });
+    return types;
+  }
+};
+
+/// Writes the first events of saga `cid` as a crashed run would have left them.
+void crashed(storage::event_log& log, const config::workflow& wf, const std::string& cid) {
+  runtime::saga_machine m{wf.sagas.at("s"), cid};
+  runtime::transition t;
+  m.start("{}", 1000, t);
+  auto req = runtime::make_append(m, t);
+  BOOST_REQUIRE(log.write({&req}).is_ok());
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(coordinator)
+
+BOOST_AUTO_TEST_CASE(a_start_is_answered_once_durable_and_runs_when_there_is_room) {
+  coordinator_world w{1};
+  w.submit("s-1");
+  w.submit("s-2");
+  // Both durable and answered; only one alive.
+  BOOST_TEST((w.got->starts.at("s-1") == start_result::started));
+  BOOST_TEST((w.got->starts.at("s-2") == start_result::started));
+  BOOST_TEST(w.history("s-2") == (std::vector<std::string>{"saga_started", "step_started"}));
+  BOOST_TEST(w.got->called == (std::vector<std::string>{"s-1"}));
+  w.answer_oldest();
+  BOOST_TEST(w.got->ended.at("s-1") == "completed");
+  BOOST_TEST(w.got->called == (std::vector<std::string>{"s-1", "s-2"}));
+  w.answer_oldest();
+  w.close();
+  BOOST_REQUIRE(w.got->summary);
+  BOOST_TEST(w.got->summary->started == 2u);
+  BOOST_TEST(w.got->summary->completed == 2u);
+  BOOST_TEST(w.got->summary->peak_in_flight == 1u);
+  BOOST_TEST(w.got->summary->events == 8u); // 4 a saga, counted by the writer
+  BOOST_TEST(w.history("s-1").back() == "saga_completed");
+}
+
+BOOST_AUTO_TEST_CASE(a_duplicate_or_malformed_start_is_refused_and_changes_nothing) {
+  coordinator_world w{4};
+  w.submit("d-1");
+  w.submit("d-1"); // alive
+  BOOST_TEST((w.got->starts.at("d-1") == start_result::duplicate));
+  w.answer_oldest();
+  w.got->starts.clear();
+  w.submit("d-1"); // ended, in the log
+  BOOST_TEST((w.got->starts.at("d-1") == start_result::duplicate));
+  w.submit("bad id");
+  BOOST_TEST((w.got->starts.at("bad id") == start_result::bad_id));
+  BOOST_TEST(w.history("d-1").size() == 4u);
+  BOOST_TEST(w.got->ended.size() == 1u); // the refused starts' watchers hear nothing
+  w.close();
+  BOOST_REQUIRE(w.got->summary);
+  BOOST_TEST(w.got->summary->duplicates == 2u);
+  BOOST_TEST(w.got->summary->started == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(unfinished_sagas_in_the_log_run_before_new_ones) {
+  coordinator_world w{1, [](storage::event_log& log, const config::workflow& wf) {
+                        crashed(log, wf, "old-1");
+                        crashed(log, wf, "old-2");
+                      }};
+  w.submit("new-1");
+  BOOST_TEST((w.got->starts.at("new-1") == start_result::started));
+  BOOST_REQUIRE_EQUAL(w.got->called.size(), 1u);
+  BOOST_TEST(w.got->called[0].rfind("old-", 0) == 0u);
+  w.answer_oldest();
+  BOOST_REQUIRE_EQUAL(w.got->called.size(), 2u);
+  BOOST_TEST(w.got->called[1].rfind("old-", 0) == 0u);
+  w.answer_oldest();
+  BOOST_TEST(w.got->called.back() == "new-1");
+  w.answer_oldest();
+  w.close();
+  BOOST_REQUIRE(w.got->summary);
+  BOOST_TEST(w.got->summary->resumed == 2u);
+  BOOST_TEST(w.got->summary->started == 1u);
+  BOOST_TEST(w.got->summary->completed == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(a_pressing_stage_holds_new_sagas_until_it_drains) {
+  coordinator_world w{8};
+  caf::anon_send(w.coordinator, pressure_atom::value, std::string{"s/a"}, true);
+  w.sched->run();
+  w.submit("p-1");
+  BOOST_TEST((w.got->starts.at("p-1") == start_result::started)); // durable, waiting
+  BOOST_TEST(w.got->called.empty());
+  caf::anon_send(w.coordinator, pressure_atom::value, std::string{"s/a"}, false);
+  w.sched->run();
+  BOOST_TEST(w.got->called == (std::vector<std::string>{"p-1"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_closed_coordinator_refuses_starts_and_answers_once_all_have_ended) {
+  coordinator_world w{4};
+  w.submit("c-1");
+  w.close();
+  BOOST_TEST(!w.got->summary); // c-1 is still running
+  w.submit("c-2");
+  BOOST_TEST((w.got->starts.at("c-2") == start_result::closed));
+  w.answer_oldest();
+  BOOST_REQUIRE(w.got->summary);
+  BOOST_TEST(w.got->summary->completed == 1u);
+  BOOST_TEST(w.got->summary->exit_status == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
