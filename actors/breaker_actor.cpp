@@ -22,7 +22,9 @@ namespace nexus::actors {
 namespace {
 
 using runtime::breaker_state;
-using steady = std::chrono::steady_clock;
+/// Durations and give-up times are on the actor clock, which CAF's test
+/// scheduler moves; times of day come from breaker_setup::now_us.
+using steady = caf::actor_clock;
 
 /// How often the row's figures are refreshed while calls come.
 constexpr std::chrono::seconds row_refresh{1};
@@ -51,6 +53,9 @@ struct breaker_actor_state {
   bool row_dirty = false;      ///< Calls counted since the row was written.
   bool row_written = false;    ///< The `breakers` family has a row for it.
   bool refresh_queued = false;
+  /// The time of day, for its events and the open period's end
+  /// (setup.now_us, or the system clock).
+  std::int64_t now_us() const { return setup.now_us ? setup.now_us() : storage::now_us(); }
   static inline const char* name = "nexus.breaker";
 };
 
@@ -95,7 +100,7 @@ void publish(breaker_actor* self, const std::vector<runtime::breaker_transition>
 /// answered once the writer has acknowledged it, or has refused it.
 void write_row(breaker_actor* self, std::optional<caf::response_promise> written = {}) {
   auto& st = self->state;
-  auto req = st.log->figures(*st.machine, storage::now_us());
+  auto req = st.log->figures(*st.machine, st.now_us());
   st.row_dirty = false;
   st.row_written = true;
   if (!written) {
@@ -111,7 +116,7 @@ void count(breaker_actor* self, std::uint64_t generation, bool ok, config::error
            std::int64_t duration_us) {
   auto& st = self->state;
   std::vector<runtime::breaker_transition> ts;
-  auto now = storage::now_us();
+  auto now = st.now_us();
   st.machine->on_result(generation, ok, kind, duration_us, now, ts);
   publish(self, ts, now);
   st.row_dirty = st.row_dirty || ts.empty();
@@ -145,7 +150,7 @@ void settle(breaker_actor* self, std::uint64_t id, bool ok, config::error_kind k
   c.waiting = false;
   --st.waiting;
   st.free_slots.push_back(slot);
-  auto took = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - c.started);
+  auto took = std::chrono::duration_cast<std::chrono::microseconds>(self->clock().now() - c.started);
   count(self, c.generation, ok, kind, took.count());
 }
 
@@ -184,7 +189,7 @@ caf::behavior breaker(breaker_actor* self, breaker_setup setup) {
   st.machine = std::make_unique<runtime::circuit_breaker>(*st.setup.spec);
   st.log = std::make_unique<runtime::breaker_log>(st.setup.resource,
                                                   st.setup.stored ? st.setup.stored->last_seq : 0);
-  auto now = storage::now_us();
+  auto now = st.now_us();
   std::vector<runtime::breaker_transition> ts;
   if (st.setup.stored) {
     auto& row = *st.setup.stored;
@@ -201,7 +206,7 @@ caf::behavior breaker(breaker_actor* self, breaker_setup setup) {
     [=](execute_atom, step_call& call) -> caf::result<step_result> {
       auto& st = self->state;
       std::vector<runtime::breaker_transition> ts;
-      auto now = storage::now_us();
+      auto now = st.now_us();
       auto permit = st.machine->try_acquire(now, ts);
       publish(self, ts, now);
       if (!permit.permitted)
@@ -212,7 +217,7 @@ caf::behavior breaker(breaker_actor* self, breaker_setup setup) {
                                     "breaker " + st.setup.resource + " has no stage for step "
                                       + call.step);
       auto id = take_slot(self);
-      auto started = steady::now();
+      auto started = self->clock().now();
       auto left = std::chrono::microseconds(std::max<std::int64_t>(0, call.deadline_us - now));
       auto& waiting = st.calls[static_cast<std::uint32_t>(id)];
       waiting.generation = permit.generation;
@@ -236,7 +241,7 @@ caf::behavior breaker(breaker_actor* self, breaker_setup setup) {
     [=](sweep_atom) {
       auto& st = self->state;
       st.sweep.fired();
-      auto now = steady::now();
+      auto now = self->clock().now();
       for (std::uint32_t slot = 0; slot < st.calls.size(); ++slot) {
         auto& c = st.calls[slot];
         if (c.waiting && c.give_up <= now) // the saga's own timeout has told it
@@ -252,7 +257,7 @@ caf::behavior breaker(breaker_actor* self, breaker_setup setup) {
       if (m.state() != breaker_state::open || m.open_until_us() != armed_for)
         return; // an earlier open period's timer
       std::vector<runtime::breaker_transition> ts;
-      auto now = storage::now_us();
+      auto now = self->state.now_us();
       m.tick(now, ts);
       if (ts.empty())
         arm_half_open(self, now); // fired early

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -23,6 +25,10 @@ struct breaker_setup {
   std::map<std::string, caf::actor> stages;
   /// Its row from the log, to continue from (an open breaker stays open).
   std::optional<storage::breaker_row> stored;
+  /// The time of day in microseconds; null: the system clock. A test on
+  /// CAF's deterministic scheduler gives one that follows its clock, which
+  /// also times the breaker's timers and the calls' durations.
+  std::function<std::int64_t()> now_us;
 };
 
 /// Spawns the circuit breaker of one resource, which every step naming the

@@ -1,9 +1,11 @@
-// The event-log writer through its message protocol: appends acknowledged once
-// durable and counted; a failed write never acknowledged, every later append
-// refused, with Nexus's own error code and the log's reason.
+// The event-log writer through its message protocol, on CAF's deterministic
+// scheduler: appends acknowledged once durable and counted, appends waiting
+// together written as one batch; a failed write never acknowledged, every
+// later append refused, with Nexus's own error code and the log's reason.
 #include <boost/test/unit_test.hpp>
 
 #include <caf/all.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
 
 #include "actors/errors.hpp"
 #include "actors/event_log_writer.hpp"
@@ -40,6 +42,73 @@ std::unique_ptr<storage::event_log> open_log(const std::string& dir, bool read_o
   return log;
 }
 
+/// What the client saw.
+struct seen {
+  std::vector<std::string> answers; ///< "ack", or the error's text.
+  std::vector<caf::error> errors;
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> stats;
+};
+
+/// Appends as sagas do (requests answered in order) and asks for counts.
+caf::behavior client(caf::event_based_actor* self, actors::log_writer writer,
+                     std::shared_ptr<seen> s) {
+  return {
+    [=](storage::append_request& req) {
+      self->request(writer, caf::infinite, append_atom::value, std::move(req))
+        .then([=](ack_atom) { s->answers.emplace_back("ack"); },
+              [=](caf::error& err) {
+                s->answers.push_back(actors::describe(err));
+                s->errors.push_back(std::move(err));
+              });
+    },
+    [=](stats_atom) {
+      self->request(writer, caf::infinite, stats_atom::value)
+        .then([=](std::uint64_t events, std::uint64_t batches) { s->stats.emplace(events, batches); });
+    },
+  };
+}
+
+/// The writer and a client on CAF's deterministic scheduler.
+struct writer_world {
+  actors::system_config cfg{1};
+  std::unique_ptr<caf::actor_system> sys;
+  caf::scheduler::test_coordinator* sched = nullptr;
+  actors::log_writer writer;
+  caf::actor probe;
+  std::shared_ptr<seen> got = std::make_shared<seen>();
+
+  explicit writer_world(storage::event_log& log) {
+    cfg.set("scheduler.policy", caf::atom("testing"));
+    sys = std::make_unique<caf::actor_system>(cfg);
+    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
+    writer = actors::spawn_event_log_writer(*sys, log, 16, actors::placement::scheduler);
+    probe = sys->spawn(client, writer, got);
+    sched->run();
+  }
+
+  ~writer_world() {
+    caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(probe, caf::exit_reason::user_shutdown);
+    sched->run();
+  }
+
+  std::pair<std::uint64_t, std::uint64_t> stats() {
+    caf::anon_send(probe, stats_atom::value);
+    sched->run();
+    BOOST_REQUIRE(got->stats);
+    return *got->stats;
+  }
+};
+
+std::vector<std::uint64_t> seqs_of(storage::event_log& log, const std::string& cid) {
+  std::vector<std::uint64_t> seqs;
+  BOOST_REQUIRE(log.read_events(cid, 1, UINT64_MAX, [&](const storage::event& e) {
+    seqs.push_back(e.seq);
+    return true;
+  }));
+  return seqs;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(event_log_writer)
@@ -47,58 +116,55 @@ BOOST_AUTO_TEST_SUITE(event_log_writer)
 BOOST_AUTO_TEST_CASE(appends_are_acknowledged_once_durable_and_counted) {
   test::temp_dir dir;
   auto log = open_log(dir.path(), false);
-  {
-    actors::system_config cfg{2};
-    caf::actor_system sys{cfg};
-    auto writer = actors::spawn_event_log_writer(sys, *log, 16);
-    caf::scoped_actor self{sys};
-    int acks = 0;
-    for (std::uint64_t seq : {1, 2})
-      self->request(writer, caf::infinite, append_atom::value, append("w-1", seq))
-        .receive([&](ack_atom) { ++acks; },
-                 [](caf::error& err) { BOOST_FAIL("refused: " << caf::to_string(err)); });
-    BOOST_TEST(acks == 2);
-    self->request(writer, caf::infinite, stats_atom::value)
-      .receive([](std::uint64_t events, std::uint64_t batches) {
-                 BOOST_TEST(events == 2u);
-                 BOOST_TEST(batches == 2u); // each waited for its answer: one write each
-               },
-               [](caf::error&) { BOOST_FAIL("no stats"); });
-    self->send_exit(writer, caf::exit_reason::user_shutdown);
-    self->wait_for(writer);
+  writer_world w{*log};
+  for (std::uint64_t seq : {1, 2}) {
+    caf::anon_send(w.probe, append("w-1", seq));
+    w.sched->run(); // each answered before the next is sent
   }
-  storage::status s = storage::status::ok();
-  std::vector<std::uint64_t> seqs;
-  BOOST_REQUIRE(log->read_events("w-1", 1, UINT64_MAX, [&](const storage::event& e) {
-    seqs.push_back(e.seq);
-    return true;
-  }));
-  BOOST_TEST(seqs == (std::vector<std::uint64_t>{1, 2}));
+  BOOST_TEST(w.got->answers == (std::vector<std::string>{"ack", "ack"}));
+  BOOST_TEST(seqs_of(*log, "w-1") == (std::vector<std::uint64_t>{1, 2}));
+  auto [events, batches] = w.stats();
+  BOOST_TEST(events == 2u);
+  BOOST_TEST(batches == 2u); // each waited for its answer: one write each
+}
+
+BOOST_AUTO_TEST_CASE(appends_waiting_together_are_written_in_one_batch_and_all_acknowledged) {
+  test::temp_dir dir;
+  auto log = open_log(dir.path(), false);
+  writer_world w{*log};
+  for (int i = 0; i < 20; ++i)
+    caf::anon_send(w.probe, append("g-" + std::to_string(i), 1));
+  // The client's 20 requests reach the writer's mailbox before it runs.
+  w.sched->run_once(); // the client sends all 20
+  BOOST_TEST(w.got->answers.empty());
+  w.sched->run();
+  BOOST_TEST(w.got->answers.size() == 20u);
+  auto [events, batches] = w.stats();
+  BOOST_TEST(events == 20u);
+  BOOST_TEST(batches == 2u); // 16 a batch at most: 16, then 4
+  for (int i = 0; i < 20; ++i)
+    BOOST_TEST(seqs_of(*log, "g-" + std::to_string(i)).size() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(a_failed_write_is_never_acknowledged_and_later_appends_are_refused) {
   test::temp_dir dir;
   open_log(dir.path(), false).reset(); // the log exists; then opened read-only, it refuses writes
   auto log = open_log(dir.path(), true);
-  actors::system_config cfg{2};
-  caf::actor_system sys{cfg};
-  auto writer = actors::spawn_event_log_writer(sys, *log, 16);
-  caf::scoped_actor self{sys};
-  std::vector<caf::error> errors;
-  for (std::uint64_t seq : {1, 2})
-    self->request(writer, caf::infinite, append_atom::value, append("w-2", seq))
-      .receive([](ack_atom) { BOOST_FAIL("a write that failed was acknowledged"); },
-               [&](caf::error& err) { errors.push_back(std::move(err)); });
-  BOOST_REQUIRE_EQUAL(errors.size(), 2u);
-  for (auto& err : errors) {
+  writer_world w{*log};
+  for (std::uint64_t seq : {1, 2}) {
+    caf::anon_send(w.probe, append("w-2", seq));
+    w.sched->run();
+  }
+  BOOST_REQUIRE_EQUAL(w.got->errors.size(), 2u);
+  BOOST_TEST(std::count(w.got->answers.begin(), w.got->answers.end(), "ack") == 0);
+  for (auto& err : w.got->errors) {
     BOOST_TEST((err == actors::errc::log_write_failed));
     BOOST_TEST(!actors::describe(err).empty());
-    BOOST_TEST(sys.render(err).find("log_write_failed: " + actors::describe(err))
-               != std::string::npos, sys.render(err));
+    BOOST_TEST(w.sys->render(err).find("log_write_failed: " + actors::describe(err))
+               != std::string::npos, w.sys->render(err));
   }
-  BOOST_TEST(actors::describe(errors[1]) == actors::describe(errors[0])); // the first reason, kept
-  self->send_exit(writer, caf::exit_reason::user_shutdown);
-  self->wait_for(writer);
+  // the first reason, kept
+  BOOST_TEST(actors::describe(w.got->errors[1]) == actors::describe(w.got->errors[0]));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
