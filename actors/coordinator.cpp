@@ -339,16 +339,14 @@ caf::result<bool, std::string> retry_saga(coordinator_actor* self, const std::st
 }
 
 /// Tells every live saga to stop where it is (it resumes next run).
-void stop_live_sagas(coordinator_actor* self, const caf::error& reason) {
-  // Each exit wakes a saga. Sent from this worker thread, 100,000 wakeups
-  // all land in its own queue, fought over with the threads that steal from
-  // it (8 to 30 s); enqueued without an execution unit, the scheduler
-  // spreads them over every worker's queue (0.1 s).
+void stop_live_sagas(coordinator_actor* self) {
+  // Each exit wakes a saga. Sent from this actor, 100,000 wakeups would all
+  // land in one worker's queue, fought over with the threads that steal
+  // from it (8 to 30 s); sent anonymously, they are enqueued without an
+  // execution unit and the scheduler spreads them over every worker's
+  // queue (0.1 s).
   for (auto& saga : self->state.live)
-    if (saga)
-      saga->enqueue(caf::make_mailbox_element(nullptr, caf::make_message_id(), {},
-                                              caf::exit_msg{self->address(), reason}),
-                    nullptr);
+    caf::anon_send_exit(saga, caf::exit_reason::user_shutdown);
   self->state.live.clear();
   self->state.core->abandon_live();
 }
@@ -358,7 +356,7 @@ caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
   st.setup = std::move(setup);
   st.core.emplace(*st.setup.workflow, static_cast<bool>(st.setup.input));
   self->set_exit_handler([self](caf::exit_msg& msg) {
-    stop_live_sagas(self, msg.reason);
+    stop_live_sagas(self);
     self->quit(msg.reason);
   });
   return {
@@ -459,7 +457,7 @@ caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
       // The log takes no more writes: waiting for the other sagas to find
       // out one by one (some on long retry timers) would only delay the
       // stop. What they had not had acknowledged is resumed next run.
-      stop_live_sagas(self, caf::exit_reason::user_shutdown);
+      stop_live_sagas(self);
       self->state.core->stop("event log write failed: " + message, 1);
       finish_if_idle(self);
     },

@@ -13,6 +13,7 @@
 #include "runtime/logging.hpp"
 #include "runtime/crash_point.hpp"
 #include "actors/messages.hpp"
+#include "actors/owed_answer.hpp"
 #include "runtime/saga_machine.hpp"
 #include "runtime/simulate.hpp"
 #include "storage/timestamp.hpp"
@@ -139,10 +140,9 @@ caf::behavior worker(worker_actor* self, worker_setup setup, caf::actor dispatch
 
 /// A call waiting for a worker. Every in-flight saga may have one here, so
 /// it keeps only what the stage cannot supply itself (not its saga's and
-/// step's names) and, instead of a response promise, whom to answer.
+/// step's names) and whom to answer.
 struct queued_call {
-  caf::strong_actor_ptr reply_to; ///< The caller: a worker answers it directly.
-  caf::message_id id;             ///< Of the call, for an answer to a request.
+  owed_answer reply; ///< The caller: the worker it is delegated to answers it.
   std::string cid;
   std::string input;
   std::int64_t deadline_us = 0;
@@ -155,7 +155,7 @@ struct queued_call {
 /// the worker overruns (a handler that hangs must not leave a saga waiting).
 struct running_call {
   std::chrono::steady_clock::time_point started;
-  caf::strong_actor_ptr reply_to;
+  owed_answer reply; ///< Used only if the worker overruns.
   std::string cid;
   std::string step;
   std::uint32_t attempt = 0;
@@ -203,10 +203,9 @@ step_call unqueue(dispatcher_actor* self, queued_call& q) {
           q.deadline_us};
 }
 
-void hand_to(dispatcher_actor* self, std::uint32_t w, caf::strong_actor_ptr reply_to,
-             const step_call& call) {
+void hand_to(dispatcher_actor* self, std::uint32_t w, owed_answer reply, const step_call& call) {
   auto& st = self->state;
-  st.running[w] = {std::chrono::steady_clock::now(), std::move(reply_to), call.cid, call.step,
+  st.running[w] = {std::chrono::steady_clock::now(), std::move(reply), call.cid, call.step,
                    call.attempt, call.compensate,
                    call.deadline_us + std::chrono::microseconds(overrun_grace).count(), false};
   arm_sweep(self);
@@ -220,7 +219,7 @@ caf::result<step_result> accept(dispatcher_actor* self, step_call&& call, report
   if (decision.what == runtime::bulkhead::admission::run) {
     auto w = st.idle.back();
     st.idle.pop_back();
-    hand_to(self, w, self->current_sender(), call);
+    hand_to(self, w, owed_answer::current(self), call);
     self->delegate(st.workers[w], execute_atom::value, std::move(call), report.breaker,
                    report.call);
     return caf::delegated<step_result>{};
@@ -236,7 +235,7 @@ caf::result<step_result> accept(dispatcher_actor* self, step_call&& call, report
     report.tell(r);
     return r;
   }
-  st.queue.push_back({self->current_sender(), self->current_message_id(), std::move(call.cid),
+  st.queue.push_back({owed_answer::current(self), std::move(call.cid),
                       std::move(call.input), call.deadline_us, call.attempt, call.compensate,
                       std::move(report)});
   arm_sweep(self);
@@ -286,12 +285,10 @@ caf::behavior dispatcher(dispatcher_actor* self, std::string saga, std::uint32_t
       auto q = std::move(st.queue.front());
       st.queue.pop_front();
       auto call = unqueue(self, q);
-      hand_to(self, w, q.reply_to, call);
+      hand_to(self, w, q.reply, call);
       // Delegated: the worker answers the caller, as for a call it got at once.
-      st.workers[w]->enqueue(caf::make_mailbox_element(std::move(q.reply_to), q.id, {},
-                                                       execute_atom::value, std::move(call),
-                                                       std::move(q.report.breaker), q.report.call),
-                             self->context());
+      std::move(q.reply).promise(self).delegate(st.workers[w], execute_atom::value, std::move(call),
+                                                std::move(q.report.breaker), q.report.call);
       update_pressure(self);
     },
     [=](sweep_atom) {
@@ -319,7 +316,7 @@ caf::behavior dispatcher(dispatcher_actor* self, std::string saga, std::uint32_t
         r.step = c.step;
         r.attempt = c.attempt;
         r.compensate = c.compensate;
-        self->send(caf::actor_cast<caf::actor>(c.reply_to), std::move(r));
+        std::move(c.reply).promise(self).deliver(std::move(r));
       }
       for (auto i = st.queue.begin(); i != st.queue.end();) {
         if (now < i->deadline_us) {
@@ -329,10 +326,7 @@ caf::behavior dispatcher(dispatcher_actor* self, std::string saga, std::uint32_t
         auto call = unqueue(self, *i);
         auto r = step_result::answer(call, timed_out(call, "its time ran out while it waited for a worker"));
         i->report.tell(r);
-        if (i->reply_to)
-          i->reply_to->enqueue(caf::make_mailbox_element(self->ctrl(), i->id.response_id(), {},
-                                                         std::move(r)),
-                               self->context());
+        std::move(i->reply).promise(self).deliver(std::move(r));
         i = st.queue.erase(i);
       }
       update_pressure(self);

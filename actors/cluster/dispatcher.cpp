@@ -12,6 +12,7 @@
 
 #include "actors/breaker_actor.hpp"
 #include "actors/messages.hpp"
+#include "actors/owed_answer.hpp"
 #include "actors/stage.hpp"
 #include "runtime/bulkhead.hpp"
 #include "runtime/logging.hpp"
@@ -22,15 +23,6 @@ namespace nexus::actors {
 namespace {
 
 constexpr std::size_t no_node = std::numeric_limits<std::size_t>::max();
-
-/// Answers the caller of a call as a stage would: a response when the call
-/// was a request, else a plain message.
-void answer(caf::local_actor* self, const caf::strong_actor_ptr& to, caf::message_id id,
-            step_result r) {
-  if (to)
-    to->enqueue(caf::make_mailbox_element(self->ctrl(), id.response_id(), {}, std::move(r)),
-                self->context());
-}
 
 struct node {
   caf::actor endpoint;  ///< Takes its calls; watched: its loss is the node's.
@@ -46,8 +38,7 @@ struct node {
 struct pending {
   step_call call;
   std::string key;                ///< Of its step.
-  caf::strong_actor_ptr reply_to; ///< The saga.
-  caf::message_id id;             ///< Of the saga's call.
+  owed_answer reply;              ///< The saga, answered as a stage would.
   caf::actor breaker;             ///< That let it through, told the outcome; or null.
   std::uint64_t breaker_call = 0;
   std::size_t node = no_node;     ///< Where it runs; no_node while it waits.
@@ -156,7 +147,7 @@ void finish(dispatcher_actor* self, std::uint64_t id, step_result r) {
   if (p.breaker)
     self->send(p.breaker, report_atom::value, p.breaker_call, r.outcome.ok,
                static_cast<std::uint8_t>(r.outcome.kind));
-  answer(self, p.reply_to, p.id, std::move(r));
+  std::move(p.reply).promise(self).deliver(std::move(r));
   st.calls.erase(it);
 }
 
@@ -186,8 +177,8 @@ caf::result<step_result> accept(dispatcher_actor* self, step_call&& call, caf::a
     return r;
   }
   auto id = st.next_id++;
-  st.calls.emplace(id, pending{std::move(call), std::move(key), self->current_sender(),
-                               self->current_message_id(), std::move(breaker), breaker_call,
+  st.calls.emplace(id, pending{std::move(call), std::move(key), owed_answer::current(self),
+                               std::move(breaker), breaker_call,
                                no_node, 0});
   dispatch(self, id);
   return caf::delegated<step_result>{};
