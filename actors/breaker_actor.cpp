@@ -42,7 +42,7 @@ struct in_flight {
 struct breaker_actor_state {
   breaker_setup setup;
   /// The stage of each step by saga, then step: found without building a key.
-  std::unordered_map<std::string, std::unordered_map<std::string, caf::actor>> routes;
+  std::unordered_map<std::string, std::unordered_map<std::string, call_runner>> routes;
   std::unique_ptr<runtime::circuit_breaker> machine;
   /// Slots reused through `free_slots`, so that a call costs no allocation.
   std::vector<in_flight> calls;
@@ -59,16 +59,16 @@ struct breaker_actor_state {
   static inline const char* name = "nexus.breaker";
 };
 
-using breaker_actor = caf::stateful_actor<breaker_actor_state>;
+using breaker_self = breaker_actor::stateful_pointer<breaker_actor_state>;
 
 /// Arms the timer that turns an open breaker half-open at its time.
-void arm_half_open(breaker_actor* self, std::int64_t now_us) {
+void arm_half_open(breaker_self self, std::int64_t now_us) {
   auto until = self->state.machine->open_until_us();
   self->delayed_send(self, std::chrono::microseconds(std::max<std::int64_t>(0, until - now_us)),
                      half_open_atom::value, until);
 }
 
-void append(breaker_actor* self, storage::append_request&& req) {
+void append(breaker_self self, storage::append_request&& req) {
   auto resource = self->state.setup.resource;
   self->request(self->state.setup.writer, caf::infinite, append_atom::value, std::move(req))
     .then([](ack_atom) {},
@@ -79,7 +79,7 @@ void append(breaker_actor* self, storage::append_request&& req) {
 }
 
 /// Logs transitions (events, row, log line) and arms the half-open timer.
-void publish(breaker_actor* self, const std::vector<runtime::breaker_transition>& ts,
+void publish(breaker_self self, const std::vector<runtime::breaker_transition>& ts,
              std::int64_t now_us) {
   auto& st = self->state;
   auto req = st.log->transitions(ts, *st.machine, now_us);
@@ -98,7 +98,7 @@ void publish(breaker_actor* self, const std::vector<runtime::breaker_transition>
 
 /// Writes the row's current figures (no event); `written` (if given) is
 /// answered once the writer has acknowledged it, or has refused it.
-void write_row(breaker_actor* self, std::optional<caf::response_promise> written = {}) {
+void write_row(breaker_self self, std::optional<caf::response_promise> written = {}) {
   auto& st = self->state;
   auto req = st.log->figures(*st.machine, st.now_us());
   st.row_dirty = false;
@@ -112,7 +112,7 @@ void write_row(breaker_actor* self, std::optional<caf::response_promise> written
           [p = *written](caf::error&) mutable { p.deliver(false); });
 }
 
-void count(breaker_actor* self, std::uint64_t generation, bool ok, config::error_kind kind,
+void count(breaker_self self, std::uint64_t generation, bool ok, config::error_kind kind,
            std::int64_t duration_us) {
   auto& st = self->state;
   std::vector<runtime::breaker_transition> ts;
@@ -130,18 +130,18 @@ void count(breaker_actor* self, std::uint64_t generation, bool ok, config::error
   }
 }
 
-caf::actor find_stage(breaker_actor* self, const step_call& call) {
+call_runner find_stage(breaker_self self, const step_call& call) {
   auto& routes = self->state.routes;
   auto saga = routes.find(call.saga);
   if (saga == routes.end())
-    return nullptr;
+    return {};
   auto step = saga->second.find(call.step);
-  return step == saga->second.end() ? nullptr : step->second;
+  return step == saga->second.end() ? call_runner{} : step->second;
 }
 
 /// Counts the outcome of call `id`, once: a late report after a sweep gave
 /// up on it finds nothing left to do.
-void settle(breaker_actor* self, std::uint64_t id, bool ok, config::error_kind kind) {
+void settle(breaker_self self, std::uint64_t id, bool ok, config::error_kind kind) {
   auto& st = self->state;
   auto slot = static_cast<std::uint32_t>(id);
   auto& c = st.calls[slot];
@@ -155,7 +155,7 @@ void settle(breaker_actor* self, std::uint64_t id, bool ok, config::error_kind k
 }
 
 /// Takes a slot for a permitted call; returns the call's ID.
-std::uint64_t take_slot(breaker_actor* self) {
+std::uint64_t take_slot(breaker_self self) {
   auto& st = self->state;
   if (st.free_slots.empty()) {
     st.free_slots.push_back(static_cast<std::uint32_t>(st.calls.size()));
@@ -178,7 +178,7 @@ step_result refused(const std::string& resource, const runtime::breaker_permit& 
                               p.retry_after_ms);
 }
 
-caf::behavior breaker(breaker_actor* self, breaker_setup setup) {
+breaker_actor::behavior_type breaker(breaker_self self, breaker_setup setup) {
   auto& st = self->state;
   st.setup = std::move(setup);
   for (auto& [key, stage] : st.setup.stages) {
@@ -228,7 +228,7 @@ caf::behavior breaker(breaker_actor* self, breaker_setup setup) {
                            sweep_atom::value);
       // The stage answers the saga itself, and reports the outcome here:
       // the breaker is not on the answer's way back.
-      self->delegate(stage, execute_atom::value, std::move(call), caf::actor_cast<caf::actor>(self),
+      self->delegate(stage, execute_atom::value, std::move(call), caf::actor_cast<outcome_listener>(self),
                      id);
       return caf::delegated<step_result>{};
     },
@@ -285,7 +285,7 @@ std::string stage_key(const std::string& saga, const std::string& step) {
   return saga + "/" + step;
 }
 
-caf::actor spawn_breaker(caf::actor_system& sys, breaker_setup setup) {
+breaker_actor spawn_breaker(caf::actor_system& sys, breaker_setup setup) {
   return sys.spawn(breaker, std::move(setup));
 }
 

@@ -6,23 +6,36 @@
 #include <optional>
 #include <string>
 
-#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
 #include "actors/event_log_writer.hpp"
-#include <caf/fwd.hpp>
+#include "actors/messages.hpp"
 
 #include "config/workflow.hpp"
 #include "storage/breaker_row.hpp"
 
 namespace nexus::actors {
 
+/// The interface of a resource's breaker, checked by the compiler wherever
+/// it is held: a step target that takes its stages' reports, answers its
+/// state, and makes its row durable; `(sweep_atom)`, `(half_open_atom,
+/// until)` and `(refresh_atom)` are its own timers'.
+using breaker_actor =
+  step_target::extend<caf::reacts_to<report_atom, std::uint64_t, bool, std::uint8_t>,
+                      caf::replies_to<stats_atom>::with<std::string>,
+                      caf::replies_to<flush_atom>::with<bool>, caf::reacts_to<sweep_atom>,
+                      caf::reacts_to<half_open_atom, std::int64_t>, caf::reacts_to<refresh_atom>>;
+
 /// What a resource's breaker works with.
 struct breaker_setup {
   std::string resource;
   const config::breaker_spec* spec = nullptr; ///< Must outlive the breaker.
   log_writer writer;                          ///< The event-log writer.
-  /// The stage of each step that names the resource, by `<saga>/<step>`.
-  std::map<std::string, caf::actor> stages;
+  /// The stage of each step that names the resource, by `<saga>/<step>`
+  /// (in a cluster, the dispatcher).
+  std::map<std::string, call_runner> stages;
   /// Its row from the log, to continue from (an open breaker stays open).
   std::optional<storage::breaker_row> stored;
   /// The time of day in microseconds; null: the system clock. A test on
@@ -52,7 +65,7 @@ struct breaker_setup {
 /// is up, `(refresh_atom)` to refresh the row, and `(sweep_atom)` to give up
 /// (as a `timeout`) on calls whose stage has not answered by their
 /// deadline plus a grace period.
-caf::actor spawn_breaker(caf::actor_system& sys, breaker_setup setup);
+breaker_actor spawn_breaker(caf::actor_system& sys, breaker_setup setup);
 
 /// `<saga>/<step>`: how a breaker finds a call's stage.
 std::string stage_key(const std::string& saga, const std::string& step);

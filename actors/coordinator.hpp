@@ -25,13 +25,13 @@ struct coordinator_setup {
   const config::workflow* workflow = nullptr;
   storage::event_log* log = nullptr;
   log_writer writer;
-  /// Per saga name, the stages of its steps in step order.
-  std::map<std::string, std::vector<caf::actor>> stages;
+  /// Per saga name, what its steps' calls go to, in step order.
+  std::map<std::string, std::vector<step_target>> stages;
   input_reader input;          ///< Its input reader; null: resume and submissions only.
   std::uint64_t input_size = 0; ///< Requests the input will give, when known (else 0).
   /// Every stage: the coordinator watches them, and starts no saga while one
   /// of them has too many calls waiting.
-  std::vector<caf::actor> pools;
+  std::vector<pressure_source> pools;
 };
 
 /// Spawns the coordinator of a run: the shell of runtime::saga_admission,

@@ -17,6 +17,7 @@
 #include "actors/input_reader.hpp"
 #include "actors/retention.hpp"
 #include "actors/stage.hpp"
+#include "actors/step_wiring.hpp"
 #include "actors/tool_gate.hpp"
 #include "runtime/input_source.hpp"
 #include "runtime/logging.hpp"
@@ -61,13 +62,8 @@ struct engine::impl {
   std::unique_ptr<storage::event_log> log;
   std::unique_ptr<actors::system_config> cfg;
   std::unique_ptr<caf::actor_system> sys;
-  /// Per saga, what each step's calls go to: its resource's breaker, or
-  /// its stage.
-  std::map<std::string, std::vector<caf::actor>> stages;
-  std::vector<caf::actor> pools;    ///< Every stage.
-  std::vector<std::string> pool_names; ///< `<saga>/<step>` of each, in the same order.
+  step_wiring steps; ///< The stages and breakers, and where each step's calls go.
   std::map<std::string, stage_stats> final_stages; ///< Kept by wait() for stages().
-  std::vector<caf::actor> breakers; ///< One per resource that a step names.
   input_reader reader;              ///< The input reader, if the run has input.
   config::breaker_spec default_breaker; ///< For resources with no `breakers` entry.
   log_writer writer;
@@ -123,7 +119,8 @@ struct engine::impl {
       input_size = input->size().value_or(0);
       reader = spawn_input_reader(*sys, std::move(input), wf, opts.on_bad_input);
     }
-    coordinator = spawn_coordinator(*sys, {&wf, log.get(), writer, stages, reader, input_size, pools});
+    coordinator = spawn_coordinator(*sys, {&wf, log.get(), writer, steps.targets, reader, input_size,
+                                           {steps.stages.begin(), steps.stages.end()}});
     if (opts.cluster.listen && !listen())
       return false;
     spdlog::info("run started: data_dir={} threads={} max_in_flight={}", wf.runtime.data_dir,
@@ -132,60 +129,20 @@ struct engine::impl {
     return true;
   }
 
-  /// A stage per step, a breaker per resource in front of the stages of the
-  /// steps that name it (continuing from its row in the log). In a cluster,
-  /// the dispatcher takes the stages' place, and the stages (unless they are
-  /// off) serve it as this node's endpoint.
+  /// The stages and breakers, and where each step's calls go (the
+  /// dispatcher, in a cluster).
   bool spawn_steps() {
-    std::map<std::string, breaker_setup> by_resource;
-    std::map<std::string, std::vector<caf::actor>> entries;
-    std::map<std::string, caf::actor> local;
-    std::uint32_t local_capacity = 0;
-    auto& cl = opts.cluster;
-    caf::actor dispatcher;
-    if (cl.listen)
-      dispatcher = cluster.start_dispatcher(*sys, wf.runtime.max_in_flight);
-    for (auto& [name, saga] : wf.sagas)
-      for (auto& step : saga.steps) {
-        caf::actor entry = dispatcher;
-        if (!cl.listen || cl.local_stages) {
-          auto stage = spawn_stage(*sys, name, step, cfg->threads(),
-                                   static_cast<std::uint32_t>(std::min<std::uint64_t>(
-                                     wf.runtime.max_in_flight, UINT32_MAX)),
-                                   opts.handlers);
-          pools.push_back(stage);
-          pool_names.push_back(stage_key(name, step.name));
-          local[stage_key(name, step.name)] = stage;
-          local_capacity += stage_workers(step, cfg->threads());
-          if (!cl.listen)
-            entry = stage;
-        }
-        entries[name].push_back(entry);
-        if (!step.resource.empty())
-          by_resource[step.resource].stages[stage_key(name, step.name)] = entry;
-      }
-    if (cl.listen && cl.local_stages)
-      cluster.join_local(*sys, std::move(local), local_capacity);
-    std::map<std::string, caf::actor> breaker_of;
-    for (auto& [resource, setup] : by_resource) {
-      auto spec = wf.breakers.find(resource);
-      setup.resource = resource;
-      setup.spec = spec != wf.breakers.end() ? &spec->second : &default_breaker;
-      setup.writer = writer;
-      storage::status s = storage::status::ok();
-      setup.stored = log->find_breaker(resource, s);
-      if (!s)
-        return fail(s.message(), 1);
-      breaker_of[resource] = spawn_breaker(*sys, std::move(setup));
-      breakers.push_back(breaker_of[resource]);
-    }
-    for (auto& [name, saga] : wf.sagas) {
-      auto& list = entries[name];
-      for (std::size_t i = 0; i < saga.steps.size(); ++i)
-        if (!saga.steps[i].resource.empty())
-          list[i] = breaker_of.at(saga.steps[i].resource);
-      stages[name] = std::move(list);
-    }
+    wiring_inputs in;
+    in.cores = cfg->threads();
+    in.handlers = opts.handlers;
+    in.log = log.get();
+    in.writer = writer;
+    in.default_breaker = &default_breaker;
+    in.cluster = opts.cluster.listen ? &cluster : nullptr;
+    in.local_stages = opts.cluster.local_stages;
+    std::string why;
+    if (!wire_steps(*sys, wf, in, steps, why))
+      return fail(why, 1);
     return true;
   }
 
@@ -218,13 +175,13 @@ struct engine::impl {
     stop(coordinator);
     // The breakers' latest figures, durable before they stop: a short run's
     // rows say what it did (two seconds at most, if the log is stuck).
-    for (auto& b : breakers)
+    for (auto& b : steps.breakers)
       self->request(b, std::chrono::seconds(2), flush_atom::value)
         .receive([](bool) {}, [](caf::error&) {});
-    for (auto& b : breakers)
-      stop(b);
-    for (auto& pool : pools)
-      stop(pool);
+    for (auto& b : steps.breakers)
+      stop(caf::actor_cast<caf::actor>(b));
+    for (auto& stage : steps.stages)
+      stop(caf::actor_cast<caf::actor>(stage));
     if (writer)
       self->send_exit(writer, caf::exit_reason::user_shutdown);
     stop(retention);
@@ -245,10 +202,7 @@ struct engine::impl {
     coordinator = nullptr;
     retention = nullptr;
     writer = nullptr;
-    stages.clear();
-    pools.clear();
-    pool_names.clear();
-    breakers.clear();
+    steps = {};
     reader = nullptr;
     sys.reset();
     log.reset();
@@ -432,9 +386,10 @@ std::map<std::string, stage_stats> engine::stages() {
   if (!impl_->sys)
     return out;
   caf::scoped_actor self{*impl_->sys};
-  for (std::size_t i = 0; i < impl_->pools.size(); ++i)
-    self->request(impl_->pools[i], caf::infinite, stats_atom::value)
-      .receive([&](stage_stats& s) { out[impl_->pool_names[i]] = s; }, [](caf::error&) {});
+  auto& steps = impl_->steps;
+  for (std::size_t i = 0; i < steps.stages.size(); ++i)
+    self->request(steps.stages[i], caf::infinite, stats_atom::value)
+      .receive([&](stage_stats& s) { out[steps.stage_names[i]] = s; }, [](caf::error&) {});
   return out;
 }
 

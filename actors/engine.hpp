@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "config/workflow.hpp"
-#include "actors/stage.hpp"
+#include "actors/stage_stats.hpp"
 #include "runtime/input_source.hpp"
 #include "runtime/run_summary.hpp"
 #include "runtime/start_request.hpp"

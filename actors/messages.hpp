@@ -12,6 +12,8 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 #include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
 #include "config/error_kind.hpp"
 #include "config/input_line.hpp"
@@ -183,6 +185,34 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, result_batch& x) {
   return f(caf::meta::type_name("nexus.result_batch"), x.ids, x.results);
 }
+
+/// What a saga sends each attempt of a step to: the step's stage, the
+/// breaker of the resource the step names, or a cluster's dispatcher. A
+/// plain `(execute_atom, step_call)` message is answered with a plain
+/// `step_result` message; a request, with a response.
+using step_target = caf::typed_actor<caf::replies_to<execute_atom, step_call>::with<step_result>>;
+
+/// Who hears the outcome of the calls it hands on, `(report_atom, id, ok,
+/// kind)`: a breaker.
+using outcome_listener =
+  caf::typed_actor<caf::reacts_to<report_atom, std::uint64_t, bool, std::uint8_t>>;
+
+/// Who hears that a stage's queue is full, `(pressure_atom, stage, true)`,
+/// or has half emptied (false): the coordinator, which watches the stages.
+using pressure_listener = caf::typed_actor<caf::reacts_to<pressure_atom, std::string, bool>>;
+
+/// A stage as its watcher sees it: `(watch_atom)` makes the sender a
+/// pressure_listener of it.
+using pressure_source = caf::typed_actor<caf::reacts_to<watch_atom>>;
+
+/// A call handed on by a breaker: answered as step_target's, and the
+/// outcome also reported to the breaker, under the call's number there.
+using handed_call =
+  caf::replies_to<execute_atom, step_call, outcome_listener, std::uint64_t>::with<step_result>;
+
+/// What a breaker hands the calls it lets through to: a stage, or a
+/// cluster's dispatcher.
+using call_runner = caf::typed_actor<handed_call>;
 
 /// Registers every message type above with `cfg`, before the actor system
 /// is constructed (on every node, under the same names).

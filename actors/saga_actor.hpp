@@ -7,6 +7,7 @@
 #include <caf/actor.hpp>
 
 #include "actors/event_log_writer.hpp"
+#include "actors/messages.hpp"
 
 namespace nexus::runtime {
 class saga_machine;
@@ -21,7 +22,7 @@ namespace nexus::actors {
 struct saga_links {
   log_writer writer;              ///< The event-log writer.
   caf::actor coordinator;         ///< Told when the saga ends.
-  std::vector<caf::actor> stages; ///< One per step of the saga.
+  std::vector<step_target> stages; ///< One per step of the saga: its stage, or breaker.
 };
 
 /// Spawns the actor that drives one saga through its machine: one whose

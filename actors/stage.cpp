@@ -40,7 +40,7 @@ struct worker_setup {
 /// Who to tell an attempt's outcome besides the saga: the breaker that let
 /// the call through (null when the call came straight from a saga).
 struct reporter {
-  caf::actor breaker;
+  outcome_listener breaker;
   std::uint64_t call = 0;
 
   void tell(const step_result& r) const {
@@ -53,7 +53,7 @@ struct reporter {
 // -- workers: one call at a time ----------------------------------------------
 
 struct worker_state {
-  caf::actor dispatcher;
+  stage_actor stage; ///< Told when this worker is free.
   std::uint32_t index = 0;
   /// A simulated call waiting out its latency (it holds no thread meanwhile).
   caf::response_promise promise;
@@ -65,7 +65,7 @@ struct worker_state {
 using worker_actor = caf::stateful_actor<worker_state>;
 
 void free_worker(worker_actor* self) {
-  self->send(self->state.dispatcher, ready_atom::value, self->state.index);
+  self->send(self->state.stage, ready_atom::value, self->state.index);
 }
 
 /// A simulated attempt: CPU work on this thread, then its latency as a timer.
@@ -95,12 +95,12 @@ caf::result<step_result> simulate(worker_actor* self, const config::simulate_act
   return caf::delegated<step_result>{};
 }
 
-caf::behavior worker(worker_actor* self, worker_setup setup, caf::actor dispatcher,
+caf::behavior worker(worker_actor* self, worker_setup setup, stage_actor stage,
                      std::uint32_t index) {
-  self->state.dispatcher = std::move(dispatcher);
+  self->state.stage = std::move(stage);
   self->state.index = index;
   return {
-    [=](execute_atom, const step_call& call, const caf::actor& breaker,
+    [=](execute_atom, const step_call& call, const outcome_listener& breaker,
         std::uint64_t id) -> caf::result<step_result> {
       auto& step = *setup.step;
       const auto& action = call.compensate && step.compensate ? *step.compensate : step.action;
@@ -136,7 +136,7 @@ caf::behavior worker(worker_actor* self, worker_setup setup, caf::actor dispatch
   };
 }
 
-// -- the dispatcher: a bulkhead with a bounded queue ---------------------------
+// -- the stage: a bulkhead with a bounded queue --------------------------------
 
 /// A call waiting for a worker. Every in-flight saga may have one here, so
 /// it keeps only what the stage cannot supply itself (not its saga's and
@@ -151,7 +151,7 @@ struct queued_call {
   reporter report;
 };
 
-/// What the dispatcher keeps of the call a worker runs, to answer for it if
+/// What the stage keeps of the call a worker runs, to answer for it if
 /// the worker overruns (a handler that hangs must not leave a saga waiting).
 struct running_call {
   std::chrono::steady_clock::time_point started;
@@ -164,7 +164,7 @@ struct running_call {
   bool answered = false;
 };
 
-struct dispatcher_state {
+struct stage_state {
   std::string stage; ///< `<saga>/<step>`, in pressure messages.
   std::string saga;  ///< Of the step it serves.
   std::string step;
@@ -175,35 +175,35 @@ struct dispatcher_state {
   std::deque<queued_call> queue;
   /// What becomes of a call, and when the watcher is told to hold back.
   std::optional<runtime::bulkhead> policy;
-  caf::actor watcher;
+  pressure_listener watcher;
   stage_stats stats;
   static inline const char* name = "nexus.stage";
 };
 
-using dispatcher_actor = caf::stateful_actor<dispatcher_state>;
+using stage_self = stage_actor::stateful_pointer<stage_state>;
 
 /// Tells the watcher when the queue is full, and when it has half emptied.
-void update_pressure(dispatcher_actor* self) {
+void update_pressure(stage_self self) {
   auto& st = self->state;
   auto change = st.policy->pressure(st.queue.size());
   if (change && st.watcher)
     self->send(st.watcher, pressure_atom::value, st.stage, *change);
 }
 
-void arm_sweep(dispatcher_actor* self) {
+void arm_sweep(stage_self self) {
   if (self->state.sweep.arm())
     self->delayed_send(self, std::chrono::milliseconds(runtime::sweep_timer::interval_ms),
                        sweep_atom::value);
 }
 
 /// The call `q` was made with (its input moved out of `q`).
-step_call unqueue(dispatcher_actor* self, queued_call& q) {
+step_call unqueue(stage_self self, queued_call& q) {
   auto& st = self->state;
   return {std::move(q.cid), st.saga, st.step, q.attempt, q.compensate, std::move(q.input),
           q.deadline_us};
 }
 
-void hand_to(dispatcher_actor* self, std::uint32_t w, owed_answer reply, const step_call& call) {
+void hand_to(stage_self self, std::uint32_t w, owed_answer reply, const step_call& call) {
   auto& st = self->state;
   st.running[w] = {std::chrono::steady_clock::now(), std::move(reply), call.cid, call.step,
                    call.attempt, call.compensate,
@@ -213,7 +213,7 @@ void hand_to(dispatcher_actor* self, std::uint32_t w, owed_answer reply, const s
   st.stats.peak_running = std::max(st.stats.peak_running, running);
 }
 
-caf::result<step_result> accept(dispatcher_actor* self, step_call&& call, reporter report) {
+caf::result<step_result> accept(stage_self self, step_call&& call, reporter report) {
   auto& st = self->state;
   auto decision = st.policy->admit(st.idle.size(), st.queue.size());
   if (decision.what == runtime::bulkhead::admission::run) {
@@ -244,14 +244,14 @@ caf::result<step_result> accept(dispatcher_actor* self, step_call&& call, report
   return caf::delegated<step_result>{};
 }
 
-caf::behavior dispatcher(dispatcher_actor* self, std::string saga, std::uint32_t bound,
+stage_actor::behavior_type stage(stage_self self, std::string saga, std::uint32_t bound,
                          worker_setup setup, std::uint32_t workers, bool blocks) {
   auto& st = self->state;
   st.step = setup.step->name;
   st.stage = saga + "/" + st.step;
   st.saga = std::move(saga);
   st.policy.emplace(workers, bound);
-  auto me = caf::actor_cast<caf::actor>(self);
+  auto me = caf::actor_cast<stage_actor>(self);
   for (std::uint32_t i = 0; i < workers; ++i) {
     st.workers.push_back(blocks ? self->spawn<caf::detached>(worker, setup, me, i)
                                 : self->spawn(worker, setup, me, i));
@@ -268,7 +268,7 @@ caf::behavior dispatcher(dispatcher_actor* self, std::string saga, std::uint32_t
     [=](execute_atom, step_call& call) -> caf::result<step_result> {
       return accept(self, std::move(call), {});
     },
-    [=](execute_atom, step_call& call, caf::actor& breaker,
+    [=](execute_atom, step_call& call, outcome_listener& breaker,
         std::uint64_t id) -> caf::result<step_result> {
       return accept(self, std::move(call), {std::move(breaker), id});
     },
@@ -333,7 +333,10 @@ caf::behavior dispatcher(dispatcher_actor* self, std::string saga, std::uint32_t
       if (st.idle.size() < st.workers.size() || !st.queue.empty())
         arm_sweep(self);
     },
-    [=](watch_atom) { self->state.watcher = caf::actor_cast<caf::actor>(self->current_sender()); },
+    // The protocol: whoever sends watch_atom takes pressure messages.
+    [=](watch_atom) {
+      self->state.watcher = caf::actor_cast<pressure_listener>(self->current_sender());
+    },
     [=](stats_atom) -> stage_stats {
       auto& st = self->state;
       auto s = st.stats;
@@ -353,13 +356,13 @@ std::uint32_t stage_workers(const config::step_spec& step, std::uint32_t cores) 
            : cores * (blocks ? blocking_workers_per_core : simulate_workers_per_core);
 }
 
-caf::actor spawn_stage(caf::actor_system& sys, const std::string& saga,
+stage_actor spawn_stage(caf::actor_system& sys, const std::string& saga,
                        const config::step_spec& step, std::uint32_t cores,
                        std::uint32_t default_queue, const runtime::handler_registry* handlers) {
   bool blocks = step.action.blocks() || (step.compensate && step.compensate->blocks());
   auto workers = stage_workers(step, cores);
   auto bound = std::max<std::uint32_t>(1, step.queue > 0 ? step.queue : default_queue);
-  return sys.spawn(dispatcher, saga, bound, worker_setup{&step, handlers}, workers, blocks);
+  return sys.spawn(stage, saga, bound, worker_setup{&step, handlers}, workers, blocks);
 }
 
 } // namespace nexus::actors

@@ -5,7 +5,11 @@
 #include <string>
 
 #include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
+#include "actors/messages.hpp"
+#include "actors/stage_stats.hpp"
 #include "config/workflow.hpp"
 
 namespace nexus::runtime {
@@ -14,25 +18,15 @@ class handler_registry;
 
 namespace nexus::actors {
 
-/// How long past a call's deadline its answer is waited for before the
-/// call counts as timed out (a stage answering for a stuck worker, a
-/// breaker giving up on a report).
-constexpr std::chrono::milliseconds overrun_grace{2000};
 
-/// What a stage has done, for tests, benchmarks and progress.
-struct stage_stats {
-  std::uint32_t running = 0;      ///< Calls on a worker now.
-  std::uint32_t queued = 0;       ///< Calls waiting for a worker now.
-  std::uint32_t peak_running = 0;
-  std::uint32_t peak_queued = 0;
-  std::uint64_t calls = 0;        ///< Calls done.
-  std::uint64_t refused = 0;      ///< Calls refused because the queue was full.
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, stage_stats& x) {
-  return f(x.running, x.queued, x.peak_running, x.peak_queued, x.calls, x.refused);
-}
+/// The interface of a stage, checked by the compiler wherever it is held:
+/// a step target that also runs calls handed on by a breaker, takes a
+/// watcher and answers its counts; `(ready_atom, worker)` and `(sweep_atom)`
+/// are its own workers' and timer's.
+using stage_actor = step_target::extend<handed_call, caf::reacts_to<watch_atom>,
+                                        caf::replies_to<stats_atom>::with<stage_stats>,
+                                        caf::reacts_to<ready_atom, std::uint32_t>,
+                                        caf::reacts_to<sweep_atom>>;
 
 /// Spawns the stage serving `step` of saga `saga` (named `<saga>/<step>` in
 /// logs and pressure messages): a
@@ -56,7 +50,7 @@ typename Inspector::result_type inspect(Inspector& f, stage_stats& x) {
 /// The workers a stage for `step` has on a node of `cores` cores.
 std::uint32_t stage_workers(const config::step_spec& step, std::uint32_t cores);
 
-caf::actor spawn_stage(caf::actor_system& sys, const std::string& saga,
+stage_actor spawn_stage(caf::actor_system& sys, const std::string& saga,
                        const config::step_spec& step, std::uint32_t cores,
                        std::uint32_t default_queue, const runtime::handler_registry* handlers);
 

@@ -63,7 +63,7 @@ client_end run_worker(const config::workflow& wf, const worker_options& opts,
   runtime::set_log_node(node);
   actors::system_config cfg{opts.threads, wf.cluster};
   caf::actor_system sys{cfg};
-  std::map<std::string, caf::actor> stages;
+  std::map<std::string, step_target> stages;
   std::vector<std::string> keys;
   std::uint32_t workers = 0;
   for (auto& [saga, step] : steps) {

@@ -35,7 +35,7 @@ struct settings {
 };
 
 struct driver_state {
-  caf::actor target;
+  step_target target;
   std::uint64_t left = 0;
   std::uint64_t in_flight = 0;
   clock_type::time_point started;
@@ -44,7 +44,7 @@ struct driver_state {
 
 /// Sends `calls` execute requests to `target`, `concurrent` at a time, and
 /// answers (run_atom) with the nanoseconds it took.
-caf::behavior driver(caf::stateful_actor<driver_state>* self, caf::actor target) {
+caf::behavior driver(caf::stateful_actor<driver_state>* self, step_target target) {
   self->state.target = std::move(target);
   auto send_one = [self](auto& again) -> void {
     auto& st = self->state;
@@ -77,7 +77,7 @@ caf::behavior driver(caf::stateful_actor<driver_state>* self, caf::actor target)
   };
 }
 
-double per_call_ns(caf::actor_system& sys, const caf::actor& target, const settings& s) {
+double per_call_ns(caf::actor_system& sys, const step_target& target, const settings& s) {
   auto d = sys.spawn(driver, target);
   std::uint64_t ns = 0;
   caf::scoped_actor self{sys};
@@ -131,14 +131,14 @@ int main(int argc, char** argv) {
       bool direct_first = r % 2 == 0;
       for (int k = 0; k < 2; ++k) {
         bool direct = (k == 0) == direct_first;
-        auto ns = per_call_ns(sys, direct ? stage : breaker, s);
+        auto ns = per_call_ns(sys, direct ? step_target{stage} : step_target{breaker}, s);
         auto& best = direct ? best_direct : best_breaker;
         best = std::min(best, ns);
       }
     }
     caf::scoped_actor self{sys};
-    for (auto* a : {&breaker, &stage})
-      self->send_exit(*a, caf::exit_reason::user_shutdown);
+    self->send_exit(breaker, caf::exit_reason::user_shutdown);
+    self->send_exit(stage, caf::exit_reason::user_shutdown);
     self->send_exit(writer, caf::exit_reason::user_shutdown);
     self->wait_for(writer);
   }

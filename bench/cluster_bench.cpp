@@ -82,7 +82,7 @@ int worker_process() {
   caf::actor_system sys{cfg};
   static auto step = instant_step(4096);
   auto stage = actors::spawn_stage(sys, "b", step, 1, UINT32_MAX, nullptr);
-  auto endpoint = actors::spawn_endpoint(sys, {{"b/s", stage}});
+  auto endpoint = actors::spawn_endpoint(sys, {{"b/s", step_target{stage}}});
   auto counter = sys.spawn(sink);
   auto p1 = caf::io::publish(counter, 0, "127.0.0.1");
   auto p2 = caf::io::publish(endpoint, 0, "127.0.0.1");
@@ -96,13 +96,13 @@ int worker_process() {
   }
   sys.middleman().unpublish(counter, *p1);
   sys.middleman().unpublish(endpoint, *p2);
-  for (auto& a : {counter, endpoint, stage})
+  for (auto& a : {counter, endpoint, caf::actor_cast<caf::actor>(stage)})
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   return 0;
 }
 
 struct driver_state {
-  caf::actor dispatcher;
+  actors::cluster_dispatcher dispatcher;
   std::uint64_t sent = 0, done = 0, total = 0;
   caf::response_promise finished;
 };
@@ -113,7 +113,8 @@ step_call make_call(std::uint64_t n) {
 }
 
 /// Keeps `in_flight` calls going through the dispatcher until `total` ended.
-caf::behavior driver(caf::stateful_actor<driver_state>* self, caf::actor dispatcher) {
+caf::behavior driver(caf::stateful_actor<driver_state>* self,
+                     actors::cluster_dispatcher dispatcher) {
   self->state.dispatcher = std::move(dispatcher);
   return {
     [=](run_atom, std::uint64_t total, std::uint32_t in_flight) -> caf::result<std::uint64_t> {
@@ -216,8 +217,8 @@ int main(int argc, char** argv) {
       }
       std::printf("best     %14.0f %16.0f %8.2f  (target: at least 0.50)\n", best_raw,
                   best_dispatch, best_dispatch / best_raw);
-      for (auto& a : {drive, dispatcher})
-        self->send_exit(a, caf::exit_reason::user_shutdown);
+      self->send_exit(drive, caf::exit_reason::user_shutdown);
+      self->send_exit(dispatcher, caf::exit_reason::user_shutdown);
     }
   }
   ::close(to_child[1]); // the worker process ends

@@ -11,6 +11,7 @@
 #include <caf/all.hpp>
 
 #include "actors/breaker_actor.hpp"
+#include "actors/cluster/endpoint.hpp"
 #include "actors/messages.hpp"
 #include "actors/owed_answer.hpp"
 #include "actors/stage.hpp"
@@ -25,7 +26,7 @@ namespace {
 constexpr std::size_t no_node = std::numeric_limits<std::size_t>::max();
 
 struct node {
-  caf::actor endpoint;  ///< Takes its calls; watched: its loss is the node's.
+  node_endpoint endpoint; ///< Takes its calls; watched: its loss is the node's.
   std::string name;
   std::unordered_set<std::string> steps;
   std::uint32_t capacity = 1;
@@ -39,13 +40,11 @@ struct pending {
   step_call call;
   std::string key;                ///< Of its step.
   owed_answer reply;              ///< The saga, answered as a stage would.
-  caf::actor breaker;             ///< That let it through, told the outcome; or null.
+  outcome_listener breaker;       ///< That let it through, told the outcome; or null.
   std::uint64_t breaker_call = 0;
   std::size_t node = no_node;     ///< Where it runs; no_node while it waits.
   std::uint32_t sent = 0;         ///< Times sent to a node.
 };
-
-void flush(caf::event_based_actor* self, const caf::actor& to, call_batch& batch);
 
 struct dispatcher_state {
   std::uint64_t bound = 0;
@@ -59,9 +58,11 @@ struct dispatcher_state {
   static inline const char* name = "nexus.dispatcher";
 };
 
-using dispatcher_actor = caf::stateful_actor<dispatcher_state>;
+using dispatcher_self = cluster_dispatcher::stateful_pointer<dispatcher_state>;
 
-void arm_sweep(dispatcher_actor* self) {
+void flush(dispatcher_self self, const node_endpoint& to, call_batch& batch);
+
+void arm_sweep(dispatcher_self self) {
   if (self->state.sweep.arm())
     self->delayed_send(self, std::chrono::milliseconds(runtime::sweep_timer::interval_ms),
                        sweep_atom::value);
@@ -86,7 +87,7 @@ std::size_t pick(dispatcher_state& st, const std::string& key) {
 
 /// Sends call `id` to a node, or leaves it waiting (at the front when it
 /// had already been sent once, to a node since lost).
-void dispatch(dispatcher_actor* self, std::uint64_t id) {
+void dispatch(dispatcher_self self, std::uint64_t id) {
   auto& st = self->state;
   auto& p = st.calls.at(id);
   auto n = pick(st, p.key);
@@ -118,12 +119,12 @@ void dispatch(dispatcher_actor* self, std::uint64_t id) {
   arm_sweep(self);
 }
 
-void flush(caf::event_based_actor* self, const caf::actor& to, call_batch& batch) {
+void flush(dispatcher_self self, const node_endpoint& to, call_batch& batch) {
   self->send(to, execute_atom::value, std::exchange(batch, {}));
 }
 
 /// Sends waiting calls of the steps `n` serves while it has room.
-void drain(dispatcher_actor* self, std::size_t n) {
+void drain(dispatcher_self self, std::size_t n) {
   auto& st = self->state;
   for (auto& key : st.nodes[n].steps) {
     auto q = st.waiting.find(key);
@@ -138,7 +139,7 @@ void drain(dispatcher_actor* self, std::size_t n) {
 }
 
 /// Ends call `id` with `r`: the saga and the breaker are told.
-void finish(dispatcher_actor* self, std::uint64_t id, step_result r) {
+void finish(dispatcher_self self, std::uint64_t id, step_result r) {
   auto& st = self->state;
   auto it = st.calls.find(id);
   if (it == st.calls.end())
@@ -153,7 +154,7 @@ void finish(dispatcher_actor* self, std::uint64_t id, step_result r) {
 
 /// Node `n`'s result of call `id`. A result for a call it no longer has
 /// (the sweep gave up on it) changes nothing.
-void on_result(dispatcher_actor* self, std::uint64_t id, std::size_t n, step_result&& r) {
+void on_result(dispatcher_self self, std::uint64_t id, std::size_t n, step_result&& r) {
   auto& st = self->state;
   auto it = st.calls.find(id);
   if (it == st.calls.end() || it->second.node != n)
@@ -162,7 +163,7 @@ void on_result(dispatcher_actor* self, std::uint64_t id, std::size_t n, step_res
   finish(self, id, std::move(r));
 }
 
-caf::result<step_result> accept(dispatcher_actor* self, step_call&& call, caf::actor breaker,
+caf::result<step_result> accept(dispatcher_self self, step_call&& call, outcome_listener breaker,
                                 std::uint64_t breaker_call) {
   auto& st = self->state;
   auto key = stage_key(call.saga, call.step);
@@ -192,7 +193,7 @@ std::size_t node_of(const dispatcher_state& st, const caf::actor_addr& addr) {
   return no_node;
 }
 
-caf::behavior dispatcher(dispatcher_actor* self, std::uint64_t bound) {
+cluster_dispatcher::behavior_type dispatcher(dispatcher_self self, std::uint64_t bound) {
   self->state.bound = std::max<std::uint64_t>(1, bound);
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
@@ -222,9 +223,9 @@ caf::behavior dispatcher(dispatcher_actor* self, std::uint64_t bound) {
   });
   return {
     [=](execute_atom, step_call& call) -> caf::result<step_result> {
-      return accept(self, std::move(call), nullptr, 0);
+      return accept(self, std::move(call), {}, 0);
     },
-    [=](execute_atom, step_call& call, caf::actor& breaker,
+    [=](execute_atom, step_call& call, outcome_listener& breaker,
         std::uint64_t breaker_call) -> caf::result<step_result> {
       return accept(self, std::move(call), std::move(breaker), breaker_call);
     },
@@ -253,7 +254,8 @@ caf::behavior dispatcher(dispatcher_actor* self, std::uint64_t bound) {
         std::uint32_t capacity) {
       auto& st = self->state;
       self->monitor(endpoint);
-      st.nodes.push_back(node{endpoint, name, {steps.begin(), steps.end()},
+      // The join protocol: what joins is a node's endpoint (endpoint.hpp).
+      st.nodes.push_back(node{caf::actor_cast<node_endpoint>(endpoint), name, {steps.begin(), steps.end()},
                               std::max<std::uint32_t>(1, capacity), 0, true, {}});
       runtime::log(spdlog::level::info, {}, "node {} joined: {} steps, {} calls at once", name,
                    steps.size(), capacity);
@@ -321,7 +323,7 @@ caf::behavior dispatcher(dispatcher_actor* self, std::uint64_t bound) {
 
 } // namespace
 
-caf::actor spawn_dispatcher(caf::actor_system& sys, std::uint64_t queue_bound) {
+cluster_dispatcher spawn_dispatcher(caf::actor_system& sys, std::uint64_t queue_bound) {
   return sys.spawn(dispatcher, queue_bound);
 }
 

@@ -2,10 +2,27 @@
 
 #include <cstdint>
 
+#include <string>
+#include <vector>
+
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/messages.hpp"
 
 namespace nexus::actors {
+
+/// The interface of a cluster's dispatcher, checked by the compiler
+/// wherever it is held: a step target that runs calls handed on by
+/// breakers, takes nodes and their results, and ends the run;
+/// `(flush_atom)` and `(sweep_atom)` are its own timers'.
+using cluster_dispatcher = step_target::extend<
+  handed_call, caf::reacts_to<result_atom, result_batch>,
+  caf::reacts_to<join_atom, caf::actor, std::string, std::vector<std::string>, std::uint32_t>,
+  caf::replies_to<close_atom>::with<bool>, caf::replies_to<stats_atom>::with<std::uint32_t>,
+  caf::reacts_to<flush_atom>, caf::reacts_to<sweep_atom>>;
 
 /// The coordinator's side of a cluster: one dispatcher for the calls of
 /// every step, in the place of the stages (sagas and breakers call it as
@@ -21,6 +38,6 @@ namespace nexus::actors {
 /// `(join_atom, endpoint, name, steps, stages, capacity)` adds a node (from
 /// the gateway, or the local endpoint at start); the endpoint is watched. `(close_atom)` tells every node
 /// the run has ended. `(stats_atom)` -> `uint32_t` nodes that have joined.
-caf::actor spawn_dispatcher(caf::actor_system& sys, std::uint64_t queue_bound);
+cluster_dispatcher spawn_dispatcher(caf::actor_system& sys, std::uint64_t queue_bound);
 
 } // namespace nexus::actors

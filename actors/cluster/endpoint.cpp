@@ -20,7 +20,7 @@ namespace nexus::actors {
 namespace {
 
 struct endpoint_state {
-  std::map<std::string, caf::actor> stages;
+  std::map<std::string, step_target> stages;
   caf::actor dispatcher;   ///< Where results go: the sender of the calls.
   result_batch outgoing;   ///< Results gathered, sent when the endpoint flushes.
   bool flush_queued = false;
@@ -46,7 +46,7 @@ void add_result(endpoint_actor* self, std::uint64_t id, step_result&& r) {
   }
 }
 
-caf::behavior endpoint(endpoint_actor* self, std::map<std::string, caf::actor> stages) {
+caf::behavior endpoint(endpoint_actor* self, std::map<std::string, step_target> stages) {
   self->state.stages = std::move(stages);
   self->set_down_handler([self](caf::down_msg& dm) {
     if (dm.source == self->state.gateway.address())
@@ -115,7 +115,7 @@ caf::behavior endpoint(endpoint_actor* self, std::map<std::string, caf::actor> s
 
 } // namespace
 
-caf::actor spawn_endpoint(caf::actor_system& sys, std::map<std::string, caf::actor> stages) {
+caf::actor spawn_endpoint(caf::actor_system& sys, std::map<std::string, step_target> stages) {
   return sys.spawn(endpoint, std::move(stages));
 }
 

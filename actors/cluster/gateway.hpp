@@ -8,6 +8,8 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
+#include "actors/cluster/dispatcher.hpp"
+
 namespace nexus::actors {
 
 /// A coordinator's answer to a tool call from `nexus mcp --connect`: given
@@ -28,7 +30,7 @@ using gateway_tools =
 /// `tools` is empty). Anything else, and anything without the token, is
 /// refused and logged.
 caf::actor spawn_gateway(caf::actor_system& sys, std::string token,
-                         std::vector<std::string> known_steps, caf::actor dispatcher,
+                         std::vector<std::string> known_steps, cluster_dispatcher dispatcher,
                          caf::actor coordinator, gateway_tools tools = {});
 
 } // namespace nexus::actors

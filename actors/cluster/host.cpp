@@ -19,13 +19,13 @@
 
 namespace nexus::actors {
 
-const caf::actor& cluster_host::start_dispatcher(caf::actor_system& sys,
+const cluster_dispatcher& cluster_host::start_dispatcher(caf::actor_system& sys,
                                                  std::uint64_t queue_bound) {
   dispatcher_ = spawn_dispatcher(sys, queue_bound);
   return dispatcher_;
 }
 
-void cluster_host::join_local(caf::actor_system& sys, std::map<std::string, caf::actor> stages,
+void cluster_host::join_local(caf::actor_system& sys, std::map<std::string, step_target> stages,
                               std::uint32_t capacity) {
   std::vector<std::string> keys;
   for (auto& [key, _] : stages)
@@ -108,9 +108,10 @@ void cluster_host::stop(caf::actor_system& sys) {
       sys.middleman().unpublish(gateway_, gateway_port_);
     self->send_exit(gateway_, caf::exit_reason::user_shutdown);
   }
-  for (auto* a : {&dispatcher_, &local_endpoint_})
-    if (*a)
-      self->send_exit(*a, caf::exit_reason::user_shutdown);
+  if (dispatcher_)
+    self->send_exit(dispatcher_, caf::exit_reason::user_shutdown);
+  if (local_endpoint_)
+    self->send_exit(local_endpoint_, caf::exit_reason::user_shutdown);
 }
 
 void cluster_host::release() {

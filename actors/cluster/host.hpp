@@ -8,7 +8,9 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
+#include "actors/cluster/dispatcher.hpp"
 #include "actors/cluster/gateway.hpp"
+#include "actors/messages.hpp"
 
 namespace nexus::config {
 struct workflow;
@@ -26,10 +28,10 @@ class system_config;
 class cluster_host {
 public:
   /// Spawns the dispatcher every step's calls go through.
-  const caf::actor& start_dispatcher(caf::actor_system& sys, std::uint64_t queue_bound);
+  const cluster_dispatcher& start_dispatcher(caf::actor_system& sys, std::uint64_t queue_bound);
 
   /// Joins this node's `stages` (by step key) to the dispatcher.
-  void join_local(caf::actor_system& sys, std::map<std::string, caf::actor> stages,
+  void join_local(caf::actor_system& sys, std::map<std::string, step_target> stages,
                   std::uint32_t capacity);
 
   /// Publishes the gateway as `cl` says and waits for the workers it asks
@@ -47,10 +49,10 @@ public:
   /// Lets go of every handle (after stop).
   void release();
 
-  const caf::actor& dispatcher() const { return dispatcher_; }
+  const cluster_dispatcher& dispatcher() const { return dispatcher_; }
 
 private:
-  caf::actor dispatcher_;
+  cluster_dispatcher dispatcher_;
   caf::actor gateway_;        ///< Published at gateway_port_.
   caf::actor front_;          ///< Without TLS: relays the listening port to the gateway.
   caf::actor local_endpoint_; ///< Runs the calls the dispatcher gives this node.

@@ -23,10 +23,11 @@ namespace {
 /// A stage that counts the calls it gets and fails each one (or, once
 /// `*healthy`, succeeds), reporting to the breaker that delegated the call
 /// as real stages do.
-caf::behavior stage_probe(caf::event_based_actor* self, std::shared_ptr<int> calls,
-                          std::shared_ptr<bool> healthy) {
+call_runner::behavior_type stage_probe(call_runner::pointer self, std::shared_ptr<int> calls,
+                                       std::shared_ptr<bool> healthy) {
   return {
-    [=](execute_atom, const step_call& call, const caf::actor& breaker, std::uint64_t id) {
+    [=](execute_atom, const step_call& call, const outcome_listener& breaker,
+        std::uint64_t id) -> step_result {
       ++*calls;
       auto kind = static_cast<std::uint8_t>(config::error_kind::transient); // read only if not ok
       self->send(breaker, report_atom::value, id, *healthy, kind);
@@ -37,7 +38,7 @@ caf::behavior stage_probe(caf::event_based_actor* self, std::shared_ptr<int> cal
 }
 
 /// Calls the breaker as a saga does, recording the kinds of the answers.
-caf::behavior caller(caf::event_based_actor* self, caf::actor breaker,
+caf::behavior caller(caf::event_based_actor* self, actors::breaker_actor breaker,
                      std::shared_ptr<std::vector<config::error_kind>> kinds) {
   return {
     [=](step_call& call) {
@@ -56,8 +57,8 @@ struct run_world {
   caf::scheduler::test_coordinator* sched = nullptr;
   std::int64_t base_us = storage::now_us();
   actors::log_writer writer;
-  caf::actor stage;
-  caf::actor breaker;
+  call_runner stage;
+  actors::breaker_actor breaker;
   caf::actor probe;
   std::shared_ptr<std::vector<config::error_kind>> kinds =
     std::make_shared<std::vector<config::error_kind>>();
@@ -83,7 +84,8 @@ struct run_world {
   }
 
   ~run_world() {
-    for (auto& a : {caf::actor_cast<caf::actor>(writer), stage, breaker, probe})
+    for (auto& a : {caf::actor_cast<caf::actor>(writer), caf::actor_cast<caf::actor>(stage),
+                    caf::actor_cast<caf::actor>(breaker), probe})
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     sched->run();
   }

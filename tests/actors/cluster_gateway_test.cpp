@@ -23,7 +23,7 @@ std::string join(caf::scoped_actor& self, const caf::actor& gateway, join_reques
   return why;
 }
 
-std::uint32_t nodes(caf::scoped_actor& self, const caf::actor& dispatcher) {
+std::uint32_t nodes(caf::scoped_actor& self, const actors::cluster_dispatcher& dispatcher) {
   std::uint32_t n = 0;
   self->request(dispatcher, caf::infinite, stats_atom::value)
     .receive([&](std::uint32_t x) { n = x; }, [](caf::error&) {});
@@ -76,7 +76,7 @@ BOOST_AUTO_TEST_CASE(only_a_node_with_the_token_the_protocol_and_known_steps_joi
 
   BOOST_CHECK_EQUAL(join(self, gateway, good()), "");
   BOOST_CHECK_EQUAL(nodes(self, dispatcher), 1u);
-  for (auto& a : {gateway, dispatcher})
+  for (auto& a : {gateway, caf::actor_cast<caf::actor>(dispatcher)})
     self->send_exit(a, caf::exit_reason::user_shutdown);
 }
 

@@ -45,12 +45,15 @@ struct seen {
 };
 
 /// The stage of step a: it holds every call until answered.
-caf::behavior stage_probe(caf::event_based_actor* self, std::shared_ptr<seen> s) {
+using probe_stage = step_target::extend<caf::reacts_to<watch_atom>>;
+
+probe_stage::behavior_type stage_probe(probe_stage::pointer self, std::shared_ptr<seen> s) {
   return {
-    [=](execute_atom, step_call& c) {
+    [=](execute_atom, step_call& c) -> caf::result<step_result> {
       s->called.push_back(c.cid);
       s->calls.push_back(std::move(c));
       s->callers.push_back(caf::actor_cast<caf::actor>(self->current_sender()));
+      return caf::delegated<step_result>{}; // answered by the test
     },
     [=](watch_atom) {},
   };
@@ -83,7 +86,7 @@ struct coordinator_world {
   caf::scheduler::test_coordinator* sched = nullptr;
   std::shared_ptr<seen> got = std::make_shared<seen>();
   actors::log_writer writer;
-  caf::actor stage;
+  probe_stage stage;
   caf::actor coordinator;
   caf::actor probe;
 
@@ -116,7 +119,8 @@ struct coordinator_world {
   }
 
   ~coordinator_world() {
-    for (auto& a : {caf::actor_cast<caf::actor>(writer), stage, coordinator, probe})
+    for (auto& a : {caf::actor_cast<caf::actor>(writer), caf::actor_cast<caf::actor>(stage),
+                    coordinator, probe})
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     sched->run();
   }

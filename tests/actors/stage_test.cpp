@@ -40,7 +40,8 @@ struct seen {
 
 /// Calls the stage as a saga does (plain messages; the answers come back
 /// as messages) and watches it, recording what comes.
-caf::behavior caller(caf::event_based_actor* self, caf::actor stage, std::shared_ptr<seen> s) {
+caf::behavior caller(caf::event_based_actor* self, actors::stage_actor stage,
+                     std::shared_ptr<seen> s) {
   self->send(stage, watch_atom::value);
   return {
     [=](step_call& c) { self->send(stage, execute_atom::value, std::move(c)); },
@@ -62,7 +63,7 @@ struct stage_world {
   std::unique_ptr<caf::actor_system> sys;
   caf::scheduler::test_coordinator* sched = nullptr;
   config::step_spec step;
-  caf::actor stage;
+  actors::stage_actor stage;
   caf::actor probe;
   std::shared_ptr<seen> got = std::make_shared<seen>();
 
