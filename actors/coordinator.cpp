@@ -49,21 +49,21 @@ struct coordinator_state {
   static inline const char* name = "nexus.coordinator";
 };
 
-using coordinator_actor = caf::stateful_actor<coordinator_state>;
+using coordinator_self = coordinator_actor::stateful_pointer<coordinator_state>;
 
 /// What the sagas of one definition talk to, shared by all of them.
-std::shared_ptr<const saga_links> links_for(coordinator_actor* self, const std::string& saga) {
+std::shared_ptr<const saga_links> links_for(coordinator_self self, const std::string& saga) {
   auto& st = self->state;
   auto& links = st.links[saga];
   if (!links)
     links = std::make_shared<const saga_links>(
-      saga_links{st.setup.writer, caf::actor_cast<caf::actor>(self), st.setup.stages.at(saga)});
+      saga_links{st.setup.writer, caf::actor_cast<saga_listener>(self), st.setup.stages.at(saga)});
   return links;
 }
 
 /// Rebuilds unfinished saga `cid` (a `saga`) from its events, read
 /// through `cursor`; null if it cannot be resumed (logged) or has ended.
-std::unique_ptr<runtime::saga_machine> rebuild_one(coordinator_actor* self, const std::string& cid,
+std::unique_ptr<runtime::saga_machine> rebuild_one(coordinator_self self, const std::string& cid,
                                                    const std::string& saga,
                                                    storage::event_cursor& cursor) {
   auto& st = self->state;
@@ -87,7 +87,7 @@ std::unique_ptr<runtime::saga_machine> rebuild_one(coordinator_actor* self, cons
 }
 
 /// Keeps a live saga's actor in its place.
-void keep(coordinator_actor* self, std::uint32_t place, caf::actor saga) {
+void keep(coordinator_self self, std::uint32_t place, caf::actor saga) {
   auto& live = self->state.live;
   if (place >= live.size())
     live.resize(place + 1);
@@ -95,7 +95,7 @@ void keep(coordinator_actor* self, std::uint32_t place, caf::actor saga) {
 }
 
 /// Brings rebuilt sagas back to life.
-void resume(coordinator_actor* self, std::vector<std::unique_ptr<runtime::saga_machine>> rebuilt) {
+void resume(coordinator_self self, std::vector<std::unique_ptr<runtime::saga_machine>> rebuilt) {
   auto& st = self->state;
   for (auto& m : rebuilt) {
     auto place = st.core->resumed(m->cid(), m->last_seq(), storage::now_us());
@@ -105,7 +105,7 @@ void resume(coordinator_actor* self, std::vector<std::unique_ptr<runtime::saga_m
 }
 
 /// Does a `resume` or `launch` action.
-void bring_to_life(coordinator_actor* self, action& a) {
+void bring_to_life(coordinator_self self, action& a) {
   auto& st = self->state;
   if (a.what == action::kind::launch) {
     auto saga = a.saga.machine->spec().name;
@@ -127,7 +127,7 @@ void bring_to_life(coordinator_actor* self, action& a) {
 }
 
 /// Cancels `cid` wherever it is: running, waiting to start or to resume.
-void cancel_saga(coordinator_actor* self, const std::string& cid, cancel_reply reply) {
+void cancel_saga(coordinator_self self, const std::string& cid, cancel_reply reply) {
   auto& st = self->state;
   if (st.core->starting(cid)) {
     st.cancels[cid].push_back(std::move(reply)); // once it is durable
@@ -151,11 +151,11 @@ void cancel_saga(coordinator_actor* self, const std::string& cid, cancel_reply r
     reply(cancel_result::unknown, s ? "" : s.message());
 }
 
-void fill(coordinator_actor* self);
-void finish_if_idle(coordinator_actor* self);
+void fill(coordinator_self self);
+void finish_if_idle(coordinator_self self);
 
 /// The cancels that waited for `cid`'s first events to be written.
-std::vector<cancel_reply> take_cancels(coordinator_actor* self, const std::string& cid) {
+std::vector<cancel_reply> take_cancels(coordinator_self self, const std::string& cid) {
   auto& cancels = self->state.cancels;
   auto i = cancels.find(cid);
   if (i == cancels.end())
@@ -173,7 +173,7 @@ using start_reply = std::function<void(start_result)>;
 /// only once durable: a start that was answered survives a crash, and the
 /// next run resumes it); the result is returned at once when the start was
 /// refused without a write, else `started`; `reply` is not called then.
-start_result start_saga(coordinator_actor* self, config::saga_request&& req, start_source source,
+start_result start_saga(coordinator_self self, config::saga_request&& req, start_source source,
                         start_reply reply) {
   auto& st = self->state;
   std::string why;
@@ -219,7 +219,7 @@ start_result start_saga(coordinator_actor* self, config::saga_request&& req, sta
 }
 
 /// What an input line asks: a cancel, or a start.
-void take(coordinator_actor* self, config::saga_request&& req) {
+void take(coordinator_self self, config::saga_request&& req) {
   auto cid = req.correlation_id;
   if (req.cancel) {
     cancel_saga(self, cid, [cid](cancel_result r, const std::string& status) {
@@ -241,7 +241,7 @@ void take(coordinator_actor* self, config::saga_request&& req) {
 }
 
 /// Asks the input reader for up to `count` more requests.
-void read_more(coordinator_actor* self, std::uint32_t count) {
+void read_more(coordinator_self self, std::uint32_t count) {
   self->request(self->state.setup.input, caf::infinite, read_atom::value, count)
     .then(
       [self](input_batch& b) {
@@ -257,7 +257,7 @@ void read_more(coordinator_actor* self, std::uint32_t count) {
 /// The summary of the run so far, with the writer's counts of what it
 /// wrote, handed to `deliver` (without them if the writer has gone).
 template <class F>
-void with_write_counts(coordinator_actor* self, F deliver) {
+void with_write_counts(coordinator_self self, F deliver) {
   self->request(self->state.setup.writer, caf::infinite, stats_atom::value)
     .then(
       [self, deliver](std::uint64_t events, std::uint64_t batches) mutable {
@@ -271,7 +271,7 @@ void with_write_counts(coordinator_actor* self, F deliver) {
       });
 }
 
-void finish_if_idle(coordinator_actor* self) {
+void finish_if_idle(coordinator_self self) {
   auto& st = self->state;
   if (!st.core->finished() || !st.done.pending())
     return;
@@ -279,7 +279,7 @@ void finish_if_idle(coordinator_actor* self) {
 }
 
 /// Does what the core says until it says wait.
-void fill(coordinator_actor* self) {
+void fill(coordinator_self self) {
   auto& st = self->state;
   for (auto a = st.core->next(); a.what != action::kind::none; a = st.core->next()) {
     switch (a.what) {
@@ -299,7 +299,7 @@ void fill(coordinator_actor* self) {
 /// Reopens the compensation of saga `cid`, which ended `failed`: appends
 /// the reopening event, then resumes it from the log like any unfinished
 /// saga. Answers `(true, "")` once the event is durable, or `(false, why)`.
-caf::result<bool, std::string> retry_saga(coordinator_actor* self, const std::string& cid) {
+caf::result<bool, std::string> retry_saga(coordinator_self self, const std::string& cid) {
   auto& st = self->state;
   if (!st.core->taking())
     return {false, std::string{"the engine is stopping: it takes no more work"}};
@@ -339,7 +339,7 @@ caf::result<bool, std::string> retry_saga(coordinator_actor* self, const std::st
 }
 
 /// Tells every live saga to stop where it is (it resumes next run).
-void stop_live_sagas(coordinator_actor* self) {
+void stop_live_sagas(coordinator_self self) {
   // Each exit wakes a saga. Sent from this actor, 100,000 wakeups would all
   // land in one worker's queue, fought over with the threads that steal
   // from it (8 to 30 s); sent anonymously, they are enqueued without an
@@ -351,7 +351,7 @@ void stop_live_sagas(coordinator_actor* self) {
   self->state.core->abandon_live();
 }
 
-caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
+coordinator_actor::behavior_type coordinator(coordinator_self self, coordinator_setup setup) {
   auto& st = self->state;
   st.setup = std::move(setup);
   st.core.emplace(*st.setup.workflow, static_cast<bool>(st.setup.input));
@@ -466,7 +466,8 @@ caf::behavior coordinator(coordinator_actor* self, coordinator_setup setup) {
 
 } // namespace
 
-caf::actor spawn_coordinator(caf::actor_system& sys, coordinator_setup setup, placement where) {
+coordinator_actor spawn_coordinator(caf::actor_system& sys, coordinator_setup setup,
+                                    placement where) {
   // Detached: its duplicate checks, cancels and resumes read the log, and
   // RocksDB reads must not hold a scheduler thread that sagas run on.
   if (where == placement::scheduler)

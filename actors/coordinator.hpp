@@ -7,9 +7,12 @@
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
 #include "actors/event_log_writer.hpp"
 #include "actors/input_reader.hpp"
+#include "actors/messages.hpp"
 #include "actors/placement.hpp"
 
 #include "config/workflow.hpp"
@@ -33,6 +36,22 @@ struct coordinator_setup {
   /// of them has too many calls waiting.
   std::vector<pressure_source> pools;
 };
+
+/// What a saga tells the coordinator: it has ended `(done_atom, cid,
+/// status)`, or the log refused its write `(fail_atom, cid, message)`.
+using saga_listener = caf::typed_actor<caf::reacts_to<done_atom, std::string, std::string>,
+                                       caf::reacts_to<fail_atom, std::string, std::string>>;
+
+/// The coordinator's interface, checked by the compiler wherever it is
+/// held (the protocol is described at spawn_coordinator()).
+using coordinator_actor = saga_listener::extend<
+  caf::reacts_to<run_atom>, caf::replies_to<close_atom>::with<runtime::run_summary>,
+  caf::replies_to<start_atom, config::saga_request>::with<std::uint8_t>,
+  caf::replies_to<start_atom, config::saga_request, caf::actor>::with<std::uint8_t>,
+  caf::replies_to<cancel_atom, std::string>::with<std::uint8_t, std::string>,
+  caf::replies_to<retry_atom, std::string>::with<bool, std::string>,
+  caf::replies_to<stats_atom>::with<runtime::run_summary>,
+  caf::reacts_to<pressure_atom, std::string, bool>>;
 
 /// Spawns the coordinator of a run: the shell of runtime::saga_admission,
 /// which makes its decisions (what goes live next, the one start path,
@@ -58,7 +77,7 @@ struct coordinator_setup {
 /// first.
 /// It runs on a thread of its own (its duplicate checks, cancels and
 /// resumes read the log) unless a test places it on the scheduler.
-caf::actor spawn_coordinator(caf::actor_system& sys, coordinator_setup setup,
+coordinator_actor spawn_coordinator(caf::actor_system& sys, coordinator_setup setup,
                              placement where = placement::own_thread);
 
 } // namespace nexus::actors

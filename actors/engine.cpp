@@ -68,7 +68,7 @@ struct engine::impl {
   config::breaker_spec default_breaker; ///< For resources with no `breakers` entry.
   log_writer writer;
   caf::actor retention;
-  caf::actor coordinator;
+  coordinator_actor coordinator;
   cluster_host cluster; ///< A cluster's coordinator: dispatcher, gateway, front, endpoint.
   /// wait_for(): how long sagas may take to end; none: as long as they need.
   std::optional<std::chrono::milliseconds> grace;
@@ -168,7 +168,7 @@ struct engine::impl {
   void shut_down() {
     cluster.stop(*sys);
     caf::scoped_actor self{*sys};
-    auto stop = [&](const caf::actor& a) {
+    auto stop = [&](const auto& a) {
       if (a)
         self->send_exit(a, caf::exit_reason::user_shutdown);
     };
@@ -179,17 +179,18 @@ struct engine::impl {
       self->request(b, std::chrono::seconds(2), flush_atom::value)
         .receive([](bool) {}, [](caf::error&) {});
     for (auto& b : steps.breakers)
-      stop(caf::actor_cast<caf::actor>(b));
+      stop(b);
     for (auto& stage : steps.stages)
-      stop(caf::actor_cast<caf::actor>(stage));
+      stop(stage);
     if (writer)
       self->send_exit(writer, caf::exit_reason::user_shutdown);
     stop(retention);
     if (reader)
       self->send_exit(reader, caf::exit_reason::user_shutdown);
-    for (auto* a : {&coordinator, &retention})
-      if (*a)
-        self->wait_for(*a);
+    if (coordinator)
+      self->wait_for(coordinator);
+    if (retention)
+      self->wait_for(retention);
     if (reader)
       self->wait_for(reader);
     if (writer)
@@ -254,7 +255,7 @@ namespace {
 /// Told a start_async()'s answer and then its saga's end (both come from
 /// the coordinator, in that order). It watches the coordinator too: when
 /// the engine stops, it goes.
-caf::behavior end_watcher(caf::event_based_actor* self, caf::actor coordinator, std::string cid,
+caf::behavior end_watcher(caf::event_based_actor* self, coordinator_actor coordinator, std::string cid,
                           engine::end_callback on_end,
                           std::function<void(const std::string&)> on_started) {
   self->monitor(coordinator);
@@ -351,12 +352,12 @@ const storage::event_log* engine::log() const {
 namespace {
 
 struct progress_state {
-  caf::actor coordinator;
+  coordinator_actor coordinator;
   std::function<void(const runtime::run_summary&)> report;
 };
 
 /// Asks the coordinator for its counts every `every` and reports them.
-caf::behavior progress_poller(caf::stateful_actor<progress_state>* self, caf::actor coordinator,
+caf::behavior progress_poller(caf::stateful_actor<progress_state>* self, coordinator_actor coordinator,
                               std::function<void(const runtime::run_summary&)> report) {
   constexpr std::chrono::milliseconds every{200};
   self->state.coordinator = std::move(coordinator);

@@ -21,7 +21,11 @@ namespace nexus::actors {
 /// when the run lets go of its stages).
 struct saga_links {
   log_writer writer;              ///< The event-log writer.
-  caf::actor coordinator;         ///< Told when the saga ends.
+  /// The coordinator, told when the saga ends (coordinator.hpp's
+  /// saga_listener, whose header would bring the coordinator's in).
+  caf::typed_actor<caf::reacts_to<done_atom, std::string, std::string>,
+                   caf::reacts_to<fail_atom, std::string, std::string>>
+    coordinator;
   std::vector<step_target> stages; ///< One per step of the saga: its stage, or breaker.
 };
 

@@ -33,7 +33,7 @@ struct gateway_state {
   std::string token;
   std::unordered_set<std::string> steps;
   cluster_dispatcher dispatcher;
-  caf::actor coordinator;
+  coordinator_actor coordinator;
   gateway_tools tools;
   static inline const char* name = "nexus.gateway";
 };
@@ -53,7 +53,7 @@ caf::behavior tool_runner(caf::event_based_actor* self, gateway_tools tools) {
 
 caf::behavior gateway(caf::stateful_actor<gateway_state>* self, std::string token,
                       std::vector<std::string> steps, cluster_dispatcher dispatcher,
-                      caf::actor coordinator, gateway_tools tools) {
+                      coordinator_actor coordinator, gateway_tools tools) {
   auto& st = self->state;
   st.token = std::move(token);
   st.steps = {steps.begin(), steps.end()};
@@ -141,7 +141,7 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self, std::string toke
 
 caf::actor spawn_gateway(caf::actor_system& sys, std::string token,
                          std::vector<std::string> known_steps, cluster_dispatcher dispatcher,
-                         caf::actor coordinator, gateway_tools tools) {
+                         coordinator_actor coordinator, gateway_tools tools) {
   return sys.spawn(gateway, std::move(token), std::move(known_steps), std::move(dispatcher),
                    std::move(coordinator), std::move(tools));
 }

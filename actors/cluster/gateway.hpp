@@ -9,6 +9,7 @@
 #include <caf/fwd.hpp>
 
 #include "actors/cluster/dispatcher.hpp"
+#include "actors/coordinator.hpp"
 
 namespace nexus::actors {
 
@@ -31,6 +32,6 @@ using gateway_tools =
 /// refused and logged.
 caf::actor spawn_gateway(caf::actor_system& sys, std::string token,
                          std::vector<std::string> known_steps, cluster_dispatcher dispatcher,
-                         caf::actor coordinator, gateway_tools tools = {});
+                         coordinator_actor coordinator, gateway_tools tools = {});
 
 } // namespace nexus::actors

@@ -37,7 +37,7 @@ void cluster_host::join_local(caf::actor_system& sys, std::map<std::string, step
 
 bool cluster_host::listen(caf::actor_system& sys, const system_config& cfg,
                           const config::workflow& wf, const cluster_options& cl,
-                          const caf::actor& coordinator, gateway_tools tools,
+                          const coordinator_actor& coordinator, gateway_tools tools,
                           std::string& error) {
   std::vector<std::string> keys;
   for (auto& [name, saga] : wf.sagas)

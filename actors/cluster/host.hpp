@@ -37,7 +37,7 @@ public:
   /// Publishes the gateway as `cl` says and waits for the workers it asks
   /// for; false with `error` (exit status 1) if it cannot.
   bool listen(caf::actor_system& sys, const system_config& cfg, const config::workflow& wf,
-              const cluster_options& cl, const caf::actor& coordinator, gateway_tools tools,
+              const cluster_options& cl, const coordinator_actor& coordinator, gateway_tools tools,
               std::string& error);
 
   /// The run has ended: workers may go (or stay for the next).

@@ -49,7 +49,7 @@ BOOST_AUTO_TEST_CASE(only_a_node_with_the_token_the_protocol_and_known_steps_joi
   caf::scoped_actor self{sys};
   auto dispatcher = actors::spawn_dispatcher(sys, 10);
   auto gateway = actors::spawn_gateway(sys, "t0ken", {"order/charge", "order/ship"}, dispatcher,
-                                       nullptr);
+                                       actors::coordinator_actor{});
 
   auto req = good();
   req.protocol = cluster_protocol + 1;

@@ -60,7 +60,7 @@ probe_stage::behavior_type stage_probe(probe_stage::pointer self, std::shared_pt
 }
 
 /// A client: submits (watching the saga's end), closes, records answers.
-caf::behavior client(caf::event_based_actor* self, caf::actor coordinator,
+caf::behavior client(caf::event_based_actor* self, actors::coordinator_actor coordinator,
                      std::shared_ptr<seen> s) {
   return {
     [=](start_atom, config::saga_request& req) {
@@ -87,7 +87,7 @@ struct coordinator_world {
   std::shared_ptr<seen> got = std::make_shared<seen>();
   actors::log_writer writer;
   probe_stage stage;
-  caf::actor coordinator;
+  actors::coordinator_actor coordinator;
   caf::actor probe;
 
   /// `before` writes to the log what an earlier run left there.
@@ -120,7 +120,7 @@ struct coordinator_world {
 
   ~coordinator_world() {
     for (auto& a : {caf::actor_cast<caf::actor>(writer), caf::actor_cast<caf::actor>(stage),
-                    coordinator, probe})
+                    caf::actor_cast<caf::actor>(coordinator), probe})
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     sched->run();
   }
