@@ -235,7 +235,7 @@ breaker_actor::behavior_type breaker(breaker_self self, breaker_setup setup) {
     [=](report_atom, std::uint64_t id, bool ok, std::uint8_t kind) {
       settle(self, id, ok, static_cast<config::error_kind>(kind));
     },
-    [=](stats_atom) -> std::string {
+    [=](state_atom) -> std::string {
       return std::string{runtime::to_string(self->state.machine->state())};
     },
     [=](sweep_atom) {

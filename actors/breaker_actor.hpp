@@ -24,7 +24,7 @@ namespace nexus::actors {
 /// until)` and `(refresh_atom)` are its own timers'.
 using breaker_actor =
   step_target::extend<caf::reacts_to<report_atom, std::uint64_t, bool, std::uint8_t>,
-                      caf::replies_to<stats_atom>::with<std::string>,
+                      caf::replies_to<state_atom>::with<std::string>,
                       caf::replies_to<flush_atom>::with<bool>, caf::reacts_to<sweep_atom>,
                       caf::reacts_to<half_open_atom, std::int64_t>, caf::reacts_to<refresh_atom>>;
 
@@ -53,7 +53,7 @@ struct breaker_setup {
 /// here, where the outcome and the time it took are counted. Open (or
 /// half-open with no permit left): the answer is at once a failure of kind
 /// `circuit_open` with `retry_after_ms`, and the stage never sees the call.
-/// `(stats_atom)` -> `std::string`: its state, after every report that
+/// `(state_atom)` -> `std::string`: its state, after every report that
 /// reached it before. `(flush_atom)` -> `bool`: its row's latest figures
 /// are durable (false: the log refused them), asked before a run stops.
 /// Each transition appends `breaker_opened`, `breaker_half_open` or

@@ -57,7 +57,12 @@ using retry_atom = caf::atom_constant<caf::atom("retry")>;
 /// A saga's retry timer has fired: the next attempt of a step is due.
 using retry_due_atom = caf::atom_constant<caf::atom("retry_due")>;
 using run_atom = caf::atom_constant<caf::atom("run")>;
+/// What an actor has done so far: its counts (the writer's, a stage's, the coordinator's).
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
+/// What a breaker is now: closed, open or half_open.
+using state_atom = caf::atom_constant<caf::atom("state")>;
+/// How many nodes have joined a cluster's dispatcher.
+using nodes_atom = caf::atom_constant<caf::atom("nodes")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 /// The progress poller's period is over.
 using tick_atom = caf::atom_constant<caf::atom("tick")>;

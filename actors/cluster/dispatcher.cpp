@@ -285,7 +285,7 @@ cluster_dispatcher::behavior_type dispatcher(dispatcher_self self, std::uint64_t
               });
       return promise;
     },
-    [=](stats_atom) -> std::uint32_t {
+    [=](nodes_atom) -> std::uint32_t {
       auto& st = self->state;
       return static_cast<std::uint32_t>(
         std::count_if(st.nodes.begin(), st.nodes.end(), [](const node& n) { return n.alive; }));

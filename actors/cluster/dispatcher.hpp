@@ -21,7 +21,7 @@ namespace nexus::actors {
 using cluster_dispatcher = step_target::extend<
   handed_call, caf::reacts_to<result_atom, result_batch>,
   caf::reacts_to<join_atom, caf::actor, std::string, std::vector<std::string>, std::uint32_t>,
-  caf::replies_to<close_atom>::with<bool>, caf::replies_to<stats_atom>::with<std::uint32_t>,
+  caf::replies_to<close_atom>::with<bool>, caf::replies_to<nodes_atom>::with<std::uint32_t>,
   caf::reacts_to<flush_atom>, caf::reacts_to<sweep_atom>>;
 
 /// The coordinator's side of a cluster: one dispatcher for the calls of
@@ -37,7 +37,7 @@ using cluster_dispatcher = step_target::extend<
 /// their idempotency keys, to another node, or wait for one to join.
 /// `(join_atom, endpoint, name, steps, stages, capacity)` adds a node (from
 /// the gateway, or the local endpoint at start); the endpoint is watched. `(close_atom)` tells every node
-/// the run has ended. `(stats_atom)` -> `uint32_t` nodes that have joined.
+/// the run has ended. `(nodes_atom)` -> `uint32_t` nodes that have joined.
 cluster_dispatcher spawn_dispatcher(caf::actor_system& sys, std::uint64_t queue_bound);
 
 } // namespace nexus::actors

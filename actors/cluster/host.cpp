@@ -76,7 +76,7 @@ bool cluster_host::listen(caf::actor_system& sys, const system_config& cfg,
   caf::scoped_actor self{sys};
   std::uint32_t joined = 0;
   while (true) {
-    self->request(dispatcher_, caf::infinite, stats_atom::value)
+    self->request(dispatcher_, caf::infinite, nodes_atom::value)
       .receive([&](std::uint32_t n) { joined = n; }, [](caf::error&) {});
     if (joined >= want)
       return true;

@@ -25,7 +25,7 @@ std::string join(caf::scoped_actor& self, const caf::actor& gateway, join_reques
 
 std::uint32_t nodes(caf::scoped_actor& self, const actors::cluster_dispatcher& dispatcher) {
   std::uint32_t n = 0;
-  self->request(dispatcher, caf::infinite, stats_atom::value)
+  self->request(dispatcher, caf::infinite, nodes_atom::value)
     .receive([&](std::uint32_t x) { n = x; }, [](caf::error&) {});
   return n;
 }
