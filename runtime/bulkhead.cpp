@@ -5,9 +5,10 @@
 
 namespace nexus::runtime {
 
-bulkhead::bulkhead(std::uint32_t workers, std::uint32_t bound)
-  : workers_(std::max<std::uint32_t>(1, workers)), bound_(std::max<std::uint32_t>(1, bound)) {
-}
+bulkhead::bulkhead(std::uint32_t workers, std::uint32_t bound, std::int64_t min_retry_after_ms)
+  : workers_(std::max<std::uint32_t>(1, workers)),
+    bound_(std::max<std::uint32_t>(1, bound)),
+    min_retry_after_ms_(std::max<std::int64_t>(1, min_retry_after_ms)) {}
 
 bulkhead::decision bulkhead::admit(std::size_t idle, std::size_t queued) const {
   if (idle > 0)
@@ -16,7 +17,11 @@ bulkhead::decision bulkhead::admit(std::size_t idle, std::size_t queued) const {
     return {admission::wait, 0};
   // About the time the calls ahead need, spread over the workers.
   auto wait = call_ms_ * static_cast<double>(queued) / static_cast<double>(workers_);
-  return {admission::refuse, std::max<std::int64_t>(1, std::llround(wait))};
+  return {admission::refuse, std::max<std::int64_t>(min_retry_after_ms_, std::llround(wait))};
+}
+
+void bulkhead::set_workers(std::uint32_t workers) {
+  workers_ = std::max<std::uint32_t>(1, workers);
 }
 
 void bulkhead::took(double ms) {

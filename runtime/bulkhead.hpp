@@ -17,8 +17,9 @@ namespace nexus::runtime {
 /// node.
 class bulkhead {
 public:
-  /// `workers` at least 1; `bound` at least 1.
-  bulkhead(std::uint32_t workers, std::uint32_t bound);
+  /// `workers` at least 1; `bound` at least 1. A refused call waits at
+  /// least `min_retry_after_ms` (a cluster's calls cross the network).
+  bulkhead(std::uint32_t workers, std::uint32_t bound, std::int64_t min_retry_after_ms = 1);
 
   enum class admission : std::uint8_t { run, wait, refuse };
 
@@ -30,6 +31,9 @@ public:
   /// What becomes of a new call with `idle` workers free and `queued`
   /// calls already waiting.
   decision admit(std::size_t idle, std::size_t queued) const;
+
+  /// The workers are now `workers` (at least 1): a cluster's nodes come and go.
+  void set_workers(std::uint32_t workers);
 
   /// A call took `ms` on a worker (a moving average feeds refusals' waits).
   void took(double ms);
@@ -49,6 +53,7 @@ public:
 private:
   std::uint32_t workers_;
   std::uint32_t bound_;
+  std::int64_t min_retry_after_ms_;
   double call_ms_ = 1; ///< Moving average of a call's time on a worker.
   bool pressing_ = false;
 };

@@ -5,6 +5,7 @@
 #include <deque>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -44,10 +45,13 @@ struct pending {
   std::uint64_t breaker_call = 0;
   std::size_t node = no_node;     ///< Where it runs; no_node while it waits.
   std::uint32_t sent = 0;         ///< Times sent to a node.
+  std::chrono::steady_clock::time_point sent_at; ///< Last sent: its time on a node feeds the bulkhead.
 };
 
 struct dispatcher_state {
-  std::uint64_t bound = 0;
+  /// The stages' bulkhead policy, over the capacity of the nodes alive:
+  /// whether a call goes now, waits for a node, or is refused.
+  std::optional<runtime::bulkhead> policy;
   std::vector<node> nodes;
   std::unordered_map<std::uint64_t, pending> calls;
   std::unordered_map<std::string, std::deque<std::uint64_t>> waiting; ///< By step key.
@@ -66,6 +70,15 @@ void arm_sweep(dispatcher_self self) {
   if (self->state.sweep.arm())
     self->delayed_send(self, std::chrono::milliseconds(runtime::sweep_timer::interval_ms),
                        sweep_atom::value);
+}
+
+/// The bulkhead's workers: the capacity of the nodes alive.
+void count_workers(dispatcher_state& st) {
+  std::uint64_t workers = 0;
+  for (auto& n : st.nodes)
+    if (n.alive)
+      workers += n.capacity;
+  st.policy->set_workers(static_cast<std::uint32_t>(std::min<std::uint64_t>(workers, UINT32_MAX)));
 }
 
 /// The node serving `key` with room and the fewest calls for its capacity.
@@ -104,6 +117,7 @@ void dispatch(dispatcher_self self, std::uint64_t id) {
   }
   p.node = n;
   ++p.sent;
+  p.sent_at = std::chrono::steady_clock::now();
   auto& node = st.nodes[n];
   ++node.in_flight;
   // Gathered: the batch goes when the dispatcher has worked through the
@@ -160,6 +174,9 @@ void on_result(dispatcher_self self, std::uint64_t id, std::size_t n, step_resul
   if (it == st.calls.end() || it->second.node != n)
     return;
   --st.nodes[n].in_flight;
+  st.policy->took(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now()
+                                                           - it->second.sent_at)
+                    .count());
   finish(self, id, std::move(r));
 }
 
@@ -167,11 +184,12 @@ caf::result<step_result> accept(dispatcher_self self, step_call&& call, outcome_
                                 std::uint64_t breaker_call) {
   auto& st = self->state;
   auto key = stage_key(call.saga, call.step);
-  if (st.waiting_count >= st.bound) {
+  auto decision = st.policy->admit(pick(st, key) != no_node ? 1 : 0, st.waiting_count);
+  if (decision.what == runtime::bulkhead::admission::refuse) {
     auto r = step_result::failure(call, config::error_kind::circuit_open,
-                     "every node serving " + key + " is busy and " + std::to_string(st.bound)
-                       + " calls wait",
-                     100);
+                                  st.policy->refusal(key + " across the cluster",
+                                                     st.waiting_count),
+                                  decision.retry_after_ms);
     if (breaker)
       self->send(breaker, report_atom::value, breaker_call, false,
                  static_cast<std::uint8_t>(r.outcome.kind));
@@ -194,13 +212,17 @@ std::size_t node_of(const dispatcher_state& st, const caf::actor_addr& addr) {
 }
 
 cluster_dispatcher::behavior_type dispatcher(dispatcher_self self, std::uint64_t bound) {
-  self->state.bound = std::max<std::uint64_t>(1, bound);
+  // A refused call tries again 100 ms later at the soonest: a node's
+  // answer crosses the network, and with no node yet none comes sooner.
+  self->state.policy.emplace(
+    1, static_cast<std::uint32_t>(std::clamp<std::uint64_t>(bound, 1, UINT32_MAX)), 100);
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
     auto n = node_of(st, dm.source);
     if (n == no_node)
       return;
     st.nodes[n].alive = false;
+    count_workers(st);
     st.nodes[n].outgoing = {};
     std::vector<std::uint64_t> lost;
     for (auto& [id, p] : st.calls)
@@ -257,6 +279,7 @@ cluster_dispatcher::behavior_type dispatcher(dispatcher_self self, std::uint64_t
       // The join protocol: what joins is a node's endpoint (endpoint.hpp).
       st.nodes.push_back(node{caf::actor_cast<node_endpoint>(endpoint), name, {steps.begin(), steps.end()},
                               std::max<std::uint32_t>(1, capacity), 0, true, {}});
+      count_workers(st);
       runtime::log(spdlog::level::info, {}, "node {} joined: {} steps, {} calls at once", name,
                    steps.size(), capacity);
       drain(self, st.nodes.size() - 1);

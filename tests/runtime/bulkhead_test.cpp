@@ -49,6 +49,21 @@ BOOST_AUTO_TEST_CASE(nonsense_sizes_are_raised_to_one) {
   BOOST_TEST((b.admit(0, 1).what == admission::refuse));
 }
 
+BOOST_AUTO_TEST_CASE(a_cluster_s_workers_follow_its_nodes_and_so_do_refusals_waits) {
+  bulkhead b{1, 4}; // a cluster's dispatcher before any node joined
+  for (int i = 0; i < 200; ++i)
+    b.took(30);
+  BOOST_TEST(b.admit(0, 4).retry_after_ms == 120); // 4 calls ahead, one worker
+  b.set_workers(4);                                  // nodes of 3 and 1 joined
+  BOOST_TEST(b.admit(0, 4).retry_after_ms == 30);
+  BOOST_TEST(b.refusal("order/charge across the cluster", 4)
+             == "stage order/charge across the cluster is full: 4 calls wait for its 4 workers");
+  b.set_workers(0); // every node lost
+  BOOST_TEST(b.workers() == 1u);
+  bulkhead remote{1, 1, 100};
+  BOOST_TEST(remote.admit(0, 1).retry_after_ms == 100); // no sooner than a round trip
+}
+
 BOOST_AUTO_TEST_CASE(one_sweep_timer_is_on_its_way_at_most) {
   sweep_timer t;
   BOOST_TEST(t.arm());
