@@ -16,6 +16,7 @@
 #include "actors/event_log_writer.hpp"
 #include "actors/input_reader.hpp"
 #include "actors/retention.hpp"
+#include "actors/run_watchers.hpp"
 #include "actors/stage.hpp"
 #include "actors/step_wiring.hpp"
 #include "actors/tool_gate.hpp"
@@ -250,33 +251,6 @@ start_result engine::start(const std::string& saga, const std::string& cid, std:
   return result;
 }
 
-namespace {
-
-/// Told a start_async()'s answer and then its saga's end (both come from
-/// the coordinator, in that order). It watches the coordinator too: when
-/// the engine stops, it goes.
-caf::behavior end_watcher(caf::event_based_actor* self, coordinator_actor coordinator, std::string cid,
-                          engine::end_callback on_end,
-                          std::function<void(const std::string&)> on_started) {
-  self->monitor(coordinator);
-  self->set_down_handler([self](caf::down_msg&) { self->quit(); });
-  return {
-    [=](std::uint8_t r) {
-      if (static_cast<start_result>(r) != start_result::started) {
-        on_end(cid, static_cast<start_result>(r), "");
-        self->quit();
-      } else if (on_started) {
-        on_started(cid);
-      }
-    },
-    [=](done_atom, const std::string& ended, const std::string& status) {
-      on_end(ended, start_result::started, status);
-      self->quit();
-    },
-  };
-}
-
-} // namespace
 
 void engine::start_async(const std::string& saga, const std::string& cid, std::string input_json,
                          end_callback on_end, std::function<void(const std::string&)> on_started) {
@@ -297,7 +271,7 @@ void engine::start_async(const std::string& saga, const std::string& cid, std::s
   // The start is sent from here, not from the watcher once it runs: it must
   // reach the coordinator before anything this thread sends later, such as
   // wait()'s close.
-  auto watcher = impl_->sys->spawn(end_watcher, impl_->coordinator, cid, std::move(on_end),
+  auto watcher = spawn_end_watcher(*impl_->sys, impl_->coordinator, cid, std::move(on_end),
                                    std::move(on_started));
   caf::send_as(watcher, impl_->coordinator, start_atom::value, std::move(req), watcher);
 }
@@ -349,32 +323,6 @@ const storage::event_log* engine::log() const {
   return impl_->log.get();
 }
 
-namespace {
-
-struct progress_state {
-  coordinator_actor coordinator;
-  std::function<void(const runtime::run_summary&)> report;
-};
-
-/// Asks the coordinator for its counts every `every` and reports them.
-caf::behavior progress_poller(caf::stateful_actor<progress_state>* self, coordinator_actor coordinator,
-                              std::function<void(const runtime::run_summary&)> report) {
-  constexpr std::chrono::milliseconds every{200};
-  self->state.coordinator = std::move(coordinator);
-  self->state.report = std::move(report);
-  self->delayed_send(self, every, tick_atom::value);
-  return {
-    [=](tick_atom) {
-      self->request(self->state.coordinator, caf::infinite, stats_atom::value)
-        .then([=](runtime::run_summary& s) {
-          self->state.report(s);
-          self->delayed_send(self, every, tick_atom::value);
-        });
-    },
-  };
-}
-
-} // namespace
 
 std::uint64_t engine::log_memory_bytes() const {
   return impl_->log ? impl_->log->memory_bytes() : 0;
@@ -418,7 +366,7 @@ runtime::run_summary engine::wait(std::function<void(const runtime::run_summary&
     caf::scoped_actor self{*im.sys};
     caf::actor poller;
     if (progress)
-      poller = im.sys->spawn<caf::detached>(progress_poller, im.coordinator, progress);
+      poller = spawn_progress_poller(*im.sys, im.coordinator, progress);
     auto stop_poller = [&] {
       if (poller) {
         self->send_exit(poller, caf::exit_reason::user_shutdown);

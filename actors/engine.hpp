@@ -103,6 +103,8 @@ public:
   /// is empty.
   using end_callback =
     std::function<void(const std::string& cid, start_result result, const std::string& status)>;
+  // (actors::end_callback in run_watchers.hpp is the same type; that header
+  // would bring CAF's into every user of the engine.)
 
   /// As start(), but returns at once, without waiting for the write:
   /// `on_end` is called, from one of the engine's threads, when the saga

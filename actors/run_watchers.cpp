@@ -1,0 +1,75 @@
+#include "actors/run_watchers.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/messages.hpp"
+
+namespace nexus::actors {
+
+namespace {
+
+using runtime::start_result;
+
+/// Told a start_async()'s answer and then its saga's end (both come from
+/// the coordinator, in that order). It watches the coordinator too: when
+/// the engine stops, it goes.
+caf::behavior end_watcher(caf::event_based_actor* self, coordinator_actor coordinator, std::string cid,
+                          end_callback on_end,
+                          std::function<void(const std::string&)> on_started) {
+  self->monitor(coordinator);
+  self->set_down_handler([self](caf::down_msg&) { self->quit(); });
+  return {
+    [=](std::uint8_t r) {
+      if (static_cast<start_result>(r) != start_result::started) {
+        on_end(cid, static_cast<start_result>(r), "");
+        self->quit();
+      } else if (on_started) {
+        on_started(cid);
+      }
+    },
+    [=](done_atom, const std::string& ended, const std::string& status) {
+      on_end(ended, start_result::started, status);
+      self->quit();
+    },
+  };
+}
+
+struct progress_state {
+  coordinator_actor coordinator;
+  std::function<void(const runtime::run_summary&)> report;
+};
+
+/// Asks the coordinator for its counts every `every` and reports them.
+caf::behavior progress_poller(caf::stateful_actor<progress_state>* self, coordinator_actor coordinator,
+                              std::function<void(const runtime::run_summary&)> report) {
+  constexpr std::chrono::milliseconds every{200};
+  self->state.coordinator = std::move(coordinator);
+  self->state.report = std::move(report);
+  self->delayed_send(self, every, tick_atom::value);
+  return {
+    [=](tick_atom) {
+      self->request(self->state.coordinator, caf::infinite, stats_atom::value)
+        .then([=](runtime::run_summary& s) {
+          self->state.report(s);
+          self->delayed_send(self, every, tick_atom::value);
+        });
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_end_watcher(caf::actor_system& sys, const coordinator_actor& coordinator,
+                             std::string cid, end_callback on_end,
+                             std::function<void(const std::string&)> on_started) {
+  return sys.spawn(end_watcher, coordinator, std::move(cid), std::move(on_end),
+                   std::move(on_started));
+}
+
+caf::actor spawn_progress_poller(caf::actor_system& sys, const coordinator_actor& coordinator,
+                                 std::function<void(const runtime::run_summary&)> report) {
+  // Detached: its report (a progress bar) may block on the terminal.
+  return sys.spawn<caf::detached>(progress_poller, coordinator, std::move(report));
+}
+
+} // namespace nexus::actors

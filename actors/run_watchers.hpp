@@ -1,0 +1,33 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <caf/fwd.hpp>
+
+#include "actors/coordinator.hpp"
+#include "runtime/run_summary.hpp"
+#include "runtime/start_request.hpp"
+
+namespace nexus::actors {
+
+/// How a saga came out, told once: `result` is `started` and `status` its
+/// end (completed, compensated, failed or cancelled), or the start was
+/// refused, `result` says why and `status` is empty.
+using end_callback =
+  std::function<void(const std::string& cid, runtime::start_result result, const std::string& status)>;
+
+/// Spawns the actor that a start of saga `cid` is sent from, so that it is
+/// told the start's answer (`on_started` once durable, or `on_end` with
+/// why it was refused) and then the saga's end (`on_end`). It watches the
+/// coordinator: when the run stops, it goes without a word.
+caf::actor spawn_end_watcher(caf::actor_system& sys, const coordinator_actor& coordinator,
+                             std::string cid, end_callback on_end,
+                             std::function<void(const std::string&)> on_started);
+
+/// Spawns the actor that asks the coordinator for its counts every 200 ms
+/// and hands them to `report` (engine::wait's progress).
+caf::actor spawn_progress_poller(caf::actor_system& sys, const coordinator_actor& coordinator,
+                                 std::function<void(const runtime::run_summary&)> report);
+
+} // namespace nexus::actors
