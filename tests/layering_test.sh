@@ -48,5 +48,16 @@ hits=$(grep -rlE '#include "storage/[a-z_]*_impl\.hpp"' --include='*.cpp' --incl
          config runtime actors bench app tests 2>/dev/null || true)
 if [ -n "$hits" ]; then echo "FAIL: storage's private header outside storage/: $hits"; failures=$((failures + 1));
 else passed=$((passed + 1)); fi
+# Answers go through CAF's promises and delegation, never hand-built mailbox elements.
+hits=$(grep -rl 'make_mailbox_element' actors app 2>/dev/null || true)
+if [ -n "$hits" ]; then echo "FAIL: a hand-built mailbox element: $hits"; failures=$((failures + 1));
+else passed=$((passed + 1)); fi
+# The actors that others address have typed interfaces (a wrong message does not compile).
+for iface in 'using stage_actor =:actors/stage.hpp' 'using breaker_actor =:actors/breaker_actor.hpp' \
+             'using coordinator_actor =:actors/coordinator.hpp' 'using log_writer =:actors/event_log_writer.hpp' \
+             'using input_reader =:actors/input_reader.hpp' 'using cluster_dispatcher =:actors/cluster/dispatcher.hpp'; do
+  if grep -q "${iface%%:*}" "${iface#*:}"; then passed=$((passed + 1));
+  else echo "FAIL: no typed interface '${iface%%:*}' in ${iface#*:}"; failures=$((failures + 1)); fi
+done
 echo "$passed passed, $failures failed"
 [ "$failures" -eq 0 ]
