@@ -454,38 +454,34 @@ BOOST_AUTO_TEST_CASE(a_handler_that_hangs_past_its_timeout_still_ends_its_saga) 
   test::temp_dir dir;
   auto wf = load(R"([{"name": "stuck", "timeout_ms": 50, "retry": {"max_attempts": 1},
                       "action": {"kind": "handler", "name": "hang"}}])", dir.path());
-  // The handler returns only once the saga has ended (its row terminal in
-  // the log): the stage must answer for it, or the saga would never end.
+  // The handler returns only once the saga has ended (told by the engine's
+  // end callback): the stage must answer for it, or the saga would never end.
   std::mutex m;
   std::condition_variable cv;
   bool release = false;
+  std::string status;
   runtime::handler_registry handlers;
   handlers.add("hang", [&](const runtime::step_context&) {
     std::unique_lock<std::mutex> lock{m};
     cv.wait(lock, [&] { return release; });
     return runtime::outcome::success("{}");
   });
-  std::thread releaser{[&] {
-    auto ended = [&] {
-      std::string err;
-      auto log = storage::event_log::open(storage::log_options::reader(dir.path()), err);
-      bool done = false;
-      if (log)
-        log->for_each_saga([&](std::string_view, const storage::saga_row& r) {
-          done = storage::is_terminal(r.status);
-          return true;
-        });
-      return done;
-    };
-    std::unique_lock<std::mutex> lock{m};
-    while (!ended()) // polling a condition, not waiting for a time
-      cv.wait_for(lock, std::chrono::milliseconds(20));
-    release = true;
-    cv.notify_all();
-  }};
+  actors::run_options opts;
+  opts.handlers = &handlers;
   runtime::run_summary s;
-  BOOST_TEST(actors::run_workflow(wf, generated(1, &handlers), s) == 0);
-  releaser.join();
+  {
+    actors::engine e{wf, opts};
+    BOOST_REQUIRE_MESSAGE(e.ok(), e.error());
+    e.start_async("s", "stuck-1", "{}",
+                  [&](const std::string&, actors::start_result, const std::string& ended) {
+                    std::lock_guard<std::mutex> lock{m};
+                    status = ended;
+                    release = true;
+                    cv.notify_all();
+                  });
+    s = e.wait();
+  }
+  BOOST_TEST(status == "compensated");
   BOOST_TEST(s.compensated == 1u);
   auto events = histories(dir.path());
   BOOST_REQUIRE_EQUAL(events.size(), 1u);
