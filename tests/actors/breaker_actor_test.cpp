@@ -11,6 +11,7 @@
 #include "actors/event_log_writer.hpp"
 #include "actors/messages.hpp"
 #include "actors/system_config.hpp"
+#include "tests/actors/deterministic_system.hpp"
 #include "storage/event_log.hpp"
 #include "storage/timestamp.hpp"
 #include "tests/temp_dir.hpp"
@@ -51,10 +52,7 @@ caf::behavior caller(caf::event_based_actor* self, actors::breaker_actor breaker
 /// A run: the writer, the stage, the breaker (continuing from the log) and
 /// a caller, all on the test scheduler; the breaker's time of day follows
 /// the test clock from the real time at the world's start.
-struct run_world {
-  actors::system_config cfg{1};
-  std::unique_ptr<caf::actor_system> sys;
-  caf::scheduler::test_coordinator* sched = nullptr;
+struct run_world : test::deterministic_system {
   std::int64_t base_us = storage::now_us();
   actors::log_writer writer;
   call_runner stage;
@@ -65,9 +63,6 @@ struct run_world {
 
   run_world(storage::event_log& log, const config::breaker_spec& spec, std::shared_ptr<int> calls,
             std::shared_ptr<bool> healthy) {
-    cfg.set("scheduler.policy", caf::atom("testing"));
-    sys = std::make_unique<caf::actor_system>(cfg);
-    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
     writer = actors::spawn_event_log_writer(*sys, log, 16, actors::placement::scheduler);
     stage = sys->spawn(stage_probe, calls, healthy);
     actors::breaker_setup setup;
@@ -83,12 +78,7 @@ struct run_world {
     sched->run();
   }
 
-  ~run_world() {
-    for (auto& a : {caf::actor_cast<caf::actor>(writer), caf::actor_cast<caf::actor>(stage),
-                    caf::actor_cast<caf::actor>(breaker), probe})
-      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-    sched->run();
-  }
+  ~run_world() { stop(writer, stage, breaker, probe); }
 
   std::int64_t now_us() const {
     return base_us
@@ -106,11 +96,6 @@ struct run_world {
     }
   }
 
-  /// Moves the test clock on: due timers fire and what they cause runs.
-  void advance(caf::timespan t) {
-    sched->advance_time(t);
-    sched->run();
-  }
 };
 
 struct breaker_world {

@@ -13,6 +13,7 @@
 #include "actors/event_log_writer.hpp"
 #include "actors/messages.hpp"
 #include "actors/system_config.hpp"
+#include "tests/actors/deterministic_system.hpp"
 #include "config/workflow_loader.hpp"
 #include "runtime/saga_machine.hpp"
 #include "runtime/saga_writes.hpp"
@@ -77,13 +78,14 @@ caf::behavior client(caf::event_based_actor* self, actors::coordinator_actor coo
   };
 }
 
-struct coordinator_world {
+/// The log first: it must outlive the actor system that writes to it.
+struct log_in_temp_dir {
   test::temp_dir dir;
-  config::workflow wf;
   std::unique_ptr<storage::event_log> log;
-  actors::system_config cfg{1};
-  std::unique_ptr<caf::actor_system> sys;
-  caf::scheduler::test_coordinator* sched = nullptr;
+};
+
+struct coordinator_world : log_in_temp_dir, test::deterministic_system {
+  config::workflow wf;
   std::shared_ptr<seen> got = std::make_shared<seen>();
   actors::log_writer writer;
   probe_stage stage;
@@ -95,15 +97,13 @@ struct coordinator_world {
                              const std::function<void(storage::event_log&, const config::workflow&)>&
                                before = nullptr)
     : wf(one_step_saga(max_in_flight, dir.path())) {
+    // The system is up already; the actors that use the log come below.
     std::string err;
     log = storage::event_log::open(storage::log_options::writer(dir.path(), config::durability::sync),
                                    err);
     BOOST_REQUIRE_MESSAGE(log, err);
     if (before)
       before(*log, wf);
-    cfg.set("scheduler.policy", caf::atom("testing"));
-    sys = std::make_unique<caf::actor_system>(cfg);
-    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
     writer = actors::spawn_event_log_writer(*sys, *log, 16, actors::placement::scheduler);
     stage = sys->spawn(stage_probe, got);
     actors::coordinator_setup setup;
@@ -118,12 +118,7 @@ struct coordinator_world {
     sched->run();
   }
 
-  ~coordinator_world() {
-    for (auto& a : {caf::actor_cast<caf::actor>(writer), caf::actor_cast<caf::actor>(stage),
-                    caf::actor_cast<caf::actor>(coordinator), probe})
-      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-    sched->run();
-  }
+  ~coordinator_world() { stop(writer, stage, coordinator, probe); }
 
   void submit(const std::string& cid) {
     config::saga_request req;

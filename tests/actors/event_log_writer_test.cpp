@@ -11,6 +11,7 @@
 #include "actors/event_log_writer.hpp"
 #include "actors/messages.hpp"
 #include "actors/system_config.hpp"
+#include "tests/actors/deterministic_system.hpp"
 #include "storage/event_log.hpp"
 #include "tests/temp_dir.hpp"
 
@@ -69,28 +70,18 @@ caf::behavior client(caf::event_based_actor* self, actors::log_writer writer,
 }
 
 /// The writer and a client on CAF's deterministic scheduler.
-struct writer_world {
-  actors::system_config cfg{1};
-  std::unique_ptr<caf::actor_system> sys;
-  caf::scheduler::test_coordinator* sched = nullptr;
+struct writer_world : test::deterministic_system {
   actors::log_writer writer;
   caf::actor probe;
   std::shared_ptr<seen> got = std::make_shared<seen>();
 
   explicit writer_world(storage::event_log& log) {
-    cfg.set("scheduler.policy", caf::atom("testing"));
-    sys = std::make_unique<caf::actor_system>(cfg);
-    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
     writer = actors::spawn_event_log_writer(*sys, log, 16, actors::placement::scheduler);
     probe = sys->spawn(client, writer, got);
     sched->run();
   }
 
-  ~writer_world() {
-    caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(probe, caf::exit_reason::user_shutdown);
-    sched->run();
-  }
+  ~writer_world() { stop(writer, probe); }
 
   std::pair<std::uint64_t, std::uint64_t> stats() {
     caf::anon_send(probe, stats_atom::value);

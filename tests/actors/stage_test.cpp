@@ -10,6 +10,7 @@
 #include "actors/messages.hpp"
 #include "actors/stage.hpp"
 #include "actors/system_config.hpp"
+#include "tests/actors/deterministic_system.hpp"
 #include "storage/timestamp.hpp"
 
 using namespace nexus;
@@ -58,38 +59,22 @@ caf::behavior caller(caf::event_based_actor* self, actors::stage_actor stage,
 }
 
 /// A stage and its caller on the deterministic scheduler.
-struct stage_world {
-  actors::system_config cfg{1};
-  std::unique_ptr<caf::actor_system> sys;
-  caf::scheduler::test_coordinator* sched = nullptr;
+struct stage_world : test::deterministic_system {
   config::step_spec step;
   actors::stage_actor stage;
   caf::actor probe;
   std::shared_ptr<seen> got = std::make_shared<seen>();
 
   explicit stage_world(config::step_spec s) : step(std::move(s)) {
-    cfg.set("scheduler.policy", caf::atom("testing"));
-    sys = std::make_unique<caf::actor_system>(cfg);
-    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
     stage = actors::spawn_stage(*sys, "pipe", step, 1, 1000, nullptr);
     probe = sys->spawn(caller, stage, got);
     sched->run();
   }
 
-  ~stage_world() {
-    caf::anon_send_exit(stage, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(probe, caf::exit_reason::user_shutdown);
-    sched->run();
-  }
+  ~stage_world() { stop(stage, probe); }
 
   void send(step_call c) {
     caf::anon_send(probe, std::move(c));
-    sched->run();
-  }
-
-  /// Moves the test clock on: due timers fire and what they cause runs.
-  void advance(caf::timespan t) {
-    sched->advance_time(t);
     sched->run();
   }
 
