@@ -1,13 +1,14 @@
 #include "app/log_queries.hpp"
 
 #include "config/json_writer.hpp"
+#include "runtime/saga_progress.hpp"
 #include "storage/timestamp.hpp"
 
 namespace nexus::app {
 
 storage::status complete_listing(const storage::event_log& log, saga_listing& l) {
   if (!storage::is_terminal(l.row.status))
-    if (auto st = log.live_row(l.cid, l.row); !st)
+    if (auto st = runtime::live_progress(log, l.cid, l.row); !st)
       return st;
   if (l.row.expired || l.row.last_seq == 0)
     return storage::status::ok();

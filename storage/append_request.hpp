@@ -15,7 +15,7 @@ namespace nexus::storage {
 /// when its status changed. The row is rewritten only then (start,
 /// compensating, end), not on every step: it is what recovery, duplicate
 /// checks and retention need, and it halves the writes of a three-step saga.
-/// live_row() gives a running saga's current figures from its events.
+/// runtime::live_progress() gives a running saga's current figures from its events.
 struct append_request {
   std::string cid;
   std::vector<std::pair<std::uint64_t, std::string>> events; ///< seq, encoded JSON.

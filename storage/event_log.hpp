@@ -123,10 +123,6 @@ public:
   status for_each_saga(const std::function<bool(std::string_view cid, const saga_row&)>& visit,
                        std::string_view after = {}) const;
 
-  /// Brings `row` of a saga still running up to date from its events
-  /// (last_seq, updated, steps_done), streaming them.
-  status live_row(std::string_view cid, saga_row& row) const;
-
   /// The saga row of `cid`, if there is one.
   std::optional<saga_row> find_saga(std::string_view cid, status& st) const;
 

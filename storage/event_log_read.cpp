@@ -175,21 +175,6 @@ status event_log::for_each_saga(
   return from(it->status(), "cannot read sagas from " + d.dir);
 }
 
-status event_log::live_row(std::string_view cid, saga_row& row) const {
-  std::int64_t done = 0;
-  auto st = read_events(cid, 1, std::numeric_limits<std::uint64_t>::max(), [&](const event& e) {
-    row.last_seq = e.seq;
-    row.updated_us = e.ts_us;
-    if (e.type == event_type::step_succeeded)
-      ++done;
-    else if (e.type == event_type::compensation_succeeded)
-      --done;
-    return true;
-  });
-  row.steps_done = static_cast<std::uint32_t>(std::max<std::int64_t>(0, done));
-  return st;
-}
-
 std::optional<saga_row> event_log::find_saga(std::string_view cid, status& st) const {
   auto& d = *impl_;
   std::string value;
