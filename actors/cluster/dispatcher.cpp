@@ -198,7 +198,7 @@ caf::result<step_result> accept(dispatcher_self self, step_call&& call, outcome_
   auto id = st.next_id++;
   st.calls.emplace(id, pending{std::move(call), std::move(key), owed_answer::current(self),
                                std::move(breaker), breaker_call,
-                               no_node, 0});
+                               no_node, 0, {}});
   dispatch(self, id);
   return caf::delegated<step_result>{};
 }
