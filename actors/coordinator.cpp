@@ -8,7 +8,6 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
-#include "actors/engine.hpp"
 #include "actors/errors.hpp"
 #include "actors/saga_actor.hpp"
 #include "actors/messages.hpp"
@@ -23,7 +22,9 @@ namespace nexus::actors {
 
 namespace {
 
+using runtime::cancel_result;
 using runtime::saga_admission;
+using runtime::start_result;
 using runtime::start_source;
 using action = saga_admission::action;
 
@@ -31,8 +32,9 @@ using cancel_reply = std::function<void(cancel_result, const std::string& status
 
 /// The shell of runtime::saga_admission: it does what the core decides
 /// (reads the input, rebuilds sagas from the log, writes starts, spawns
-/// sagas) and reports back; the actors of the live sagas and the watchers
-/// of submitted ones are the only things it keeps itself.
+/// sagas) and reports back; what it keeps itself is only what the core
+/// need not see: the live sagas' actors, submitters' watchers, and cancels
+/// waiting for a start to be written.
 struct coordinator_state {
   coordinator_setup setup;
   std::optional<saga_admission> core;
