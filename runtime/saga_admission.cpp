@@ -82,20 +82,35 @@ storage::append_request saga_admission::begin_start(config::saga_request&& req,
   machine->start(std::move(req.input), now_us, t);
   log_saga_events(*machine, t.events); // as a saga logs its events: before they are written
   auto append = make_append(*machine, t);
-  unwritten_.emplace(req.correlation_id, started_saga{std::move(machine), std::move(t.commands)});
+  starts_.emplace(req.correlation_id,
+                  pending_start{started_saga{std::move(machine), std::move(t.commands)}, false});
   return append;
 }
 
 void saga_admission::start_written(const std::string& cid) {
-  auto i = unwritten_.find(cid);
-  if (i == unwritten_.end())
+  auto i = starts_.find(cid);
+  if (i == starts_.end() || i->second.written)
     return;
-  ready_ids_.insert(cid);
-  ready_.push_back(std::move(i->second));
-  unwritten_.erase(i);
+  i->second.written = true;
+  ready_.push_back(cid);
 }
 
-void saga_admission::start_failed(const std::string& cid) { unwritten_.erase(cid); }
+void saga_admission::start_failed(const std::string& cid) {
+  if (auto i = starts_.find(cid); i != starts_.end() && !i->second.written)
+    starts_.erase(i);
+}
+
+saga_admission::action saga_admission::launch(const std::string& cid) {
+  auto i = starts_.find(cid);
+  action a;
+  a.what = action::kind::launch;
+  a.saga = std::move(i->second.saga);
+  starts_.erase(i);
+  ++summary_.started;
+  // Since its start: waiting for room is part of its latency.
+  a.place = went_live(cid, a.saga.machine->started_us());
+  return a;
+}
 
 std::uint32_t saga_admission::went_live(const std::string& cid, std::int64_t since_us) {
   std::uint32_t place = places_;
@@ -142,18 +157,13 @@ saga_admission::action saga_admission::next() {
   if (!ready_.empty()) {
     if (!room())
       return a;
-    a.what = action::kind::launch;
-    a.saga = std::move(ready_.front());
+    auto cid = std::move(ready_.front());
     ready_.pop_front();
-    auto& m = *a.saga.machine;
-    ready_ids_.erase(m.cid());
-    ++summary_.started;
-    a.place = went_live(m.cid(), m.started_us()); // waiting for room is part of its latency
-    return a;
+    return launch(cid);
   }
   // An input line is taken only while what it would add still fits:
   // the sagas alive, and those being started, count.
-  if (live_.size() + unwritten_.size() >= max_in_flight_)
+  if (live_.size() + unwritten() >= max_in_flight_)
     return a;
   if (buffer_.size() < read_batch / 2 && !reading_ && !input_done_) {
     reading_ = true; // read ahead while the buffer still has some
@@ -169,7 +179,7 @@ saga_admission::action saga_admission::next() {
   }
   // Stopped by a bad line once those before it are durable, so that they
   // run to their end as they would have without it.
-  if (!input_error_.empty() && unwritten_.empty())
+  if (!input_error_.empty() && unwritten() == 0)
     stop(std::exchange(input_error_, {}), 2);
   return a;
 }
@@ -194,26 +204,21 @@ std::optional<std::uint32_t> saga_admission::ended(const std::string& cid,
   return place;
 }
 
-bool saga_admission::starting(const std::string& cid) const { return unwritten_.count(cid) > 0; }
+bool saga_admission::starting(const std::string& cid) const {
+  auto i = starts_.find(cid);
+  return i != starts_.end() && !i->second.written;
+}
 
 bool saga_admission::busy(const std::string& cid) const {
-  return live_.count(cid) > 0 || ready_ids_.count(cid) > 0 || unwritten_.count(cid) > 0
-         || reopening_.count(cid) > 0;
+  return live_.count(cid) > 0 || starts_.count(cid) > 0 || reopening_.count(cid) > 0;
 }
 
 saga_admission::action saga_admission::bring_forward(const std::string& cid) {
-  action a;
-  if (ready_ids_.count(cid) > 0) {
-    auto i = std::find_if(ready_.begin(), ready_.end(),
-                          [&](const started_saga& s) { return s.machine->cid() == cid; });
-    a.what = action::kind::launch;
-    a.saga = std::move(*i);
-    ready_.erase(i);
-    ready_ids_.erase(cid);
-    ++summary_.started;
-    a.place = went_live(cid, a.saga.machine->started_us());
-    return a;
+  if (auto i = starts_.find(cid); i != starts_.end() && i->second.written) {
+    ready_.erase(std::find(ready_.begin(), ready_.end(), cid));
+    return launch(cid);
   }
+  action a;
   auto waiting = std::find_if(to_resume_.begin(), to_resume_.end(),
                               [&](const auto& r) { return r.first == cid; });
   if (waiting != to_resume_.end()) {
@@ -229,12 +234,12 @@ bool saga_admission::finished() const {
     return false;
   if (stopping_)
     return true;
-  return closed_ && input_done_ && !reading_ && to_resume_.empty() && ready_.empty()
-         && unwritten_.empty() && reopening_.empty() && buffer_.empty() && input_error_.empty();
+  return closed_ && input_done_ && !reading_ && to_resume_.empty() && starts_.empty()
+         && reopening_.empty() && buffer_.empty() && input_error_.empty();
 }
 
 std::uint64_t saga_admission::not_ended() const {
-  return live_.size() + ready_.size() + unwritten_.size() + to_resume_.size();
+  return live_.size() + starts_.size() + to_resume_.size();
 }
 
 run_summary saga_admission::summary(std::int64_t now_us) const {

@@ -155,6 +155,10 @@ public:
 private:
   bool room() const { return live_.size() < max_in_flight_; }
   std::uint32_t went_live(const std::string& cid, std::int64_t since_us);
+  /// The `launch` of `cid`, written and waiting: it is alive from now.
+  action launch(const std::string& cid);
+  /// Starts whose first events are not durable yet.
+  std::size_t unwritten() const { return starts_.size() - ready_.size(); }
 
   const config::workflow& workflow_;
   std::uint32_t max_in_flight_;
@@ -171,11 +175,15 @@ private:
   std::unordered_map<std::string, live_saga> live_;
   std::vector<std::uint32_t> free_places_;
   std::uint32_t places_ = 0;
-  /// Started, first events on their way to the log (keyed by ID).
-  std::unordered_map<std::string, started_saga> unwritten_;
+  /// A saga started here and not alive yet: its first events on their way
+  /// to the log, or `written` and waiting for room.
+  struct pending_start {
+    started_saga saga;
+    bool written = false;
+  };
+  std::unordered_map<std::string, pending_start> starts_; ///< By ID.
+  std::deque<std::string> ready_; ///< The written ones' IDs, in the order they became durable.
   std::unordered_set<std::string> reopening_; ///< Reopened compensations on their way to the log.
-  std::deque<started_saga> ready_; ///< Durable, waiting for room.
-  std::unordered_set<std::string> ready_ids_;
   bool input_done_;
   bool reading_ = false;
   std::deque<config::saga_request> buffer_; ///< Read, not yet taken.

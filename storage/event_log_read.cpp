@@ -13,6 +13,36 @@
 
 namespace nexus::storage {
 
+namespace {
+
+/// The row of `key` (a `what`: saga or breaker) in `family` of the log in
+/// `dir`, decoded by `decode`; none when there is none (`st` ok) or it
+/// cannot be read or decoded (`st` says why, naming it and the log).
+template <class Row, class Decode>
+std::optional<Row> find_row(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* family,
+                            const std::string& dir, const char* what, std::string_view key,
+                            Decode decode, status& st) {
+  std::string value;
+  auto s = db.Get({}, family, rocksdb::Slice{key.data(), key.size()}, &value);
+  st = status::ok();
+  if (s.IsNotFound())
+    return std::nullopt;
+  if (!s.ok()) {
+    st = from(s, std::string{"cannot read "} + what + " " + std::string{key} + " from " + dir);
+    return std::nullopt;
+  }
+  Row row;
+  std::string err;
+  if (!decode(value, row, err)) {
+    st = status::error(std::string{what} + " " + std::string{key} + " in " + dir + ": " + err);
+    return std::nullopt;
+  }
+  return row;
+}
+
+} // namespace
+
+
 status event_log::read_in_order(std::uint64_t position,
                                 const std::function<bool(std::uint64_t, std::string_view)>& visit,
                                 std::string_view only_cid) const {
@@ -177,22 +207,7 @@ status event_log::for_each_saga(
 
 std::optional<saga_row> event_log::find_saga(std::string_view cid, status& st) const {
   auto& d = *impl_;
-  std::string value;
-  auto s = d.db->Get({}, d.cf(f_sagas), rocksdb::Slice{cid.data(), cid.size()}, &value);
-  st = status::ok();
-  if (s.IsNotFound())
-    return std::nullopt;
-  if (!s.ok()) {
-    st = from(s, "cannot read saga " + std::string{cid} + " from " + d.dir);
-    return std::nullopt;
-  }
-  saga_row row;
-  std::string err;
-  if (!decode_saga_row(value, row, err)) {
-    st = status::error("saga " + std::string{cid} + " in " + d.dir + ": " + err);
-    return std::nullopt;
-  }
-  return row;
+  return find_row<saga_row>(*d.db, d.cf(f_sagas), d.dir, "saga", cid, decode_saga_row, st);
 }
 
 status event_log::for_each_breaker(
@@ -213,22 +228,8 @@ status event_log::for_each_breaker(
 
 std::optional<breaker_row> event_log::find_breaker(std::string_view resource, status& st) const {
   auto& d = *impl_;
-  std::string value;
-  auto s = d.db->Get({}, d.cf(f_breakers), rocksdb::Slice{resource.data(), resource.size()}, &value);
-  st = status::ok();
-  if (s.IsNotFound())
-    return std::nullopt;
-  if (!s.ok()) {
-    st = from(s, "cannot read breaker " + std::string{resource} + " from " + d.dir);
-    return std::nullopt;
-  }
-  breaker_row row;
-  std::string err;
-  if (!decode_breaker_row(value, row, err)) {
-    st = status::error("breaker " + std::string{resource} + " in " + d.dir + ": " + err);
-    return std::nullopt;
-  }
-  return row;
+  return find_row<breaker_row>(*d.db, d.cf(f_breakers), d.dir, "breaker", resource,
+                               decode_breaker_row, st);
 }
 
 } // namespace nexus::storage
