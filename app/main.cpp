@@ -13,6 +13,22 @@
 namespace nexus::app {
 namespace {
 
+// CLI11's PositiveNumber and NonNegativeNumber name their bound as a
+// 300-digit double ("not in range 0.000000 to 1797...") and call 0 out of a
+// range that starts at 0; this one says what the option needs.
+CLI::Validator at_least(double low, const char* what) {
+  return CLI::Validator(
+      [low, what](std::string& text) -> std::string {
+        double value = 0;
+        if (!CLI::detail::lexical_cast(text, value)) return "must be a number, got " + text;
+        if (value < low) return std::string("must be ") + what + ", got " + text;
+        return {};
+      },
+      what);
+}
+const CLI::Validator positive = at_least(1e-300, "more than 0");
+const CLI::Validator non_negative = at_least(0, "0 or more");
+
 void add_log_level(CLI::App& app, std::string& level) {
   app.add_option("--log-level", level,
                  "Level of the log file and of the console, in place of the workflow's "
@@ -68,7 +84,7 @@ void add_bench(CLI::App& app, bench_args& args) {
     ->capture_default_str();
   app.add_option("--rate", args.rate,
                  "The fixed-rate run's sagas/s (default: --rate-fraction of the closed loop's)")
-    ->check(CLI::PositiveNumber);
+    ->check(positive);
   app.add_option("--phases", args.phases,
                  "The runs to make, comma-separated, of: memory, closed-loop, raw-storage, "
                  "raw-messaging, fixed-rate, failure-mix, recovery (default: all)")
@@ -135,7 +151,7 @@ void add_run(CLI::App& app, run_args& args) {
     ->check(CLI::IsMember({"stop", "skip"}))
     ->capture_default_str();
   auto* generate = app.add_option("--generate", args.generate, "Start N generated sagas")
-                     ->check(CLI::PositiveNumber);
+                     ->check(positive);
   input->excludes(generate);
   app.add_option("--saga", args.saga, "Saga to generate (with --generate)")->needs(generate);
   generate->needs("--saga");
@@ -143,7 +159,7 @@ void add_run(CLI::App& app, run_args& args) {
   app.add_option("--threads", args.threads, "Scheduler threads, 0 for one per core")
     ->each([&args](const std::string&) { args.threads_set = true; });
   app.add_option("--max-in-flight", args.max_in_flight, "Live sagas at most")
-    ->check(CLI::PositiveNumber);
+    ->check(positive);
   app.add_flag("--json", args.json, "Print the summary as one JSON object");
   app.add_flag("--no-progress", args.no_progress, "Print no progress while running");
   add_log_level(app, args.log_level);
@@ -169,7 +185,7 @@ void add_sagas(CLI::App& app, sagas_args& args) {
     ->check(CLI::IsMember({"running", "compensating", "completed", "compensated", "failed",
                            "cancelled"}));
   app.add_option("--limit", args.limit, "Only the N newest sagas (0: all)")
-    ->check(CLI::NonNegativeNumber)
+    ->check(non_negative)
     ->capture_default_str();
   app.add_option("--data-dir", args.data_dir, "Event log directory")->capture_default_str();
   app.add_flag("--json", args.json, "Print one JSON object per saga, newest first");
@@ -188,7 +204,7 @@ void add_serve(CLI::App& app, serve_args& args) {
   app.add_option("--threads", args.threads, "Scheduler threads, 0 for one per core")
     ->each([&args](const std::string&) { args.threads_set = true; });
   app.add_option("--max-in-flight", args.max_in_flight, "Live sagas at most")
-    ->check(CLI::PositiveNumber);
+    ->check(positive);
   app.add_option("--grace-seconds", args.grace_seconds,
                  "On SIGTERM or SIGINT: how long running sagas may take to end before they "
                  "stop where they are (they resume on the next start)")

@@ -33,6 +33,9 @@ done
 for opt in --status --limit --data-dir --json; do contains "sagas --help describes $opt" "$work/out" "$opt"; done
 "$nexus" sagas --limit x >"$work/out" 2>&1; check "sagas with a bad limit" 2 $?
 "$nexus" sagas --limit -1 >"$work/out" 2>&1; check "sagas with a negative limit" 2 $?
+contains "a negative limit is named plainly" "$work/out" "--limit: must be 0 or more, got -1"
+"$nexus" run "$src/examples/order.json" --max-in-flight 0 >"$work/out" 2>&1; check "no room in flight" 2 $?
+contains "a zero --max-in-flight is named plainly" "$work/out" "--max-in-flight: must be more than 0, got 0"
 "$nexus" run "$src/examples/order.json" --log-level loud >"$work/out" 2>&1; check "a bad log level" 2 $?
 "$nexus" run "$src/examples/order.json" --listen 77x >"$work/out" 2>&1; check "a bad --listen" 2 $?
 contains "a bad --listen is named" "$work/out" "--listen 77x: expected HOST:PORT"
