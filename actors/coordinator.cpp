@@ -11,6 +11,7 @@
 #include "actors/errors.hpp"
 #include "actors/saga_actor.hpp"
 #include "actors/messages.hpp"
+#include "runtime/definition_catalog.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/rebuild.hpp"
 #include "runtime/saga_admission.hpp"
@@ -40,7 +41,7 @@ struct coordinator_state {
   std::optional<saga_admission> core;
   /// Per saga definition, built on first use (they hold this actor, and go
   /// with its state when it exits).
-  std::map<std::string, std::shared_ptr<const saga_links>> links;
+  std::map<std::uint64_t, std::shared_ptr<const saga_links>> links;
   /// The live sagas' actors, in the places the core gave them.
   std::vector<caf::actor> live;
   /// Told `(done_atom, cid, status)` when the saga ends: `nexus submit`s.
@@ -54,33 +55,34 @@ struct coordinator_state {
 using coordinator_self = coordinator_actor::stateful_pointer<coordinator_state>;
 
 /// What the sagas of one definition talk to, shared by all of them.
-std::shared_ptr<const saga_links> links_for(coordinator_self self, const std::string& saga) {
+std::shared_ptr<const saga_links> links_for(coordinator_self self, const config::saga_spec& spec) {
   auto& st = self->state;
-  auto& links = st.links[saga];
+  auto& links = st.links[spec.id];
   if (!links)
     links = std::make_shared<const saga_links>(
-      saga_links{st.setup.writer, caf::actor_cast<saga_listener>(self), st.setup.stages.at(saga)});
+      saga_links{st.setup.writer, caf::actor_cast<saga_listener>(self), st.setup.stages.at(spec.id)});
   return links;
 }
 
-/// Rebuilds unfinished saga `cid` (a `saga`) from its events, read
-/// through `cursor`; null if it cannot be resumed (logged) or has ended.
+/// Rebuilds unfinished saga `cid` from its events, read through `cursor`,
+/// on the definition it runs on (`hash`); null if it cannot be resumed
+/// (logged) or has ended.
 std::unique_ptr<runtime::saga_machine> rebuild_one(coordinator_self self, const std::string& cid,
-                                                   const std::string& saga,
+                                                   const std::string& hash,
                                                    storage::event_cursor& cursor) {
   auto& st = self->state;
   auto rebuilding = storage::now_us();
-  auto spec = st.setup.workflow->find_saga(saga);
-  if (spec == nullptr) {
-    runtime::log(spdlog::level::err, {cid, saga}, "cannot resume: the workflow has no saga named {}",
-                 saga);
+  auto spec = st.setup.definitions->find(hash);
+  if (spec == nullptr || st.setup.stages.count(spec->id) == 0) {
+    runtime::log(spdlog::level::err, {cid, ""},
+                 "cannot resume: its definition {} is not among this run's", hash);
     return nullptr;
   }
   std::string why;
   auto machine = runtime::rebuild_saga(cursor, *spec, cid, why);
   st.core->replay_took(storage::now_us() - rebuilding);
   if (!machine) {
-    runtime::log(spdlog::level::err, {cid, saga}, "cannot resume: {}", why);
+    runtime::log(spdlog::level::err, {cid, spec->name}, "cannot resume: {}", why);
     return nullptr;
   }
   if (machine->finished())
@@ -101,8 +103,8 @@ void resume(coordinator_self self, std::vector<std::unique_ptr<runtime::saga_mac
   auto& st = self->state;
   for (auto& m : rebuilt) {
     auto place = st.core->resumed(m->cid(), m->last_seq(), storage::now_us());
-    auto saga = m->spec().name;
-    keep(self, place, spawn_resumed_saga(self->system(), std::move(*m), links_for(self, saga)));
+    auto links = links_for(self, m->spec());
+    keep(self, place, spawn_resumed_saga(self->system(), std::move(*m), std::move(links)));
   }
 }
 
@@ -110,8 +112,8 @@ void resume(coordinator_self self, std::vector<std::unique_ptr<runtime::saga_mac
 void bring_to_life(coordinator_self self, action& a) {
   auto& st = self->state;
   if (a.what == action::kind::launch) {
-    auto saga = a.saga.machine->spec().name;
-    keep(self, a.place, spawn_started_saga(self->system(), std::move(a.saga), links_for(self, saga)));
+    auto links = links_for(self, a.saga.machine->spec());
+    keep(self, a.place, spawn_started_saga(self->system(), std::move(a.saga), std::move(links)));
   } else if (a.what == action::kind::resume) {
     // Rebuilt one after another through one cursor (it sees every one of
     // them, since none writes before it is resumed), and only then brought
@@ -119,9 +121,9 @@ void bring_to_life(coordinator_self self, action& a) {
     // the others.
     auto cursor = st.setup.log->cursor();
     std::vector<std::unique_ptr<runtime::saga_machine>> rebuilt;
-    for (auto& [cid, saga] : a.unfinished)
+    for (auto& [cid, hash] : a.unfinished)
       if (!st.core->live(cid)) // else already resumed, to be cancelled
-        if (auto m = rebuild_one(self, cid, saga, *cursor))
+        if (auto m = rebuild_one(self, cid, hash, *cursor))
           rebuilt.push_back(std::move(m));
     cursor.reset();
     resume(self, std::move(rebuilt));
@@ -309,23 +311,26 @@ caf::result<bool, std::string> retry_saga(coordinator_self self, const std::stri
     return {false, "saga " + cid + " is still running: only a saga that ended failed has a "
                    "compensation to retry"};
   std::string error;
-  auto req = runtime::prepare_reopen(*st.setup.log, *st.setup.workflow, cid, storage::now_us(),
+  auto req = runtime::prepare_reopen(*st.setup.log, *st.setup.definitions, cid, storage::now_us(),
                                      error);
   if (!req)
     return {false, std::move(error)};
-  storage::status found = storage::status::ok();
-  auto row = req->row ? req->row : st.setup.log->find_saga(cid, found);
-  auto saga = row ? row->saga : std::string{};
+  auto saga = req->row->saga;
+  auto hash = req->row->definition;
+  if (auto* spec = st.setup.definitions->find(hash); !spec || !st.setup.stages.count(spec->id))
+    return {false, "saga " + cid + " runs on definition " + hash.substr(0, 12)
+                     + ", which this run has no stages for: retry it with `nexus retry` while "
+                       "no run holds the data directory"};
   st.core->begin_reopen(cid); // a second retry meanwhile is refused as running
   auto promise = self->make_response_promise<bool, std::string>();
   self->request(st.setup.writer, caf::infinite, append_atom::value, std::move(*req))
     .then(
-      [self, cid, saga, promise](ack_atom) mutable {
+      [self, cid, saga, hash, promise](ack_atom) mutable {
         self->state.core->reopen_ended(cid);
         runtime::log(spdlog::level::info, {cid, saga}, "compensation reopened");
         action a;
         a.what = action::kind::resume;
-        a.unfinished.emplace_back(cid, saga);
+        a.unfinished.emplace_back(cid, hash);
         bring_to_life(self, a);
         promise.deliver(true, std::string{});
       },
@@ -367,18 +372,11 @@ coordinator_actor::behavior_type coordinator(coordinator_self self, coordinator_
       auto began = storage::now_us();
       for (auto& stage : st.setup.pools)
         self->send(stage, watch_atom::value);
-      std::vector<std::pair<std::string, std::string>> unfinished;
-      auto s = st.setup.log->for_each_saga([&](std::string_view cid, const storage::saga_row& row) {
-        if (!storage::is_terminal(row.status))
-          unfinished.emplace_back(cid, row.saga);
-        return true;
-      });
+      auto unfinished = std::move(st.setup.unfinished);
       if (!unfinished.empty())
         spdlog::info("resuming {} unfinished sagas", unfinished.size());
       st.core->begin(began, std::move(unfinished), st.setup.input_size);
       st.core->replay_took(storage::now_us() - began);
-      if (!s)
-        st.core->stop(s.message(), 1);
       fill(self);
     },
     [=](close_atom) -> caf::result<runtime::run_summary> {

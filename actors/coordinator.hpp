@@ -17,6 +17,10 @@
 
 #include "config/workflow.hpp"
 
+namespace nexus::runtime {
+class definition_catalog;
+}
+
 namespace nexus::storage {
 class event_log;
 }
@@ -26,15 +30,22 @@ namespace nexus::actors {
 /// What the coordinator works with; everything pointed to outlives it.
 struct coordinator_setup {
   const config::workflow* workflow = nullptr;
+  /// Every definition a saga of this run runs on (the file's, and those of
+  /// unfinished and failed sagas in the log).
+  runtime::definition_catalog* definitions = nullptr;
   storage::event_log* log = nullptr;
   log_writer writer;
-  /// Per saga name, what its steps' calls go to, in step order.
-  std::map<std::string, std::vector<step_target>> stages;
+  /// Per definition (config::saga_spec::id), what its steps' calls go to,
+  /// in step order.
+  std::map<std::uint64_t, std::vector<step_target>> stages;
   input_reader input;          ///< Its input reader; null: resume and submissions only.
   std::uint64_t input_size = 0; ///< Requests the input will give, when known (else 0).
   /// Every stage: the coordinator watches them, and starts no saga while one
   /// of them has too many calls waiting.
   std::vector<pressure_source> pools;
+  /// The unfinished sagas in the log, to resume first: (ID, hash of the
+  /// definition each runs on, held by `definitions`).
+  std::vector<std::pair<std::string, std::string>> unfinished;
 };
 
 /// What a saga tells the coordinator: it has ended `(done_atom, cid,

@@ -20,12 +20,15 @@
 #include "actors/stage.hpp"
 #include "actors/step_wiring.hpp"
 #include "actors/tool_gate.hpp"
+#include "runtime/definition_catalog.hpp"
 #include "runtime/input_source.hpp"
+#include "runtime/rebuild.hpp"
 #include "runtime/logging.hpp"
 #include "actors/messages.hpp"
 #include "runtime/step_context.hpp"
 #include "actors/system_config.hpp"
 #include "storage/event_log.hpp"
+#include "storage/timestamp.hpp"
 
 namespace nexus::actors {
 
@@ -61,6 +64,12 @@ struct engine::impl {
   runtime::run_summary summary;
   bool waited = false;
   std::unique_ptr<storage::event_log> log;
+  /// The definitions sagas run on: the file's, and those of the log's
+  /// unfinished and failed sagas. Stages look calls up in it.
+  std::unique_ptr<runtime::definition_catalog> definitions;
+  /// Unfinished sagas to resume (ID, definition hash), and those that
+  /// cannot be, their definitions missing from the log (ID, why).
+  std::vector<std::pair<std::string, std::string>> unfinished, unrunnable;
   std::unique_ptr<actors::system_config> cfg;
   std::unique_ptr<caf::actor_system> sys;
   step_wiring steps; ///< The stages and breakers, and where each step's calls go.
@@ -105,6 +114,8 @@ struct engine::impl {
       storage::log_options::writer(wf.runtime.data_dir, wf.runtime.durability), error);
     if (!log)
       return fail(error, 1);
+    if (!load_definitions())
+      return false;
     if (opts.cluster.listen)
       cfg = std::make_unique<actors::system_config>(wf.runtime.threads, wf.cluster);
     else
@@ -120,13 +131,35 @@ struct engine::impl {
       input_size = input->size().value_or(0);
       reader = spawn_input_reader(*sys, std::move(input), wf, opts.on_bad_input);
     }
-    coordinator = spawn_coordinator(*sys, {&wf, log.get(), writer, steps.targets, reader, input_size,
-                                           {steps.stages.begin(), steps.stages.end()}});
+    coordinator = spawn_coordinator(*sys, {&wf, definitions.get(), log.get(), writer, steps.targets,
+                                           reader, input_size,
+                                           {steps.stages.begin(), steps.stages.end()},
+                                           std::move(unfinished)});
     if (opts.cluster.listen && !listen())
       return false;
     spdlog::info("run started: data_dir={} threads={} max_in_flight={}", wf.runtime.data_dir,
                  cfg->threads(), wf.runtime.max_in_flight);
     caf::anon_send(coordinator, run_atom::value);
+    return true;
+  }
+
+  /// Stores the file's definitions (before any saga names one), and finds
+  /// the unfinished sagas and the definitions they and the failed ones
+  /// (which `retry` reopens) run on.
+  bool load_definitions() {
+    definitions = std::make_unique<runtime::definition_catalog>(wf);
+    if (auto s = definitions->store_current(*log, storage::now_us()); !s)
+      return fail(s.message(), 1);
+    runtime::resumable_sagas found;
+    if (auto s = runtime::find_resumable(*log, *definitions, found); !s)
+      return fail(s.message(), 1);
+    unfinished = std::move(found.unfinished);
+    unrunnable = std::move(found.unrunnable);
+    for (auto& [cid, why] : unrunnable)
+      runtime::log(spdlog::level::err, {cid, ""},
+                   "cannot resume: {}; it stays unfinished until `nexus migrate` moves it to "
+                   "a definition",
+                   why);
     return true;
   }
 
@@ -136,13 +169,21 @@ struct engine::impl {
     wiring_inputs in;
     in.cores = cfg->threads();
     in.handlers = opts.handlers;
+    in.definitions = definitions.get();
     in.log = log.get();
     in.writer = writer;
     in.default_breaker = &default_breaker;
     in.cluster = opts.cluster.listen ? &cluster : nullptr;
     in.local_stages = opts.cluster.local_stages;
     std::string why;
-    if (!wire_steps(*sys, wf, in, steps, why))
+    // The file's definitions first: a stage's capacity is the file's.
+    std::vector<const config::saga_spec*> sagas;
+    for (auto& [name, saga] : wf.sagas)
+      sagas.push_back(definitions->current(name));
+    for (auto& [hash, saga] : definitions->all())
+      if (definitions->current(saga->name) != saga)
+        sagas.push_back(saga);
+    if (!wire_steps(*sys, wf, sagas, in, steps, why))
       return fail(why, 1);
     return true;
   }
@@ -405,6 +446,15 @@ runtime::run_summary engine::wait(std::function<void(const runtime::run_summary&
   im.release();
   im.waited = true;
   auto& s = im.summary;
+  if (!im.unrunnable.empty() && s.exit_status == 0) {
+    // Never left running unseen: named, and the run fails.
+    s.error = std::to_string(im.unrunnable.size()) + " unfinished saga"
+              + (im.unrunnable.size() == 1 ? "" : "s") + " could not be resumed: "
+              + im.unrunnable.front().second
+              + (im.unrunnable.size() > 1 ? " (and others, named in the log)" : "")
+              + "; `nexus migrate --workflow FILE` moves them to a definition";
+    s.exit_status = 1;
+  }
   spdlog::info("run ended: started={} resumed={} completed={} compensated={} failed={} "
                "cancelled={} events={}",
                s.started, s.resumed, s.completed, s.compensated, s.failed, s.cancelled, s.events);

@@ -79,12 +79,16 @@ struct step_call {
   /// Wall-clock time (microseconds since the epoch) at which the attempt has
   /// timed out; a worker that gets the call later does not start it.
   std::int64_t deadline_us = 0;
+  /// The id of the definition the saga runs on (config::saga_spec::id):
+  /// the stage runs the action that definition gives the step, whatever
+  /// the workflow file now says. 0: the stage's own step (tests, benches).
+  std::uint64_t definition = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, step_call& x) {
   return f(caf::meta::type_name("nexus.step_call"), x.cid, x.saga, x.step, x.attempt,
-           x.compensate, x.input, x.deadline_us);
+           x.compensate, x.input, x.deadline_us, x.definition);
 }
 
 /// The answer to a step_call, sent back to the saga that made it (as a
@@ -143,7 +147,9 @@ typename Inspector::result_type inspect(Inspector& f, saga_request& x) {
 
 /// The version of the messages between cluster nodes. A node whose version
 /// differs is refused when it joins, with both versions named.
-constexpr std::uint32_t cluster_protocol = 2;
+/// 3: calls carry their saga's definition, and batches the definitions
+/// the node has not been sent yet.
+constexpr std::uint32_t cluster_protocol = 3;
 
 /// What a worker node sends the coordinator's gateway to join:
 /// `(join_atom, join_request)` -> `std::string` (empty: joined; else why
@@ -164,6 +170,19 @@ typename Inspector::result_type inspect(Inspector& f, join_request& x) {
            x.capacity);
 }
 
+/// A saga definition sent to a worker node: its saga's name, hash and text
+/// (config/definition.hpp), checked against the hash where it arrives.
+struct shipped_definition {
+  std::string saga;
+  std::string hash;
+  std::string text;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, shipped_definition& x) {
+  return f(caf::meta::type_name("nexus.shipped_definition"), x.saga, x.hash, x.text);
+}
+
 /// Calls for one node, gathered while the coordinator's dispatcher works
 /// through its mailbox: one network message carries many. Each call has the
 /// dispatcher's ID for it, which its result carries back.
@@ -173,11 +192,15 @@ struct call_batch {
 
   std::vector<std::uint64_t> ids;
   std::vector<step_call> calls;
+  /// The definitions of these calls' sagas that the node has not been sent
+  /// before: a worker runs a call by its saga's definition even when its
+  /// own workflow file is older or newer.
+  std::vector<shipped_definition> definitions;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, call_batch& x) {
-  return f(caf::meta::type_name("nexus.call_batch"), x.ids, x.calls);
+  return f(caf::meta::type_name("nexus.call_batch"), x.ids, x.calls, x.definitions);
 }
 
 /// Results going back to the dispatcher, gathered the same way.

@@ -54,7 +54,7 @@ void call_stage(saga_actor* self, const command& cmd) {
   if (!comp && m.deadline_us() != 0)
     deadline = std::min(deadline, m.deadline_us());
   step_call call{m.cid(), m.spec().name, spec.name, cmd.attempt, comp, m.step_input(cmd.step),
-                 deadline};
+                 deadline, m.spec().id};
   self->send(self->state.links->stages[cmd.step], execute_atom::value, std::move(call));
 }
 

@@ -9,6 +9,7 @@
 #include <caf/all.hpp>
 
 #include "runtime/bulkhead.hpp"
+#include "runtime/definition_catalog.hpp"
 #include "runtime/executors.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/crash_point.hpp"
@@ -33,9 +34,20 @@ runtime::outcome timed_out(const step_call& call, const char* why) {
 }
 
 struct worker_setup {
-  const config::step_spec* step = nullptr;
+  const config::step_spec* step = nullptr; ///< For calls that name no definition.
   const runtime::handler_registry* handlers = nullptr;
+  const runtime::definition_catalog* definitions = nullptr; ///< May be null.
 };
+
+/// The step `call` runs: as the definition its saga runs on gives it, so a
+/// saga started before the workflow file changed runs what it started with.
+const config::step_spec* step_of(const worker_setup& setup, const step_call& call) {
+  if (call.definition == 0 || setup.definitions == nullptr)
+    return setup.step;
+  auto* saga = setup.definitions->find(call.definition);
+  auto i = saga != nullptr ? saga->find_step(call.step) : -1;
+  return i >= 0 ? &saga->steps[static_cast<std::size_t>(i)] : nullptr;
+}
 
 /// Who to tell an attempt's outcome besides the saga: the breaker that let
 /// the call through (null when the call came straight from a saga).
@@ -102,11 +114,24 @@ caf::behavior worker(worker_actor* self, worker_setup setup, stage_actor stage,
   return {
     [=](execute_atom, const step_call& call, const outcome_listener& breaker,
         std::uint64_t id) -> caf::result<step_result> {
-      auto& step = *setup.step;
-      const auto& action = call.compensate && step.compensate ? *step.compensate : step.action;
       reporter report{breaker, id};
-      auto left_us = call.deadline_us - storage::now_us();
+      auto* step = step_of(setup, call);
       step_result r;
+      if (step == nullptr || (call.compensate && !step->compensate)) {
+        // Never so for a call of this process's own sagas; a damaged
+        // message, or a worker sent a call without its definition.
+        r = step_result::failure(call, config::error_kind::permanent,
+                                 step == nullptr ? "this node does not know the definition of "
+                                                   "saga " + call.saga + " that step "
+                                                   + call.step + " belongs to"
+                                                 : "step " + call.step + " has no compensation "
+                                                   "in its saga's definition");
+        report.tell(r);
+        free_worker(self);
+        return r;
+      }
+      const auto& action = call.compensate ? *step->compensate : step->action;
+      auto left_us = call.deadline_us - storage::now_us();
       if (left_us <= 0) {
         r = step_result::answer(call, timed_out(call, "its time ran out before a worker was free"));
       } else if (action.kind == config::action_kind::simulate) {
@@ -358,11 +383,13 @@ std::uint32_t stage_workers(const config::step_spec& step, std::uint32_t cores) 
 
 stage_actor spawn_stage(caf::actor_system& sys, const std::string& saga,
                        const config::step_spec& step, std::uint32_t cores,
-                       std::uint32_t default_queue, const runtime::handler_registry* handlers) {
-  bool blocks = step.action.blocks() || (step.compensate && step.compensate->blocks());
+                       std::uint32_t default_queue, const runtime::handler_registry* handlers,
+                       const runtime::definition_catalog* definitions, bool blocks) {
+  blocks = blocks || step.action.blocks() || (step.compensate && step.compensate->blocks());
   auto workers = stage_workers(step, cores);
   auto bound = std::max<std::uint32_t>(1, step.queue > 0 ? step.queue : default_queue);
-  return sys.spawn(stage, saga, bound, worker_setup{&step, handlers}, workers, blocks);
+  return sys.spawn(stage, saga, bound, worker_setup{&step, handlers, definitions}, workers,
+                   blocks);
 }
 
 } // namespace nexus::actors

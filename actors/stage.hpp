@@ -13,6 +13,7 @@
 #include "config/workflow.hpp"
 
 namespace nexus::runtime {
+class definition_catalog;
 class handler_registry;
 }
 
@@ -45,13 +46,19 @@ using stage_actor = step_target::extend<handed_call, caf::reacts_to<watch_atom>,
 /// `circuit_open` and a `retry_after_ms` from the queue's length. `(watch_atom)`
 /// makes the sender the stage's watcher, told `(pressure_atom, name, true)`
 /// when the queue is full and `(pressure_atom, name, false)` when it has
-/// half emptied. `(stats_atom)` -> `stage_stats`. `step` and `handlers` (may be
-/// null) must outlive the stage.
+/// half emptied. `(stats_atom)` -> `stage_stats`. A call runs the step as
+/// the definition it names (step_call::definition, looked up in
+/// `definitions`) gives it; `step` sets the stage's capacity, and its
+/// workers are threads of their own if it, or `blocks` (another
+/// definition's step of this name), holds a thread. `step`, `handlers` and
+/// `definitions` (both may be null) must outlive the stage.
 /// The workers a stage for `step` has on a node of `cores` cores.
 std::uint32_t stage_workers(const config::step_spec& step, std::uint32_t cores);
 
 stage_actor spawn_stage(caf::actor_system& sys, const std::string& saga,
                        const config::step_spec& step, std::uint32_t cores,
-                       std::uint32_t default_queue, const runtime::handler_registry* handlers);
+                       std::uint32_t default_queue, const runtime::handler_registry* handlers,
+                       const runtime::definition_catalog* definitions = nullptr,
+                       bool blocks = false);
 
 } // namespace nexus::actors

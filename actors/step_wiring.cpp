@@ -9,10 +9,22 @@
 
 namespace nexus::actors {
 
-bool wire_steps(caf::actor_system& sys, const config::workflow& wf, const wiring_inputs& in,
+namespace {
+
+/// One stage's step: every definition's step of that name, the first of
+/// them the one that sets its capacity (the workflow file's, if it has it).
+struct stage_plan {
+  std::string saga;
+  const config::step_spec* capacity = nullptr;
+  bool blocks = false;
+};
+
+} // namespace
+
+bool wire_steps(caf::actor_system& sys, const config::workflow& wf,
+                const std::vector<const config::saga_spec*>& definitions, const wiring_inputs& in,
                 step_wiring& out, std::string& error) {
   std::map<std::string, breaker_setup> by_resource;
-  std::map<std::string, std::vector<step_target>> entries;
   std::map<std::string, step_target> local;
   std::uint32_t local_capacity = 0;
   cluster_dispatcher dispatcher;
@@ -20,26 +32,46 @@ bool wire_steps(caf::actor_system& sys, const config::workflow& wf, const wiring
     dispatcher = in.cluster->start_dispatcher(sys, wf.runtime.max_in_flight);
   auto default_queue =
     static_cast<std::uint32_t>(std::min<std::uint64_t>(wf.runtime.max_in_flight, UINT32_MAX));
-  for (auto& [name, saga] : wf.sagas)
-    for (auto& step : saga.steps) {
-      auto key = stage_key(name, step.name);
-      call_runner runner = dispatcher;
-      step_target entry = dispatcher;
-      if (!in.cluster || in.local_stages) {
-        auto stage = spawn_stage(sys, name, step, in.cores, default_queue, in.handlers);
-        out.stages.push_back(stage);
-        out.stage_names.push_back(key);
-        local[key] = stage;
-        local_capacity += stage_workers(step, in.cores);
-        if (!in.cluster) {
-          runner = stage;
-          entry = stage;
-        }
+  std::map<std::string, stage_plan> plans;
+  std::vector<std::string> order; // stages in the order first met
+  for (auto* saga : definitions)
+    for (auto& step : saga->steps) {
+      auto key = stage_key(saga->name, step.name);
+      auto [plan, fresh] = plans.try_emplace(key);
+      if (fresh) {
+        plan->second = {saga->name, &step, false};
+        order.push_back(key);
       }
-      entries[name].push_back(entry);
-      if (!step.resource.empty())
-        by_resource[step.resource].stages[key] = runner;
+      plan->second.blocks = plan->second.blocks || step.action.blocks()
+                            || (step.compensate && step.compensate->blocks());
     }
+  std::map<std::string, step_target> entry_of;
+  std::map<std::string, call_runner> runner_of;
+  for (auto& key : order) {
+    auto& plan = plans[key];
+    call_runner runner = dispatcher;
+    step_target entry = dispatcher;
+    if (!in.cluster || in.local_stages) {
+      auto stage = spawn_stage(sys, plan.saga, *plan.capacity, in.cores, default_queue,
+                               in.handlers, in.definitions, plan.blocks);
+      out.stages.push_back(stage);
+      out.stage_names.push_back(key);
+      local[key] = stage;
+      local_capacity += stage_workers(*plan.capacity, in.cores);
+      if (!in.cluster) {
+        runner = stage;
+        entry = stage;
+      }
+    }
+    entry_of[key] = entry;
+    runner_of[key] = runner;
+  }
+  for (auto* saga : definitions)
+    for (auto& step : saga->steps)
+      if (!step.resource.empty()) {
+        auto key = stage_key(saga->name, step.name);
+        by_resource[step.resource].stages[key] = runner_of.at(key);
+      }
   if (in.cluster && in.local_stages)
     in.cluster->join_local(sys, std::move(local), local_capacity);
   std::map<std::string, breaker_actor> breaker_of;
@@ -57,12 +89,11 @@ bool wire_steps(caf::actor_system& sys, const config::workflow& wf, const wiring
     breaker_of[resource] = spawn_breaker(sys, std::move(setup));
     out.breakers.push_back(breaker_of[resource]);
   }
-  for (auto& [name, saga] : wf.sagas) {
-    auto& list = entries[name];
-    for (std::size_t i = 0; i < saga.steps.size(); ++i)
-      if (!saga.steps[i].resource.empty())
-        list[i] = breaker_of.at(saga.steps[i].resource);
-    out.targets[name] = std::move(list);
+  for (auto* saga : definitions) {
+    auto& list = out.targets[saga->id];
+    for (auto& step : saga->steps)
+      list.push_back(step.resource.empty() ? entry_of.at(stage_key(saga->name, step.name))
+                                           : step_target{breaker_of.at(step.resource)});
   }
   return true;
 }

@@ -14,6 +14,7 @@
 #include "config/workflow.hpp"
 
 namespace nexus::runtime {
+class definition_catalog;
 class handler_registry;
 }
 
@@ -27,10 +28,13 @@ class cluster_host;
 
 /// The actors a run's steps are served by, and where each step's calls go.
 struct step_wiring {
-  /// Per saga, what each step's calls go to: the breaker of the resource it
-  /// names, else its stage (in a cluster, the dispatcher).
-  std::map<std::string, std::vector<step_target>> targets;
-  std::vector<stage_actor> stages;      ///< This node's, one per step (none: a cluster without local stages).
+  /// Per definition (config::saga_spec::id), what each of its steps' calls
+  /// go to: the breaker of the resource it names, else its stage (in a
+  /// cluster, the dispatcher).
+  std::map<std::uint64_t, std::vector<step_target>> targets;
+  /// This node's, one per step name of a saga, over all its definitions
+  /// (none: a cluster without local stages).
+  std::vector<stage_actor> stages;
   std::vector<std::string> stage_names; ///< `<saga>/<step>` of each, in the same order.
   std::vector<breaker_actor> breakers;  ///< One per resource that a step names.
 };
@@ -39,6 +43,8 @@ struct step_wiring {
 struct wiring_inputs {
   std::uint32_t cores = 1;
   const runtime::handler_registry* handlers = nullptr;
+  /// Where stages look up the definition each call names.
+  const runtime::definition_catalog* definitions = nullptr;
   storage::event_log* log = nullptr; ///< Where breakers' rows are read.
   log_writer writer;
   const config::breaker_spec* default_breaker = nullptr; ///< For resources with no `breakers` entry.
@@ -48,11 +54,14 @@ struct wiring_inputs {
   bool local_stages = true;
 };
 
-/// Spawns a stage per step and a breaker per resource, in front of the
-/// stages of the steps that name it (continuing from its row in the log);
-/// in a cluster, joins this node's stages to the dispatcher. False, with
-/// `error`, if a breaker's row cannot be read.
-bool wire_steps(caf::actor_system& sys, const config::workflow& wf, const wiring_inputs& in,
+/// Spawns a stage per step name of each saga in `definitions` (the
+/// workflow file's and those that unfinished or failed sagas run on: a
+/// step that two definitions share has one stage) and a breaker per
+/// resource, in front of the stages of the steps that name it (continuing
+/// from its row in the log); in a cluster, joins this node's stages to the
+/// dispatcher. False, with `error`, if a breaker's row cannot be read.
+bool wire_steps(caf::actor_system& sys, const config::workflow& wf,
+                const std::vector<const config::saga_spec*>& definitions, const wiring_inputs& in,
                 step_wiring& out, std::string& error);
 
 } // namespace nexus::actors

@@ -3,6 +3,7 @@
 
 #include "actors/engine.hpp"
 #include "app/commands.hpp"
+#include "runtime/definition_catalog.hpp"
 #include "runtime/rebuild.hpp"
 #include "storage/correlation_id.hpp"
 #include "storage/timestamp.hpp"
@@ -32,9 +33,10 @@ int retry(const retry_args& given) {
       std::cerr << "nexus: " << error << '\n';
       return 1;
     }
+    runtime::definition_catalog definitions{wf};
     std::vector<storage::append_request> reopen;
     for (auto& cid : args.cids) {
-      auto req = runtime::prepare_reopen(*log, wf, cid, storage::now_us(), error);
+      auto req = runtime::prepare_reopen(*log, definitions, cid, storage::now_us(), error);
       if (!req) {
         std::cerr << "nexus: " << error << '\n';
         return 2;

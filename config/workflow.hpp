@@ -99,6 +99,10 @@ struct step_group {
 
 struct saga_spec {
   std::string name;
+  /// Its definition_hash (config/definition.hpp), in hex: the
+  /// key it is stored under in the event log. Set by the loader.
+  std::string hash;
+  std::uint64_t id = 0; ///< The hash's first 64 bits: what messages carry.
   std::uint64_t deadline_ms = 0;  ///< 0: no deadline.
   std::vector<step_spec> steps;   ///< In order; a parallel group's members are adjacent.
   std::vector<step_group> groups; ///< In execution order, covering `steps`.

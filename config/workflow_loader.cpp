@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "config/definition.hpp"
 #include "config/json_tree.hpp"
 #include "config/key_reader.hpp"
 
@@ -266,6 +267,7 @@ private:
         saga.groups.push_back(g);
     }
     saga.index_groups();
+    stamp_definition(saga);
   }
 
   bool read_step(const json_node& n, const std::string& path, const workflow& wf,

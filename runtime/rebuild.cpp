@@ -1,5 +1,6 @@
 #include "runtime/rebuild.hpp"
 
+#include "runtime/definition_catalog.hpp"
 #include "runtime/saga_writes.hpp"
 
 namespace nexus::runtime {
@@ -42,8 +43,24 @@ std::unique_ptr<saga_machine> rebuild_saga(storage::event_cursor& cursor,
   });
 }
 
+storage::status find_resumable(const storage::event_log& log, definition_catalog& definitions,
+                               resumable_sagas& out) {
+  return log.for_each_saga([&](std::string_view id, const storage::saga_row& row) {
+    bool open = !storage::is_terminal(row.status);
+    if (!open && row.status != storage::saga_status::failed)
+      return true;
+    std::string cid{id}, why;
+    auto* spec = definitions.of(log, cid, row, why);
+    if (spec != nullptr && open)
+      out.unfinished.emplace_back(std::move(cid), spec->hash);
+    else if (spec == nullptr && open)
+      out.unrunnable.emplace_back(std::move(cid), std::move(why));
+    return true;
+  });
+}
+
 std::optional<storage::append_request> prepare_reopen(const storage::event_log& log,
-                                                      const config::workflow& wf,
+                                                      definition_catalog& definitions,
                                                       const std::string& cid, std::int64_t now_us,
                                                       std::string& error) {
   storage::status s = storage::status::ok();
@@ -61,11 +78,9 @@ std::optional<storage::append_request> prepare_reopen(const storage::event_log& 
     error = "saga " + cid + ": its events were removed by retention";
     return std::nullopt;
   }
-  auto spec = wf.find_saga(row->saga);
-  if (spec == nullptr) {
-    error = "saga " + cid + " is a " + row->saga + ", which the workflow does not define";
+  auto spec = definitions.of(log, cid, *row, error);
+  if (spec == nullptr)
     return std::nullopt;
-  }
   auto machine = rebuild_saga(log, *spec, cid, error);
   if (!machine) {
     error = "saga " + cid + ": " + error;

@@ -3,6 +3,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "config/workflow.hpp"
 #include "runtime/saga_machine.hpp"
@@ -23,13 +25,30 @@ std::unique_ptr<saga_machine> rebuild_saga(storage::event_cursor& cursor,
                                            const config::saga_spec& spec, const std::string& cid,
                                            std::string& error);
 
+class definition_catalog;
+
+/// What a run finds in the log to carry on: the unfinished sagas it can
+/// resume (ID, hash of their definition), those it cannot, their
+/// definitions missing or damaged (ID, why); it loads into `definitions`
+/// what these and the failed sagas (which a retry reopens) run on.
+struct resumable_sagas {
+  std::vector<std::pair<std::string, std::string>> unfinished;
+  std::vector<std::pair<std::string, std::string>> unrunnable;
+};
+
+/// Scans the log's saga rows for resumable_sagas; an error if they cannot be read.
+storage::status find_resumable(const storage::event_log& log, definition_catalog& definitions,
+                               resumable_sagas& out);
+
 /// The append that reopens the compensation of saga `cid`, which ended
-/// `failed`: its `retry_requested` event and the saga's new row, after
+/// `failed`, on the definition it runs on (found in `definitions`, or read
+/// from the log into it): its `retry_requested` event and the saga's new row, after
 /// which a run resumes compensating from the step that failed. Nothing,
 /// with `error` naming the saga and the reason, if it cannot be reopened:
-/// unknown, not failed, expired, or failed past a pivot. Writes nothing.
+/// unknown, not failed, expired, its definition missing, or failed past a
+/// pivot. Writes nothing.
 std::optional<storage::append_request> prepare_reopen(const storage::event_log& log,
-                                                      const config::workflow& wf,
+                                                      definition_catalog& definitions,
                                                       const std::string& cid, std::int64_t now_us,
                                                       std::string& error);
 

@@ -57,6 +57,7 @@ std::string saga_machine::step_input(std::uint32_t step) const {
 storage::saga_row saga_machine::row(std::int64_t now_us) const {
   storage::saga_row r;
   r.saga = spec_.name;
+  r.definition = spec_.hash;
   r.status = status_;
   r.last_seq = last_seq_;
   r.started_us = started_us_;
@@ -157,7 +158,9 @@ void saga_machine::apply(const event& e) {
 }
 
 void saga_machine::start(std::string input_json, std::int64_t now_us, transition& out) {
-  emit(event_type::saga_started, -1, now_us, out).input = std::move(input_json);
+  auto& e = emit(event_type::saga_started, -1, now_us, out);
+  e.input = std::move(input_json);
+  e.definition = spec_.hash;
   apply(out.events.back());
   advance(now_us, out);
   if (deadline_at_us_ != 0 && !finished())
@@ -458,6 +461,14 @@ void saga_machine::finish_rollback(std::int64_t now_us, transition& out) {
   out.commands.push_back({command::kind::finish, 0, 0, false, 0});
 }
 
+void saga_machine::moved_from(const std::string& from_hash, std::int64_t now_us,
+                              transition& out) {
+  auto& e = emit(event_type::definition_changed, -1, now_us, out);
+  e.definition = spec_.hash;
+  e.from_definition = from_hash;
+  apply(e);
+}
+
 bool saga_machine::replay(const event& e, std::string& error) {
   if (e.seq != last_seq_ + 1) {
     error = "event " + std::to_string(e.seq) + " follows " + std::to_string(last_seq_)
@@ -474,13 +485,15 @@ bool saga_machine::replay(const event& e, std::string& error) {
   }
   if (!e.step.empty() && spec_.find_step(e.step) < 0) {
     error = "event " + std::to_string(e.seq) + " names step " + e.step
-            + ", which saga " + spec_.name + " no longer has";
+            + ", which definition " + spec_.hash.substr(0, 12) + " of saga " + spec_.name
+            + " does not have";
     return false;
   }
   bool needs_step = e.type != event_type::saga_started && e.type != event_type::saga_completed
                     && e.type != event_type::saga_compensated && e.type != event_type::saga_failed
                     && e.type != event_type::saga_cancelled && e.type != event_type::cancel_requested
-                    && e.type != event_type::retry_requested;
+                    && e.type != event_type::retry_requested
+                    && e.type != event_type::definition_changed;
   if (needs_step && e.step.empty()) {
     error = "event " + std::to_string(e.seq) + " (" + std::string{storage::to_string(e.type)}
             + ") names no step";

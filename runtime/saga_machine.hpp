@@ -88,6 +88,12 @@ public:
   /// doing nothing, for a saga that did not end that way.
   bool retry_compensation(std::int64_t now_us, transition& out);
 
+  /// Records that this saga, rebuilt on its new definition (the machine's
+  /// spec), has moved there from definition `from_hash`: a
+  /// definition_changed event. The caller has checked that the move is
+  /// safe (runtime/migration.hpp).
+  void moved_from(const std::string& from_hash, std::int64_t now_us, transition& out);
+
   /// Folds one stored event into the state (recovery). Events must come in
   /// sequence order from 1; false, with `error` set, if one does not fit.
   bool replay(const storage::event& e, std::string& error);
@@ -116,12 +122,16 @@ public:
   /// The `sagas` row for the state after the last applied event.
   storage::saga_row row(std::int64_t now_us) const;
 
-private:
   enum class phase : std::uint8_t { forward, compensating, done };
   enum class step_state : std::uint8_t {
     pending, running, retry_wait, succeeded, failed,
     compensating, compensation_wait, compensated, compensation_failed,
   };
+  /// Where step `i` stands, and the saga: what a migration is checked against.
+  step_state state_of(std::uint32_t i) const { return steps_[i].state; }
+  phase current_phase() const { return phase_; }
+
+private:
   struct progress {
     step_state state = step_state::pending;
     std::uint32_t attempt = 0;       ///< Of the action.

@@ -14,7 +14,7 @@ constexpr std::string_view type_names[] = {
   "step_retry_scheduled",   "compensation_started", "compensation_succeeded",
   "compensation_failed",    "saga_completed",      "saga_compensated",  "saga_failed",
   "saga_cancelled",         "breaker_opened",      "breaker_half_open", "breaker_closed",
-  "cancel_requested",       "retry_requested",
+  "cancel_requested",       "retry_requested",     "definition_changed",
 };
 
 } // namespace
@@ -49,6 +49,10 @@ void encode_event(const event& e, std::string& out) {
     .field("type", to_string(e.type));
   if (!e.saga.empty())
     w.field("saga", e.saga);
+  if (!e.definition.empty())
+    w.field("definition", e.definition);
+  if (!e.from_definition.empty())
+    w.field("from", e.from_definition);
   if (!e.step.empty())
     w.field("step", e.step);
   if (e.attempt > 0)
@@ -95,8 +99,11 @@ bool decode_event(std::string_view json, event& e, std::string& error) {
     std::string_view s;
     std::uint64_t u = 0;
     if (key == "v") {
-      if (val.get_uint64().get(u) || u != event_schema_version) {
-        error = "unsupported event schema version";
+      if (val.get_uint64().get(u) || u < oldest_event_schema_version
+          || u > event_schema_version) {
+        error = "unsupported event schema version (this reader takes "
+                + std::to_string(oldest_event_schema_version) + " to "
+                + std::to_string(event_schema_version) + ")";
         return false;
       }
       has_v = true;
@@ -162,6 +169,8 @@ bool decode_event(std::string_view json, event& e, std::string& error) {
     } else {
       std::string* target = key == "cid"               ? &e.cid
                             : key == "saga"            ? &e.saga
+                            : key == "definition"      ? &e.definition
+                            : key == "from"            ? &e.from_definition
                             : key == "step"            ? &e.step
                             : key == "idempotency_key" ? &e.idempotency_key
                             : key == "message"         ? &e.message

@@ -9,8 +9,13 @@
 
 namespace nexus::storage {
 
-/// Version of the event JSON below, stored in every event as `v`.
-constexpr int event_schema_version = 1;
+/// Version of the event JSON below, stored in every event as `v`. 2 added
+/// `definition` (saga_started names the definition its saga runs on) and
+/// definition_changed; a version-1 saga_started names none, and its saga
+/// runs on the workflow's definition of its name, as it did then.
+constexpr int event_schema_version = 2;
+/// The oldest version this reader takes.
+constexpr int oldest_event_schema_version = 1;
 
 /// What happened. Persisted by name (`type`): changing a name breaks recovery.
 enum class event_type : std::uint8_t {
@@ -32,6 +37,7 @@ enum class event_type : std::uint8_t {
   // Appended after the first fifteen: names are persisted, the order is not.
   cancel_requested, ///< The saga was asked to stop: it starts nothing new and rolls back.
   retry_requested,  ///< An operator reopened a `failed` saga's compensation.
+  definition_changed, ///< `nexus migrate` moved the saga to another definition (schema 2).
 };
 
 std::string_view to_string(event_type t);
@@ -43,12 +49,15 @@ std::optional<event_type> parse_event_type(std::string_view name);
 /// or meaning breaks recovery; add fields rather than change them, and bump
 /// event_schema_version when an old reader could misread a new event.
 ///
-///   v                schema version (1)
+///   v                schema version (2; 1 before definitions)
 ///   seq              per-saga sequence number, from 1, no gaps
 ///   ts               RFC 3339 UTC with microseconds
 ///   cid              correlation ID
 ///   type             event_type name
 ///   saga             saga definition name
+///   definition       hash of the definition the saga runs on (saga_started),
+///                    or moves to (definition_changed)
+///   from             the definition it leaves (definition_changed)
 ///   step             step name (step and compensation events)
 ///   attempt          attempt number, from 1
 ///   idempotency_key  `<cid>/<step>` or `<cid>/<step>/compensate`
@@ -68,6 +77,8 @@ struct event {
   std::string cid;
   event_type type = event_type::saga_started;
   std::string saga;
+  std::string definition;      ///< saga_started, definition_changed: a hash.
+  std::string from_definition; ///< definition_changed: the hash it leaves.
   std::string step;
   std::uint32_t attempt = 0;
   std::string idempotency_key;

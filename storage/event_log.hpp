@@ -63,6 +63,15 @@ struct log_options {
   }
 };
 
+/// A saga definition as the log keeps it (see config/definition.hpp), in
+/// the `definitions` family under its hash.
+struct stored_definition {
+  std::string hash;        ///< SHA-256 of `json`, hex.
+  std::string saga;        ///< The saga's name.
+  std::int64_t stored_us = 0;
+  std::string json;        ///< config::definition_json text, exactly as hashed.
+};
+
 /// Reads the events of many sagas, one saga after another, through one
 /// RocksDB iterator: what recovery does for thousands of sagas in a row,
 /// where making an iterator for each cost more than reading its events.
@@ -125,6 +134,17 @@ public:
 
   /// The saga row of `cid`, if there is one.
   std::optional<saga_row> find_saga(std::string_view cid, status& st) const;
+
+  /// Stores `d` under its hash, durably, unless it is there already; an
+  /// error if the hash is there with other text (a damaged log), or the
+  /// log is read-only.
+  status store_definition(const stored_definition& d);
+
+  /// The definition stored under `hash`, if there is one.
+  std::optional<stored_definition> find_definition(std::string_view hash, status& st) const;
+
+  /// Visits every stored definition, in hash order.
+  status for_each_definition(const std::function<bool(const stored_definition&)>& visit) const;
 
   /// Visits every breaker row, in resource order.
   status for_each_breaker(

@@ -16,8 +16,13 @@
 namespace nexus::storage {
 
 // Persisted: the family names are part of the on-disk format.
-inline constexpr const char* family_names[] = {"default", "events", "sagas", "breakers", "order"};
-enum family : size_t { f_default, f_events, f_sagas, f_breakers, f_order, family_count };
+// `definitions` came with schema 2: a log written before has none, and a
+// reader opens such a log without it (its handle stays null).
+inline constexpr const char* family_names[] = {"default", "events", "sagas", "breakers", "order",
+                                               "definitions"};
+enum family : size_t {
+  f_default, f_events, f_sagas, f_breakers, f_order, f_definitions, family_count
+};
 
 /// A RocksDB status as the log's own: ok, or `what: ` and RocksDB's text.
 inline status from(const rocksdb::Status& s, const std::string& what) {

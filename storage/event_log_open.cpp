@@ -186,8 +186,22 @@ std::unique_ptr<event_log> event_log::open(const log_options& opts, std::string&
   // are flushed as the WAL reaches this size, and a restart replays at most
   // about this much.
   db_opts.max_total_wal_size = 32ull << 20;
+  // A reader of a log written before the definitions family existed opens
+  // it without that family.
+  bool without_definitions = false;
+  if (reader) {
+    std::vector<std::string> present;
+    if (rocksdb::DB::ListColumnFamilies(db_opts, opts.dir, &present).ok()) {
+      auto has = [&](const char* name) {
+        return std::find(present.begin(), present.end(), name) != present.end();
+      };
+      without_definitions = has(family_names[f_order]) && !has(family_names[f_definitions]);
+    }
+  }
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
   for (auto name : family_names) {
+    if (without_definitions && std::string_view{name} == family_names[f_definitions])
+      continue;
     rocksdb::ColumnFamilyOptions cf_opts{db_opts};
     if (std::string_view{name} == family_names[f_events])
       cf_opts.memtable_insert_with_hint_prefix_extractor = std::make_shared<saga_prefix>();
@@ -223,6 +237,8 @@ std::unique_ptr<event_log> event_log::open(const log_options& opts, std::string&
     return nullptr;
   }
   p->db.reset(raw);
+  if (without_definitions)
+    p->families.push_back(nullptr);
   std::unique_ptr<event_log> log{new event_log(std::move(p))};
   if (auto st = log->find_next_position(); !st) {
     error = st.message();
@@ -268,7 +284,8 @@ std::uint64_t event_log::memory_bytes() const {
   for (std::size_t f = 0; f < family_count; ++f)
     for (auto* property : {"rocksdb.cur-size-all-mem-tables", "rocksdb.estimate-table-readers-mem"}) {
       std::uint64_t v = 0;
-      if (d.db->GetIntProperty(d.cf(static_cast<family>(f)), property, &v))
+      if (d.cf(static_cast<family>(f)) != nullptr
+          && d.db->GetIntProperty(d.cf(static_cast<family>(f)), property, &v))
         total += v;
     }
   return total;

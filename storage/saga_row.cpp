@@ -9,8 +9,10 @@ namespace nexus::storage {
 
 void encode_saga_row(const saga_row& row, std::string& out) {
   config::json_object_writer w{out};
-  w.field("saga", row.saga)
-    .field("status", to_string(row.status))
+  w.field("saga", row.saga);
+  if (!row.definition.empty())
+    w.field("definition", row.definition);
+  w.field("status", to_string(row.status))
     .field("last_seq", row.last_seq)
     .field("started", format_timestamp(row.started_us))
     .field("updated", format_timestamp(row.updated_us))
@@ -55,6 +57,10 @@ bool decode_saga_row(std::string_view json, saga_row& row, std::string& error) {
   row.steps_done = static_cast<std::uint32_t>(done);
   row.steps_total = static_cast<std::uint32_t>(total);
   row.expired = false;
+  row.definition.clear();
+  std::string_view definition;
+  if (doc["definition"].get(definition) == SUCCESS)
+    row.definition.assign(definition);
   bool expired = false;
   if (doc["expired"].get(expired) == SUCCESS)
     row.expired = expired;

@@ -13,6 +13,9 @@ namespace nexus::storage {
 /// existing logs.
 struct saga_row {
   std::string saga;
+  /// Hash of the definition it runs on; empty in rows written before
+  /// definitions were stored (it runs on the workflow's saga of its name).
+  std::string definition;
   saga_status status = saga_status::running;
   std::uint64_t last_seq = 0;    ///< Sequence number of its newest event.
   std::int64_t started_us = 0;

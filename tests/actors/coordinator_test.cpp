@@ -15,6 +15,8 @@
 #include "actors/system_config.hpp"
 #include "tests/actors/deterministic_system.hpp"
 #include "config/workflow_loader.hpp"
+#include "runtime/definition_catalog.hpp"
+#include "runtime/rebuild.hpp"
 #include "runtime/saga_machine.hpp"
 #include "runtime/saga_writes.hpp"
 #include "runtime/start_request.hpp"
@@ -87,6 +89,7 @@ struct log_in_temp_dir {
 struct coordinator_world : log_in_temp_dir, test::deterministic_system {
   config::workflow wf;
   std::shared_ptr<seen> got = std::make_shared<seen>();
+  runtime::definition_catalog definitions;
   actors::log_writer writer;
   probe_stage stage;
   actors::coordinator_actor coordinator;
@@ -96,7 +99,7 @@ struct coordinator_world : log_in_temp_dir, test::deterministic_system {
   explicit coordinator_world(std::uint32_t max_in_flight,
                              const std::function<void(storage::event_log&, const config::workflow&)>&
                                before = nullptr)
-    : wf(one_step_saga(max_in_flight, dir.path())) {
+    : wf(one_step_saga(max_in_flight, dir.path())), definitions(wf) {
     // The system is up already; the actors that use the log come below.
     std::string err;
     log = storage::event_log::open(storage::log_options::writer(dir.path(), config::durability::sync),
@@ -108,9 +111,13 @@ struct coordinator_world : log_in_temp_dir, test::deterministic_system {
     stage = sys->spawn(stage_probe, got);
     actors::coordinator_setup setup;
     setup.workflow = &wf;
+    setup.definitions = &definitions;
+    runtime::resumable_sagas found;
+    BOOST_REQUIRE(runtime::find_resumable(*log, definitions, found));
+    setup.unfinished = std::move(found.unfinished);
     setup.log = log.get();
     setup.writer = writer;
-    setup.stages["s"] = {stage};
+    setup.stages[wf.sagas.at("s").id] = {stage};
     setup.pools = {stage};
     coordinator = actors::spawn_coordinator(*sys, std::move(setup), actors::placement::scheduler);
     probe = sys->spawn(client, coordinator, got);

@@ -85,7 +85,8 @@ events = [json.loads(l) for l in open(sys.argv[1])]
 assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
 assert events[0]["type"] == "saga_started" and events[0]["input"] == {"sku": "x"}
 assert events[-1]["type"] in ("saga_completed", "saga_compensated", "saga_failed")
-assert all(e["cid"] == "cli-1" and e["v"] == 1 for e in events)
+assert all(e["cid"] == "cli-1" and e["v"] == 2 for e in events)
+assert len(events[0]["definition"]) == 64 and int(events[0]["definition"], 16) >= 0
 PY
 "$nexus" events "$(printf 'bad\nid')" --data-dir "$data" >"$work/out" 2>&1; check "events bad id" 2 $?
 contains "bad id shown escaped" "$work/out" '"bad\x0aid"'

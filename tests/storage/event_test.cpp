@@ -34,11 +34,56 @@ BOOST_AUTO_TEST_CASE(event_json_is_the_persisted_layout) {
   std::string json;
   encode_event(sample(), json);
   BOOST_TEST(json
-             == R"({"v":1,"seq":5,"ts":"2025-11-25T05:32:47.123456Z","cid":"ord-1",)"
+             == R"({"v":2,"seq":5,"ts":"2025-11-25T05:32:47.123456Z","cid":"ord-1",)"
                 R"("type":"step_retry_scheduled","saga":"order","step":"charge","attempt":2,)"
                 R"("idempotency_key":"ord-1/charge","error_kind":"transient",)"
                 R"("message":"boom \"quoted\"\n","output":{"id":7},)"
                 R"("retry_at":"2025-11-25T05:32:47.373456Z"})");
+}
+
+// Schema 2: the definition a saga starts on, and a move to another one.
+BOOST_AUTO_TEST_CASE(definitions_are_named_in_the_persisted_layout) {
+  event e;
+  e.seq = 1;
+  e.ts_us = sample().ts_us;
+  e.cid = "ord-1";
+  e.type = event_type::saga_started;
+  e.saga = "order";
+  e.definition = std::string(64, 'a');
+  e.input = "{}";
+  std::string json;
+  encode_event(e, json);
+  BOOST_TEST(json == R"({"v":2,"seq":1,"ts":"2025-11-25T05:32:47.123456Z","cid":"ord-1",)"
+                     R"("type":"saga_started","saga":"order","definition":")"
+                     + std::string(64, 'a') + R"(","input":{}})");
+  e.seq = 2;
+  e.type = event_type::definition_changed;
+  e.definition = std::string(64, 'b');
+  e.from_definition = std::string(64, 'a');
+  e.input.clear();
+  json.clear();
+  encode_event(e, json);
+  BOOST_TEST(json == R"({"v":2,"seq":2,"ts":"2025-11-25T05:32:47.123456Z","cid":"ord-1",)"
+                     R"("type":"definition_changed","saga":"order","definition":")"
+                     + std::string(64, 'b') + R"(","from":")" + std::string(64, 'a') + R"("})");
+  event back;
+  std::string err;
+  BOOST_REQUIRE_MESSAGE(decode_event(json, back, err), err);
+  BOOST_TEST((back.type == event_type::definition_changed));
+  BOOST_TEST(back.definition == std::string(64, 'b'));
+  BOOST_TEST(back.from_definition == std::string(64, 'a'));
+}
+
+// A log written before schema 2 is read as it was: no definition named.
+BOOST_AUTO_TEST_CASE(version_one_events_are_still_read) {
+  event e;
+  std::string err;
+  BOOST_REQUIRE_MESSAGE(
+    decode_event(R"({"v":1,"seq":1,"ts":"2025-11-25T05:32:47.123456Z","cid":"a","type":"saga_started","saga":"s","input":{}})",
+                 e, err),
+    err);
+  BOOST_TEST(e.definition.empty());
+  BOOST_TEST(e.saga == "s");
 }
 
 BOOST_AUTO_TEST_CASE(events_round_trip) {
@@ -60,7 +105,7 @@ BOOST_AUTO_TEST_CASE(events_round_trip) {
 }
 
 BOOST_AUTO_TEST_CASE(every_event_type_name_round_trips) {
-  for (int i = 0; i <= static_cast<int>(event_type::retry_requested); ++i) {
+  for (int i = 0; i <= static_cast<int>(event_type::definition_changed); ++i) {
     auto t = static_cast<event_type>(i);
     BOOST_TEST((parse_event_type(to_string(t)) == t));
   }
@@ -71,7 +116,7 @@ BOOST_AUTO_TEST_CASE(malformed_events_are_refused_with_a_reason) {
   event e;
   std::string err;
   BOOST_TEST(!decode_event("{", e, err));
-  BOOST_TEST(!decode_event(R"({"v":2,"seq":1,"ts":"2025-11-25T05:32:47.123456Z","cid":"a","type":"saga_started"})", e, err));
+  BOOST_TEST(!decode_event(R"({"v":3,"seq":1,"ts":"2025-11-25T05:32:47.123456Z","cid":"a","type":"saga_started"})", e, err));
   BOOST_TEST(err.find("version") != std::string::npos);
   BOOST_TEST(!decode_event(R"({"v":1,"seq":1,"ts":"yesterday","cid":"a","type":"saga_started"})", e, err));
   BOOST_TEST(!decode_event(R"({"v":1,"seq":1,"ts":"2025-11-25T05:32:47.123456Z","cid":"a"})", e, err));
