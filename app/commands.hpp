@@ -156,6 +156,7 @@ int run_and_report(const config::workflow& wf, const actors::run_options& opts, 
 struct retry_args {
   std::vector<std::string> cids;
   std::string workflow;
+  bool migrate = false; ///< Move them to the workflow's definitions first.
   std::string data_dir;  ///< Empty: runtime.data_dir of the workflow.
   bool json = false;
   std::string log_level;
@@ -197,7 +198,24 @@ using bench::bench_phases;
 
 struct validate_args {
   std::string workflow;
+  std::string against; ///< A data directory: could its sagas move to this file?
 };
 int validate(const validate_args& args);
+
+struct definitions_args {
+  std::string data_dir = ".nexus";
+  bool json = false;
+};
+int definitions(const definitions_args& args);
+
+struct migrate_args {
+  std::string workflow;
+  std::string saga;     ///< Only sagas of this name.
+  std::string from;     ///< Only sagas on a definition whose hash starts so.
+  bool dry_run = false;
+  std::string data_dir; ///< Empty: runtime.data_dir of the workflow.
+  bool json = false;
+};
+int migrate(const migrate_args& args);
 
 } // namespace nexus::app

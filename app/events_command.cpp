@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "app/commands.hpp"
+#include "config/definition.hpp"
 #include "app/log_reader.hpp"
 #include "app/terminal.hpp"
 #include "storage/breaker_row.hpp"
@@ -66,6 +67,13 @@ void print_event(const storage::event& e, std::int64_t start_us, bool colours) {
   std::vector<std::string> details;
   if (!e.step.empty())
     details.push_back(e.attempt > 0 ? e.step + " #" + std::to_string(e.attempt) : e.step);
+  if (e.type == storage::event_type::saga_started && !e.definition.empty())
+    details.push_back("definition " + std::string{config::short_hash(e.definition)});
+  if (e.type == storage::event_type::definition_changed)
+    details.push_back("from " + (e.from_definition.empty()
+                                   ? std::string{"(none stored)"}
+                                   : std::string{config::short_hash(e.from_definition)})
+                      + " to " + std::string{config::short_hash(e.definition)});
   if (e.error)
     details.push_back(paint(std::string{config::to_string(*e.error)} + ": "
                               + storage::escape_for_display(e.message, 400),
@@ -105,7 +113,11 @@ bool print_stored(const events_args& args, std::string_view json, std::int64_t& 
     start_us = e.ts_us;
     auto resource = storage::breaker_resource(e.cid);
     auto whose = resource ? "breaker " + std::string{*resource}
-                          : "saga " + e.cid + (e.saga.empty() ? "" : " (" + e.saga + ")");
+                          : "saga " + e.cid + (e.saga.empty() ? "" : " (" + e.saga + ")")
+                              + (e.definition.empty()
+                                   ? ""
+                                   : ", definition "
+                                       + std::string{config::short_hash(e.definition)});
     std::cout << paint(whose + ", from " + storage::format_timestamp(e.ts_us), colour::grey, colours)
               << '\n';
   }

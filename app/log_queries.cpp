@@ -25,6 +25,7 @@ std::string saga_listing_json(const saga_listing& l, std::int64_t now) {
   config::json_object_writer w{out};
   w.field("cid", l.cid)
     .field("saga", l.row.saga)
+    .field("definition", l.row.definition)
     .field("status", to_string(l.row.status))
     .field("steps_done", static_cast<std::uint64_t>(l.row.steps_done))
     .field("steps_total", static_cast<std::uint64_t>(l.row.steps_total))

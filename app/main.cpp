@@ -137,9 +137,26 @@ void add_retry(CLI::App& app, retry_args& args) {
   app.add_option("cid", args.cids, "Correlation IDs of sagas that ended failed")->required();
   app.add_option("--workflow", args.workflow, "Workflow file that defines their sagas")
     ->required();
+  app.add_flag("--migrate", args.migrate,
+               "First move them to the workflow's definitions (as nexus migrate does, all or "
+               "none)");
   app.add_option("--data-dir", args.data_dir, "Event log directory (default: runtime.data_dir)");
   app.add_flag("--json", args.json, "Print the run's summary as one JSON object");
   add_log_level(app, args.log_level);
+}
+
+void add_definitions(CLI::App& app, definitions_args& args) {
+  app.add_option("--data-dir", args.data_dir, "Event log directory")->capture_default_str();
+  app.add_flag("--json", args.json, "Print one JSON object per definition, with its steps");
+}
+
+void add_migrate(CLI::App& app, migrate_args& args) {
+  app.add_option("--workflow", args.workflow, "The workflow file to move sagas to")->required();
+  app.add_option("--saga", args.saga, "Only sagas of this name");
+  app.add_option("--from", args.from, "Only sagas on the definition whose hash starts so");
+  app.add_flag("--dry-run", args.dry_run, "Say what would move, and why not, writing nothing");
+  app.add_option("--data-dir", args.data_dir, "Event log directory (default: runtime.data_dir)");
+  app.add_flag("--json", args.json, "Print one JSON object: the counts and each saga's result");
 }
 
 void add_run(CLI::App& app, run_args& args) {
@@ -230,6 +247,9 @@ void add_stats(CLI::App& app, stats_args& args) {
 
 void add_validate(CLI::App& app, validate_args& args) {
   app.add_option("workflow", args.workflow, "Workflow file (JSON)")->required();
+  app.add_option("--against", args.against,
+                 "Event log directory: say, per stored definition, how many unfinished or "
+                 "failed sagas could move to this file, and why the others could not");
 }
 
 void add_worker(CLI::App& app, worker_args& args) {
@@ -286,6 +306,8 @@ int main(int argc, char** argv) {
   submit_args submit_a;
   worker_args worker_a;
   validate_args validate_a;
+  definitions_args definitions_a;
+  migrate_args migrate_a;
   bench_args bench_a;
   mcp_args mcp_a;
   command("run", "Resume unfinished sagas, then run new ones to the end", run_a, add_run, run);
@@ -309,6 +331,12 @@ int main(int argc, char** argv) {
           "Serve the Model Context Protocol on stdio: AI agents start, watch and cancel sagas",
           mcp_a, add_mcp, mcp);
   command("validate", "Check a workflow file", validate_a, add_validate, validate);
+  command("definitions",
+          "List the saga definitions in the event log, and how many sagas run on each",
+          definitions_a, add_definitions, definitions);
+  command("migrate",
+          "Move unfinished and failed sagas to a new workflow file's definitions, where safe",
+          migrate_a, add_migrate, migrate);
   command("bench", "Measure Nexus against the machine's raw storage and messaging limits",
           bench_a, add_bench, run_bench);
   if (argc > 1 && argv[1][0] != '-') {

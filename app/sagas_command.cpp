@@ -7,6 +7,7 @@
 #include "app/log_queries.hpp"
 #include "app/log_reader.hpp"
 #include "app/terminal.hpp"
+#include "config/definition.hpp"
 #include "config/json_writer.hpp"
 #include "storage/timestamp.hpp"
 
@@ -53,16 +54,18 @@ storage::status select(const storage::event_log& log, const sagas_args& args,
 
 void print_rows(const std::vector<saga_listing>& rows, std::int64_t now) {
   std::vector<std::vector<std::string>> cells{
-    {"CORRELATION ID", "SAGA", "STATUS", "STEPS", "LAST EVENT", "AGE"}};
+    {"CORRELATION ID", "SAGA", "DEFINITION", "STATUS", "STEPS", "LAST EVENT", "AGE"}};
   for (auto& l : rows)
-    cells.push_back({l.cid, l.row.saga, std::string{to_string(l.row.status)},
+    cells.push_back({l.cid, l.row.saga,
+                     l.row.definition.empty() ? "-" : std::string{config::short_hash(l.row.definition)},
+                     std::string{to_string(l.row.status)},
                      std::to_string(l.row.steps_done) + "/" + std::to_string(l.row.steps_total),
                      l.row.expired ? "(expired)" : l.last_event,
                      human_duration(now - l.row.started_us)});
   print_table(
     std::cout, cells,
     [&](std::size_t r, std::size_t c) {
-      return c == 2 ? status_colour(rows[r].row.status) : colour::none;
+      return c == 3 ? status_colour(rows[r].row.status) : colour::none;
     },
     stdout_colours());
 }

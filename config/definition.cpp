@@ -104,6 +104,29 @@ std::string step_json(const step_spec& s) {
 
 } // namespace
 
+std::string forward_json(const step_spec& s) {
+  std::string out;
+  json_object_writer w{out};
+  w.field("resource", s.resource)
+    .field("timeout_ms", s.timeout_ms)
+    .raw_field("action", action_json(s.action, nullptr))
+    .raw_field("retry", retry_json(s.retry));
+  w.finish();
+  return out;
+}
+
+std::string compensation_json(const step_spec& s) {
+  if (!s.compensate)
+    return {};
+  std::string out;
+  json_object_writer w{out};
+  w.field("resource", s.resource)
+    .field("timeout_ms", s.timeout_ms)
+    .raw_field("compensate", action_json(*s.compensate, &s.compensate_retry));
+  w.finish();
+  return out;
+}
+
 std::string definition_json(const saga_spec& saga) {
   std::string steps = "[";
   for (auto& g : saga.groups) {

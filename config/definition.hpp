@@ -19,6 +19,12 @@ namespace nexus::config {
 /// how a field is written makes every stored definition look new.
 std::string definition_json(const saga_spec& saga);
 
+/// What a step does going forward (resource, timeout, action, retry), and
+/// when compensated (resource, timeout, compensation and its retry; empty
+/// for a pivot), in the same form: equal text, equal behaviour.
+std::string forward_json(const step_spec& step);
+std::string compensation_json(const step_spec& step);
+
 /// SHA-256 of `text` in lower-case hex (64 characters).
 std::string sha256_hex(std::string_view text);
 

@@ -17,7 +17,8 @@ storage::append_request make_append(const saga_machine& m, const transition& t) 
   for (auto& e : t.events)
     status_changed = status_changed || e.type == event_type::saga_started
                      || e.type == event_type::compensation_started
-                     || e.type == event_type::retry_requested || storage::is_terminal(e.type);
+                     || e.type == event_type::retry_requested
+                     || e.type == event_type::definition_changed || storage::is_terminal(e.type);
   if (status_changed)
     req.row = m.row(t.events.back().ts_us);
   return req;

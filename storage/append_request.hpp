@@ -13,7 +13,7 @@ namespace nexus::storage {
 
 /// One saga's events to append, all or nothing, with its new `sagas` row
 /// when its status changed. The row is rewritten only then (start,
-/// compensating, end), not on every step: it is what recovery, duplicate
+/// compensating, end, a move to another definition), not on every step: it is what recovery, duplicate
 /// checks and retention need, and it halves the writes of a three-step saga.
 /// runtime::live_progress() gives a running saga's current figures from its events.
 struct append_request {
