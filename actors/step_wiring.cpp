@@ -29,7 +29,7 @@ bool wire_steps(caf::actor_system& sys, const config::workflow& wf,
   std::uint32_t local_capacity = 0;
   cluster_dispatcher dispatcher;
   if (in.cluster)
-    dispatcher = in.cluster->start_dispatcher(sys, wf.runtime.max_in_flight);
+    dispatcher = in.cluster->start_dispatcher(sys, wf.runtime.max_in_flight, in.definitions);
   auto default_queue =
     static_cast<std::uint32_t>(std::min<std::uint64_t>(wf.runtime.max_in_flight, UINT32_MAX));
   std::map<std::string, stage_plan> plans;

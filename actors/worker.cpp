@@ -16,6 +16,7 @@
 #include "actors/cluster/transport.hpp"
 #include "actors/cluster/endpoint.hpp"
 #include "actors/stage.hpp"
+#include "runtime/definition_catalog.hpp"
 #include "runtime/logging.hpp"
 #include "actors/messages.hpp"
 #include "actors/system_config.hpp"
@@ -62,13 +63,17 @@ client_end run_worker(const config::workflow& wf, const worker_options& opts,
   auto node = opts.node.empty() ? runtime::log_node() + ":" + std::to_string(::getpid()) : opts.node;
   runtime::set_log_node(node);
   actors::system_config cfg{opts.threads, wf.cluster};
+  // Its own file's definitions, and those the coordinator sends with calls:
+  // declared before the system, whose stages look calls up in it.
+  runtime::definition_catalog definitions{wf};
   caf::actor_system sys{cfg};
   std::map<std::string, step_target> stages;
   std::vector<std::string> keys;
   std::uint32_t workers = 0;
   for (auto& [saga, step] : steps) {
     auto key = stage_key(saga, step->name);
-    stages[key] = spawn_stage(sys, saga, *step, cfg.threads(), UINT32_MAX, opts.handlers);
+    stages[key] = spawn_stage(sys, saga, *step, cfg.threads(), UINT32_MAX, opts.handlers,
+                              &definitions);
     keys.push_back(key);
     workers += stage_workers(*step, cfg.threads());
   }
@@ -113,7 +118,7 @@ client_end run_worker(const config::workflow& wf, const worker_options& opts,
     }
     backoff = std::chrono::milliseconds(100);
     reasons.clear();
-    auto endpoint = spawn_endpoint(sys, stages);
+    auto endpoint = spawn_endpoint(sys, stages, &definitions);
     join_request req;
     req.token = opts.token;
     req.node = node;

@@ -16,7 +16,9 @@
 #include "actors/messages.hpp"
 #include "actors/owed_answer.hpp"
 #include "actors/stage.hpp"
+#include "config/definition.hpp"
 #include "runtime/bulkhead.hpp"
+#include "runtime/definition_catalog.hpp"
 #include "runtime/logging.hpp"
 #include "storage/timestamp.hpp"
 
@@ -34,6 +36,8 @@ struct node {
   std::uint32_t in_flight = 0;
   bool alive = true;
   call_batch outgoing;  ///< Calls for it, sent when the dispatcher flushes.
+  /// The definitions (ids) sent to it with calls: each goes once.
+  std::unordered_set<std::uint64_t> definitions_sent;
 };
 
 
@@ -59,6 +63,8 @@ struct dispatcher_state {
   std::uint64_t next_id = 1;
   runtime::sweep_timer sweep;
   bool flush_queued = false;
+  /// What calls' definitions are looked up in, to send to the nodes; may be null.
+  const runtime::definition_catalog* definitions = nullptr;
   static inline const char* name = "nexus.dispatcher";
 };
 
@@ -124,6 +130,11 @@ void dispatch(dispatcher_self self, std::uint64_t id) {
   // messages now in its mailbox (or when it is full).
   node.outgoing.ids.push_back(id);
   node.outgoing.calls.push_back(p.call);
+  if (p.call.definition != 0 && st.definitions != nullptr
+      && node.definitions_sent.insert(p.call.definition).second)
+    if (auto* spec = st.definitions->find(p.call.definition))
+      node.outgoing.definitions.push_back(
+        {spec->name, spec->hash, config::definition_json(*spec)});
   if (node.outgoing.calls.size() >= call_batch::max_size) {
     flush(self, node.endpoint, node.outgoing);
   } else if (!st.flush_queued) {
@@ -211,7 +222,9 @@ std::size_t node_of(const dispatcher_state& st, const caf::actor_addr& addr) {
   return no_node;
 }
 
-cluster_dispatcher::behavior_type dispatcher(dispatcher_self self, std::uint64_t bound) {
+cluster_dispatcher::behavior_type dispatcher(dispatcher_self self, std::uint64_t bound,
+                                             const runtime::definition_catalog* definitions) {
+  self->state.definitions = definitions;
   // A refused call tries again 100 ms later at the soonest: a node's
   // answer crosses the network, and with no node yet none comes sooner.
   self->state.policy.emplace(
@@ -278,7 +291,7 @@ cluster_dispatcher::behavior_type dispatcher(dispatcher_self self, std::uint64_t
       self->monitor(endpoint);
       // The join protocol: what joins is a node's endpoint (endpoint.hpp).
       st.nodes.push_back(node{caf::actor_cast<node_endpoint>(endpoint), name, {steps.begin(), steps.end()},
-                              std::max<std::uint32_t>(1, capacity), 0, true, {}});
+                              std::max<std::uint32_t>(1, capacity), 0, true, {}, {}});
       count_workers(st);
       runtime::log(spdlog::level::info, {}, "node {} joined: {} steps, {} calls at once", name,
                    steps.size(), capacity);
@@ -346,8 +359,9 @@ cluster_dispatcher::behavior_type dispatcher(dispatcher_self self, std::uint64_t
 
 } // namespace
 
-cluster_dispatcher spawn_dispatcher(caf::actor_system& sys, std::uint64_t queue_bound) {
-  return sys.spawn(dispatcher, queue_bound);
+cluster_dispatcher spawn_dispatcher(caf::actor_system& sys, std::uint64_t queue_bound,
+                                    const runtime::definition_catalog* definitions) {
+  return sys.spawn(dispatcher, queue_bound, definitions);
 }
 
 } // namespace nexus::actors

@@ -12,6 +12,10 @@
 
 #include "actors/messages.hpp"
 
+namespace nexus::runtime {
+class definition_catalog;
+}
+
 namespace nexus::actors {
 
 /// The interface of a cluster's dispatcher, checked by the compiler
@@ -38,6 +42,11 @@ using cluster_dispatcher = step_target::extend<
 /// `(join_atom, endpoint, name, steps, stages, capacity)` adds a node (from
 /// the gateway, or the local endpoint at start); the endpoint is watched. `(close_atom)` tells every node
 /// the run has ended. `(nodes_atom)` -> `uint32_t` nodes that have joined.
-cluster_dispatcher spawn_dispatcher(caf::actor_system& sys, std::uint64_t queue_bound);
+/// Each node is sent, with the first call of a saga definition it gets,
+/// that definition (looked up in `definitions`, which may be null and must
+/// outlive the dispatcher), so that it runs the call as the saga's own
+/// definition says.
+cluster_dispatcher spawn_dispatcher(caf::actor_system& sys, std::uint64_t queue_bound,
+                                    const runtime::definition_catalog* definitions = nullptr);
 
 } // namespace nexus::actors

@@ -13,6 +13,8 @@
 #include "actors/breaker_actor.hpp"
 #include "actors/messages.hpp"
 #include "actors/stage.hpp"
+#include "config/definition.hpp"
+#include "runtime/definition_catalog.hpp"
 #include "runtime/logging.hpp"
 
 namespace nexus::actors {
@@ -26,6 +28,7 @@ struct endpoint_state {
   bool flush_queued = false;
   caf::actor gateway;  ///< On a worker, once joined.
   caf::node_id coordinator; ///< On a worker: the only node whose calls it runs.
+  runtime::definition_catalog* definitions = nullptr; ///< Takes those sent with calls.
   static inline const char* name = "nexus.endpoint";
 };
 
@@ -46,8 +49,27 @@ void add_result(endpoint_actor* self, std::uint64_t id, step_result&& r) {
   }
 }
 
-caf::behavior endpoint(endpoint_actor* self, std::map<std::string, step_target> stages) {
+/// Adds the definitions a batch brings, checked against their hashes.
+void learn(endpoint_actor* self, std::vector<shipped_definition>& sent) {
+  auto* definitions = self->state.definitions;
+  if (definitions == nullptr)
+    return;
+  for (auto& d : sent) {
+    if (definitions->find(d.hash) != nullptr)
+      continue;
+    std::string why;
+    if (auto spec = config::parse_definition(d.text, d.saga, d.hash, why))
+      definitions->add(std::move(*spec));
+    else
+      runtime::log(spdlog::level::err, {}, "a definition of saga {} sent by the coordinator is "
+                   "refused: {}; its calls fail", d.saga, why);
+  }
+}
+
+caf::behavior endpoint(endpoint_actor* self, std::map<std::string, step_target> stages,
+                       runtime::definition_catalog* definitions) {
   self->state.stages = std::move(stages);
+  self->state.definitions = definitions;
   self->set_down_handler([self](caf::down_msg& dm) {
     if (dm.source == self->state.gateway.address())
       self->quit(caf::exit_reason::remote_link_unreachable);
@@ -63,6 +85,7 @@ caf::behavior endpoint(endpoint_actor* self, std::map<std::string, step_target> 
         return;
       }
       st.dispatcher = caf::actor_cast<caf::actor>(sender);
+      learn(self, batch.definitions);
       for (std::size_t i = 0; i < batch.ids.size() && i < batch.calls.size(); ++i) {
         auto id = batch.ids[i];
         auto& call = batch.calls[i];
@@ -115,8 +138,9 @@ caf::behavior endpoint(endpoint_actor* self, std::map<std::string, step_target> 
 
 } // namespace
 
-caf::actor spawn_endpoint(caf::actor_system& sys, std::map<std::string, step_target> stages) {
-  return sys.spawn(endpoint, std::move(stages));
+caf::actor spawn_endpoint(caf::actor_system& sys, std::map<std::string, step_target> stages,
+                          runtime::definition_catalog* definitions) {
+  return sys.spawn(endpoint, std::move(stages), definitions);
 }
 
 } // namespace nexus::actors

@@ -10,6 +10,10 @@
 
 #include "actors/messages.hpp"
 
+namespace nexus::runtime {
+class definition_catalog;
+}
+
 namespace nexus::actors {
 
 /// What a cluster's dispatcher sends a node's endpoint: batches of calls
@@ -24,6 +28,10 @@ using node_endpoint = caf::typed_actor<caf::reacts_to<execute_atom, call_batch>,
 /// then quits with reason `normal` when the coordinator ends its run
 /// (`close_atom`, taken only from that coordinator's node), and with
 /// `remote_link_unreachable` when the coordinator is lost.
-caf::actor spawn_endpoint(caf::actor_system& sys, std::map<std::string, step_target> stages);
+/// The definitions that come with calls are added to `definitions` (a
+/// worker's, which its stages look calls up in; null: the coordinator's own
+/// endpoint, whose stages know every definition already).
+caf::actor spawn_endpoint(caf::actor_system& sys, std::map<std::string, step_target> stages,
+                          runtime::definition_catalog* definitions = nullptr);
 
 } // namespace nexus::actors

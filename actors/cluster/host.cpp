@@ -19,9 +19,10 @@
 
 namespace nexus::actors {
 
-const cluster_dispatcher& cluster_host::start_dispatcher(caf::actor_system& sys,
-                                                 std::uint64_t queue_bound) {
-  dispatcher_ = spawn_dispatcher(sys, queue_bound);
+const cluster_dispatcher& cluster_host::start_dispatcher(
+  caf::actor_system& sys, std::uint64_t queue_bound,
+  const runtime::definition_catalog* definitions) {
+  dispatcher_ = spawn_dispatcher(sys, queue_bound, definitions);
   return dispatcher_;
 }
 

@@ -28,7 +28,9 @@ class system_config;
 class cluster_host {
 public:
   /// Spawns the dispatcher every step's calls go through.
-  const cluster_dispatcher& start_dispatcher(caf::actor_system& sys, std::uint64_t queue_bound);
+  /// It sends nodes the definitions of their calls from `definitions`.
+  const cluster_dispatcher& start_dispatcher(caf::actor_system& sys, std::uint64_t queue_bound,
+                                             const runtime::definition_catalog* definitions);
 
   /// Joins this node's `stages` (by step key) to the dispatcher.
   void join_local(caf::actor_system& sys, std::map<std::string, step_target> stages,

@@ -245,6 +245,29 @@ try:
     stay.send_signal(signal.SIGTERM)
     stay.wait(timeout=30)
     expect(stay.returncode == 0, "SIGTERM stops the --stay worker, exit 0")
+
+    # A worker whose workflow file is older than the coordinator's runs each call as the
+    # saga's own definition says (sent with its first call), not as its file does.
+    data5 = os.path.join(work, "data5")
+    ledger = os.path.join(work, "ledger5")
+    def stamping(tag):
+        return {"runtime": {"data_dir": data5, "durability": "async"},
+                "cluster": spec["cluster"],
+                "sagas": {"order": {"steps": [{"name": "stamp", "action": {
+                    "kind": "exec", "argv": ["sh", "-c", f'echo "$NEXUS_CORRELATION_ID {tag}" >> {ledger}; echo {{}}']}}]}}}
+    new_wf, old_wf = os.path.join(work, "wf5-new.json"), os.path.join(work, "wf5-old.json")
+    for path, tag in ((new_wf, "new"), (old_wf, "old")):
+        with open(path, "w") as f:
+            json.dump(stamping(tag), f)
+    fifth, port = coordinator_run(new_wf, 1, 5)
+    older = start(["worker", old_wf, "--join", f"127.0.0.1:{port}", "--node", "o1"])
+    out, err = communicate(fifth, "the run with an older worker ends", 120)
+    expect(fifth.returncode == 0 and json.loads(out)["completed"] == 5,
+           f"the run with an older worker completes: {err[-300:]!r}")
+    with open(ledger) as f:
+        stamps = [l.split()[1] for l in f]
+    expect(stamps == ["new"] * 5, f"the older worker ran the saga's definition: {stamps}")
+    older.wait(timeout=60)
 finally:
     stop_all(procs)
 
