@@ -63,6 +63,7 @@ storage::status gather_figures(const storage::event_log& log, log_figures& f) {
   auto st = log.for_each_saga([&](std::string_view, const storage::saga_row& row) {
     ++f.by_status[row.status];
     ++f.sagas;
+    ++f.definitions[{row.saga, row.definition}];
     return true;
   });
   if (!st)
@@ -132,6 +133,15 @@ std::string figures_json(const log_figures& f) {
     w.raw_field("sagas", counts);
   }
   w.field("events", f.events);
+  std::string definitions = "[";
+  for (auto& [key, n] : f.definitions) {
+    std::string one;
+    config::json_object_writer o{one};
+    o.field("saga", key.first).field("definition", key.second).field("sagas", n);
+    o.finish();
+    definitions += (definitions.size() > 1 ? "," : "") + one;
+  }
+  w.raw_field("definitions", definitions + "]");
   std::string steps = "[";
   for (auto& [key, s] : f.steps) {
     std::string one, latency;

@@ -58,6 +58,8 @@ struct log_figures {
   std::map<storage::saga_status, std::uint64_t> by_status;
   std::uint64_t sagas = 0;
   std::uint64_t events = 0;
+  /// Sagas per (saga, definition hash; empty for rows from before definitions).
+  std::map<std::pair<std::string, std::string>, std::uint64_t> definitions;
   std::map<step_key, step_figures> steps;
 };
 

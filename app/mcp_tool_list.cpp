@@ -35,7 +35,8 @@ constexpr tool_description descriptions[] = {
    "never started twice. Watch it with get_saga.",
    false, false, false},
   {"get_saga", "Get a saga",
-   "One saga: its status (running, compensating, completed, compensated, failed, cancelled), "
+   "One saga: its definition (the hash of the steps it runs on), its status (running, "
+   "compensating, completed, compensated, failed, cancelled), "
    "each step's state, attempts, output or error, the steps' outputs, and its events in order, "
    "a page at a time (after_seq, limit; next_after_seq when there are more).",
    true, false, true},

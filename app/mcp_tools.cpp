@@ -332,6 +332,7 @@ tool_answer get_saga(actors::engine& e, const config::workflow& wf, const argume
   config::json_object_writer w{out};
   w.field("correlation_id", *cid)
     .field("saga", row->saga)
+    .field("definition", row->definition)
     .field("status", to_string(l.row.status))
     .field("steps_done", static_cast<std::uint64_t>(l.row.steps_done))
     .field("steps_total", static_cast<std::uint64_t>(l.row.steps_total))

@@ -6,6 +6,7 @@
 #include "app/log_queries.hpp"
 #include "app/log_reader.hpp"
 #include "app/terminal.hpp"
+#include "config/definition.hpp"
 #include "config/json_writer.hpp"
 #include "runtime/latency_histogram.hpp"
 
@@ -24,6 +25,15 @@ void print_figures(const log_figures& f) {
                 << (i == f.by_status.end() ? 0 : i->second);
   }
   std::cout << "\nevents  " << f.events << "\n";
+  if (!f.definitions.empty()) {
+    std::cout << "definitions";
+    for (auto& [key, n] : f.definitions)
+      std::cout << "   " << key.first << ' '
+                << (key.second.empty() ? std::string{"(none stored)"}
+                                       : std::string{config::short_hash(key.second)})
+                << ": " << n;
+    std::cout << '\n';
+  }
   if (f.steps.empty())
     return;
   std::vector<std::vector<std::string>> rows;

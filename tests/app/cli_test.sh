@@ -124,7 +124,7 @@ fi
 
 # A readable timeline.
 "$nexus" events cli-1 --data-dir "$data" >"$work/out" 2>&1; check "events timeline" 0 $?
-contains "the timeline names its saga" "$work/out" "saga cli-1 (order), from "
+contains "the timeline names its saga and its definition" "$work/out" "saga cli-1 (order), definition "
 contains "the timeline starts at +0.000s" "$work/out" "+0.000s    saga_started"
 contains "the timeline shows the input" "$work/out" 'input {"sku":"x"}'
 contains "the timeline shows attempts" "$work/out" "reserve #1"

@@ -181,6 +181,11 @@ try:
            "nexus sagas shows each saga's definition")
     expect(v1_hash["ins-1"][:12] in nx("events", "ins-1", "--data-dir", d1).stdout,
            "nexus events names the saga's definition")
+    stats = json.loads(nx("stats", "--json", "--data-dir", d1).stdout)
+    on = {(d["saga"], d["definition"]): d["sagas"] for d in stats["definitions"]}
+    expect(on.get(("ins", v1_hash["ins-1"])) == 1 and on.get(("ins", v2_hash)) == 1,
+           f"nexus stats counts the sagas on each definition: {on}")
+    expect(v2_hash[:12] in nx("stats", "--data-dir", d1).stdout, "and shows their short hashes")
 
     # -- 2. migrate, validate --against, retry -----------------------------------
     d2 = os.path.join(work, "d2")

@@ -135,6 +135,10 @@ check('its events come in order',
       saga.events?.[0]?.type === 'saga_started' && saga.events.at(-1)?.type === 'saga_completed'
       && saga.events.every((e, i) => e.seq === i + 1), JSON.stringify(saga.events?.map((e) => e.type)));
 
+check('get_saga names the definition the saga runs on, the one its start names',
+      /^[0-9a-f]{64}$/.test(saga.definition ?? '') && saga.events?.[0]?.definition === saga.definition,
+      String(saga.definition));
+
 // Events a page at a time.
 r = await call(client, 'get_saga', { correlation_id: made, limit: 3 });
 check('a page of events stops at its limit', r.value?.events?.length === 3 && r.value?.next_after_seq === 3,
