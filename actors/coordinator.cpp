@@ -130,6 +130,44 @@ void bring_to_life(coordinator_self self, action& a) {
   }
 }
 
+/// Cancels unfinished saga `cid`, which this run could not resume (its
+/// definition is missing from the log): its cancel_requested event is
+/// stored, and once `nexus migrate` has moved it to a definition the run
+/// that resumes it rolls it back and ends it `cancelled`.
+void record_cancel(coordinator_self self, const std::string& cid, const storage::saga_row& row,
+                   cancel_reply reply) {
+  auto& st = self->state;
+  std::uint64_t last = 0;
+  auto s = st.setup.log->read_raw(cid, 1, UINT64_MAX, [&](std::uint64_t seq, std::string_view) {
+    last = seq;
+    return true;
+  });
+  if (!s || last == 0) {
+    reply(cancel_result::unknown, s ? "its events cannot be found" : s.message());
+    return;
+  }
+  storage::event e;
+  e.seq = last + 1;
+  e.ts_us = storage::now_us();
+  e.cid = cid;
+  e.type = storage::event_type::cancel_requested;
+  e.saga = row.saga;
+  storage::append_request req;
+  req.cid = cid;
+  std::string json;
+  storage::encode_event(e, json);
+  req.events.emplace_back(e.seq, std::move(json));
+  self->request(st.setup.writer, caf::infinite, append_atom::value, std::move(req))
+    .then(
+      [cid, saga = row.saga, reply](ack_atom) {
+        runtime::log(spdlog::level::warn, {cid, saga},
+                     "cancel stored: the saga cannot run until `nexus migrate` moves it to a "
+                     "definition; then it rolls back and ends cancelled");
+        reply(cancel_result::cancelling, "");
+      },
+      [reply](caf::error& err) { reply(cancel_result::unknown, describe(err)); });
+}
+
 /// Cancels `cid` wherever it is: running, waiting to start or to resume.
 void cancel_saga(coordinator_self self, const std::string& cid, cancel_reply reply) {
   auto& st = self->state;
@@ -149,6 +187,10 @@ void cancel_saga(coordinator_self self, const std::string& cid, cancel_reply rep
   }
   storage::status s = storage::status::ok();
   auto row = st.setup.log->find_saga(cid, s);
+  if (row && !storage::is_terminal(row->status)) {
+    record_cancel(self, cid, *row, std::move(reply));
+    return;
+  }
   if (row)
     reply(cancel_result::already_ended, std::string{to_string(row->status)});
   else

@@ -12,7 +12,8 @@ definition it started with, and moves to a new one only when asked.
   the step and the change, a dry run writes nothing, and a compensation fixed
   in the file runs once the saga is moved and retried.
 - A saga whose definition is missing from the log (removed by hand) is named
-  and the run exits 1; `nexus migrate` moves it on and a run ends it.
+  and the run exits 1; a cancel of it is stored, `nexus migrate` moves it on
+  and a run ends it.
 - A log written by the previous release (event schema 1, no definitions)
   resumes on the workflow's definition.
 
@@ -273,13 +274,18 @@ try:
     stuck = nx("run", newer, "--no-progress")
     expect(stuck.returncode == 1 and "lost-1" in stuck.stderr and "not in the event log" in stuck.stderr,
            f"a saga whose definition is missing is named, exit 1: {stuck.stderr[-400:]!r}")
+    cancel = nx("run", newer, "--input", lines(os.path.join(work, "c.jsonl"), [{"cancel": "lost-1"}]),
+                "--no-progress")
+    expect(cancel.returncode == 1
+           and [e["type"] for e in events(d3, "lost-1")][-1] == "cancel_requested",
+           f"a cancel of it is stored, though it cannot run yet: {cancel.stderr[-300:]!r}")
     rescue = nx("migrate", "--workflow", newer, "--data-dir", d3)
     expect(rescue.returncode == 0 and "lost-1: moved from" in rescue.stdout,
            f"nexus migrate moves it by the steps its events name: {rescue.stdout!r} {rescue.stderr!r}")
     ended = nx("run", newer, "--no-progress")
-    expect(ended.returncode == 0 and status(d3, "lost-1") == "completed"
-           and entries("lost-1") == ["a", "b", "b", "c"],
-           f"and a run ends it: {entries('lost-1')} {ended.stderr[-300:]!r}")
+    expect(ended.returncode == 0 and status(d3, "lost-1") == "cancelled"
+           and entries("lost-1") == ["a", "b", "b"],
+           f"and a run ends it, as its cancel asked: {entries('lost-1')} {ended.stderr[-300:]!r}")
 
     # -- 4. a log from the previous release -------------------------------------
     old = os.path.join(work, "old")
