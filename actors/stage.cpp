@@ -171,6 +171,7 @@ struct queued_call {
   std::string cid;
   std::string input;
   std::int64_t deadline_us = 0;
+  std::uint64_t definition = 0; ///< Of its saga: which action it runs.
   std::uint32_t attempt = 0;
   bool compensate = false;
   reporter report;
@@ -225,7 +226,7 @@ void arm_sweep(stage_self self) {
 step_call unqueue(stage_self self, queued_call& q) {
   auto& st = self->state;
   return {std::move(q.cid), st.saga, st.step, q.attempt, q.compensate, std::move(q.input),
-          q.deadline_us};
+          q.deadline_us, q.definition};
 }
 
 void hand_to(stage_self self, std::uint32_t w, owed_answer reply, const step_call& call) {
@@ -261,8 +262,8 @@ caf::result<step_result> accept(stage_self self, step_call&& call, reporter repo
     return r;
   }
   st.queue.push_back({owed_answer::current(self), std::move(call.cid),
-                      std::move(call.input), call.deadline_us, call.attempt, call.compensate,
-                      std::move(report)});
+                      std::move(call.input), call.deadline_us, call.definition, call.attempt,
+                      call.compensate, std::move(report)});
   arm_sweep(self);
   st.stats.peak_queued = std::max(st.stats.peak_queued, static_cast<std::uint32_t>(st.queue.size()));
   update_pressure(self);

@@ -10,6 +10,8 @@
 #include "actors/messages.hpp"
 #include "actors/stage.hpp"
 #include "actors/system_config.hpp"
+#include "config/workflow_loader.hpp"
+#include "runtime/definition_catalog.hpp"
 #include "tests/actors/deterministic_system.hpp"
 #include "storage/timestamp.hpp"
 
@@ -65,8 +67,10 @@ struct stage_world : test::deterministic_system {
   caf::actor probe;
   std::shared_ptr<seen> got = std::make_shared<seen>();
 
-  explicit stage_world(config::step_spec s) : step(std::move(s)) {
-    stage = actors::spawn_stage(*sys, "pipe", step, 1, 1000, nullptr);
+  explicit stage_world(config::step_spec s,
+                       const runtime::definition_catalog* definitions = nullptr)
+    : step(std::move(s)) {
+    stage = actors::spawn_stage(*sys, "pipe", step, 1, 1000, nullptr, definitions);
     probe = sys->spawn(caller, stage, got);
     sched->run();
   }
@@ -133,6 +137,43 @@ BOOST_AUTO_TEST_CASE(queued_calls_run_in_turn_as_the_worker_frees_up) {
   BOOST_TEST(s.peak_running == 1u);
   BOOST_TEST(s.peak_queued == 2u);
   BOOST_TEST(s.refused == 0u);
+}
+
+// A saga runs on the definition it started with: a call, at once or after
+// waiting for a worker, runs the action its definition gives the step, not
+// the stage's own (the workflow file's now).
+BOOST_AUTO_TEST_CASE(each_call_runs_the_action_of_its_own_definition) {
+  auto wf = [](const std::string& action) {
+    auto r = config::parse_workflow(R"({"sagas": {"pipe": {"steps": [{"name": "build", )"
+                                      R"("concurrency": 1, "action": )" + action + "}]}}}",
+                                    "wf.json");
+    BOOST_REQUIRE(r.ok());
+    return *r.value;
+  };
+  auto now = wf(R"({"kind": "simulate", "latency_ms": 100})");
+  auto then = wf(R"({"kind": "simulate", "latency_ms": 100, "fail_first": 1, "fail_kind": "permanent"})");
+  runtime::definition_catalog definitions{now};
+  auto* old = definitions.add(then.sagas.at("pipe"));
+  stage_world w{now.sagas.at("pipe").steps[0], &definitions};
+  for (int i = 0; i < 3; ++i) {
+    auto c = call(i);
+    c.definition = i == 1 ? definitions.current("pipe")->id : old->id;
+    w.send(std::move(c)); // 0 runs at once; 1 and 2 wait for the worker
+  }
+  for (int round = 1; round <= 3; ++round)
+    w.advance(100ms);
+  BOOST_REQUIRE_EQUAL(w.got->answers.size(), 3u);
+  BOOST_TEST(!w.got->answers[0].outcome.ok); // the old definition: its first attempt fails
+  BOOST_TEST(w.got->answers[1].outcome.ok);  // the file's
+  BOOST_TEST(!w.got->answers[2].outcome.ok); // the old one again, after waiting in the queue
+  BOOST_TEST((kind_of(w.got->answers[2]) == config::error_kind::permanent));
+  // A definition this node does not know is a permanent failure, never the stage's own.
+  auto stranger = call(9);
+  stranger.definition = 42;
+  w.send(std::move(stranger));
+  BOOST_REQUIRE_EQUAL(w.got->answers.size(), 4u);
+  BOOST_TEST(w.got->answers[3].outcome.message.find("does not know the definition") != std::string::npos,
+             w.got->answers[3].outcome.message);
 }
 
 BOOST_AUTO_TEST_CASE(the_sweep_answers_a_queued_call_past_its_time_as_a_timeout) {
