@@ -221,6 +221,13 @@ try:
     expect(nx("definitions", "--json", "--data-dir", d2).stdout == before
            and not any(e["type"] == "definition_changed" for e in events(d2, "pay-1")),
            "a dry run writes nothing")
+    pay_from = hash_of(m1, d2, "pay", "pay-1")[:8]
+    only = nx("migrate", "--workflow", m2, "--from", pay_from, "--dry-run", "--json", "--data-dir", d2)
+    picked = sorted(x["correlation_id"] for x in json.loads(only.stdout)["sagas"]) if only.stdout else []
+    expect(only.returncode == 0 and picked == ["pay-1", "pay-2"],
+           f"--from selects the sagas on one definition by the start of its hash: {picked}")
+    expect(nx("migrate", "--workflow", m2, "--from", "XYZ", "--data-dir", d2).returncode == 2,
+           "a --from that is not hex is exit 2")
     bad = nx("migrate", "--workflow", os.path.join(work, "nope.json"), "--data-dir", d2)
     expect(bad.returncode == 2, "a missing workflow file is exit 2")
     unknown = nx("migrate", "--workflow", m2, "--saga", "nope", "--data-dir", d2)
