@@ -85,7 +85,8 @@ int mcp(const mcp_args& args);
 
 struct serve_args {
   std::string workflow;
-  std::string listen;
+  std::string http;   ///< HOST:PORT of the HTTP API.
+  std::string listen; ///< HOST:PORT of the cluster gateway.
   std::string local_stages = "on";
   std::string data_dir;
   std::uint32_t threads = 0;
@@ -96,6 +97,13 @@ struct serve_args {
   std::string log_level;
 };
 int serve(const serve_args& args);
+
+struct http_settings;
+/// The HTTP API's settings from `--http HOST:PORT` and the workflow's
+/// `http`; its token (NEXUS_HTTP_TOKEN if set, else http.token). False,
+/// with `error`, for a bad endpoint or one beyond loopback without a token.
+bool http_options(const std::string& endpoint, const config::workflow& wf, http_settings& out,
+                  std::string& token, std::string& error);
 
 struct submit_args : coordinator_client_args {
   std::string to;

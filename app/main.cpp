@@ -210,9 +210,10 @@ void add_sagas(CLI::App& app, sagas_args& args) {
 
 void add_serve(CLI::App& app, serve_args& args) {
   app.add_option("workflow", args.workflow, "Workflow file (JSON)")->required();
+  app.add_option("--http", args.http,
+                 "HOST:PORT of the HTTP API (port 0: any free port, printed on stderr)");
   app.add_option("--listen", args.listen,
-                 "HOST:PORT where workers join and nexus submit sends sagas")
-    ->required();
+                 "HOST:PORT where workers join and nexus submit sends sagas (optional with --http)");
   app.add_option("--local-stages", args.local_stages,
                  "Whether this node runs steps too, or only its workers")
     ->check(CLI::IsMember({"on", "off"}))

@@ -265,6 +265,41 @@ op_result get_saga(actors::engine& e, const config::workflow& wf, const std::str
   return done(out);
 }
 
+op_result saga_events(actors::engine& e, const std::string& cid, std::uint64_t after_seq,
+                      std::uint64_t limit) {
+  auto* log = e.log();
+  storage::status st = storage::status::ok();
+  auto row = log->find_saga(cid, st);
+  if (!st)
+    return fail(kind::unavailable, st.message());
+  if (!row)
+    return fail(kind::not_found, "correlation_id: no saga " + cid + " in the log",
+                "/correlation_id");
+  std::string events = "[";
+  std::uint64_t page = 0, next_after = 0;
+  bool more = false;
+  st = log->read_raw(cid, after_seq + 1, std::numeric_limits<std::uint64_t>::max(),
+                     [&](std::uint64_t seq, std::string_view json) {
+                       if (page == limit) {
+                         more = true;
+                         return false;
+                       }
+                       events += (page++ == 0 ? "" : ",");
+                       events += json;
+                       next_after = seq;
+                       return true;
+                     });
+  if (!st)
+    return fail(kind::unavailable, st.message());
+  std::string out;
+  config::json_object_writer w{out};
+  w.field("correlation_id", cid).raw_field("events", events + "]");
+  if (more)
+    w.field("next_after_seq", next_after);
+  w.finish();
+  return done(out);
+}
+
 op_result list_sagas(actors::engine& e, const std::optional<std::string>& status,
                      const std::optional<std::string>& saga, std::uint64_t limit_n,
                      const std::optional<std::string>& cursor) {

@@ -55,6 +55,11 @@ op_result start_saga(actors::engine& e, const config::workflow& wf, const std::s
 op_result get_saga(actors::engine& e, const config::workflow& wf, const std::string& cid,
                    std::uint64_t after_seq, std::uint64_t limit);
 
+/// A page of saga `cid`'s events after `after_seq` (at most `limit`), and
+/// `next_after_seq` when there are more.
+op_result saga_events(actors::engine& e, const std::string& cid, std::uint64_t after_seq,
+                      std::uint64_t limit);
+
 /// A page of sagas in correlation-ID order, after `cursor`, of one status
 /// and one saga when given.
 op_result list_sagas(actors::engine& e, const std::optional<std::string>& status,

@@ -6,6 +6,8 @@
 #include "actors/engine.hpp"
 #include "actors/submit.hpp"
 #include "app/commands.hpp"
+#include "app/http_api.hpp"
+#include "app/http_server.hpp"
 #include "app/mcp_tools.hpp"
 #include "config/json_writer.hpp"
 #include "runtime/input_source.hpp"
@@ -21,7 +23,17 @@ int serve(const serve_args& args) {
     return 2;
   actors::run_options opts;
   std::string error;
-  if (!listen_options(args.listen, args.local_stages, wf, opts.cluster, error)) {
+  if (args.listen.empty() && args.http.empty()) {
+    std::cerr << "nexus: serve needs --http HOST:PORT, --listen HOST:PORT, or both\n";
+    return 2;
+  }
+  if (!args.listen.empty() && !listen_options(args.listen, args.local_stages, wf, opts.cluster, error)) {
+    std::cerr << "nexus: " << error << '\n';
+    return 2;
+  }
+  http_settings http;
+  std::string http_token;
+  if (!args.http.empty() && !http_options(args.http, wf, http, http_token, error)) {
     std::cerr << "nexus: " << error << '\n';
     return 2;
   }
@@ -42,11 +54,22 @@ int serve(const serve_args& args) {
   runtime::run_summary s;
   {
     actors::engine e{wf, opts};
+    http_server server;
+    if (e.ok() && !args.http.empty()) {
+      if (!server.start(http, http_api(e, wf, http_token), error)) {
+        std::cerr << "nexus: " << error << '\n';
+        e.wait_for(std::chrono::milliseconds(0));
+        pthread_sigmask(SIG_UNBLOCK, &stop, nullptr);
+        return 2;
+      }
+      std::cerr << "nexus: http listening on " << http.host << ":" << server.port() << std::endl;
+    }
     if (!e.ok()) {
       s = e.wait();
     } else {
       int sig = 0;
       sigwait(&stop, &sig);
+      server.stop(); // no request reaches an engine that is stopping
       runtime::log(spdlog::level::info, {}, "{}: taking no more sagas; running ones have {} s to end",
                    sig == SIGTERM ? "SIGTERM" : "SIGINT", args.grace_seconds);
       s = e.wait_for(std::chrono::seconds(args.grace_seconds));
@@ -63,6 +86,28 @@ int serve(const serve_args& args) {
   if (!s.error.empty())
     std::cerr << "nexus: " << s.error << '\n';
   return s.exit_status;
+}
+
+bool http_options(const std::string& endpoint, const config::workflow& wf, http_settings& out,
+                  std::string& token, std::string& error) {
+  if (!parse_endpoint("--http", endpoint, out.host, out.port, error))
+    return false;
+  auto* env = std::getenv("NEXUS_HTTP_TOKEN");
+  token = env != nullptr && env[0] != '\0' ? std::string{env} : wf.http.token;
+  bool loopback = out.host == "127.0.0.1" || out.host == "localhost" || out.host == "::1";
+  if (out.host == "localhost")
+    out.host = "127.0.0.1";
+  if (!loopback && token.empty()) {
+    error = "--http " + endpoint + ": an HTTP API reachable beyond this machine needs a token "
+            "(http.token in the workflow, or NEXUS_HTTP_TOKEN)";
+    return false;
+  }
+  out.max_body_bytes = wf.http.max_body_bytes;
+  out.max_connections = wf.http.max_connections;
+  out.header_timeout_ms = wf.http.header_timeout_ms;
+  out.tls_certificate = wf.http.tls_certificate;
+  out.tls_key = wf.http.tls_key;
+  return true;
 }
 
 int exit_status(actors::client_end end) {

@@ -159,6 +159,19 @@ struct cluster_settings {
   } tls;
 };
 
+/// The HTTP API of `nexus serve --http` (see docs/http.md).
+struct http_settings {
+  /// Bearer token every request but /healthz and /readyz must carry;
+  /// NEXUS_HTTP_TOKEN, if set, takes its place. Empty: none (127.0.0.1 only).
+  std::string token;
+  std::string tls_certificate, tls_key; ///< PEM files: HTTPS. Both or none.
+  std::uint64_t max_body_bytes = 1 << 20;
+  std::uint32_t max_connections = 256;
+  /// A request (headers and body) not read whole by then closes its
+  /// connection; also how long a keep-alive connection may stay silent.
+  std::uint32_t header_timeout_ms = 10000;
+};
+
 enum class window_type : std::uint8_t { count, time };
 enum class breaker_override : std::uint8_t { none, forced_open, disabled };
 
@@ -186,6 +199,7 @@ struct workflow {
   runtime_settings runtime;
   logging_settings logging;
   cluster_settings cluster;
+  struct http_settings http;
   std::uint64_t default_timeout_ms = 30000;
   retry_policy default_retry;
   std::map<std::string, breaker_spec> breakers;

@@ -30,7 +30,7 @@ public:
   void read_workflow(const json_node& root, workflow& wf) {
     if (!expect(root, kind::object, "(document)"))
       return;
-    check_keys(root, "", {"runtime", "logging", "cluster", "defaults", "breakers", "sagas"});
+    check_keys(root, "", {"runtime", "logging", "cluster", "http", "defaults", "breakers", "sagas"});
     // Defaults first, whatever the order in the file: steps inherit them.
     if (auto m = root.find("runtime"))
       read_runtime(m->value, "runtime", wf.runtime);
@@ -38,6 +38,8 @@ public:
       read_logging(m->value, "logging", wf.logging);
     if (auto m = root.find("cluster"))
       read_cluster(m->value, "cluster", wf.cluster);
+    if (auto m = root.find("http"))
+      read_http_settings(m->value, "http", wf.http);
     if (auto m = root.find("defaults"))
       read_defaults(m->value, "defaults", wf);
     if (auto m = root.find("breakers"))
@@ -84,6 +86,34 @@ private:
       error(n.find("file")->line, join(path, "file"), "must not be empty");
     read_uint(n, "max_file_mb", path, lg.max_file_mb, 1, 1024 * 1024);
     read_uint(n, "max_files", path, lg.max_files, 1, 1000);
+  }
+
+  void read_http_settings(const json_node& n, const std::string& path, http_settings& h) {
+    if (!expect(n, kind::object, path))
+      return;
+    check_keys(n, path, {"token", "tls", "max_body_bytes", "max_connections", "header_timeout_ms"});
+    read_uint(n, "header_timeout_ms", path, h.header_timeout_ms, 10, 3600000);
+    read_string(n, "token", path, h.token);
+    read_uint(n, "max_body_bytes", path, h.max_body_bytes, 1, 1ull << 30);
+    read_uint(n, "max_connections", path, h.max_connections, 1, 100000);
+    auto m = n.find("tls");
+    if (m == nullptr)
+      return;
+    auto p = join(path, "tls");
+    if (!expect(m->value, kind::object, p))
+      return;
+    check_keys(m->value, p, {"certificate", "key"});
+    for (auto [key, field] : {std::pair{"certificate", &h.tls_certificate},
+                              std::pair{"key", &h.tls_key}}) {
+      auto f = m->value.find(key);
+      if (f == nullptr) {
+        error(m->line, join(p, key), "missing: HTTPS needs certificate and key");
+        continue;
+      }
+      if (read_string(m->value, key, p, *field)
+          && (field->empty() || !std::ifstream{*field}.good()))
+        error(f->line, join(p, key), "cannot read the file " + *field);
+    }
   }
 
   void read_cluster(const json_node& n, const std::string& path, cluster_settings& c) {

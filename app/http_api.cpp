@@ -1,0 +1,277 @@
+#include "app/http_api.hpp"
+
+#include <limits>
+#include <optional>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "actors/engine.hpp"
+#include "app/saga_operations.hpp"
+#include "config/json_syntax.hpp"
+#include "config/json_writer.hpp"
+#include "config/workflow.hpp"
+#include "storage/correlation_id.hpp"
+
+namespace nexus::app {
+
+namespace {
+
+using kind = op_result::kind;
+
+http_response json(unsigned status, std::string body) {
+  return {status, "application/json", std::move(body), {}};
+}
+
+/// An operation's result as an HTTP response.
+http_response respond(op_result r, unsigned ok_status = 200) {
+  switch (r.what) {
+    case kind::done:
+      return json(ok_status, std::move(r.json));
+    case kind::started:
+      return json(201, std::move(r.json));
+    case kind::duplicate:
+      return json(200, std::move(r.json));
+    case kind::accepted:
+      return json(202, std::move(r.json));
+    case kind::bad_request:
+      return problem(400, "Bad request", r.detail, r.field);
+    case kind::not_found: // what is missing is named in the path, not a field of the body
+      return problem(404, "Not found", r.detail);
+    case kind::conflict:
+      return problem(409, "Conflict", r.detail, r.field);
+    case kind::unavailable:
+      break;
+  }
+  return problem(503, "Unavailable", r.detail);
+}
+
+/// The path's segments: "/v1/sagas/ord-1" -> {"v1", "sagas", "ord-1"}.
+std::vector<std::string> segments(const std::string& path) {
+  std::vector<std::string> out;
+  std::size_t at = 1;
+  while (at <= path.size()) {
+    auto slash = path.find('/', at);
+    auto end = slash == std::string::npos ? path.size() : slash;
+    out.push_back(path.substr(at, end - at));
+    at = end + 1;
+  }
+  if (!out.empty() && out.back().empty())
+    out.pop_back(); // a trailing slash
+  return out;
+}
+
+/// A whole-number query parameter in [lo, hi], or `fallback` when absent.
+std::optional<std::uint64_t> number(const http_request& r, const std::string& key,
+                                    std::uint64_t lo, std::uint64_t hi, std::uint64_t fallback,
+                                    http_response& bad) {
+  auto i = r.query.find(key);
+  if (i == r.query.end())
+    return fallback;
+  std::uint64_t n = 0;
+  auto& text = i->second;
+  bool digits = !text.empty() && text.size() <= 19
+                && text.find_first_not_of("0123456789") == std::string::npos;
+  if (digits)
+    n = std::stoull(text);
+  if (!digits || n < lo || n > hi) {
+    bad = problem(400, "Bad request",
+                  key + ": expected a whole number from " + std::to_string(lo) + " to "
+                    + std::to_string(hi) + ", got \"" + text + "\"",
+                  "/" + key);
+    return std::nullopt;
+  }
+  return n;
+}
+
+std::optional<std::string> text(const http_request& r, const std::string& key) {
+  auto i = r.query.find(key);
+  if (i == r.query.end())
+    return std::nullopt;
+  return i->second;
+}
+
+/// A start's body: `{"input": {...}, "correlation_id": "..."}`, both optional.
+struct start_body {
+  std::string input = "{}";
+  std::optional<std::string> cid;
+};
+
+std::optional<start_body> parse_start(const http_request& r, http_response& bad) {
+  start_body out;
+  if (r.body.empty())
+    return out;
+  auto type = r.header("content-type");
+  if (type.rfind("application/json", 0) != 0) {
+    bad = problem(415, "Unsupported media type",
+                  "a start's body is JSON: send Content-Type: application/json"
+                    + (type.empty() ? std::string{} : ", not " + type));
+    return std::nullopt;
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(r.body).get(doc)) {
+    config::json_syntax_error where;
+    bad = problem(400, "Bad JSON",
+                  config::find_json_syntax_error(r.body, where)
+                    ? "the body is not JSON: line " + std::to_string(where.line) + ", column "
+                        + std::to_string(where.column) + ": " + where.message
+                    : std::string{"the body is not JSON this server can take"});
+    return std::nullopt;
+  }
+  simdjson::dom::object obj;
+  if (doc.get_object().get(obj)) {
+    bad = problem(400, "Bad request", "the body must be a JSON object", "");
+    return std::nullopt;
+  }
+  for (auto field : obj) {
+    if (field.key == "input") {
+      if (!field.value.is_object()) {
+        bad = problem(400, "Bad request", "input: expected a JSON object", "/input");
+        return std::nullopt;
+      }
+      out.input = simdjson::minify(field.value);
+    } else if (field.key == "correlation_id") {
+      std::string_view s;
+      if (field.value.get_string().get(s)) {
+        bad = problem(400, "Bad request", "correlation_id: expected a string", "/correlation_id");
+        return std::nullopt;
+      }
+      out.cid = std::string{s};
+    } else {
+      bad = problem(400, "Bad request",
+                    "unknown field \"" + std::string{field.key}
+                      + "\" (expected input, correlation_id)",
+                    "/" + std::string{field.key});
+      return std::nullopt;
+    }
+  }
+  return out;
+}
+
+http_response method_not_allowed(const std::string& allowed) {
+  auto r = problem(405, "Method not allowed", "this route takes " + allowed);
+  r.headers.emplace_back("Allow", allowed);
+  return r;
+}
+
+class api {
+public:
+  api(actors::engine& e, const config::workflow& wf, std::string token)
+    : e_(e), wf_(wf), token_(std::move(token)) {}
+
+  http_response handle(const http_request& r) const {
+    auto path = segments(r.path);
+    if (path.size() == 1 && path[0] == "healthz")
+      return r.method == "GET" ? json(200, R"({"status":"serving"})") : method_not_allowed("GET");
+    if (path.size() == 1 && path[0] == "readyz")
+      return r.method == "GET" ? ready() : method_not_allowed("GET");
+    if (!token_.empty() && r.header("authorization") != "Bearer " + token_) {
+      auto p = problem(401, "Unauthorized",
+                       r.header("authorization").empty()
+                         ? "this server needs Authorization: Bearer TOKEN (http.token)"
+                         : "the bearer token is not this server's");
+      p.headers.emplace_back("WWW-Authenticate", "Bearer");
+      return p;
+    }
+    if (path.empty() || path[0] != "v1")
+      return not_found(r);
+    path.erase(path.begin());
+    if (path.size() == 1 && path[0] == "breakers")
+      return r.method == "GET" ? respond(breakers(e_, wf_, text(r, "resource")))
+                               : method_not_allowed("GET");
+    if (path.size() == 1 && path[0] == "stats")
+      return r.method == "GET" ? respond(stats(e_)) : method_not_allowed("GET");
+    if (path.empty() || path[0] != "sagas")
+      return not_found(r);
+    if (path.size() == 1)
+      return r.method == "GET" ? list(r) : method_not_allowed("GET");
+    const auto& name = path[1];
+    if (path.size() == 2 && r.method == "POST")
+      return start(r, name);
+    if (path.size() == 2)
+      return r.method == "GET" ? get(r, name) : method_not_allowed("GET, POST");
+    if (!storage::valid_correlation_id(name))
+      return problem(400, "Bad request",
+                     "correlation ID: " + storage::correlation_id_problem(name), "");
+    if (path.size() == 3 && path[2] == "events")
+      return r.method == "GET" ? events(r, name) : method_not_allowed("GET");
+    if (path.size() == 3 && path[2] == "cancel")
+      return r.method == "POST" ? respond(cancel_saga(e_, name)) : method_not_allowed("POST");
+    if (path.size() == 3 && path[2] == "retry")
+      return r.method == "POST" ? respond(retry_saga(e_, name)) : method_not_allowed("POST");
+    return not_found(r);
+  }
+
+private:
+  static http_response not_found(const http_request& r) {
+    return problem(404, "Not found", "no route " + r.path + " (see /v1/openapi.json)");
+  }
+
+  http_response ready() const {
+    auto counts = e_.counts();
+    if (!e_.ok() || !counts.error.empty())
+      return problem(503, "Not ready", e_.ok() ? counts.error : e_.error());
+    return json(200, R"({"status":"ready"})");
+  }
+
+  http_response start(const http_request& r, const std::string& saga) const {
+    http_response bad;
+    auto body = parse_start(r, bad);
+    if (!body)
+      return bad;
+    if (!body->cid && !r.header("idempotency-key").empty())
+      body->cid = r.header("idempotency-key");
+    auto result = start_saga(e_, wf_, saga, body->input, body->cid);
+    auto resp = respond(std::move(result));
+    if (resp.status == 201 || resp.status == 200) {
+      // The correlation ID is the first field of either answer.
+      simdjson::dom::parser parser;
+      std::string_view cid;
+      if (parser.parse(resp.body)["correlation_id"].get(cid) == simdjson::SUCCESS)
+        resp.headers.emplace_back("Location", "/v1/sagas/" + std::string{cid});
+    }
+    return resp;
+  }
+
+  http_response get(const http_request& r, const std::string& cid) const {
+    if (!storage::valid_correlation_id(cid))
+      return problem(400, "Bad request", "correlation ID: " + storage::correlation_id_problem(cid));
+    http_response bad;
+    auto after = number(r, "after_seq", 0, std::numeric_limits<std::int64_t>::max(), 0, bad);
+    auto limit = after ? number(r, "limit", 1, max_page, default_events_page, bad) : std::nullopt;
+    if (!limit)
+      return bad;
+    return respond(get_saga(e_, wf_, cid, *after, *limit));
+  }
+
+  http_response events(const http_request& r, const std::string& cid) const {
+    http_response bad;
+    auto after = number(r, "after_seq", 0, std::numeric_limits<std::int64_t>::max(), 0, bad);
+    auto limit = after ? number(r, "limit", 1, max_page, default_events_page, bad) : std::nullopt;
+    if (!limit)
+      return bad;
+    return respond(saga_events(e_, cid, *after, *limit));
+  }
+
+  http_response list(const http_request& r) const {
+    http_response bad;
+    auto limit = number(r, "limit", 1, max_page, default_page, bad);
+    if (!limit)
+      return bad;
+    return respond(list_sagas(e_, text(r, "status"), text(r, "saga"), *limit, text(r, "cursor")));
+  }
+
+  actors::engine& e_;
+  const config::workflow& wf_;
+  std::string token_;
+};
+
+} // namespace
+
+http_handler http_api(actors::engine& e, const config::workflow& wf, std::string token) {
+  auto routes = std::make_shared<api>(e, wf, std::move(token));
+  return [routes](http_request&& r, http_reply reply) { reply(routes->handle(r)); };
+}
+
+} // namespace nexus::app
