@@ -46,6 +46,9 @@ struct coordinator_state {
   std::vector<caf::actor> live;
   /// Told `(done_atom, cid, status)` when the saga ends: `nexus submit`s.
   std::unordered_map<std::string, caf::actor> watchers;
+  /// Answered with its end status when the saga ends (`watch_atom`: HTTP
+  /// `?wait`), any number per saga.
+  std::unordered_multimap<std::string, caf::typed_response_promise<std::string>> end_waiters;
   /// Cancels of sagas whose first events are on their way to the log.
   std::unordered_map<std::string, std::vector<cancel_reply>> cancels;
   caf::response_promise done;
@@ -464,6 +467,14 @@ coordinator_actor::behavior_type coordinator(coordinator_self self, coordinator_
     [=](retry_atom, const std::string& cid) -> caf::result<bool, std::string> {
       return retry_saga(self, cid);
     },
+    [=](watch_atom, const std::string& cid) -> caf::result<std::string> {
+      auto& st = self->state;
+      if (!st.core->busy(cid))
+        return std::string{};
+      auto promise = self->make_response_promise<std::string>();
+      st.end_waiters.emplace(cid, promise);
+      return promise;
+    },
     [=](stats_atom) -> caf::result<runtime::run_summary> {
       auto promise = self->make_response_promise<runtime::run_summary>();
       with_write_counts(self, [self, promise](runtime::run_summary s) mutable {
@@ -493,6 +504,10 @@ coordinator_actor::behavior_type coordinator(coordinator_self self, coordinator_
         caf::anon_send(w->second, done_atom::value, cid, status);
         st.watchers.erase(w);
       }
+      auto [from, to] = st.end_waiters.equal_range(cid);
+      for (auto i = from; i != to; ++i)
+        i->second.deliver(status);
+      st.end_waiters.erase(from, to);
       fill(self);
     },
     [=](fail_atom, const std::string&, const std::string& message) {

@@ -62,6 +62,7 @@ using coordinator_actor = saga_listener::extend<
   caf::replies_to<cancel_atom, std::string>::with<std::uint8_t, std::string>,
   caf::replies_to<retry_atom, std::string>::with<bool, std::string>,
   caf::replies_to<stats_atom>::with<runtime::run_summary>,
+  caf::replies_to<watch_atom, std::string>::with<std::string>,
   caf::reacts_to<pressure_atom, std::string, bool>>;
 
 /// Spawns the coordinator of a run: the shell of runtime::saga_admission,
@@ -82,7 +83,9 @@ using coordinator_actor = saga_listener::extend<
 /// once every saga has ended (or the run had to stop). It receives
 /// `(done_atom, cid, status)` and `(fail_atom, cid, message)` from sagas.
 /// `(stats_atom)` -> `runtime::run_summary`: the counts so far, for
-/// progress. It takes `(pressure_atom, stage, full)` from the stages it
+/// progress. `(watch_atom, cid)` -> `std::string`: answered with the saga's
+/// end status when it ends, or at once with "" if it is not running here
+/// (ended, unknown, or not resumable). It takes `(pressure_atom, stage, full)` from the stages it
 /// watches: while
 /// any is full it starts nothing new. Told to exit, it stops its live sagas
 /// first.

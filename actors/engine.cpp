@@ -292,6 +292,30 @@ start_result engine::start(const std::string& saga, const std::string& cid, std:
   return result;
 }
 
+void engine::start_then(const std::string& saga, const std::string& cid, std::string input_json,
+                        std::function<void(start_result)> on_answer) {
+  if (!impl_->coordinator || impl_->waited) {
+    on_answer(start_result::closed);
+    return;
+  }
+  config::saga_request req;
+  req.saga = saga;
+  req.correlation_id = cid;
+  req.correlation_id_given = true;
+  req.input = std::move(input_json);
+  impl_->sys->spawn([coordinator = impl_->coordinator, req = std::move(req),
+                     on_answer = std::move(on_answer)](caf::event_based_actor* self) mutable {
+    self->request(coordinator, caf::infinite, start_atom::value, std::move(req))
+      .then([on_answer, self](std::uint8_t r) {
+              on_answer(static_cast<start_result>(r));
+              self->quit();
+            },
+            [on_answer, self](caf::error&) {
+              on_answer(start_result::closed);
+              self->quit();
+            });
+  });
+}
 
 void engine::start_async(const std::string& saga, const std::string& cid, std::string input_json,
                          end_callback on_end, std::function<void(const std::string&)> on_started) {
@@ -315,6 +339,20 @@ void engine::start_async(const std::string& saga, const std::string& cid, std::s
   auto watcher = spawn_end_watcher(*impl_->sys, impl_->coordinator, cid, std::move(on_end),
                                    std::move(on_started));
   caf::send_as(watcher, impl_->coordinator, start_atom::value, std::move(req), watcher);
+}
+
+void engine::watch(const std::string& cid, std::chrono::milliseconds limit,
+                   std::function<void(const std::string& status)> on_end) {
+  if (!impl_->coordinator || impl_->waited) {
+    on_end("");
+    return;
+  }
+  impl_->sys->spawn([coordinator = impl_->coordinator, cid, limit,
+                     on_end = std::move(on_end)](caf::event_based_actor* self) {
+    self->request(coordinator, limit, watch_atom::value, cid)
+      .then([on_end, self](std::string& status) { on_end(status); self->quit(); },
+            [on_end, self](caf::error&) { on_end(""); self->quit(); });
+  });
 }
 
 cancel_result engine::cancel(const std::string& cid, std::string* status) {

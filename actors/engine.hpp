@@ -97,6 +97,12 @@ public:
   /// run, which resumes it.
   start_result start(const std::string& saga, const std::string& cid, std::string input_json = "{}");
 
+  /// As start(), but returns at once: `on_answer` gets what start() would
+  /// have returned, from one of the engine's threads (servers that must
+  /// not hold a thread while the write is made durable).
+  void start_then(const std::string& saga, const std::string& cid, std::string input_json,
+                  std::function<void(start_result)> on_answer);
+
   /// How a saga given to start_async() came out, told once: `result` is
   /// `started` and `status` its end (completed, compensated, failed or
   /// cancelled), or the start was refused, `result` says why and `status`
@@ -116,6 +122,12 @@ public:
   /// are durable (when start() would have returned `started`).
   void start_async(const std::string& saga, const std::string& cid, std::string input_json,
                    end_callback on_end, std::function<void(const std::string& cid)> on_started = {});
+
+  /// Calls `on_end` once, from one of the engine's threads: with the end
+  /// status of saga `cid` when it ends, or with "" if it is not running
+  /// (it had ended, or is unknown) or `limit` passes first.
+  void watch(const std::string& cid, std::chrono::milliseconds limit,
+             std::function<void(const std::string& status)> on_end);
 
   /// Cancels the saga `cid`; `status` gets its end when it had already ended.
   cancel_result cancel(const std::string& cid, std::string* status = nullptr);

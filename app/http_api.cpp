@@ -155,12 +155,14 @@ http_response method_not_allowed(const std::string& allowed) {
   return r;
 }
 
-class api {
+class api : public std::enable_shared_from_this<api> {
 public:
   api(actors::engine& e, const config::workflow& wf, std::string token)
     : e_(e), wf_(wf), token_(std::move(token)) {}
 
-  http_response handle(const http_request& r) const {
+  /// The answer to `r`, or, for a request that waits (`?wait`), nothing
+  /// yet: `reply` gets it later.
+  std::optional<http_response> handle(const http_request& r, const http_reply& reply) const {
     auto path = segments(r.path);
     if (path.size() == 1 && path[0] == "healthz")
       return r.method == "GET" ? json(200, R"({"status":"serving"})") : method_not_allowed("GET");
@@ -188,9 +190,9 @@ public:
       return r.method == "GET" ? list(r) : method_not_allowed("GET");
     const auto& name = path[1];
     if (path.size() == 2 && r.method == "POST")
-      return start(r, name);
+      return start(r, name, reply);
     if (path.size() == 2)
-      return r.method == "GET" ? get(r, name) : method_not_allowed("GET, POST");
+      return r.method == "GET" ? get(r, name, reply) : method_not_allowed("GET, POST");
     if (!storage::valid_correlation_id(name))
       return problem(400, "Bad request",
                      "correlation ID: " + storage::correlation_id_problem(name), "");
@@ -215,34 +217,48 @@ private:
     return json(200, R"({"status":"ready"})");
   }
 
-  http_response start(const http_request& r, const std::string& saga) const {
+  /// Answered once the start is durable, holding no thread meanwhile.
+  std::optional<http_response> start(const http_request& r, const std::string& saga,
+                                     const http_reply& reply) const {
     http_response bad;
     auto body = parse_start(r, bad);
     if (!body)
       return bad;
     if (!body->cid && !r.header("idempotency-key").empty())
       body->cid = r.header("idempotency-key");
-    auto result = start_saga(e_, wf_, saga, body->input, body->cid);
-    auto resp = respond(std::move(result));
-    if (resp.status == 201 || resp.status == 200) {
-      // The correlation ID is the first field of either answer.
-      simdjson::dom::parser parser;
-      std::string_view cid;
-      if (parser.parse(resp.body)["correlation_id"].get(cid) == simdjson::SUCCESS)
-        resp.headers.emplace_back("Location", "/v1/sagas/" + std::string{cid});
-    }
-    return resp;
+    start_saga_then(e_, wf_, saga, body->input, body->cid, [reply](op_result result) {
+      auto resp = respond(std::move(result));
+      if (resp.status == 201 || resp.status == 200) {
+        simdjson::dom::parser parser;
+        std::string_view cid;
+        if (parser.parse(resp.body)["correlation_id"].get(cid) == simdjson::SUCCESS)
+          resp.headers.emplace_back("Location", "/v1/sagas/" + std::string{cid});
+      }
+      reply(std::move(resp));
+    });
+    return std::nullopt;
   }
 
-  http_response get(const http_request& r, const std::string& cid) const {
+  /// `?wait=S` holds the answer until the saga has ended or S seconds
+  /// (at most 60) have passed, then answers its state.
+  std::optional<http_response> get(const http_request& r, const std::string& cid,
+                                   const http_reply& reply) const {
     if (!storage::valid_correlation_id(cid))
       return problem(400, "Bad request", "correlation ID: " + storage::correlation_id_problem(cid));
     http_response bad;
     auto after = number(r, "after_seq", 0, std::numeric_limits<std::int64_t>::max(), 0, bad);
     auto limit = after ? number(r, "limit", 1, max_page, default_events_page, bad) : std::nullopt;
-    if (!limit)
+    auto wait = limit ? number(r, "wait", 0, 60, 0, bad) : std::nullopt;
+    if (!wait)
       return bad;
-    return respond(get_saga(e_, wf_, cid, *after, *limit));
+    if (*wait == 0)
+      return respond(get_saga(e_, wf_, cid, *after, *limit));
+    e_.watch(cid, std::chrono::seconds(*wait),
+             [self = shared_from_this(), cid, after = *after, limit = *limit,
+              reply](const std::string&) {
+               reply(respond(get_saga(self->e_, self->wf_, cid, after, limit)));
+             });
+    return std::nullopt;
   }
 
   http_response events(const http_request& r, const std::string& cid) const {
@@ -271,7 +287,10 @@ private:
 
 http_handler http_api(actors::engine& e, const config::workflow& wf, std::string token) {
   auto routes = std::make_shared<api>(e, wf, std::move(token));
-  return [routes](http_request&& r, http_reply reply) { reply(routes->handle(r)); };
+  return [routes](http_request&& r, http_reply reply) {
+    if (auto answer = routes->handle(r, reply))
+      reply(std::move(*answer));
+  };
 }
 
 } // namespace nexus::app

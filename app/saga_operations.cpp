@@ -39,8 +39,11 @@ std::string made_up_cid() {
 
 } // namespace
 
-op_result start_saga(actors::engine& e, const config::workflow& wf, const std::string& saga,
-                     const std::string& input, std::optional<std::string> cid) {
+namespace {
+
+/// Why saga `saga` cannot start under `cid` before it is tried; none if it may.
+std::optional<op_result> check_start(const config::workflow& wf, const std::string& saga,
+                                     const std::optional<std::string>& cid) {
   if (wf.find_saga(saga) == nullptr) {
     std::string names;
     for (auto& [name, _] : wf.sagas)
@@ -52,24 +55,24 @@ op_result start_saga(actors::engine& e, const config::workflow& wf, const std::s
   if (cid && !storage::valid_correlation_id(*cid))
     return fail(kind::bad_request, "correlation_id: " + storage::correlation_id_problem(*cid),
                 "/correlation_id");
-  bool made_up = !cid;
-  if (made_up)
-    cid = made_up_cid();
-  auto result = e.start(saga, *cid, input);
-  for (int tries = 0; made_up && result == actors::start_result::duplicate && tries < 3; ++tries)
-    result = e.start(saga, *(cid = made_up_cid()), input);
+  return std::nullopt;
+}
+
+/// What start `result` of saga `saga` under `cid` means for a client.
+op_result started(actors::engine& e, const config::workflow& wf, const std::string& saga,
+                  const std::string& cid, actors::start_result result) {
   switch (result) {
     case actors::start_result::started: {
       std::string out;
       config::json_object_writer w{out};
-      w.field("correlation_id", *cid).field("saga", saga).field("status", "running");
+      w.field("correlation_id", cid).field("saga", saga).field("status", "running");
       w.finish();
       return done(out, kind::started);
     }
     case actors::start_result::duplicate: {
-      auto state = get_saga(e, wf, *cid, 0, 1);
+      auto state = get_saga(e, wf, cid, 0, 1);
       auto r = fail(kind::duplicate,
-                    "correlation_id: " + *cid + " is already in the log: a saga is never "
+                    "correlation_id: " + cid + " is already in the log: a saga is never "
                     "started twice (see get_saga)",
                     "/correlation_id");
       if (state.ok() && state.json.size() > 1) {
@@ -80,7 +83,7 @@ op_result start_saga(actors::engine& e, const config::workflow& wf, const std::s
       return r;
     }
     case actors::start_result::bad_id:
-      return fail(kind::bad_request, "correlation_id: " + storage::correlation_id_problem(*cid),
+      return fail(kind::bad_request, "correlation_id: " + storage::correlation_id_problem(cid),
                   "/correlation_id");
     case actors::start_result::bad_input:
       return fail(kind::bad_request, "input: expected a JSON object", "/input");
@@ -92,6 +95,34 @@ op_result start_saga(actors::engine& e, const config::workflow& wf, const std::s
       break;
   }
   return fail(kind::unavailable, "the engine is stopping: it takes no more sagas");
+}
+
+} // namespace
+
+op_result start_saga(actors::engine& e, const config::workflow& wf, const std::string& saga,
+                     const std::string& input, std::optional<std::string> cid) {
+  if (auto refused = check_start(wf, saga, cid))
+    return *refused;
+  bool made_up = !cid;
+  if (made_up)
+    cid = made_up_cid();
+  auto result = e.start(saga, *cid, input);
+  for (int tries = 0; made_up && result == actors::start_result::duplicate && tries < 3; ++tries)
+    result = e.start(saga, *(cid = made_up_cid()), input);
+  return started(e, wf, saga, *cid, result);
+}
+
+void start_saga_then(actors::engine& e, const config::workflow& wf, const std::string& saga,
+                     const std::string& input, std::optional<std::string> cid,
+                     std::function<void(op_result)> then) {
+  if (auto refused = check_start(wf, saga, cid))
+    return then(std::move(*refused));
+  if (!cid)
+    cid = made_up_cid(); // unique in this process, and across processes by its time
+  e.start_then(saga, *cid, input,
+               [&e, &wf, saga, id = *cid, then = std::move(then)](actors::start_result r) {
+                 then(started(e, wf, saga, id, r));
+               });
 }
 
 namespace {

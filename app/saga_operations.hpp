@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -49,6 +50,12 @@ constexpr std::uint64_t max_page = 1000;
 /// under an ID made up when there is none; answers once it is durable.
 op_result start_saga(actors::engine& e, const config::workflow& wf, const std::string& saga,
                      const std::string& input, std::optional<std::string> cid);
+
+/// As start_saga(), without holding the calling thread: `then` gets the
+/// result, from one of the engine's threads.
+void start_saga_then(actors::engine& e, const config::workflow& wf, const std::string& saga,
+                     const std::string& input, std::optional<std::string> cid,
+                     std::function<void(op_result)> then);
 
 /// One saga: status, each step's state and attempts, outputs, errors, input,
 /// and a page of its events after `after_seq` (at most `limit`).

@@ -9,8 +9,10 @@ Waits are conditions with deadlines.
 
 Usage: http_test.py NEXUS SOURCE_DIR
 """
+import http.client
 import json
 import os
+import threading
 import re
 import signal
 import socket
@@ -21,6 +23,7 @@ import time
 
 nexus, src = sys.argv[1], sys.argv[2]
 sys.path.insert(0, os.path.join(src, "tests", "tools"))
+import log_check  # noqa: E402
 from checks import communicate, expect, finish, stop_all, wait_for  # noqa: E402
 
 work = tempfile.mkdtemp(prefix="nexus-http-")
@@ -243,6 +246,52 @@ try:
            "NEXUS_HTTP_TOKEN wins over http.token")
     server.send_signal(signal.SIGTERM)
     communicate(server, "it stops", 60)
+    # 16 threads of a client that knows only Python's standard library start 1,000 sagas
+    # over keep-alive connections, each request sent twice (as after a lost response), and
+    # wait for each end with ?wait: every saga starts exactly once and ends.
+    many = workflow("many.json", {})
+    server, port = serve(many)
+    problems = []
+
+    def client(first):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            for n in range(first, 1000, 16):
+                cid = f"k-{n}"
+                body = json.dumps({"input": {"n": n}, "correlation_id": cid})
+                statuses = []
+                for _ in range(2):
+                    conn.request("POST", "/v1/sagas/order", body, {"Content-Type": "application/json"})
+                    r = conn.getresponse()
+                    answer = json.loads(r.read())
+                    statuses.append((r.status, answer.get("duplicate", False)))
+                if statuses[0][0] != 201 or statuses[1] != (200, True):
+                    problems.append(f"{cid}: {statuses}")
+                conn.request("GET", f"/v1/sagas/{cid}?wait=30")
+                r = conn.getresponse()
+                state = json.loads(r.read())
+                if r.status != 200 or state.get("status") not in ("completed", "compensated"):
+                    problems.append(f"{cid}: ended {r.status} {state.get('status')}")
+        except Exception as e:  # noqa: BLE001 (reported as a failed check)
+            problems.append(f"client {first}: {e!r}")
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=240)
+    expect(not problems and not any(t.is_alive() for t in threads),
+           f"every start was 201 then 200 duplicate, and every wait saw an end: {problems[:5]}")
+    server.send_signal(signal.SIGTERM)
+    communicate(server, "the server stops", 60)
+    sagas = log_check.check(os.path.join(work, "many.json.d"))
+    starts = [sum(e["type"] == "saga_started" for e in s["events"]) for s in sagas.values()]
+    expect(len(sagas) == 1000 and starts == [1] * 1000
+           and all(s["status"] in ("completed", "compensated") for s in sagas.values()),
+           f"the log holds 1,000 sagas, each started once and ended: {len(sagas)}")
+
     wide = subprocess.run([nexus, "serve", wf, "--http", "0.0.0.0:0"], capture_output=True,
                           env=dict(os.environ, NEXUS_HTTP_TOKEN=""), timeout=60)
     expect(wide.returncode == 2 and b"needs a token" in wide.stderr,
