@@ -12,6 +12,8 @@
 #include "config/json_writer.hpp"
 #include "config/workflow.hpp"
 #include "storage/correlation_id.hpp"
+#include "storage/event.hpp"
+#include "storage/event_log.hpp"
 
 namespace nexus::app {
 
@@ -20,7 +22,10 @@ namespace {
 using kind = op_result::kind;
 
 http_response json(unsigned status, std::string body) {
-  return {status, "application/json", std::move(body), {}};
+  http_response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
 }
 
 /// An operation's result as an HTTP response.
@@ -184,6 +189,8 @@ public:
                                : method_not_allowed("GET");
     if (path.size() == 1 && path[0] == "stats")
       return r.method == "GET" ? respond(stats(e_)) : method_not_allowed("GET");
+    if (path.size() == 1 && path[0] == "events")
+      return r.method == "GET" ? all_events(r) : method_not_allowed("GET");
     if (path.empty() || path[0] != "sagas")
       return not_found(r);
     if (path.size() == 1)
@@ -262,6 +269,8 @@ private:
   }
 
   http_response events(const http_request& r, const std::string& cid) const {
+    if (wants_stream(r))
+      return saga_stream(r, cid);
     http_response bad;
     auto after = number(r, "after_seq", 0, std::numeric_limits<std::int64_t>::max(), 0, bad);
     auto limit = after ? number(r, "limit", 1, max_page, default_events_page, bad) : std::nullopt;
@@ -276,6 +285,111 @@ private:
     if (!limit)
       return bad;
     return respond(list_sagas(e_, text(r, "status"), text(r, "saga"), *limit, text(r, "cursor")));
+  }
+
+  static bool wants_stream(const http_request& r) {
+    return r.header("accept").find("text/event-stream") != std::string::npos;
+  }
+
+  static http_response event_stream() {
+    http_response resp;
+    resp.content_type = "text/event-stream";
+    return resp;
+  }
+
+  /// One server-sent event: `id:`, then the stored event as `data:`.
+  static void append_event(std::string& out, const std::string& id, std::string_view json) {
+    out += "id: ";
+    out += id;
+    out += "\ndata: ";
+    out += json;
+    out += "\n\n";
+  }
+
+  /// Saga `cid`'s events as server-sent events, from after `Last-Event-ID`
+  /// (or `after_seq`), until the saga has ended.
+  http_response saga_stream(const http_request& r, const std::string& cid) const {
+    storage::status st = storage::status::ok();
+    if (!e_.log()->find_saga(cid, st))
+      return st ? problem(404, "Not found", "correlation_id: no saga " + cid + " in the log")
+                : problem(503, "Unavailable", st.message());
+    auto from = r.header("last-event-id").empty() ? text(r, "after_seq").value_or("0")
+                                                  : r.header("last-event-id");
+    if (from.empty() || from.size() > 19 || from.find_first_not_of("0123456789") != std::string::npos)
+      return problem(400, "Bad request",
+                     "Last-Event-ID (or after_seq): expected the sequence number of an event, got \""
+                       + from + "\"");
+    auto resp = event_stream();
+    auto next = std::make_shared<std::uint64_t>(std::stoull(from) + 1);
+    auto ended = std::make_shared<bool>(false);
+    resp.stream = [log = e_.log(), cid, next, ended]() -> std::optional<std::string> {
+      if (*ended)
+        return std::nullopt;
+      std::string out;
+      storage::event e;
+      std::string error;
+      log->read_raw(cid, *next, std::numeric_limits<std::uint64_t>::max(),
+                    [&](std::uint64_t seq, std::string_view json) {
+                      append_event(out, std::to_string(seq), json);
+                      *next = seq + 1;
+                      if (storage::decode_event(json, e, error) && storage::is_terminal(e.type))
+                        *ended = true;
+                      return true;
+                    });
+      return out;
+    };
+    return resp;
+  }
+
+  /// Every saga's events in the order written, as server-sent events whose
+  /// id is `POSITION.INDEX` (the write batch, and the event's place in it):
+  /// `Last-Event-ID` resumes after it. Never ends by itself.
+  http_response all_events(const http_request& r) const {
+    if (!wants_stream(r))
+      return problem(406, "Not acceptable",
+                     "/v1/events streams server-sent events: send Accept: text/event-stream");
+    std::uint64_t position = 1, skip = 0;
+    auto last = r.header("last-event-id");
+    if (!last.empty()) {
+      auto dot = last.find('.');
+      auto digits = [](const std::string& s) {
+        return !s.empty() && s.size() <= 19 && s.find_first_not_of("0123456789") == std::string::npos;
+      };
+      if (dot == std::string::npos || !digits(last.substr(0, dot)) || !digits(last.substr(dot + 1)))
+        return problem(400, "Bad request",
+                       "Last-Event-ID: expected POSITION.INDEX as this stream gave, got \"" + last
+                         + "\"");
+      position = std::stoull(last.substr(0, dot));
+      skip = std::stoull(last.substr(dot + 1)) + 1; // events of that batch already sent
+    }
+    auto resp = event_stream();
+    struct cursor {
+      std::uint64_t position;
+      std::uint64_t skip; ///< Events of batch `position` already sent.
+    };
+    auto at = std::make_shared<cursor>(cursor{position, skip});
+    resp.stream = [log = e_.log(), at]() -> std::optional<std::string> {
+      std::string out;
+      std::uint64_t batch = 0, index = 0;
+      bool first = true;
+      log->read_in_order(at->position, [&](std::uint64_t pos, std::string_view json) {
+        if (first || pos != batch) {
+          batch = pos;
+          index = 0;
+          first = false;
+        } else {
+          ++index;
+        }
+        if (pos == at->position && index < at->skip)
+          return true;
+        append_event(out, std::to_string(pos) + "." + std::to_string(index), json);
+        at->position = pos;
+        at->skip = index + 1;
+        return out.size() < (1u << 20); // a megabyte a poll at most
+      });
+      return out;
+    };
+    return resp;
   }
 
   actors::engine& e_;

@@ -190,7 +190,81 @@ private:
     return out;
   }
 
+  /// Writes `data` as a chunk (or, `last`, the body's end), then polls on.
+  void write_chunk(std::string data, bool last) {
+    chunk_ = std::move(data);
+    auto done = [self = this->shared_from_this(), last](beast::error_code ec, std::size_t) {
+      if (ec) {
+        self->source_ = nullptr;
+        return self->close();
+      }
+      if (last) {
+        self->source_ = nullptr;
+        return self->keep_ ? self->read() : self->close();
+      }
+      self->schedule_poll();
+    };
+    if (last)
+      net::async_write(stream_, http::make_chunk_last(), std::move(done));
+    else
+      net::async_write(stream_, http::make_chunk(net::buffer(chunk_)), std::move(done));
+  }
+
+  void schedule_poll() {
+    timer_.expires_after(std::chrono::milliseconds(poll_ms_));
+    timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+      if (!ec)
+        self->poll();
+    });
+  }
+
+  void poll() {
+    auto next = source_();
+    if (!next)
+      return write_chunk({}, true);
+    if (!next->empty()) {
+      idle_polls_ = 0;
+      return write_chunk(std::move(*next), false);
+    }
+    // Quiet for 5 s: a comment, whose write fails once the client has gone.
+    if (++idle_polls_ * poll_ms_ >= 5000) {
+      idle_polls_ = 0;
+      return write_chunk(": waiting\n\n", false);
+    }
+    schedule_poll();
+  }
+
+  void start_stream(http_response resp, bool keep) {
+    auto head = std::make_shared<http::response<http::empty_body>>();
+    head->version(11);
+    head->result(resp.status);
+    head->set(http::field::server, "nexus");
+    head->set(http::field::content_type, resp.content_type);
+    head->set(http::field::cache_control, "no-cache");
+    for (auto& [name, value] : resp.headers)
+      head->set(name, value);
+    head->keep_alive(keep);
+    head->chunked(true);
+    keep_ = keep;
+    source_ = std::move(resp.stream);
+    poll_ms_ = std::max<std::uint32_t>(1, resp.poll_ms);
+    auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*head);
+    beast::get_lowest_layer(stream_).expires_never(); // a stream lasts as long as it lasts
+    http::async_write_header(
+      stream_, *serializer,
+      [self = this->shared_from_this(), head, serializer,
+       first = std::move(resp.body)](beast::error_code ec, std::size_t) mutable {
+        if (ec)
+          return self->close();
+        if (!first.empty())
+          return self->write_chunk(std::move(first), false);
+        self->poll();
+      });
+  }
+
   void send(http_response resp, bool keep) {
+    if (resp.stream)
+      return start_stream(std::move(resp), keep);
     auto msg = std::make_shared<http::response<http::string_body>>();
     msg->version(11);
     msg->result(resp.status);
@@ -220,6 +294,14 @@ private:
   }
 
   Stream stream_;
+  // A streamed body: where its chunks come from, the chunk being written,
+  // the timer between polls.
+  std::function<std::optional<std::string>()> source_;
+  std::string chunk_;
+  net::steady_timer timer_{stream_.get_executor()};
+  std::uint32_t poll_ms_ = 50;
+  std::uint32_t idle_polls_ = 0;
+  bool keep_ = false;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<shared_state> shared_;
@@ -250,7 +332,11 @@ std::string problem_json(unsigned status, const std::string& title, const std::s
 
 http_response problem(unsigned status, const std::string& title, const std::string& detail,
                       const std::string& pointer) {
-  return {status, "application/problem+json", problem_json(status, title, detail, pointer), {}};
+  http_response r;
+  r.status = status;
+  r.content_type = "application/problem+json";
+  r.body = problem_json(status, title, detail, pointer);
+  return r;
 }
 
 struct http_server::impl {

@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,6 +33,13 @@ struct http_response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers; ///< More of them, such as Location.
+  /// If set, the body is streamed (server-sent events), in chunks: the
+  /// server calls it on the connection's thread every `poll_ms` for what
+  /// has come since (empty: nothing), until it returns nothing at all (the
+  /// end). `body` goes first. While it has nothing for 5 s, the server
+  /// sends an SSE comment, so that a client that has gone is noticed.
+  std::function<std::optional<std::string>()> stream;
+  std::uint32_t poll_ms = 50;
 };
 
 /// Gives a request's answer; callable once, from any thread.

@@ -39,6 +39,9 @@ def workflow(name, http):
                            {"name": "reserve", "action": {"kind": "simulate", "latency_ms": 1},
                             "compensate": {"kind": "simulate"}},
                            {"name": "ship", "action": {"kind": "simulate", "latency_ms": 1}}]},
+                       "slow": {"steps": [
+                           {"name": f"s{i}", "action": {"kind": "simulate", "latency_ms": 100}}
+                           for i in range(4)]},
                        "stuck": {"steps": [
                            {"name": "hold", "action": {"kind": "simulate", "latency_ms": 600000}}]},
                        "broken": {"steps": [
@@ -190,6 +193,49 @@ try:
     expect(s == 200 and [x["resource"] for x in b["breakers"]] == ["bank"], f"GET /v1/breakers: {b}")
     s, _, b = curl(port, "GET", "/v1/stats")
     expect(s == 200 and b["sagas"]["total"] >= 5 and "engine" in b, "GET /v1/stats")
+
+    # Server-sent events: a saga's events until it ends; cut off mid-stream, a client that
+    # comes back with Last-Event-ID misses nothing and sees nothing twice.
+    def sse(path, last=None, stop_after=None):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        headers = {"Accept": "text/event-stream"}
+        if last:
+            headers["Last-Event-ID"] = last
+        conn.request("GET", path, headers=headers)
+        r = conn.getresponse()
+        got = []
+        current = {}
+        while stop_after is None or len(got) < stop_after:
+            line = r.fp.readline()
+            if not line:
+                break  # the stream ended
+            line = line.decode().rstrip("\r\n")
+            if line.startswith("id: "):
+                current["id"] = line[4:]
+            elif line.startswith("data: "):
+                current["data"] = json.loads(line[6:])
+            elif line == "" and current:
+                got.append(current)
+                current = {}
+        conn.close()
+        return r.status, r.getheader("Content-Type"), got
+
+    curl(port, "POST", "/v1/sagas/slow", {"correlation_id": "s-1"})
+    status, ctype, part = sse("/v1/sagas/s-1/events", stop_after=3)
+    expect(status == 200 and ctype == "text/event-stream" and [e["id"] for e in part] == ["1", "2", "3"],
+           f"a saga's events stream as server-sent events, id = seq: {status} {ctype} {part}")
+    _, _, rest = sse("/v1/sagas/s-1/events", last=part[-1]["id"])
+    seqs = [e["data"]["seq"] for e in part + rest]
+    expect(seqs == list(range(1, len(seqs) + 1)) and rest and rest[-1]["data"]["type"] == "saga_completed",
+           f"resumed with Last-Event-ID: nothing missed or repeated, and it ends with the saga: {seqs}")
+    _, _, everything = sse("/v1/events", stop_after=5)
+    ids = [e["id"] for e in everything]
+    _, _, after = sse("/v1/events", last=ids[2], stop_after=2)
+    expect(len(ids) == 5 and [e["id"] for e in after] == ids[3:5]
+           and all(re.match(r"^\d+\.\d+$", i) for i in ids),
+           f"GET /v1/events streams every event in write order, resumable: {ids} {[e['id'] for e in after]}")
+    expect(is_problem(curl(port, "GET", "/v1/events"), 406, "text/event-stream"),
+           "/v1/events without Accept: text/event-stream is 406")
 
     # Limits: after each the server serves, and nothing stored changed.
     before = saga_count(port)
