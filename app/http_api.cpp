@@ -7,6 +7,7 @@
 #include <simdjson.h>
 
 #include "actors/engine.hpp"
+#include "app/mcp_http.hpp"
 #include "app/saga_operations.hpp"
 #include "config/json_syntax.hpp"
 #include "config/json_writer.hpp"
@@ -16,6 +17,8 @@
 #include "storage/event_log.hpp"
 
 namespace nexus::app {
+
+extern const std::string_view openapi_json; // docs/openapi.json, compiled in
 
 namespace {
 
@@ -162,12 +165,17 @@ http_response method_not_allowed(const std::string& allowed) {
 
 class api : public std::enable_shared_from_this<api> {
 public:
-  api(actors::engine& e, const config::workflow& wf, std::string token)
-    : e_(e), wf_(wf), token_(std::move(token)) {}
+  api(actors::engine& e, const config::workflow& wf, std::string token, bool loopback)
+    : e_(e), wf_(wf), token_(std::move(token)), loopback_(loopback), mcp_(e, wf) {}
 
   /// The answer to `r`, or, for a request that waits (`?wait`), nothing
   /// yet: `reply` gets it later.
   std::optional<http_response> handle(const http_request& r, const http_reply& reply) const {
+    if (loopback_ && (!local_host(r.header("host"), false) || !local_host(r.header("origin"), true)))
+      return problem(403, "Forbidden",
+                     "this server listens on a loopback address: it takes requests for "
+                     "localhost, 127.0.0.1 or [::1] only (Host " + r.header("host") + ", Origin "
+                       + r.header("origin") + ")");
     auto path = segments(r.path);
     if (path.size() == 1 && path[0] == "healthz")
       return r.method == "GET" ? json(200, R"({"status":"serving"})") : method_not_allowed("GET");
@@ -181,6 +189,8 @@ public:
       p.headers.emplace_back("WWW-Authenticate", "Bearer");
       return p;
     }
+    if (path.size() == 1 && path[0] == "mcp")
+      return mcp_.handle(r);
     if (path.empty() || path[0] != "v1")
       return not_found(r);
     path.erase(path.begin());
@@ -189,6 +199,8 @@ public:
                                : method_not_allowed("GET");
     if (path.size() == 1 && path[0] == "stats")
       return r.method == "GET" ? respond(stats(e_)) : method_not_allowed("GET");
+    if (path.size() == 1 && path[0] == "openapi.json")
+      return r.method == "GET" ? json(200, std::string{openapi_json}) : method_not_allowed("GET");
     if (path.size() == 1 && path[0] == "events")
       return r.method == "GET" ? all_events(r) : method_not_allowed("GET");
     if (path.empty() || path[0] != "sagas")
@@ -285,6 +297,28 @@ private:
     if (!limit)
       return bad;
     return respond(list_sagas(e_, text(r, "status"), text(r, "saga"), *limit, text(r, "cursor")));
+  }
+
+  /// Whether a Host (`host:port`) or an Origin (`scheme://host:port`; may
+  /// be absent) names this machine.
+  static bool local_host(std::string value, bool origin) {
+    if (value.empty())
+      return origin; // HTTP/1.1 requires a Host; an Origin only browsers send
+    if (origin) {
+      auto scheme = value.find("://");
+      if (scheme == std::string::npos)
+        return false;
+      value = value.substr(scheme + 3);
+    }
+    std::string host = value;
+    if (!value.empty() && value[0] == '[') {
+      host = value.substr(0, value.find(']') + 1);
+    } else if (auto colon = value.find(':'); colon != std::string::npos) {
+      host = value.substr(0, colon);
+    }
+    for (auto& c : host)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return host == "localhost" || host == "127.0.0.1" || host == "[::1]";
   }
 
   static bool wants_stream(const http_request& r) {
@@ -395,12 +429,15 @@ private:
   actors::engine& e_;
   const config::workflow& wf_;
   std::string token_;
+  bool loopback_ = false;
+  mutable mcp_http mcp_;
 };
 
 } // namespace
 
-http_handler http_api(actors::engine& e, const config::workflow& wf, std::string token) {
-  auto routes = std::make_shared<api>(e, wf, std::move(token));
+http_handler http_api(actors::engine& e, const config::workflow& wf, std::string token,
+                      bool loopback) {
+  auto routes = std::make_shared<api>(e, wf, std::move(token), loopback);
   return [routes](http_request&& r, http_reply reply) {
     if (auto answer = routes->handle(r, reply))
       reply(std::move(*answer));

@@ -56,7 +56,8 @@ int serve(const serve_args& args) {
     actors::engine e{wf, opts};
     http_server server;
     if (e.ok() && !args.http.empty()) {
-      if (!server.start(http, http_api(e, wf, http_token), error)) {
+      bool loopback = http.host == "127.0.0.1" || http.host == "::1";
+      if (!server.start(http, http_api(e, wf, http_token, loopback), error)) {
         std::cerr << "nexus: " << error << '\n';
         e.wait_for(std::chrono::milliseconds(0));
         pthread_sigmask(SIG_UNBLOCK, &stop, nullptr);

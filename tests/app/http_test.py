@@ -112,6 +112,16 @@ try:
     expect(curl(port, "GET", "/healthz")[0] == 200, "GET /healthz is 200 while serving")
     expect(curl(port, "GET", "/readyz")[:3:2] == (200, {"status": "ready"}), "GET /readyz is 200")
 
+    r = curl(port, "GET", "/v1/stats", headers=["Host: evil.example.com"])
+    expect(is_problem(r, 403, "loopback"), f"a Host that is not this machine is 403 (DNS rebinding): {r[0]}")
+    r = curl(port, "GET", "/v1/stats", headers=["Origin: http://evil.example.com"])
+    expect(is_problem(r, 403, "loopback"), "so is an Origin that is not this machine")
+    expect(curl(port, "GET", "/v1/stats", headers=["Origin: http://localhost:3000"])[0] == 200,
+           "a local Origin is served")
+    with open(os.path.join(src, "docs", "openapi.json")) as f:
+        expect(curl(port, "GET", "/v1/openapi.json")[2] == json.load(f),
+               "GET /v1/openapi.json serves docs/openapi.json")
+
     # Starts: 201 with Location once durable; the same ID again is 200 and duplicate.
     s, h, b = curl(port, "POST", "/v1/sagas/order", {"input": {"sku": "A-7"}, "correlation_id": "h-1"})
     expect(s == 201 and h.get("location") == "/v1/sagas/h-1"

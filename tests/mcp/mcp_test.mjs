@@ -361,6 +361,53 @@ if (port !== null) {
   out = spawnSync(nexus, ['sagas', '--data-dir', data2, '--json'], { encoding: 'utf8' });
   check('it is in the coordinator\'s log', out.stdout.includes('"remote-1"'));
 }
+// -- Streamable HTTP: the same tools at POST /mcp on nexus serve --http -------------------
+
+const { StreamableHTTPClientTransport } =
+  await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
+const data3 = path.join(work, 'data3');
+const web = spawn(nexus, ['serve', workflow, '--http', '127.0.0.1:0', '--data-dir', data3],
+                  { stdio: ['ignore', 'pipe', 'pipe'] });
+const webPort = await new Promise((ok) => {
+  let text = '';
+  const t = setTimeout(() => ok(null), 60000);
+  web.stderr.on('data', (d) => {
+    text += d.toString();
+    const m = /http listening on 127\.0\.0\.1:([0-9]+)/.exec(text);
+    if (m) { clearTimeout(t); ok(m[1]); }
+  });
+});
+check('nexus serve --http is listening', webPort !== null);
+if (webPort !== null) {
+  const url = new URL(`http://127.0.0.1:${webPort}/mcp`);
+  const client = new Client({ name: 'nexus-http-test', version: '1.0.0' });
+  const transport = new StreamableHTTPClientTransport(url);
+  await client.connect(transport);
+  check('an MCP session over Streamable HTTP opens', typeof transport.sessionId === 'string'
+        && transport.sessionId.length === 32, String(transport.sessionId));
+  const htools = await client.listTools();
+  check('it lists the same tools', htools.tools.length === 7);
+  r = await call(client, 'start_saga', { saga: 'order', correlation_id: 'web-1' });
+  check('start_saga over HTTP', !r.error && r.value?.correlation_id === 'web-1', r.text);
+  saga = await until(client, 'web-1', (s) => terminal.has(s.status));
+  check('and the saga completes', saga.status === 'completed', saga.status);
+  r = await call(client, 'start_saga', { saga: 'nope' });
+  check('a tool error over HTTP comes back as one', r.error && r.text.includes('"nope"'), r.text);
+  await transport.terminateSession();
+  await client.close();
+  const stale = await fetch(url, { method: 'POST', headers: {
+    'content-type': 'application/json', accept: 'application/json, text/event-stream',
+    'mcp-session-id': transport.sessionId ?? 'gone' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) });
+  check('an ended session is 404', stale.status === 404, String(stale.status));
+  const nosession = await fetch(url, { method: 'POST', headers: {
+    'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) });
+  check('a message without a session is 400', nosession.status === 400, String(nosession.status));
+  web.kill('SIGTERM');
+  await new Promise((ok) => web.on('exit', ok));
+}
+
 const bad = spawnSync(nexus, ['mcp', '--connect', '127.0.0.1:1'], { encoding: 'utf8', input: '' });
 check('no coordinator there: exit 1, saying so', bad.status === 1 && bad.stderr.includes('no coordinator'),
       bad.stderr);
