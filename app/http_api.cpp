@@ -229,10 +229,19 @@ private:
     return problem(404, "Not found", "no route " + r.path + " (see /v1/openapi.json)");
   }
 
+  /// Ready once every unfinished saga found in the log is back and the
+  /// log takes writes (a write that failed, such as on a full disk, stops
+  /// the run: not ready, saying why).
   http_response ready() const {
+    if (!e_.ok())
+      return problem(503, "Not ready", e_.error());
     auto counts = e_.counts();
-    if (!e_.ok() || !counts.error.empty())
-      return problem(503, "Not ready", e_.ok() ? counts.error : e_.error());
+    if (!counts.error.empty())
+      return problem(503, "Not ready", counts.error);
+    if (counts.to_resume > 0)
+      return problem(503, "Not ready",
+                     "recovering: " + std::to_string(counts.to_resume)
+                       + " unfinished sagas from the log are still to resume");
     return json(200, R"({"status":"ready"})");
   }
 

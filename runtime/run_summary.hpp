@@ -40,6 +40,9 @@ struct run_summary {
   std::uint64_t replayed_events = 0;
   double replay_seconds = 0;
   std::string error;            ///< Why the run stopped early, if it did.
+  /// In the counts so far: unfinished sagas found in the log and not yet
+  /// brought back (recovery is done when none are left). Not in to_json().
+  std::uint64_t to_resume = 0;
 
   /// Counts a saga that ended with `end` (none, or not an end: nothing).
   void count_end(std::optional<storage::saga_status> end);

@@ -244,6 +244,7 @@ std::uint64_t saga_admission::not_ended() const {
 
 run_summary saga_admission::summary(std::int64_t now_us) const {
   auto s = summary_;
+  s.to_resume = to_resume_.size();
   s.seconds = static_cast<double>(now_us - began_us_) / 1e6;
   s.replay_seconds = static_cast<double>(replay_us_) / 1e6;
   auto ms = [&](double q) { return static_cast<double>(latency_.quantile(q)) / 1e3; };

@@ -370,6 +370,43 @@ try:
     neither = subprocess.run([nexus, "serve", wf], capture_output=True, timeout=60)
     expect(neither.returncode == 2 and b"--http" in neither.stderr, "serve needs --http or --listen")
 
+    # /readyz says 503 while unfinished sagas from the log are still to resume: three stuck
+    # sagas, the server killed, restarted with room for one.
+    stuck_wf = workflow("stuck.json", {})
+    server, port = serve(stuck_wf)
+    for n in range(3):
+        curl(port, "POST", "/v1/sagas/stuck", {"correlation_id": f"st-{n}"})
+    server.send_signal(signal.SIGKILL)
+    server.wait(timeout=60)
+    server, port = serve(stuck_wf, "--max-in-flight", "1")
+    r = curl(port, "GET", "/readyz")
+    expect(is_problem(r, 503, "recovering: 2 unfinished sagas"), f"/readyz is 503 while recovering: {r[2]}")
+    expect(curl(port, "GET", "/healthz")[0] == 200, "while /healthz is 200")
+    curl(port, "POST", "/v1/sagas/st-0/cancel")
+    wait_for("the next stuck saga is resumed when one ends",
+             lambda: is_problem(curl(port, "GET", "/readyz"), 503, "recovering: 1 unfinished"), 30)
+    server.send_signal(signal.SIGTERM)
+    communicate(server, "it stops", 60)
+
+    # HTTPS from http.tls.
+    cert, key = os.path.join(work, "cert.pem"), os.path.join(work, "key.pem")
+    made = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                           "-out", cert, "-days", "1", "-subj", "/CN=localhost",
+                           "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                          capture_output=True, timeout=60)
+    expect(made.returncode == 0, "a test certificate is made")
+    tls = workflow("tls.json", {"tls": {"certificate": cert, "key": key}})
+    server, port = serve(tls)
+    out = subprocess.run(["curl", "-s", "--cacert", cert, f"https://127.0.0.1:{port}/healthz"],
+                         capture_output=True, timeout=60)
+    expect(out.returncode == 0 and json.loads(out.stdout or b"{}") == {"status": "serving"},
+           f"http.tls serves HTTPS: {out.returncode} {out.stdout!r}")
+    plain = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                            f"http://127.0.0.1:{port}/healthz"], capture_output=True, timeout=60)
+    expect(plain.stdout != b"200", "and no plain HTTP on that port")
+    server.send_signal(signal.SIGTERM)
+    communicate(server, "the HTTPS server stops", 60)
+
     # The document passes a real OpenAPI linter, and every response above matches it.
     checked = subprocess.run(["node", os.path.join(src, "tests", "http", "validate.mjs"),
                               os.path.join(src, "docs", "openapi.json"), recorded],
