@@ -276,14 +276,25 @@ int engine::exit_status() const {
   return impl_->exit_status;
 }
 
-start_result engine::start(const std::string& saga, const std::string& cid, std::string input_json) {
-  if (!impl_->coordinator || impl_->waited)
-    return start_result::closed;
+namespace {
+
+/// The request that starts saga `saga` under `cid` (given, not made up).
+config::saga_request start_request(const std::string& saga, const std::string& cid,
+                                   std::string input_json) {
   config::saga_request req;
   req.saga = saga;
   req.correlation_id = cid;
   req.correlation_id_given = true;
   req.input = std::move(input_json);
+  return req;
+}
+
+} // namespace
+
+start_result engine::start(const std::string& saga, const std::string& cid, std::string input_json) {
+  if (!impl_->coordinator || impl_->waited)
+    return start_result::closed;
+  auto req = start_request(saga, cid, std::move(input_json));
   auto result = start_result::closed;
   caf::scoped_actor self{*impl_->sys};
   self->request(impl_->coordinator, caf::infinite, start_atom::value, std::move(req))
@@ -298,11 +309,7 @@ void engine::start_then(const std::string& saga, const std::string& cid, std::st
     on_answer(start_result::closed);
     return;
   }
-  config::saga_request req;
-  req.saga = saga;
-  req.correlation_id = cid;
-  req.correlation_id_given = true;
-  req.input = std::move(input_json);
+  auto req = start_request(saga, cid, std::move(input_json));
   impl_->sys->spawn([coordinator = impl_->coordinator, req = std::move(req),
                      on_answer = std::move(on_answer)](caf::event_based_actor* self) mutable {
     self->request(coordinator, caf::infinite, start_atom::value, std::move(req))
@@ -324,11 +331,7 @@ void engine::start_async(const std::string& saga, const std::string& cid, std::s
       on_end(cid, start_result::closed, "");
     return;
   }
-  config::saga_request req;
-  req.saga = saga;
-  req.correlation_id = cid;
-  req.correlation_id_given = true;
-  req.input = std::move(input_json);
+  auto req = start_request(saga, cid, std::move(input_json));
   if (!on_end) { // nothing to tell: no watcher
     caf::anon_send(impl_->coordinator, start_atom::value, std::move(req));
     return;
