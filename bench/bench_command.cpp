@@ -31,7 +31,7 @@ using app::stdout_colours;
 const std::vector<std::string>& bench_phases() {
   static const std::vector<std::string> all{"memory",        "closed-loop", "raw-storage",
                                             "raw-messaging", "fixed-rate",  "failure-mix",
-                                            "recovery"};
+                                            "recovery",      "http"};
   return all;
 }
 
@@ -46,6 +46,8 @@ constexpr double target_sagas_per_sec = 20000;
 constexpr double target_p99_ms = 10;
 constexpr double target_bytes_per_saga = 2048;
 constexpr double target_recovery_events_per_sec = 200000;
+constexpr double target_http_starts_per_sec = 10000;
+constexpr double target_http_p99_ms = 20;
 
 std::string filesystem_of(const std::string& dir) {
   struct statfs fs {};
@@ -107,6 +109,7 @@ struct results {
   bench::fixed_rate_figures fixed;
   bench::run_figures failures;
   bench::recovery_figures recovery;
+  bench::http_figures http;
 
   double raw_records_per_sec() const {
     return raw_storage.seconds > 0 ? static_cast<double>(raw_storage.records) / raw_storage.seconds : 0;
@@ -193,13 +196,19 @@ std::vector<target_row> targets(const results& r) {
      r.memory.bytes_per_saga <= target_bytes_per_saga, "<= 2,048"},
     {"recovery_events_per_sec", target_recovery_events_per_sec, r.recovery.events_per_sec,
      r.recovery.events_per_sec >= target_recovery_events_per_sec, ">= 200,000"},
+    {"http_starts_per_sec", target_http_starts_per_sec, r.http.starts_per_sec,
+     r.http.starts_per_sec >= target_http_starts_per_sec, ">= 10,000 (durable, keep-alive)"},
+    {"http_p99_ms_at_half_rate", target_http_p99_ms, r.http.fixed.p99,
+     r.http.fixed.p99 < target_http_p99_ms && r.http.fixed.p99 > 0, "< 20 ms at half that rate"},
   };
   // Each target, with the phases it needs.
   const std::vector<std::vector<const char*>> needs{{"closed-loop", "raw-storage"},
                                                     {"closed-loop"},
                                                     {"fixed-rate"},
                                                     {"memory"},
-                                                    {"recovery"}};
+                                                    {"recovery"},
+                                                    {"http"},
+                                                    {"http"}};
   std::vector<target_row> out;
   for (std::size_t i = 0; i < all.size(); ++i)
     if (std::all_of(needs[i].begin(), needs[i].end(), [&](const char* p) { return r.has(p); }))
@@ -305,6 +314,22 @@ std::string to_json(const results& r) {
         .field("log_bytes", f.log_bytes)
         .field("peak_rss_bytes", f.peak_rss);
     }));
+  if (r.has("http"))
+    w.raw_field("http", object([&](config::json_object_writer& x) {
+      auto& f = r.http;
+      x.field("connections", static_cast<std::uint64_t>(f.connections))
+        .field("starts", f.starts)
+        .field("starts_per_sec", f.starts_per_sec)
+        .raw_field("latency_ms", latency_json(f.closed.p50, f.closed.p90, f.closed.p99, f.closed.max,
+                                              &f.closed.p999))
+        .field("server_cpu_ms_per_start", f.server_cpu_ms_per_start)
+        .field("fixed_rate", f.rate)
+        .field("fixed_achieved_rate", f.achieved_rate)
+        .raw_field("fixed_latency_ms", latency_json(f.fixed.p50, f.fixed.p90, f.fixed.p99,
+                                                    f.fixed.max, &f.fixed.p999));
+      if (r.has("closed-loop") && r.closed.sagas_per_sec > 0)
+        x.field("ratio_to_closed_loop", f.starts_per_sec / r.closed.sagas_per_sec);
+    }));
   w.field("peak_rss_bytes", r.peak_rss());
   if (r.has("closed-loop") && r.has("raw-storage"))
     w.field("storage_ratio", r.storage_ratio());
@@ -350,6 +375,16 @@ void print_report(const results& r) {
                     grouped(r.fixed.achieved_rate) + " sagas/s sent",
                     latency_text(r.fixed.lat.p50, r.fixed.lat.p99, r.fixed.lat.max),
                     mib(r.fixed.peak_rss)});
+  if (r.has("http"))
+    rows.push_back({"http starts", n(r.http.starts) + " durable starts on "
+                                     + std::to_string(r.http.connections) + " connections",
+                    grouped(r.http.starts_per_sec) + " starts/s ("
+                      + fixed(r.http.server_cpu_ms_per_start, 3) + " server CPU-ms each)",
+                    latency_text(r.http.closed.p50, r.http.closed.p99, r.http.closed.max), ""});
+  if (r.has("http") && r.http.rate > 0)
+    rows.push_back({"http fixed rate", "at " + grouped(r.http.rate) + "/s",
+                    grouped(r.http.achieved_rate) + " starts/s answered",
+                    latency_text(r.http.fixed.p50, r.http.fixed.p99, r.http.fixed.max), ""});
   if (r.has("failure-mix"))
     rows.push_back({"failure mix", n(fm.completed) + " completed, " + n(fm.compensated) + " compensated",
                     grouped(r.failures.sagas_per_sec) + " sagas/s, "
@@ -474,6 +509,12 @@ bool run_phases(results& r, const std::string& exe, bool progress, std::string& 
     r.recovery = bench::recovery(s, exe, out);
     if (!r.recovery.error.empty())
       return failed("recovery", r.recovery.error);
+  }
+  if (r.has("http")) {
+    out.begin("http starts");
+    r.http = bench::http(s, exe, out);
+    if (!r.http.error.empty())
+      return failed("http", r.http.error);
   }
   return true;
 }

@@ -1,5 +1,7 @@
 #include "bench/bench_phases.hpp"
 
+#include "bench/http_load.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -146,7 +148,7 @@ bool reset_peak_rss() {
 
 // -- the workflow -------------------------------------------------------------
 
-config::workflow bench_workflow(const settings& s, const std::string& dir, double fail_rate,
+std::string bench_workflow_text(const settings& s, const std::string& dir, double fail_rate,
                                 std::uint64_t in_flight, bool slow) {
   std::string steps;
   if (slow) {
@@ -168,7 +170,13 @@ config::workflow bench_workflow(const settings& s, const std::string& dir, doubl
                      + "\"" + dir + "\"" + R"(, "durability": ")" + durability
                      + R"(", "max_in_flight": )" + std::to_string(in_flight)
                      + R"(}, "sagas": {"bench": {"steps": [)" + steps + "]}}}";
-  auto loaded = config::parse_workflow(text, "bench");
+  return text;
+}
+
+config::workflow bench_workflow(const settings& s, const std::string& dir, double fail_rate,
+                                std::uint64_t in_flight, bool slow) {
+  auto loaded = config::parse_workflow(bench_workflow_text(s, dir, fail_rate, in_flight, slow),
+                                       "bench");
   // Built from checked settings: a failure here is a bug, not bad input.
   if (!loaded.ok()) {
     std::fprintf(stderr, "nexus bench: bad built-in workflow: %s\n",
@@ -517,6 +525,136 @@ recovery_figures recovery(const settings& s, const std::string& exe, reporter& o
                 grouped(f.resumed).c_str(), grouped(f.replayed_events).c_str(), t, f.events_per_sec,
                 f.seconds);
   out.end(line);
+  return f;
+}
+
+// -- http: durable starts over HTTP ---------------------------------------------
+
+namespace {
+
+/// User + system CPU seconds process `pid` has used.
+double cpu_seconds(pid_t pid) {
+  std::ifstream stat{"/proc/" + std::to_string(pid) + "/stat"};
+  std::string text{std::istreambuf_iterator<char>{stat}, {}};
+  auto close = text.rfind(')'); // the command may hold spaces
+  if (close == std::string::npos)
+    return 0;
+  std::istringstream fields{text.substr(close + 2)};
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int i = 3; fields >> field; ++i) {
+    if (i == 14)
+      utime = std::stod(field);
+    if (i == 15) {
+      stime = std::stod(field);
+      break;
+    }
+  }
+  return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+latency latency_of(const std::vector<double>& ms) {
+  runtime::latency_histogram h;
+  for (auto m : ms)
+    h.record(static_cast<std::uint64_t>(m * 1e3));
+  return latency_of(h);
+}
+
+} // namespace
+
+http_figures http(const settings& s, const std::string& exe, reporter& out) {
+  http_figures f;
+  f.connections = 64;
+  auto dir = s.dir + "/http";
+  remove_dir(dir);
+  std::filesystem::create_directories(dir);
+  auto wf_path = dir + "/workflow.json";
+  {
+    std::ofstream wf{wf_path};
+    wf << bench_workflow_text(s, dir + "/data", 0, s.in_flight);
+  }
+  int fds[2];
+  if (::pipe(fds) != 0) {
+    f.error = std::string{"pipe: "} + std::strerror(errno);
+    return f;
+  }
+  std::vector<std::string> args{exe, "serve", wf_path, "--http", "127.0.0.1:0"};
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(fds[1], STDERR_FILENO);
+    int null = ::open("/dev/null", O_WRONLY);
+    if (null >= 0)
+      ::dup2(null, STDOUT_FILENO);
+    ::execv(exe.c_str(), argv.data());
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  if (pid < 0) {
+    ::close(fds[0]);
+    f.error = std::string{"fork: "} + std::strerror(errno);
+    return f;
+  }
+  std::uint16_t port = 0;
+  FILE* from = ::fdopen(fds[0], "r");
+  char line[256];
+  while (from != nullptr && std::fgets(line, sizeof line, from) != nullptr) {
+    if (auto at = std::strstr(line, "http listening on 127.0.0.1:")) {
+      port = static_cast<std::uint16_t>(std::atoi(at + std::strlen("http listening on 127.0.0.1:")));
+      break;
+    }
+  }
+  auto stop = [&] {
+    ::kill(pid, SIGTERM);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (from != nullptr)
+      std::fclose(from);
+  };
+  if (port == 0) {
+    f.error = "the nexus serve child did not say where it listens";
+    stop();
+    return f;
+  }
+  http_load_spec spec;
+  spec.port = port;
+  spec.connections = f.connections;
+  spec.requests = s.sagas;
+  spec.prefix = "closed";
+  out.update(grouped(static_cast<double>(s.sagas)) + " starts, closed loop");
+  auto cpu_before = cpu_seconds(pid);
+  auto closed = run_http_load(spec);
+  auto cpu = cpu_seconds(pid) - cpu_before;
+  f.starts = closed.created;
+  f.starts_per_sec = closed.seconds > 0 ? static_cast<double>(closed.created) / closed.seconds : 0;
+  f.closed = latency_of(closed.latency_ms);
+  f.server_cpu_ms_per_start = closed.created > 0 ? cpu * 1e3 / static_cast<double>(closed.created) : 0;
+  if (closed.error.empty() && closed.other == 0 && f.starts_per_sec > 0) {
+    f.rate = f.starts_per_sec * s.rate_fraction;
+    spec.rate = f.rate;
+    spec.requests = s.sagas / 2;
+    spec.prefix = "fixed";
+    out.update(grouped(f.rate) + " starts/s, fixed rate");
+    auto fixed = run_http_load(spec);
+    f.achieved_rate = fixed.seconds > 0 ? static_cast<double>(fixed.created) / fixed.seconds : 0;
+    f.fixed = latency_of(fixed.latency_ms);
+    if (!fixed.error.empty() || fixed.other > 0)
+      f.error = fixed.error.empty() ? std::to_string(fixed.other) + " starts not answered 201"
+                                    : fixed.error;
+  } else {
+    f.error = closed.error.empty() ? std::to_string(closed.other) + " starts not answered 201"
+                                   : closed.error;
+  }
+  stop();
+  remove_dir(dir);
+  char text[200];
+  std::snprintf(text, sizeof text, "%s starts/s closed loop (p99 %.2f ms); p99 %.2f ms at %s/s",
+                grouped(f.starts_per_sec).c_str(), f.closed.p99, f.fixed.p99,
+                grouped(f.rate).c_str());
+  out.end(text);
   return f;
 }
 

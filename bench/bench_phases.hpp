@@ -127,6 +127,25 @@ int recovery_child(const settings& s, const std::string& dir);
 /// or, `slow`, one step that takes an hour.
 config::workflow bench_workflow(const settings& s, const std::string& dir, double fail_rate,
                                 std::uint64_t in_flight, bool slow = false);
+/// Its workflow file's text.
+std::string bench_workflow_text(const settings& s, const std::string& dir, double fail_rate,
+                                std::uint64_t in_flight, bool slow = false);
+
+struct http_figures {
+  std::uint32_t connections = 0;
+  std::uint64_t starts = 0;        ///< Closed loop: answered 201.
+  double starts_per_sec = 0;
+  latency closed;                  ///< Of the answers to starts, closed loop.
+  double server_cpu_ms_per_start = 0; ///< The server's user + system CPU, closed loop.
+  double rate = 0;                 ///< Fixed rate asked for: half the closed loop's.
+  double achieved_rate = 0;
+  latency fixed;                   ///< From each start's planned time to its answer.
+  std::string error;
+};
+/// Durable starts over HTTP: a `nexus serve --http` child (`exe`) on the
+/// bench's workflow, driven over keep-alive connections closed loop, then
+/// at half that rate.
+http_figures http(const settings& s, const std::string& exe, reporter& out);
 
 /// A whole number with thousands separators: 1,234,567.
 std::string grouped(double x);

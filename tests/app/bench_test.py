@@ -38,7 +38,7 @@ except ValueError:
 
 if r:
     for key in ("nexus_version", "machine", "settings", "raw_storage", "raw_messaging",
-                "closed_loop", "fixed_rate", "failure_mix", "recovery", "memory",
+                "closed_loop", "fixed_rate", "failure_mix", "recovery", "memory", "http",
                 "peak_rss_bytes", "storage_ratio", "messaging_ratio", "targets"):
         expect(key in r, f"the JSON has {key}")
     s = r["settings"]
@@ -54,6 +54,13 @@ if r:
     lat = c["latency_ms"]
     expect(0 < lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["max"] * 1.02,
            f"closed-loop latency percentiles in order: {lat}")
+
+    h = r["http"]
+    expect(h["starts"] == SAGAS and h["starts_per_sec"] > 0 and h["server_cpu_ms_per_start"] > 0
+           and 0 < h["latency_ms"]["p50"] <= h["latency_ms"]["p99"] <= h["latency_ms"]["max"] * 1.02
+           and h["fixed_rate"] > 0 and h["fixed_latency_ms"]["p99"] > 0
+           and h["ratio_to_closed_loop"] > 0,
+           f"the http phase started every saga over HTTP, closed loop and at a fixed rate: {h}")
 
     raw = r["raw_storage"]
     expect(raw["records"] == c["events"], "the raw loop writes as many records as the closed loop's events")
@@ -95,7 +102,8 @@ if r:
     expect(mem["sagas"] == 300 and mem["heap_bytes_per_saga"] > 0,
            f"memory per waiting saga measured: {mem}")
     expect(set(r["targets"]) == {"storage_ratio", "sagas_per_sec", "p99_ms_at_fixed_rate",
-                                 "bytes_per_saga", "recovery_events_per_sec"},
+                                 "bytes_per_saga", "recovery_events_per_sec", "http_starts_per_sec",
+                                 "http_p99_ms_at_half_rate"},
            "every target reported")
     expect(all(isinstance(t["met"], bool) for t in r["targets"].values()), "each says met or not")
 
