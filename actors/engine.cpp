@@ -309,19 +309,8 @@ void engine::start_then(const std::string& saga, const std::string& cid, std::st
     on_answer(start_result::closed);
     return;
   }
-  auto req = start_request(saga, cid, std::move(input_json));
-  impl_->sys->spawn([coordinator = impl_->coordinator, req = std::move(req),
-                     on_answer = std::move(on_answer)](caf::event_based_actor* self) mutable {
-    self->request(coordinator, caf::infinite, start_atom::value, std::move(req))
-      .then([on_answer, self](std::uint8_t r) {
-              on_answer(static_cast<start_result>(r));
-              self->quit();
-            },
-            [on_answer, self](caf::error&) {
-              on_answer(start_result::closed);
-              self->quit();
-            });
-  });
+  spawn_start_answerer(*impl_->sys, impl_->coordinator,
+                       start_request(saga, cid, std::move(input_json)), std::move(on_answer));
 }
 
 void engine::start_async(const std::string& saga, const std::string& cid, std::string input_json,
@@ -350,12 +339,7 @@ void engine::watch(const std::string& cid, std::chrono::milliseconds limit,
     on_end("");
     return;
   }
-  impl_->sys->spawn([coordinator = impl_->coordinator, cid, limit,
-                     on_end = std::move(on_end)](caf::event_based_actor* self) {
-    self->request(coordinator, limit, watch_atom::value, cid)
-      .then([on_end, self](std::string& status) { on_end(status); self->quit(); },
-            [on_end, self](caf::error&) { on_end(""); self->quit(); });
-  });
+  spawn_end_waiter(*impl_->sys, impl_->coordinator, cid, limit, std::move(on_end));
 }
 
 cancel_result engine::cancel(const std::string& cid, std::string* status) {

@@ -34,6 +34,37 @@ caf::behavior end_watcher(caf::event_based_actor* self, coordinator_actor coordi
   };
 }
 
+// Spawned with their arguments (never as capturing lambdas without any):
+// CAF 0.17 binds a null pointer to a reference when an actor's function
+// takes nothing but `self`, which UBSan stops.
+void start_answerer(caf::event_based_actor* self, coordinator_actor coordinator,
+                    config::saga_request req, std::function<void(start_result)> on_answer) {
+  self->request(coordinator, caf::infinite, start_atom::value, std::move(req))
+    .then(
+      [self, on_answer](std::uint8_t r) {
+        on_answer(static_cast<start_result>(r));
+        self->quit();
+      },
+      [self, on_answer](caf::error&) {
+        on_answer(start_result::closed);
+        self->quit();
+      });
+}
+
+void end_waiter(caf::event_based_actor* self, coordinator_actor coordinator, std::string cid,
+                std::chrono::milliseconds limit, std::function<void(const std::string&)> on_end) {
+  self->request(coordinator, limit, watch_atom::value, std::move(cid))
+    .then(
+      [self, on_end](std::string& status) {
+        on_end(status);
+        self->quit();
+      },
+      [self, on_end](caf::error&) {
+        on_end("");
+        self->quit();
+      });
+}
+
 struct progress_state {
   coordinator_actor coordinator;
   std::function<void(const runtime::run_summary&)> report;
@@ -58,6 +89,18 @@ caf::behavior progress_poller(caf::stateful_actor<progress_state>* self, coordin
 }
 
 } // namespace
+
+void spawn_start_answerer(caf::actor_system& sys, const coordinator_actor& coordinator,
+                          config::saga_request req,
+                          std::function<void(runtime::start_result)> on_answer) {
+  sys.spawn(start_answerer, coordinator, std::move(req), std::move(on_answer));
+}
+
+void spawn_end_waiter(caf::actor_system& sys, const coordinator_actor& coordinator,
+                      std::string cid, std::chrono::milliseconds limit,
+                      std::function<void(const std::string&)> on_end) {
+  sys.spawn(end_waiter, coordinator, std::move(cid), limit, std::move(on_end));
+}
 
 caf::actor spawn_end_watcher(caf::actor_system& sys, const coordinator_actor& coordinator,
                              std::string cid, end_callback on_end,

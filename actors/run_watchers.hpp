@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -24,6 +25,18 @@ using end_callback =
 caf::actor spawn_end_watcher(caf::actor_system& sys, const coordinator_actor& coordinator,
                              std::string cid, end_callback on_end,
                              std::function<void(const std::string&)> on_started);
+
+/// Spawns the actor that sends the coordinator `req` and hands its answer
+/// (or `closed`, if the coordinator is gone) to `on_answer`, then goes.
+void spawn_start_answerer(caf::actor_system& sys, const coordinator_actor& coordinator,
+                          config::saga_request req,
+                          std::function<void(runtime::start_result)> on_answer);
+
+/// Spawns the actor that waits at most `limit` for saga `cid` to end and
+/// hands `on_end` its status ("" if not running, or past the limit).
+void spawn_end_waiter(caf::actor_system& sys, const coordinator_actor& coordinator,
+                      std::string cid, std::chrono::milliseconds limit,
+                      std::function<void(const std::string&)> on_end);
 
 /// Spawns the actor that asks the coordinator for its counts every 200 ms
 /// and hands them to `report` (engine::wait's progress).

@@ -109,4 +109,21 @@ http_load_result run_http_load(const http_load_spec& spec) {
   return std::move(st.result);
 }
 
+std::string http_get(const std::string& host, std::uint16_t port, const std::string& target) {
+  net::io_context ioc;
+  beast::tcp_stream stream{ioc};
+  beast::error_code ec;
+  stream.connect(tcp::endpoint{net::ip::make_address(host), port}, ec);
+  if (ec)
+    return {};
+  http::request<http::empty_body> req{http::verb::get, target, 11};
+  req.set(http::field::host, host);
+  http::write(stream, req, ec);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  if (!ec)
+    http::read(stream, buffer, res, ec);
+  return ec ? std::string{} : res.body();
+}
+
 } // namespace nexus::bench

@@ -32,4 +32,7 @@ struct http_load_result {
 /// correlation ID, on one thread of async I/O (Boost.Beast).
 http_load_result run_http_load(const http_load_spec& spec);
 
+/// The body of `GET target` on host:port (blocking; "" if it fails).
+std::string http_get(const std::string& host, std::uint16_t port, const std::string& target);
+
 } // namespace nexus::bench
