@@ -52,7 +52,9 @@ def workflow(name, http):
                            {"name": f"s{i}", "action": {"kind": "simulate", "latency_ms": 100}}
                            for i in range(4)]},
                        "stuck": {"steps": [
-                           {"name": "hold", "action": {"kind": "simulate", "latency_ms": 600000}}]},
+                           # Runs until cancelled: then its attempt ends at its timeout.
+                           {"name": "hold", "timeout_ms": 5000, "retry": {"max_attempts": 1},
+                            "action": {"kind": "simulate", "latency_ms": 600000}}]},
                        "broken": {"steps": [
                            {"name": "pay", "resource": "bank", "action": {"kind": "simulate"},
                             "compensate": {"kind": "simulate", "fail_rate": 1.0,
@@ -63,7 +65,7 @@ def workflow(name, http):
 
 
 def serve(wf, *extra, env=None):
-    p = subprocess.Popen([nexus, "serve", wf, "--http", "127.0.0.1:0", *extra],
+    p = subprocess.Popen([nexus, "serve", wf, "--http", "127.0.0.1:0", "--grace-seconds", "1", *extra],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     procs.append(p)
     line = p.stderr.readline().decode()
