@@ -389,6 +389,13 @@ const storage::event_log* engine::log() const {
   return impl_->log.get();
 }
 
+const config::saga_spec* engine::definition(const std::string& hash) {
+  if (!impl_->definitions || !impl_->log)
+    return nullptr;
+  std::string error;
+  return impl_->definitions->load(*impl_->log, hash, error);
+}
+
 
 std::uint64_t engine::log_memory_bytes() const {
   return impl_->log ? impl_->log->memory_bytes() : 0;

@@ -146,6 +146,10 @@ public:
   /// acknowledged event); null if it could not be opened.
   const storage::event_log* log() const;
 
+  /// The definition with this hash: one this engine holds, or read from its
+  /// log into its catalog (once); null if there is none.
+  const config::saga_spec* definition(const std::string& hash);
+
   /// Bytes the event log holds in memory now (RocksDB's write buffers and
   /// table readers); 0 once the engine has finished.
   std::uint64_t log_memory_bytes() const;

@@ -235,12 +235,7 @@ op_result get_saga(actors::engine& e, const config::workflow& wf, const std::str
   // pending (the workflow's saga of its name for a row from before
   // definitions were stored).
   std::vector<std::string> order;
-  std::optional<config::saga_spec> stored;
-  if (!row->definition.empty())
-    if (auto d = log->find_definition(row->definition, st))
-      stored = config::parse_definition(d->json, d->saga, d->hash, error);
-  error.clear();
-  auto* spec = stored ? &*stored : row->definition.empty() ? wf.find_saga(row->saga) : nullptr;
+  auto* spec = row->definition.empty() ? wf.find_saga(row->saga) : e.definition(row->definition);
   if (spec != nullptr)
     for (auto& s : spec->steps)
       order.push_back(s.name);
