@@ -8,7 +8,6 @@
 
 #include "actors/engine.hpp"
 #include "app/log_queries.hpp"
-#include "config/definition.hpp"
 #include "config/json_writer.hpp"
 #include "config/workflow.hpp"
 #include "storage/correlation_id.hpp"
