@@ -107,6 +107,10 @@ void saga_machine::apply(const event& e) {
     case event_type::step_started:
       s->state = step_state::running;
       s->attempt = e.attempt;
+      s->deadline_bounds =
+          deadline_at_us_ != 0
+          && e.ts_us + static_cast<std::int64_t>(spec_.steps[static_cast<size_t>(idx)].timeout_ms) * 1000
+                 >= deadline_at_us_;
       group_ = group_of(static_cast<std::uint32_t>(idx));
       break;
     case event_type::step_succeeded:
@@ -279,8 +283,13 @@ void saga_machine::fail_attempt(std::uint32_t step, std::uint32_t attempt, const
   e.attempt = attempt;
   e.error = o.kind;
   e.message = o.message;
-  if (!compensation && o.kind == config::error_kind::timeout && deadline_passed(now_us))
-    e.message = deadline_reason() + ": " + o.message; // timed out by the deadline
+  // Timed out by the deadline: the attempt's limit was the saga's time left
+  // (the executor's clock may end it a moment before the deadline timer).
+  bool cut = !compensation && o.kind == config::error_kind::timeout
+             && (steps_[step].deadline_bounds || deadline_passed(now_us));
+  if (cut)
+    e.message = deadline_reason() + " while attempt " + std::to_string(attempt)
+                + " was running: " + o.message;
   apply(e);
   auto& spec = spec_.steps[step];
   auto& policy = compensation ? spec.compensate_retry : spec.retry;
@@ -288,7 +297,7 @@ void saga_machine::fail_attempt(std::uint32_t step, std::uint32_t attempt, const
   bool retry = false;
   if (compensation)
     retry = breaker || may_retry(policy, attempt, o.kind);
-  else if (cancel_requested_ || deadline_passed(now_us))
+  else if (cut || cancel_requested_ || deadline_passed(now_us))
     retry = false;
   else if (breaker || pivot_group() >= 0)
     retry = o.kind != config::error_kind::cancelled; // forward past a pivot

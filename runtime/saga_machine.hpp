@@ -54,8 +54,10 @@ struct transition {
 /// succeed or the deadline passes, and no compensation goes below the
 /// pivot's group. Past the saga's deadline, or once cancelled, no new attempt
 /// starts and the saga rolls back; at the deadline, running attempts are
-/// abandoned (recorded as failed with kind `timeout`, naming the deadline); `circuit_open` failures wait for the
-/// breaker without using up an attempt.
+/// abandoned (recorded as failed with kind `timeout`, naming the deadline),
+/// and an attempt whose time limit was the saga's time left is recorded so
+/// when it times out, even a moment before the deadline timer fires.
+/// `circuit_open` failures wait for the breaker without using up an attempt.
 class saga_machine {
 public:
   saga_machine(const config::saga_spec& spec, std::string cid);
@@ -134,6 +136,10 @@ public:
 private:
   struct progress {
     step_state state = step_state::pending;
+    /// The running attempt's time limit is the saga's deadline: its step
+    /// timeout reaches past it. Its timeout is then the deadline's cut,
+    /// whether the executor's timer or the saga's fires first.
+    bool deadline_bounds = false;
     std::uint32_t attempt = 0;       ///< Of the action.
     std::uint32_t comp_attempt = 0;  ///< Of the compensation.
     std::uint32_t next_attempt = 0;  ///< While waiting for a retry.

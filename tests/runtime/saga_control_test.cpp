@@ -100,7 +100,48 @@ BOOST_AUTO_TEST_CASE(an_attempt_timed_out_by_the_deadline_says_so) {
                   f.now + 500000, t);
   BOOST_REQUIRE(!t.events.empty());
   BOOST_TEST(t.events[0].message
-             == "the saga's deadline (500 ms) passed: a did not finish within 500 ms");
+             == "the saga's deadline (500 ms) passed while attempt 1 was running: a did not "
+                "finish within 500 ms");
+}
+
+// The executor's timer, set to the saga's time left, can end the attempt a
+// moment before the saga's deadline timer fires: still the deadline's cut.
+BOOST_AUTO_TEST_CASE(an_attempt_bounded_by_the_deadline_that_times_out_just_before_it_is_cut) {
+  machine_fixture f{machine_fixture::abc, R"("deadline_ms": 500)"}; // steps time out at 30 s
+  saga_machine m{f.spec(), "d7"};
+  transition t;
+  m.start("{}", f.now, t);
+  m.step_finished(0, 1, ok(), f.now + 2000, t);
+  auto recovered = replayed(f, "d7", t); // the mark comes back with the events
+  for (auto* x : {&m, recovered.get()}) {
+    transition u;
+    x->step_finished(1, 1, fails(error_kind::timeout, "b did not finish within 498 ms"),
+                     f.now + 499000, u);
+    BOOST_TEST(types(u) == (strings{"step_failed:b", "compensation_started:a"}));
+    BOOST_TEST((u.events[0].error == error_kind::timeout));
+    BOOST_TEST(u.events[0].message
+               == "the saga's deadline (500 ms) passed while attempt 1 was running: b did not "
+                  "finish within 498 ms");
+    u = {};
+    x->deadline_due(f.now + 500000, u); // the saga's timer, a moment later
+    BOOST_TEST(u.events.empty());
+  }
+}
+
+// A step timeout shorter than the time left is the step's own: retried.
+BOOST_AUTO_TEST_CASE(a_step_timeout_inside_the_deadline_is_the_steps_own_and_is_retried) {
+  machine_fixture f{R"([
+      {"name": "a", "timeout_ms": 100, "action": {"kind": "simulate"},
+       "compensate": {"kind": "simulate"}}])",
+                    R"("deadline_ms": 500)"};
+  saga_machine m{f.spec(), "d8"};
+  transition t;
+  m.start("{}", f.now, t);
+  t = {};
+  m.step_finished(0, 1, fails(error_kind::timeout, "a did not finish within 100 ms"),
+                  f.now + 100000, t);
+  BOOST_TEST(types(t) == (strings{"step_failed:a", "step_retry_scheduled:a"}));
+  BOOST_TEST(t.events[0].message == "a did not finish within 100 ms");
 }
 
 BOOST_AUTO_TEST_CASE(a_deadline_that_passes_between_steps_starts_no_next_step) {
