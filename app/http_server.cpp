@@ -265,19 +265,21 @@ private:
   void send(http_response resp, bool keep) {
     if (resp.stream)
       return start_stream(std::move(resp), keep);
-    auto msg = std::make_shared<http::response<http::string_body>>();
-    msg->version(11);
-    msg->result(resp.status);
-    msg->set(http::field::server, "nexus");
-    msg->set(http::field::content_type, resp.content_type);
+    // One answer at a time per connection: the message is the session's,
+    // reused, not allocated for each.
+    res_.clear();
+    res_.version(11);
+    res_.result(resp.status);
+    res_.set(http::field::server, "nexus");
+    res_.set(http::field::content_type, resp.content_type);
     for (auto& [name, value] : resp.headers)
-      msg->set(name, value);
-    msg->keep_alive(keep);
-    msg->body() = std::move(resp.body);
-    msg->prepare_payload();
+      res_.set(name, value);
+    res_.keep_alive(keep);
+    res_.body() = std::move(resp.body);
+    res_.prepare_payload();
     timeout(shared_->settings.header_timeout_ms);
-    http::async_write(stream_, *msg,
-                      [self = this->shared_from_this(), msg, keep](beast::error_code ec, std::size_t) {
+    http::async_write(stream_, res_,
+                      [self = this->shared_from_this(), keep](beast::error_code ec, std::size_t) {
                         if (ec || !keep)
                           return self->close();
                         self->read();
@@ -304,6 +306,7 @@ private:
   bool keep_ = false;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> res_;
   std::shared_ptr<shared_state> shared_;
   bool refuse_ = false;
 };

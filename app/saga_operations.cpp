@@ -113,14 +113,14 @@ op_result start_saga(actors::engine& e, const config::workflow& wf, const std::s
 
 void start_saga_then(actors::engine& e, const config::workflow& wf, const std::string& saga,
                      const std::string& input, std::optional<std::string> cid,
-                     std::function<void(op_result)> then) {
+                     std::function<void(op_result, const std::string& cid)> then) {
   if (auto refused = check_start(wf, saga, cid))
-    return then(std::move(*refused));
+    return then(std::move(*refused), cid ? *cid : std::string{});
   if (!cid)
     cid = made_up_cid(); // unique in this process, and across processes by its time
   e.start_then(saga, *cid, input,
                [&e, &wf, saga, id = *cid, then = std::move(then)](actors::start_result r) {
-                 then(started(e, wf, saga, id, r));
+                 then(started(e, wf, saga, id, r), id);
                });
 }
 

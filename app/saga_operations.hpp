@@ -52,10 +52,11 @@ op_result start_saga(actors::engine& e, const config::workflow& wf, const std::s
                      const std::string& input, std::optional<std::string> cid);
 
 /// As start_saga(), without holding the calling thread: `then` gets the
-/// result, from one of the engine's threads.
+/// result and the correlation ID used (given or made up), from one of the
+/// engine's threads.
 void start_saga_then(actors::engine& e, const config::workflow& wf, const std::string& saga,
                      const std::string& input, std::optional<std::string> cid,
-                     std::function<void(op_result)> then);
+                     std::function<void(op_result, const std::string& cid)> then);
 
 /// One saga: status, each step's state and attempts, outputs, errors, input,
 /// and a page of its events after `after_seq` (at most `limit`).
