@@ -71,6 +71,12 @@ void issue(saga_actor* self, const std::vector<command>& commands) {
                            cmd.attempt, cmd.compensation);
         break;
       }
+      case command::kind::wake: {
+        auto delay = std::max<std::int64_t>(0, cmd.at_us - storage::now_us());
+        self->delayed_send(self, std::chrono::microseconds(delay), wake_atom::value, cmd.step,
+                           cmd.attempt, cmd.compensation);
+        break;
+      }
       case command::kind::deadline: {
         auto delay = std::max<std::int64_t>(0, cmd.at_us - storage::now_us());
         self->delayed_send(self, std::chrono::microseconds(delay), deadline_atom::value);
@@ -155,6 +161,10 @@ caf::result<caf::message> dispatch(caf::scheduled_actor* ptr, caf::message_view&
   } else if (xs.match_elements<retry_due_atom, std::uint32_t, std::uint32_t, bool>()) {
     st.machine->retry_due(xs.get_as<std::uint32_t>(1), xs.get_as<std::uint32_t>(2),
                           xs.get_as<bool>(3), storage::now_us(), next);
+    commit(self, std::move(next));
+  } else if (xs.match_elements<wake_atom, std::uint32_t, std::uint32_t, bool>()) {
+    st.machine->wake_due(xs.get_as<std::uint32_t>(1), xs.get_as<std::uint32_t>(2),
+                         xs.get_as<bool>(3), storage::now_us(), next);
     commit(self, std::move(next));
   } else if (xs.match_elements<deadline_atom>()) {
     st.machine->deadline_due(storage::now_us(), next);

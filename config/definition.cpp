@@ -80,6 +80,15 @@ std::string action_json(const action_spec& a, const retry_policy* retry) {
     case action_kind::handler:
       w.field("name", a.handler);
       break;
+    case action_kind::sleep:
+      if (a.sleep.until.empty())
+        w.field("ms", a.sleep.ms);
+      else
+        w.field("until", a.sleep.until);
+      break;
+    case action_kind::wait:
+      w.field("signal", a.wait.signal).field("timeout_ms", a.wait.timeout_ms);
+      break;
   }
   if (retry != nullptr)
     w.raw_field("retry", retry_json(*retry));

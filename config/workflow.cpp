@@ -53,6 +53,10 @@ std::string_view to_string(action_kind k) {
       return "http";
     case action_kind::handler:
       return "handler";
+    case action_kind::sleep:
+      return "sleep";
+    case action_kind::wait:
+      return "wait";
   }
   return "simulate";
 }

@@ -24,7 +24,7 @@ struct retry_policy {
   bool retryable(error_kind k) const;
 };
 
-enum class action_kind : std::uint8_t { simulate, exec, http, handler };
+enum class action_kind : std::uint8_t { simulate, exec, http, handler, sleep, wait };
 
 std::string_view to_string(action_kind k);
 
@@ -58,6 +58,22 @@ struct http_action {
   std::uint64_t max_output_bytes = 1 << 20;     ///< A longer body fails the attempt.
 };
 
+/// Succeeds when its time comes: `ms` after the attempt starts, or at the
+/// RFC 3339 time that the JSON Pointer `until` names in the step's input.
+/// Run by the saga itself: no stage, no thread, no step timeout.
+struct sleep_action {
+  std::uint64_t ms = 0;
+  std::string until; ///< A JSON Pointer ("/input/ship_at"); empty: `ms`.
+};
+
+/// Succeeds when a signal named `signal` comes for the saga (one that came
+/// before is consumed at once), its output the signal's data; past
+/// `timeout_ms` it fails with kind `timeout`. Run by the saga itself.
+struct wait_action {
+  std::string signal;
+  std::uint64_t timeout_ms = 0; ///< 0: no limit but the saga's deadline.
+};
+
 /// What runs for a step or its compensation: the member named by `kind`.
 struct action_spec {
   action_kind kind = action_kind::simulate;
@@ -65,9 +81,15 @@ struct action_spec {
   exec_action exec;
   http_action http;
   std::string handler; ///< Name of a C++ handler registered by the embedding program.
+  sleep_action sleep;
+  wait_action wait;
 
   /// Whether an attempt holds a thread while it runs (exec, http, handler).
-  bool blocks() const { return kind != action_kind::simulate; }
+  bool blocks() const {
+    return kind == action_kind::exec || kind == action_kind::http || kind == action_kind::handler;
+  }
+  /// Whether the saga runs it itself, by waiting (sleep, wait), not a stage.
+  bool waits() const { return kind == action_kind::sleep || kind == action_kind::wait; }
 };
 
 struct step_spec {

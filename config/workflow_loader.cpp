@@ -338,6 +338,8 @@ private:
     auto max_at = default_max_interval_at_;
     if (auto m = n.find("retry"))
       read_retry(m->value, join(path, "retry"), step.retry, max_at);
+    else if (step.action.kind == action_kind::wait)
+      step.retry.max_attempts = 1; // a wait that timed out is tried again only if asked to
     step.compensate_retry = step.retry;
     if (auto m = n.find("compensate")) {
       step.compensate.emplace();
@@ -355,10 +357,10 @@ private:
       return;
     if (n.find("kind") == nullptr) {
       error(n.line, join(path, "kind"),
-            "missing: an action needs a kind (simulate, exec, http, handler)");
+            "missing: an action needs a kind (simulate, exec, http, handler, sleep, wait)");
       return;
     }
-    int k = read_choice(n, "kind", path, {"simulate", "exec", "http", "handler"});
+    int k = read_choice(n, "kind", path, {"simulate", "exec", "http", "handler", "sleep", "wait"});
     if (k < 0)
       return;
     a.kind = static_cast<action_kind>(k);
@@ -392,7 +394,47 @@ private:
           error(n.find("name")->line, join(path, "name"),
                 "invalid handler name " + quoted(a.handler) + " (1 to 64 of A-Z a-z 0-9 . _ -)");
         break;
+      case action_kind::sleep:
+        check_keys(n, path, keys({"ms", "until"}));
+        read_sleep(n, path, a.sleep);
+        break;
+      case action_kind::wait:
+        check_keys(n, path, keys({"signal", "timeout_ms"}));
+        if (compensation) {
+          error(n.find("kind")->line, join(path, "kind"),
+                "a compensation cannot wait for a signal: it must finish on its own "
+                "(a sleep may stand here)");
+          break;
+        }
+        if (!read_string(n, "signal", path, a.wait.signal))
+          error(n.line, join(path, "signal"), "missing: a wait action names the signal it waits for");
+        else if (!valid_name(a.wait.signal))
+          error(n.find("signal")->line, join(path, "signal"),
+                "invalid signal name " + quoted(a.wait.signal) + " (1 to 64 of A-Z a-z 0-9 . _ -)");
+        read_uint(n, "timeout_ms", path, a.wait.timeout_ms, 1, max_wait_ms);
+        break;
     }
+  }
+
+  /// A hundred years: longer waits are typing mistakes.
+  static constexpr std::uint64_t max_wait_ms = 100ull * 366 * 24 * 3600 * 1000;
+
+  void read_sleep(const json_node& n, const std::string& path, sleep_action& s) {
+    auto ms = n.find("ms");
+    auto until = n.find("until");
+    if ((ms == nullptr) == (until == nullptr)) {
+      error(n.line, path, ms == nullptr ? "missing: a sleep action needs ms or until"
+                                        : "a sleep action takes ms or until, not both");
+      return;
+    }
+    if (ms != nullptr) {
+      read_uint(n, "ms", path, s.ms, 0, max_wait_ms);
+      return;
+    }
+    if (read_string(n, "until", path, s.until) && (s.until.empty() || s.until[0] != '/'))
+      error(until->line, join(path, "until"),
+            "must be a JSON Pointer into the step's input, such as \"/input/ship_at\", got "
+              + quoted(s.until));
   }
 
   void read_simulate(const json_node& n, const std::string& path, simulate_action& s) {

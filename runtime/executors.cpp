@@ -56,6 +56,11 @@ outcome run_blocking(const config::action_spec& a, const step_context& c,
     case config::action_kind::simulate:
       return outcome::failure(config::error_kind::permanent,
                               "a simulated step does not block: run it with simulate()");
+    case config::action_kind::sleep:
+    case config::action_kind::wait:
+      return outcome::failure(config::error_kind::permanent,
+                              std::string{to_string(a.kind)}
+                                + " steps are run by their saga, not by a stage");
   }
   std::string why;
   if (o.ok && !output_json(o.output, why))

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 
+#include <simdjson.h>
+
 #include "config/json_writer.hpp"
+#include "storage/timestamp.hpp"
 #include "runtime/retry.hpp"
 #include "runtime/simulate.hpp"
 
@@ -107,8 +110,9 @@ void saga_machine::apply(const event& e) {
     case event_type::step_started:
       s->state = step_state::running;
       s->attempt = e.attempt;
+      s->waiting = false;
       s->deadline_bounds =
-          deadline_at_us_ != 0
+          deadline_at_us_ != 0 && !spec_.steps[static_cast<size_t>(idx)].action.waits()
           && e.ts_us + static_cast<std::int64_t>(spec_.steps[static_cast<size_t>(idx)].timeout_ms) * 1000
                  >= deadline_at_us_;
       group_ = group_of(static_cast<std::uint32_t>(idx));
@@ -116,6 +120,22 @@ void saga_machine::apply(const event& e) {
     case event_type::step_succeeded:
       s->state = step_state::succeeded;
       s->output = e.output.empty() ? "null" : e.output;
+      if (!e.signal.empty()) { // a wait consumed the first of its signals
+        auto at = pending_signal(e.signal);
+        if (at >= 0)
+          signals_->pending.erase(signals_->pending.begin() + at);
+      }
+      break;
+    case event_type::step_waiting:
+      s->retry_at_us = e.wake_at_us;
+      s->waiting = true;
+      break;
+    case event_type::signal_received:
+      if (!signals_)
+        signals_ = std::make_unique<signal_box>();
+      signals_->pending.push_back({e.signal, e.data.empty() ? "null" : e.data});
+      if (!e.signal_id.empty())
+        signals_->ids.push_back(e.signal_id);
       break;
     case event_type::step_failed:
       s->state = step_state::failed;
@@ -131,6 +151,7 @@ void saga_machine::apply(const event& e) {
       status_ = saga_status::compensating;
       s->state = step_state::compensating;
       s->comp_attempt = e.attempt;
+      s->waiting = false;
       group_ = group_of(static_cast<std::uint32_t>(idx));
       break;
     case event_type::compensation_succeeded:
@@ -191,13 +212,15 @@ void saga_machine::fail_waiting_steps(config::error_kind kind, const std::string
   for (auto i = g.first; i < g.first + g.count; ++i) {
     auto state = steps_[i].state;
     bool running = state == step_state::running;
-    if (state != step_state::retry_wait && !(running_too && running))
+    // A sleep or a wait holds nothing that must finish: it ends at once.
+    bool waiting = running && spec_.steps[i].action.waits();
+    if (state != step_state::retry_wait && !(running_too && running) && !waiting)
       continue;
     auto& e = emit(event_type::step_failed, static_cast<int>(i), now_us, out);
     e.attempt = steps_[i].attempt;
     e.error = kind;
     e.message = running ? why + " while attempt " + std::to_string(steps_[i].attempt)
-                            + " was running: abandoned"
+                            + (waiting ? " was waiting" : " was running") + ": abandoned"
                         : why;
     apply(e);
   }
@@ -339,7 +362,8 @@ void saga_machine::retry_due(std::uint32_t step, std::uint32_t attempt, bool com
     e.attempt = attempt;
     e.idempotency_key = idempotency_key(step, false);
     apply(e);
-    out.commands.push_back({command::kind::execute, step, attempt, false, 0});
+    if (begin_attempt(step, attempt, false, now_us, out))
+      advance(now_us, out);
     return;
   }
   if (phase_ != phase::compensating || s.state != step_state::compensation_wait
@@ -349,7 +373,8 @@ void saga_machine::retry_due(std::uint32_t step, std::uint32_t attempt, bool com
   e.attempt = attempt;
   e.idempotency_key = idempotency_key(step, true);
   apply(e);
-  out.commands.push_back({command::kind::compensate, step, attempt, false, 0});
+  if (begin_attempt(step, attempt, true, now_us, out))
+    advance(now_us, out);
 }
 
 void saga_machine::advance(std::int64_t now_us, transition& out) {
@@ -373,13 +398,29 @@ bool saga_machine::advance_forward(std::int64_t now_us, transition& out) {
     all_succeeded = all_succeeded && steps_[i].state == step_state::succeeded;
   }
   if (failed) {
-    if (running)
-      return false; // let the siblings finish before undoing them
+    if (running) {
+      // Let the siblings finish before undoing them; but one that sleeps
+      // or waits has nothing to finish: it is abandoned now.
+      bool abandoned = false;
+      for (auto i = g.first; i < g.first + g.count; ++i) {
+        if (steps_[i].state != step_state::running || !spec_.steps[i].action.waits())
+          continue;
+        auto& e = emit(event_type::step_failed, static_cast<int>(i), now_us, out);
+        e.attempt = steps_[i].attempt;
+        e.error = config::error_kind::cancelled;
+        e.message = "a step of its group failed for good while attempt "
+                    + std::to_string(steps_[i].attempt) + " was waiting: abandoned";
+        apply(e);
+        abandoned = true;
+      }
+      return abandoned;
+    }
     phase_ = phase::compensating;
     status_ = saga_status::compensating;
     return true;
   }
   if (!all_succeeded) {
+    bool ended = false; // a sleep whose time has passed, a wait whose signal is here
     for (auto i = g.first; i < g.first + g.count; ++i) {
       if (steps_[i].state != step_state::pending)
         continue;
@@ -387,9 +428,9 @@ bool saga_machine::advance_forward(std::int64_t now_us, transition& out) {
       e.attempt = 1;
       e.idempotency_key = idempotency_key(i, false);
       apply(e);
-      out.commands.push_back({command::kind::execute, i, 1, false, 0});
+      ended = begin_attempt(i, 1, false, now_us, out) || ended;
     }
-    return false;
+    return ended;
   }
   if (cancel_requested_ || deadline_passed(now_us)) {
     phase_ = phase::compensating; // start nothing new: roll back
@@ -425,7 +466,7 @@ bool saga_machine::advance_compensation(std::int64_t now_us, transition& out) {
     out.commands.push_back({command::kind::finish, 0, 0, false, 0});
     return false;
   }
-  bool started = false;
+  bool started = false, ended = false;
   for (auto i = g.first; i < g.first + g.count; ++i) {
     if (steps_[i].state != step_state::succeeded || !spec_.steps[i].compensate)
       continue;
@@ -433,11 +474,11 @@ bool saga_machine::advance_compensation(std::int64_t now_us, transition& out) {
     e.attempt = 1;
     e.idempotency_key = idempotency_key(i, true);
     apply(e);
-    out.commands.push_back({command::kind::compensate, i, 1, false, 0});
+    ended = begin_attempt(i, 1, true, now_us, out) || ended;
     started = true;
   }
   if (started)
-    return false;
+    return ended;
   // Nothing is compensated below a pivot that has succeeded.
   if (group_ > 0 && static_cast<int>(group_) != pivot_group()) {
     --group_;
@@ -502,7 +543,8 @@ bool saga_machine::replay(const event& e, std::string& error) {
                     && e.type != event_type::saga_compensated && e.type != event_type::saga_failed
                     && e.type != event_type::saga_cancelled && e.type != event_type::cancel_requested
                     && e.type != event_type::retry_requested
-                    && e.type != event_type::definition_changed;
+                    && e.type != event_type::definition_changed
+                    && e.type != event_type::signal_received;
   if (needs_step && e.step.empty()) {
     error = "event " + std::to_string(e.seq) + " (" + std::string{storage::to_string(e.type)}
             + ") names no step";
@@ -518,7 +560,22 @@ void saga_machine::resume(std::int64_t now_us, transition& out) {
   auto& g = spec_.groups[group_];
   for (auto i = g.first; i < g.first + g.count; ++i) {
     auto& s = steps_[i];
-    if (phase_ == phase::forward && s.state == step_state::running)
+    bool forward_waits = spec_.steps[i].action.waits();
+    bool back_waits = spec_.steps[i].compensate && spec_.steps[i].compensate->waits();
+    // A sleep or wait that recorded its wait waits on (a wait without a
+    // time limit for its signal alone); one that had not, begins.
+    if (phase_ == phase::forward && s.state == step_state::running && forward_waits) {
+      if (!s.waiting)
+        begin_attempt(i, s.attempt, false, now_us, out);
+      else if (s.retry_at_us != 0)
+        out.commands.push_back({command::kind::wake, i, s.attempt, false, s.retry_at_us});
+    } else if (phase_ == phase::compensating && s.state == step_state::compensating
+               && back_waits) {
+      if (!s.waiting)
+        begin_attempt(i, s.comp_attempt, true, now_us, out);
+      else
+        out.commands.push_back({command::kind::wake, i, s.comp_attempt, true, s.retry_at_us});
+    } else if (phase_ == phase::forward && s.state == step_state::running)
       out.commands.push_back({command::kind::execute, i, s.attempt, false, 0});
     else if (phase_ == phase::forward && s.state == step_state::retry_wait)
       out.commands.push_back({command::kind::schedule_retry, i, s.next_attempt, false, s.retry_at_us});
@@ -530,6 +587,168 @@ void saga_machine::resume(std::int64_t now_us, transition& out) {
   advance(now_us, out);
   if (deadline_at_us_ != 0 && phase_ == phase::forward)
     out.commands.push_back({command::kind::deadline, 0, 0, false, deadline_at_us_});
+}
+
+int saga_machine::pending_signal(const std::string& name) const {
+  if (!signals_)
+    return -1;
+  for (std::size_t i = 0; i < signals_->pending.size(); ++i)
+    if (signals_->pending[i].name == name)
+      return static_cast<int>(i);
+  return -1;
+}
+
+std::int64_t saga_machine::wake_time(std::uint32_t step, const config::action_spec& a,
+                                     std::int64_t now_us, std::string& why) const {
+  if (a.kind == config::action_kind::wait)
+    return a.wait.timeout_ms == 0 ? 0 : now_us + static_cast<std::int64_t>(a.wait.timeout_ms) * 1000;
+  if (a.sleep.until.empty())
+    return now_us + static_cast<std::int64_t>(a.sleep.ms) * 1000;
+  auto where = "sleep until " + a.sleep.until + ": ";
+  simdjson::dom::parser parser;
+  auto input = step_input(step);
+  simdjson::dom::element doc, at;
+  std::string_view text;
+  if (parser.parse(input).get(doc) || doc.at_pointer(a.sleep.until).get(at)) {
+    why = where + "the step's input has nothing there";
+  } else if (at.get_string().get(text)) {
+    why = where + "expected an RFC 3339 time as a string, got " + simdjson::minify(at);
+  } else if (auto t = storage::parse_rfc3339(text)) {
+    return std::max<std::int64_t>(*t, 1);
+  } else {
+    why = where + "\"" + std::string{text}
+          + "\" is not an RFC 3339 time (such as 2026-12-24T18:00:00Z)";
+  }
+  return 0;
+}
+
+bool saga_machine::begin_attempt(std::uint32_t step, std::uint32_t attempt, bool compensation,
+                                 std::int64_t now_us, transition& out) {
+  auto& spec = spec_.steps[step];
+  auto& a = compensation ? *spec.compensate : spec.action;
+  if (!a.waits()) {
+    out.commands.push_back({compensation ? command::kind::compensate : command::kind::execute,
+                            step, attempt, false, 0});
+    return false;
+  }
+  auto finish = [&](std::string output, const std::string& signal) {
+    auto& e = emit(compensation ? event_type::compensation_succeeded : event_type::step_succeeded,
+                   static_cast<int>(step), now_us, out);
+    e.attempt = attempt;
+    if (!compensation)
+      e.output = std::move(output);
+    e.signal = signal;
+    apply(e);
+    return true;
+  };
+  if (a.kind == config::action_kind::wait) {
+    auto at = pending_signal(a.wait.signal);
+    if (at >= 0) // it came before its wait
+      return finish(signals_->pending[static_cast<size_t>(at)].data, a.wait.signal);
+  }
+  std::string why;
+  auto wake = wake_time(step, a, now_us, why);
+  if (!why.empty()) {
+    fail_attempt(step, attempt, outcome::failure(config::error_kind::permanent, why), compensation,
+                 now_us, out);
+    return true;
+  }
+  if (a.kind == config::action_kind::sleep && wake <= now_us)
+    return finish("null", "");
+  auto& e = emit(event_type::step_waiting, static_cast<int>(step), now_us, out);
+  e.attempt = attempt;
+  e.compensation = compensation;
+  e.wake_at_us = wake;
+  if (a.kind == config::action_kind::wait)
+    e.signal = a.wait.signal;
+  apply(e);
+  if (wake != 0)
+    out.commands.push_back({command::kind::wake, step, attempt, compensation, wake});
+  return false;
+}
+
+void saga_machine::wake_due(std::uint32_t step, std::uint32_t attempt, bool compensation,
+                            std::int64_t now_us, transition& out) {
+  auto& s = steps_[step];
+  auto& spec = spec_.steps[step];
+  bool current = compensation
+                   ? phase_ == phase::compensating && s.state == step_state::compensating
+                       && s.comp_attempt == attempt && spec.compensate && spec.compensate->waits()
+                   : phase_ == phase::forward && s.state == step_state::running
+                       && s.attempt == attempt && spec.action.waits();
+  if (!current || s.retry_at_us == 0)
+    return; // ended by a signal, a cancel or the deadline
+  if (now_us < s.retry_at_us) { // early: wait on
+    out.commands.push_back({command::kind::wake, step, attempt, compensation, s.retry_at_us});
+    return;
+  }
+  auto& a = compensation ? *spec.compensate : spec.action;
+  if (a.kind == config::action_kind::sleep) {
+    auto& e = emit(compensation ? event_type::compensation_succeeded : event_type::step_succeeded,
+                   static_cast<int>(step), now_us, out);
+    e.attempt = attempt;
+    if (!compensation)
+      e.output = "null";
+    apply(e);
+  } else {
+    fail_attempt(step, attempt,
+                 outcome::failure(config::error_kind::timeout,
+                                  "no signal \"" + a.wait.signal + "\" came within "
+                                    + std::to_string(a.wait.timeout_ms) + " ms"),
+                 false, now_us, out);
+  }
+  advance(now_us, out);
+}
+
+signal_result saga_machine::signal(const std::string& name, std::string data_json,
+                                   std::string signal_id, std::int64_t now_us, transition& out) {
+  if (finished())
+    return signal_result::ended;
+  if (!signal_id.empty() && signals_
+      && std::find(signals_->ids.begin(), signals_->ids.end(), signal_id) != signals_->ids.end())
+    return signal_result::duplicate;
+  auto& e = emit(event_type::signal_received, -1, now_us, out);
+  e.signal = name;
+  e.signal_id = std::move(signal_id);
+  e.data = std::move(data_json);
+  apply(e);
+  if (phase_ != phase::forward)
+    return signal_result::stored;
+  auto& g = spec_.groups[group_];
+  for (auto i = g.first; i < g.first + g.count; ++i) {
+    auto& a = spec_.steps[i].action;
+    if (steps_[i].state != step_state::running || a.kind != config::action_kind::wait
+        || a.wait.signal != name)
+      continue;
+    auto& done = emit(event_type::step_succeeded, static_cast<int>(i), now_us, out);
+    done.attempt = steps_[i].attempt;
+    done.output = signals_->pending[static_cast<size_t>(pending_signal(name))].data;
+    done.signal = name;
+    apply(done);
+    advance(now_us, out);
+    break;
+  }
+  return signal_result::stored;
+}
+
+std::string saga_machine::waiting_for() const {
+  if (phase_ == phase::done)
+    return {};
+  auto& g = spec_.groups[group_];
+  for (auto i = g.first; i < g.first + g.count; ++i) {
+    auto& s = steps_[i];
+    auto& spec = spec_.steps[i];
+    bool forward = phase_ == phase::forward && s.state == step_state::running && spec.action.waits();
+    bool back = phase_ == phase::compensating && s.state == step_state::compensating
+                && spec.compensate && spec.compensate->waits();
+    if (!forward && !back)
+      continue;
+    auto& a = back ? *spec.compensate : spec.action;
+    if (a.kind == config::action_kind::wait)
+      return "signal " + a.wait.signal;
+    return "until " + storage::format_timestamp(s.retry_at_us);
+  }
+  return {};
 }
 
 } // namespace nexus::runtime

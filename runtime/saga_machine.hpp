@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@ struct command {
     compensate,     ///< Run attempt `attempt` of step `step`'s compensation.
     schedule_retry, ///< Call retry_due(step, attempt, compensation) at `at_us`.
     deadline,       ///< Call deadline_due() at `at_us`.
+    wake,           ///< Call wake_due(step, attempt, compensation) at `at_us`.
     finish,         ///< The saga has ended: report and stop.
   };
   kind type = kind::execute;
@@ -28,6 +30,13 @@ struct command {
   std::uint32_t attempt = 0;
   bool compensation = false;
   std::int64_t at_us = 0;
+};
+
+/// What became of a signal sent to a saga.
+enum class signal_result : std::uint8_t {
+  stored,    ///< Its signal_received event is in the transition (and maybe its wait's end).
+  duplicate, ///< A signal with its signal_id was received before: nothing to store.
+  ended,     ///< The saga has ended: nothing waits for it.
 };
 
 /// The result of one input: events to append, then commands to issue.
@@ -58,6 +67,13 @@ struct transition {
 /// and an attempt whose time limit was the saga's time left is recorded so
 /// when it times out, even a moment before the deadline timer fires.
 /// `circuit_open` failures wait for the breaker without using up an attempt.
+///
+/// `sleep` and `wait` steps (and `sleep` compensations) are run by the
+/// machine itself: their attempt records a step_waiting event with the time
+/// it wakes and asks for a `wake` command; a sleep then succeeds, a wait
+/// fails with kind `timeout`. Signals are recorded (signal_received) when
+/// they come, kept until a wait of their name starts, and consumed one per
+/// wait in the order they came; a wait's step_succeeded names its signal.
 class saga_machine {
 public:
   saga_machine(const config::saga_spec& spec, std::string cid);
@@ -79,6 +95,21 @@ public:
 
   /// The saga's deadline timer (from a `deadline` command) has fired.
   void deadline_due(std::int64_t now_us, transition& out);
+
+  /// A wake timer (from a `wake` command) of a sleeping or waiting attempt
+  /// has fired.
+  void wake_due(std::uint32_t step, std::uint32_t attempt, bool compensation, std::int64_t now_us,
+                transition& out);
+
+  /// Signal `name` has come, with `data_json` (raw JSON, "" for none) and
+  /// the sender's `signal_id` ("" for none). A wait of that name that is
+  /// waiting consumes it in the same transition.
+  signal_result signal(const std::string& name, std::string data_json, std::string signal_id,
+                       std::int64_t now_us, transition& out);
+
+  /// What a waiting saga waits for, for `nexus sagas`: "signal NAME" or
+  /// "until TIME" of the first waiting step of its group; "" if none waits.
+  std::string waiting_for() const;
 
   /// Asks the saga to stop: it starts no new step, compensates what
   /// succeeded and ends `cancelled`. False, doing nothing, if it has ended.
@@ -140,9 +171,13 @@ private:
     /// timeout reaches past it. Its timeout is then the deadline's cut,
     /// whether the executor's timer or the saga's fires first.
     bool deadline_bounds = false;
+    /// A sleep or wait attempt has recorded its step_waiting.
+    bool waiting = false;
     std::uint32_t attempt = 0;       ///< Of the action.
     std::uint32_t comp_attempt = 0;  ///< Of the compensation.
     std::uint32_t next_attempt = 0;  ///< While waiting for a retry.
+    /// When the retry is due; for a sleeping or waiting attempt, when it
+    /// wakes (0: a wait without a time limit).
     std::int64_t retry_at_us = 0;
     std::string output;
     std::string last_error;
@@ -163,6 +198,16 @@ private:
   void fail_waiting_steps(config::error_kind kind, const std::string& why, std::int64_t now_us,
                           transition& out, bool running_too = false);
   std::string deadline_reason() const;
+  /// Goes on with an attempt just recorded as started: a command for its
+  /// stage, or, for a sleep or wait, its wait (or its end, when its time
+  /// has passed or its signal is here). True if it ended at once.
+  bool begin_attempt(std::uint32_t step, std::uint32_t attempt, bool compensation,
+                     std::int64_t now_us, transition& out);
+  /// When a sleep or a wait's timeout started `now_us` wakes; 0 with `why`
+  /// set if a sleep's `until` names no time.
+  std::int64_t wake_time(std::uint32_t step, const config::action_spec& a, std::int64_t now_us,
+                         std::string& why) const;
+  int pending_signal(const std::string& name) const;
   void finish_rollback(std::int64_t now_us, transition& out);
   double next_unit();
 
@@ -178,6 +223,17 @@ private:
   std::int64_t deadline_at_us_ = 0; ///< 0: none.
   bool cancel_requested_ = false;
   std::uint64_t rng_;
+  struct received_signal {
+    std::string name;
+    std::string data;
+  };
+  /// Signals received and not yet consumed, in arrival order, and every
+  /// signal_id received. Behind a pointer: most sagas never get one.
+  struct signal_box {
+    std::vector<received_signal> pending;
+    std::vector<std::string> ids;
+  };
+  std::unique_ptr<signal_box> signals_;
 };
 
 /// `<cid>/<step>`, or `<cid>/<step>/compensate`: the idempotency key of

@@ -15,6 +15,7 @@ constexpr std::string_view type_names[] = {
   "compensation_failed",    "saga_completed",      "saga_compensated",  "saga_failed",
   "saga_cancelled",         "breaker_opened",      "breaker_half_open", "breaker_closed",
   "cancel_requested",       "retry_requested",     "definition_changed",
+  "signal_received",        "step_waiting",
 };
 
 } // namespace
@@ -71,6 +72,14 @@ void encode_event(const event& e, std::string& out) {
     w.raw_field("output", e.output);
   if (e.retry_at_us != 0)
     w.field("retry_at", format_timestamp(e.retry_at_us));
+  if (!e.signal.empty())
+    w.field("signal", e.signal);
+  if (!e.signal_id.empty())
+    w.field("signal_id", e.signal_id);
+  if (!e.data.empty())
+    w.raw_field("data", e.data);
+  if (e.wake_at_us != 0)
+    w.field("wake_at", format_timestamp(e.wake_at_us));
   if (is_breaker_event(e.type))
     w.field("failure_rate", e.failure_rate)
       .field("slow_call_rate", e.slow_call_rate)
@@ -113,7 +122,7 @@ bool decode_event(std::string_view json, event& e, std::string& error) {
         return false;
       }
       has_seq = true;
-    } else if (key == "ts" || key == "retry_at") {
+    } else if (key == "ts" || key == "retry_at" || key == "wake_at") {
       std::optional<std::int64_t> t;
       if (val.get_string().get(s) == SUCCESS)
         t = parse_timestamp(s);
@@ -121,7 +130,7 @@ bool decode_event(std::string_view json, event& e, std::string& error) {
         error = std::string{key} + " is not an RFC 3339 UTC timestamp";
         return false;
       }
-      (key == "ts" ? e.ts_us : e.retry_at_us) = *t;
+      (key == "ts" ? e.ts_us : key == "retry_at" ? e.retry_at_us : e.wake_at_us) = *t;
       has_ts = has_ts || key == "ts";
     } else if (key == "type") {
       std::optional<event_type> t;
@@ -164,8 +173,8 @@ bool decode_event(std::string_view json, event& e, std::string& error) {
         return false;
       }
       e.calls = static_cast<std::uint32_t>(u);
-    } else if (key == "input" || key == "output") {
-      (key == "input" ? e.input : e.output) = simdjson::minify(val);
+    } else if (key == "input" || key == "output" || key == "data") {
+      (key == "input" ? e.input : key == "output" ? e.output : e.data) = simdjson::minify(val);
     } else {
       std::string* target = key == "cid"               ? &e.cid
                             : key == "saga"            ? &e.saga
@@ -174,6 +183,8 @@ bool decode_event(std::string_view json, event& e, std::string& error) {
                             : key == "step"            ? &e.step
                             : key == "idempotency_key" ? &e.idempotency_key
                             : key == "message"         ? &e.message
+                            : key == "signal"          ? &e.signal
+                            : key == "signal_id"       ? &e.signal_id
                                                        : nullptr;
       if (target == nullptr)
         continue; // a field from a newer writer that this reader does not need

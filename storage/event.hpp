@@ -12,7 +12,10 @@ namespace nexus::storage {
 /// Version of the event JSON below, stored in every event as `v`. 2 added
 /// `definition` (saga_started names the definition its saga runs on) and
 /// definition_changed; a version-1 saga_started names none, and its saga
-/// runs on the workflow's definition of its name, as it did then.
+/// runs on the workflow's definition of its name, as it did then. Waiting
+/// (signal_received, step_waiting, and the fields `signal`, `signal_id`,
+/// `data`, `wake_at`) came without a new version: no old reader misreads
+/// them, since one refuses an event type it does not know and skips fields.
 constexpr int event_schema_version = 2;
 /// The oldest version this reader takes.
 constexpr int oldest_event_schema_version = 1;
@@ -38,6 +41,8 @@ enum class event_type : std::uint8_t {
   cancel_requested, ///< The saga was asked to stop: it starts nothing new and rolls back.
   retry_requested,  ///< An operator reopened a `failed` saga's compensation.
   definition_changed, ///< `nexus migrate` moved the saga to another definition (schema 2).
+  signal_received, ///< A signal for the saga is durable: kept until a `wait` consumes it.
+  step_waiting,    ///< A `sleep` or `wait` attempt waits until `wake_at` (or its signal).
 };
 
 std::string_view to_string(event_type t);
@@ -71,6 +76,12 @@ std::optional<event_type> parse_event_type(std::string_view name);
 ///   failure_rate     breaker events: the window's failure rate in percent
 ///   slow_call_rate   breaker events: the window's slow-call rate in percent
 ///   calls            breaker events: the calls those rates were taken over
+///   signal           the signal's name (signal_received; step_waiting and
+///                    step_succeeded of a `wait` step)
+///   signal_id        the sender's ID of a signal, for deduplication
+///   data             the signal's data, any JSON (signal_received)
+///   wake_at          RFC 3339 time a waiting step wakes: a sleep's end, or a
+///                    wait's timeout (step_waiting)
 struct event {
   std::uint64_t seq = 0;
   std::int64_t ts_us = 0;
@@ -91,6 +102,10 @@ struct event {
   double failure_rate = -1;     ///< Breaker events; -1: not known (too few calls).
   double slow_call_rate = -1;   ///< Breaker events; -1: not known.
   std::uint32_t calls = 0;      ///< Breaker events.
+  std::string signal;           ///< A signal's name.
+  std::string signal_id;        ///< A signal's ID from its sender, or empty.
+  std::string data;             ///< A signal's data: raw JSON, or empty.
+  std::int64_t wake_at_us = 0;  ///< step_waiting: when it wakes; 0: none.
 };
 
 /// Whether `t` is a circuit breaker's transition.

@@ -67,4 +67,56 @@ std::optional<std::int64_t> parse_timestamp(std::string_view s) {
   return ((days * 24 + h) * 60 + mi) * 60 * 1000000 + se * 1000000 + f;
 }
 
+// GCC 12's <chrono> has no std::chrono::parse (GCC 14 on) and strptime
+// takes neither fractions nor every offset form: RFC 3339's grammar is
+// small and fixed, so it is read here.
+std::optional<std::int64_t> parse_rfc3339(std::string_view s) {
+  auto digits = [&](size_t pos, size_t len, std::int64_t& out) {
+    if (pos + len > s.size())
+      return false;
+    out = 0;
+    for (size_t i = pos; i < pos + len; ++i) {
+      if (s[i] < '0' || s[i] > '9')
+        return false;
+      out = out * 10 + (s[i] - '0');
+    }
+    return true;
+  };
+  std::int64_t y, mo, d, h, mi, se;
+  if (!digits(0, 4, y) || s.size() < 20 || s[4] != '-' || !digits(5, 2, mo) || s[7] != '-'
+      || !digits(8, 2, d) || (s[10] != 'T' && s[10] != 't') || !digits(11, 2, h) || s[13] != ':'
+      || !digits(14, 2, mi) || s[16] != ':' || !digits(17, 2, se))
+    return std::nullopt;
+  static constexpr int month_days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (mo < 1 || mo > 12 || d < 1 || d > month_days[mo - 1] || h > 23 || mi > 59 || se > 60)
+    return std::nullopt;
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (mo == 2 && d == 29 && !leap)
+    return std::nullopt;
+  size_t at = 19;
+  std::int64_t frac = 0;
+  if (at < s.size() && s[at] == '.') {
+    size_t first = ++at;
+    std::int64_t scale = 100000;
+    for (; at < s.size() && s[at] >= '0' && s[at] <= '9'; ++at, scale /= 10)
+      frac += scale > 0 ? (s[at] - '0') * scale : 0;
+    if (at == first)
+      return std::nullopt;
+  }
+  std::int64_t offset_min = 0;
+  if (at + 1 == s.size() && (s[at] == 'Z' || s[at] == 'z')) {
+    ++at;
+  } else if (at + 6 == s.size() && (s[at] == '+' || s[at] == '-') && s[at + 3] == ':') {
+    std::int64_t oh, om;
+    if (!digits(at + 1, 2, oh) || !digits(at + 4, 2, om) || oh > 23 || om > 59)
+      return std::nullopt;
+    offset_min = (s[at] == '+' ? 1 : -1) * (oh * 60 + om);
+    at += 6;
+  }
+  if (at != s.size())
+    return std::nullopt;
+  auto days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+  return (((days * 24 + h) * 60 + mi - offset_min) * 60 + se) * 1000000 + frac;
+}
+
 } // namespace nexus::storage

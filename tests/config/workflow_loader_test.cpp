@@ -147,6 +147,50 @@ BOOST_AUTO_TEST_CASE(an_unsupported_action_kind_is_refused) {
                        "sagas.s.steps[0].action.kind: unknown value \"teleport\""));
 }
 
+BOOST_AUTO_TEST_CASE(sleep_and_wait_actions_load_and_a_wait_is_tried_once_unless_its_retry_says) {
+  auto r = parse_workflow(R"({"sagas": {"s": {"steps": [
+    {"name": "a", "action": {"kind": "sleep", "ms": 60000},
+     "compensate": {"kind": "sleep", "until": "/input/undo_at"}},
+    {"name": "b", "action": {"kind": "wait", "signal": "paid", "timeout_ms": 86400000}},
+    {"name": "c", "action": {"kind": "wait", "signal": "shipped"}, "retry": {"max_attempts": 3}}]}}})",
+                          "wf.json");
+  for (auto& e : r.errors)
+    BOOST_TEST_MESSAGE(e.to_string());
+  BOOST_REQUIRE(r.ok());
+  auto& steps = r.value->sagas.at("s").steps;
+  BOOST_TEST((steps[0].action.kind == action_kind::sleep));
+  BOOST_TEST(steps[0].action.sleep.ms == 60000u);
+  BOOST_TEST(steps[0].compensate->sleep.until == "/input/undo_at");
+  BOOST_TEST(steps[0].action.waits());
+  BOOST_TEST(!steps[0].action.blocks());
+  BOOST_TEST(steps[1].action.wait.signal == "paid");
+  BOOST_TEST(steps[1].action.wait.timeout_ms == 86400000u);
+  BOOST_TEST(steps[1].retry.max_attempts == 1u);
+  BOOST_TEST(steps[2].action.wait.timeout_ms == 0u);
+  BOOST_TEST(steps[2].retry.max_attempts == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(bad_sleep_and_wait_actions_are_refused_naming_the_key) {
+  auto wf = [](const std::string& step) {
+    return R"({"sagas": {"s": {"steps": [)" + step + "]}}}";
+  };
+  BOOST_TEST(has_error(wf(R"({"name": "a", "action": {"kind": "sleep"}})"),
+                       "sagas.s.steps[0].action: missing: a sleep action needs ms or until"));
+  BOOST_TEST(has_error(wf(R"({"name": "a", "action": {"kind": "sleep", "ms": 1, "until": "/x"}})"),
+                       "a sleep action takes ms or until, not both"));
+  BOOST_TEST(has_error(wf(R"({"name": "a", "action": {"kind": "sleep", "until": "input.at"}})"),
+                       "sagas.s.steps[0].action.until: must be a JSON Pointer"));
+  BOOST_TEST(has_error(wf(R"({"name": "a", "action": {"kind": "wait"}})"),
+                       "sagas.s.steps[0].action.signal: missing: a wait action names the signal"));
+  BOOST_TEST(has_error(wf(R"({"name": "a", "action": {"kind": "wait", "signal": "a b"}})"),
+                       "invalid signal name \"a b\""));
+  BOOST_TEST(has_error(wf(R"({"name": "a", "action": {"kind": "simulate"},
+                              "compensate": {"kind": "wait", "signal": "x"}})"),
+                       "sagas.s.steps[0].compensate.kind: a compensation cannot wait for a signal"));
+  BOOST_TEST(has_error(wf(R"({"name": "a", "action": {"kind": "wait", "signal": "x", "ms": 5}})"),
+                       "sagas.s.steps[0].action.ms"));
+}
+
 BOOST_AUTO_TEST_CASE(exec_http_and_handler_actions_load_with_their_keys) {
   auto r = parse_workflow(R"({"sagas": {"s": {"steps": [
     {"name": "a", "concurrency": 4,

@@ -128,4 +128,42 @@ BOOST_AUTO_TEST_CASE(timestamps_round_trip) {
   BOOST_TEST(format_timestamp(0) == "1970-01-01T00:00:00.000000Z");
 }
 
+BOOST_AUTO_TEST_CASE(any_rfc3339_time_is_read_with_its_offset_and_nothing_else_is) {
+  BOOST_TEST(parse_rfc3339("2000-02-29T00:00:00Z").value_or(-1) == 951782400000000ll);
+  BOOST_TEST(parse_rfc3339("2000-02-29t01:30:00.25+01:30").value_or(-1) == 951782400250000ll);
+  BOOST_TEST(parse_rfc3339("1999-12-31T23:00:00-01:00").value_or(-1) == 946684800000000ll);
+  BOOST_TEST(parse_rfc3339("2000-01-01T00:00:00.1234567z").value_or(-1) == 946684800123456ll);
+  for (auto bad : {"2001-02-29T00:00:00Z", "2000-01-01 00:00:00Z", "2000-01-01T00:00:00",
+                   "2000-01-01T24:00:00Z", "2000-01-01T00:00:00.Z", "2000-01-01T00:00:00+0100",
+                   "2000-13-01T00:00:00Z", "tomorrow", ""})
+    BOOST_TEST(!parse_rfc3339(bad), bad);
+}
+
+BOOST_AUTO_TEST_CASE(waiting_events_round_trip_their_signal_fields) {
+  event e;
+  e.seq = 3;
+  e.ts_us = 1764048767123456;
+  e.cid = "ord-1";
+  e.type = event_type::signal_received;
+  e.signal = "paid";
+  e.signal_id = "pay-7";
+  e.data = R"({"amount":42})";
+  std::string json;
+  encode_event(e, json);
+  BOOST_TEST(json.find(R"("signal":"paid","signal_id":"pay-7","data":{"amount":42})")
+             != std::string::npos);
+  event back;
+  std::string err;
+  BOOST_REQUIRE_MESSAGE(decode_event(json, back, err), err);
+  BOOST_TEST(back.signal == "paid");
+  BOOST_TEST(back.signal_id == "pay-7");
+  BOOST_TEST(back.data == R"({"amount":42})");
+  e.type = event_type::step_waiting;
+  e.wake_at_us = 1764048768000000;
+  json.clear();
+  encode_event(e, json);
+  BOOST_REQUIRE_MESSAGE(decode_event(json, back, err), err);
+  BOOST_TEST(back.wake_at_us == 1764048768000000);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
