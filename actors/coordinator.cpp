@@ -16,6 +16,7 @@
 #include "runtime/rebuild.hpp"
 #include "runtime/saga_admission.hpp"
 #include "runtime/saga_machine.hpp"
+#include "runtime/signal_log.hpp"
 #include "storage/event_log.hpp"
 #include "storage/timestamp.hpp"
 
@@ -30,6 +31,7 @@ using runtime::start_source;
 using action = saga_admission::action;
 
 using cancel_reply = std::function<void(cancel_result, const std::string& status)>;
+using signal_reply = std::function<void(runtime::signal_result, const std::string& detail)>;
 
 /// The shell of runtime::saga_admission: it does what the core decides
 /// (reads the input, rebuilds sagas from the log, writes starts, spawns
@@ -51,6 +53,8 @@ struct coordinator_state {
   std::unordered_multimap<std::string, caf::typed_response_promise<std::string>> end_waiters;
   /// Cancels of sagas whose first events are on their way to the log.
   std::unordered_map<std::string, std::vector<cancel_reply>> cancels;
+  /// Signals to sagas whose first events are on their way to the log.
+  std::unordered_map<std::string, std::vector<std::pair<runtime::saga_signal, signal_reply>>> signals;
   caf::response_promise done;
   static inline const char* name = "nexus.coordinator";
 };
@@ -203,6 +207,56 @@ void cancel_saga(coordinator_self self, const std::string& cid, cancel_reply rep
 void fill(coordinator_self self);
 void finish_if_idle(coordinator_self self);
 
+/// Signals `s.cid` wherever it is: running (its actor records it), waiting
+/// to start or to resume (it is brought to life), or held by no actor here
+/// (the signal is appended to its events, for the run that resumes it).
+void signal_saga(coordinator_self self, runtime::saga_signal s, signal_reply reply,
+                 bool live_tried = false) {
+  using runtime::signal_result;
+  auto& st = self->state;
+  if (st.core->starting(s.cid)) {
+    auto cid = s.cid;
+    st.signals[cid].emplace_back(std::move(s), std::move(reply)); // once it is durable
+    return;
+  }
+  if (!live_tried) {
+    auto forward = st.core->bring_forward(s.cid); // a signal reaches it alive
+    bring_to_life(self, forward);
+    if (auto place = st.core->place_of(s.cid)) {
+      self->request(st.live[*place], caf::infinite, signal_atom::value, s.name, s.data, s.id)
+        .then([reply](std::uint8_t r, std::string& status) {
+                reply(static_cast<signal_result>(r), status);
+              },
+              [self, s, reply](caf::error&) { // it ended meanwhile: the log says how
+                signal_saga(self, s, reply, true);
+              });
+      return;
+    }
+  }
+  storage::append_request append;
+  std::string detail;
+  auto r = runtime::plan_logged_signal(*st.setup.log, s, storage::now_us(), append, detail);
+  if (r != signal_result::stored) {
+    reply(r, detail);
+    return;
+  }
+  self->request(st.setup.writer, caf::infinite, append_atom::value, std::move(append))
+    .then([reply](ack_atom) { reply(signal_result::stored, ""); },
+          [reply](caf::error& err) { reply(signal_result::failed, describe(err)); });
+}
+
+/// The signals that waited for `cid`'s first events to be written.
+std::vector<std::pair<runtime::saga_signal, signal_reply>> take_signals(coordinator_self self,
+                                                                        const std::string& cid) {
+  auto& signals = self->state.signals;
+  auto i = signals.find(cid);
+  if (i == signals.end())
+    return {};
+  auto waiting = std::move(i->second);
+  signals.erase(i);
+  return waiting;
+}
+
 /// The cancels that waited for `cid`'s first events to be written.
 std::vector<cancel_reply> take_cancels(coordinator_self self, const std::string& cid) {
   auto& cancels = self->state.cancels;
@@ -252,6 +306,8 @@ start_result start_saga(coordinator_self self, config::saga_request&& req, start
           reply(start_result::started);
         for (auto& cancel : take_cancels(self, cid))
           cancel_saga(self, cid, std::move(cancel));
+        for (auto& [signal, answer] : take_signals(self, cid))
+          signal_saga(self, std::move(signal), std::move(answer));
         fill(self);
       },
       [self, cid, reply](caf::error& err) {
@@ -259,6 +315,8 @@ start_result start_saga(coordinator_self self, config::saga_request&& req, start
         core.start_failed(cid);
         for (auto& cancel : take_cancels(self, cid))
           cancel(cancel_result::unknown, "");
+        for (auto& pending : take_signals(self, cid))
+          pending.second(runtime::signal_result::unknown, "");
         core.stop("event log write failed: " + describe(err), 1);
         if (reply)
           reply(start_result::closed);
@@ -270,6 +328,30 @@ start_result start_saga(coordinator_self self, config::saga_request&& req, start
 /// What an input line asks: a cancel, or a start.
 void take(coordinator_self self, config::saga_request&& req) {
   auto cid = req.correlation_id;
+  if (!req.signal.empty()) {
+    auto name = req.signal;
+    signal_saga(self, {cid, std::move(req.signal), std::move(req.data), std::move(req.signal_id)},
+                [cid, name](runtime::signal_result r, const std::string& detail) {
+                  using runtime::signal_result;
+                  runtime::log_context ctx{cid};
+                  if (r == signal_result::stored)
+                    runtime::log(spdlog::level::info, ctx, "signal {} from an input line stored", name);
+                  else if (r == signal_result::duplicate)
+                    runtime::log(spdlog::level::info, ctx, "signal {} from an input line: a "
+                                 "duplicate of one received before (same signal_id)", name);
+                  else if (r == signal_result::ended)
+                    runtime::log(spdlog::level::warn, ctx, "signal {} from an input line: the saga "
+                                 "has ended{}: nothing waits for it", name,
+                                 detail.empty() ? "" : " (" + detail + ")");
+                  else if (r == signal_result::unknown)
+                    runtime::log(spdlog::level::warn, ctx, "signal {} from an input line: no such "
+                                 "saga in the log", name);
+                  else
+                    runtime::log(spdlog::level::err, ctx, "signal {} from an input line not "
+                                 "stored: {}", name, detail);
+                });
+    return;
+  }
   if (req.cancel) {
     cancel_saga(self, cid, [cid](cancel_result r, const std::string& status) {
       runtime::log_context ctx{cid};
@@ -462,6 +544,15 @@ coordinator_actor::behavior_type coordinator(coordinator_self self, coordinator_
       cancel_saga(self, cid, [promise](cancel_result r, const std::string& status) mutable {
         promise.deliver(static_cast<std::uint8_t>(r), status);
       });
+      return promise;
+    },
+    [=](signal_atom, std::string& cid, std::string& name, std::string& data,
+        std::string& id) -> caf::result<std::uint8_t, std::string> {
+      auto promise = self->make_response_promise<std::uint8_t, std::string>();
+      signal_saga(self, {std::move(cid), std::move(name), std::move(data), std::move(id)},
+                  [promise](runtime::signal_result r, const std::string& detail) mutable {
+                    promise.deliver(static_cast<std::uint8_t>(r), detail);
+                  });
       return promise;
     },
     [=](retry_atom, const std::string& cid) -> caf::result<bool, std::string> {

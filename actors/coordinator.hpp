@@ -60,6 +60,8 @@ using coordinator_actor = saga_listener::extend<
   caf::replies_to<start_atom, config::saga_request>::with<std::uint8_t>,
   caf::replies_to<start_atom, config::saga_request, caf::actor>::with<std::uint8_t>,
   caf::replies_to<cancel_atom, std::string>::with<std::uint8_t, std::string>,
+  caf::replies_to<signal_atom, std::string, std::string, std::string, std::string>::with<
+    std::uint8_t, std::string>,
   caf::replies_to<retry_atom, std::string>::with<bool, std::string>,
   caf::replies_to<stats_atom>::with<runtime::run_summary>,
   caf::replies_to<watch_atom, std::string>::with<std::string>,
@@ -76,6 +78,10 @@ using coordinator_actor = saga_listener::extend<
 /// `uint8_t` (an actors::start_result) submits one. `(cancel_atom, cid)` ->
 /// `(uint8_t, std::string)`: an actors::cancel_result and, when it had
 /// ended, the saga's status; input lines `{"cancel": CID}` do the same.
+/// `(signal_atom, cid, name, data, signal_id)` -> `(uint8_t, std::string)`:
+/// a runtime::signal_result once the signal is durable (or why not; the
+/// status of a saga that had ended); input lines `{"signal": NAME, ...}` do
+/// the same.
 /// `(retry_atom, cid)` -> `(bool, std::string)`: reopens the compensation
 /// of a saga that ended `failed` and resumes it (true once durable), or
 /// false and why not.

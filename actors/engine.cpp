@@ -358,6 +358,39 @@ cancel_result engine::cancel(const std::string& cid, std::string* status) {
   return result;
 }
 
+runtime::signal_result engine::signal(const runtime::saga_signal& s, std::string* detail) {
+  using runtime::signal_result;
+  if (!impl_->coordinator || impl_->waited) {
+    if (detail != nullptr)
+      *detail = "the engine has stopped";
+    return signal_result::failed;
+  }
+  auto result = signal_result::failed;
+  caf::scoped_actor self{*impl_->sys};
+  self->request(impl_->coordinator, caf::infinite, signal_atom::value, s.cid, s.name, s.data, s.id)
+    .receive(
+      [&](std::uint8_t r, std::string& why) {
+        result = static_cast<signal_result>(r);
+        if (detail != nullptr)
+          *detail = std::move(why);
+      },
+      [&](caf::error& err) {
+        if (detail != nullptr)
+          *detail = "the engine did not answer: " + caf::to_string(err);
+      });
+  return result;
+}
+
+void engine::signal_then(
+  runtime::saga_signal s,
+  std::function<void(runtime::signal_result, const std::string& detail)> then) {
+  if (!impl_->coordinator || impl_->waited) {
+    then(runtime::signal_result::failed, "the engine has stopped");
+    return;
+  }
+  spawn_signal_answerer(*impl_->sys, impl_->coordinator, std::move(s), std::move(then));
+}
+
 bool engine::retry(const std::string& cid, std::string& error) {
   if (!impl_->coordinator || impl_->waited) {
     error = "the engine has stopped";

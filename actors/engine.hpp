@@ -12,6 +12,7 @@
 #include "actors/stage_stats.hpp"
 #include "runtime/input_source.hpp"
 #include "runtime/run_summary.hpp"
+#include "runtime/signal_log.hpp"
 #include "runtime/start_request.hpp"
 
 namespace nexus::runtime {
@@ -131,6 +132,16 @@ public:
 
   /// Cancels the saga `cid`; `status` gets its end when it had already ended.
   cancel_result cancel(const std::string& cid, std::string* status = nullptr);
+
+  /// Sends signal `s` to its saga and returns once it is durable (`stored`),
+  /// or says why it is not: `duplicate`, `ended` (with the saga's status in
+  /// `detail`), `unknown`, `failed` (with why in `detail`).
+  runtime::signal_result signal(const runtime::saga_signal& s, std::string* detail = nullptr);
+
+  /// As signal(), without holding the calling thread: `then` gets the
+  /// result, from one of the engine's threads.
+  void signal_then(runtime::saga_signal s,
+                   std::function<void(runtime::signal_result, const std::string& detail)> then);
 
   /// Reopens the compensation of saga `cid`, which ended `failed` (as
   /// `nexus retry` does, in this running engine): true once the reopening

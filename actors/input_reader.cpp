@@ -20,7 +20,7 @@ input_batch read(input_source& in, const config::workflow& wf, runtime::bad_inpu
     config::saga_request req;
     std::string error;
     auto r = in.next(req, error);
-    if (r == input_source::result::request && !req.cancel
+    if (r == input_source::result::request && !req.cancel && req.signal.empty()
         && runtime::check_start(wf, req, error) != runtime::request_problem::none) {
       error = "line " + std::to_string(req.line) + ": " + error;
       r = input_source::result::bad_line;

@@ -56,6 +56,7 @@ using result_atom = caf::atom_constant<caf::atom("result")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 /// A saga's retry timer has fired: the next attempt of a step is due.
 using retry_due_atom = caf::atom_constant<caf::atom("retry_due")>;
+using signal_atom = caf::atom_constant<caf::atom("signal")>;
 using wake_atom = caf::atom_constant<caf::atom("wake")>;
 using run_atom = caf::atom_constant<caf::atom("run")>;
 /// What an actor has done so far: its counts (the writer's, a stage's, the coordinator's).

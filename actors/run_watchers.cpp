@@ -51,6 +51,21 @@ void start_answerer(caf::event_based_actor* self, coordinator_actor coordinator,
       });
 }
 
+void signal_answerer(caf::event_based_actor* self, coordinator_actor coordinator,
+                     runtime::saga_signal s,
+                     std::function<void(runtime::signal_result, const std::string&)> on_answer) {
+  self->request(coordinator, caf::infinite, signal_atom::value, s.cid, s.name, s.data, s.id)
+    .then(
+      [self, on_answer](std::uint8_t r, std::string& detail) {
+        on_answer(static_cast<runtime::signal_result>(r), detail);
+        self->quit();
+      },
+      [self, on_answer](caf::error& err) {
+        on_answer(runtime::signal_result::failed, "the engine did not answer: " + caf::to_string(err));
+        self->quit();
+      });
+}
+
 void end_waiter(caf::event_based_actor* self, coordinator_actor coordinator, std::string cid,
                 std::chrono::milliseconds limit, std::function<void(const std::string&)> on_end) {
   self->request(coordinator, limit, watch_atom::value, std::move(cid))
@@ -94,6 +109,12 @@ void spawn_start_answerer(caf::actor_system& sys, const coordinator_actor& coord
                           config::saga_request req,
                           std::function<void(runtime::start_result)> on_answer) {
   sys.spawn(start_answerer, coordinator, std::move(req), std::move(on_answer));
+}
+
+void spawn_signal_answerer(
+  caf::actor_system& sys, const coordinator_actor& coordinator, runtime::saga_signal s,
+  std::function<void(runtime::signal_result, const std::string& detail)> on_answer) {
+  sys.spawn(signal_answerer, coordinator, std::move(s), std::move(on_answer));
 }
 
 void spawn_end_waiter(caf::actor_system& sys, const coordinator_actor& coordinator,

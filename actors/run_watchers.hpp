@@ -8,6 +8,7 @@
 
 #include "actors/coordinator.hpp"
 #include "runtime/run_summary.hpp"
+#include "runtime/signal_log.hpp"
 #include "runtime/start_request.hpp"
 
 namespace nexus::actors {
@@ -31,6 +32,12 @@ caf::actor spawn_end_watcher(caf::actor_system& sys, const coordinator_actor& co
 void spawn_start_answerer(caf::actor_system& sys, const coordinator_actor& coordinator,
                           config::saga_request req,
                           std::function<void(runtime::start_result)> on_answer);
+
+/// Spawns the actor that sends the coordinator signal `s` and hands its
+/// answer (`failed`, saying why, if the coordinator is gone) to `on_answer`.
+void spawn_signal_answerer(
+  caf::actor_system& sys, const coordinator_actor& coordinator, runtime::saga_signal s,
+  std::function<void(runtime::signal_result, const std::string& detail)> on_answer);
 
 /// Spawns the actor that waits at most `limit` for saga `cid` to end and
 /// hands `on_end` its status ("" if not running, or past the limit).

@@ -25,6 +25,8 @@ using runtime::transition;
 struct held_commands {
   bool awaits_ack = false; ///< Its events are on their way to the log.
   std::vector<command> commands;
+  /// A signal's sender, answered once these events are durable.
+  std::optional<caf::response_promise> answer;
 };
 
 struct saga_state {
@@ -94,13 +96,14 @@ void issue(saga_actor* self, const std::vector<command>& commands) {
   }
 }
 
-void commit(saga_actor* self, transition&& t) {
+void commit(saga_actor* self, transition&& t,
+            std::optional<caf::response_promise> answer = std::nullopt) {
   auto& st = self->state;
   if (t.events.empty()) {
     if (st.held.empty())
       issue(self, t.commands);
     else if (!t.commands.empty())
-      st.held.push_back({false, std::move(t.commands)});
+      st.held.push_back({false, std::move(t.commands), std::nullopt});
     return;
   }
   runtime::log_saga_events(*st.machine, t.events);
@@ -108,7 +111,7 @@ void commit(saga_actor* self, transition&& t) {
   // A plain message, not a request: the writer's answer (`ack_atom`, or an
   // error) comes back as a message, so the saga keeps no response handler.
   self->send(st.links->writer, append_atom::value, runtime::make_append(*st.machine, t));
-  st.held.push_back({true, std::move(t.commands)});
+  st.held.push_back({true, std::move(t.commands), std::move(answer)});
 }
 
 /// The writer has made the oldest unacknowledged transition durable: its
@@ -127,8 +130,11 @@ void acknowledged(saga_actor* self) {
   st.held.erase(st.held.begin(), ready);
   if (st.held.empty())
     st.held.shrink_to_fit();
-  for (auto& h : now)
+  for (auto& h : now) {
+    if (h.answer) // before the commands: a finish quits
+      h.answer->deliver(static_cast<std::uint8_t>(runtime::signal_result::stored), std::string{});
     issue(self, h.commands);
+  }
 }
 
 void on_result(saga_actor* self, const step_result& r) {
@@ -166,6 +172,14 @@ caf::result<caf::message> dispatch(caf::scheduled_actor* ptr, caf::message_view&
     st.machine->wake_due(xs.get_as<std::uint32_t>(1), xs.get_as<std::uint32_t>(2),
                          xs.get_as<bool>(3), storage::now_us(), next);
     commit(self, std::move(next));
+  } else if (xs.match_elements<signal_atom, std::string, std::string, std::string>()) {
+    auto& m = *st.machine;
+    auto r = m.signal(xs.get_as<std::string>(1), xs.get_as<std::string>(2),
+                      xs.get_as<std::string>(3), storage::now_us(), next);
+    if (r != runtime::signal_result::stored)
+      return caf::make_message(static_cast<std::uint8_t>(r),
+                               std::string{storage::to_string(m.status())});
+    commit(self, std::move(next), self->make_response_promise());
   } else if (xs.match_elements<deadline_atom>()) {
     st.machine->deadline_due(storage::now_us(), next);
     commit(self, std::move(next));

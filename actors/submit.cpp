@@ -128,9 +128,10 @@ client_end submit_sagas(runtime::input_source& input, const submit_options& opts
       case runtime::input_source::result::request:
         break;
     }
-    if (req.cancel) {
-      error = "line " + std::to_string(req.line) + ": submit starts sagas; cancel with nexus on the "
-              "coordinator's node";
+    if (req.cancel || !req.signal.empty()) {
+      error = "line " + std::to_string(req.line) + ": submit starts sagas; "
+              + (req.cancel ? "cancel with nexus on the coordinator's node"
+                            : "signal with nexus signal CID NAME --to HOST:PORT");
       status = client_end::refused;
       continue;
     }

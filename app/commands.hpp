@@ -83,6 +83,17 @@ struct mcp_args : coordinator_client_args {
 };
 int mcp(const mcp_args& args);
 
+struct signal_args : coordinator_client_args {
+  std::string cid;
+  std::string name;
+  std::string data;      ///< Raw JSON, "" for none.
+  std::string id;        ///< The signal's ID for deduplication, "" for none.
+  std::string data_dir;  ///< A data directory no process holds...
+  std::string to;        ///< ...or HOST:PORT of a nexus serve.
+  bool json = false;
+};
+int signal(const signal_args& args);
+
 struct serve_args {
   std::string workflow;
   std::string http;   ///< HOST:PORT of the HTTP API.

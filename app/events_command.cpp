@@ -83,6 +83,17 @@ void print_event(const storage::event& e, std::int64_t start_us, bool colours) {
   if (e.retry_at_us != 0)
     details.push_back(start_us != 0 ? "next at " + since(e.retry_at_us - start_us)
                                     : "next at " + storage::format_timestamp(e.retry_at_us));
+  if (!e.signal.empty())
+    details.push_back(e.type == storage::event_type::step_succeeded ? "by signal " + e.signal
+                                                                    : "signal " + e.signal);
+  if (!e.signal_id.empty())
+    details.push_back("signal_id " + storage::escape_for_display(e.signal_id, 200));
+  if (e.wake_at_us != 0)
+    details.push_back((e.signal.empty() ? "until " : "times out at ")
+                      + (start_us != 0 ? since(e.wake_at_us - start_us)
+                                       : storage::format_timestamp(e.wake_at_us)));
+  if (!e.data.empty())
+    details.push_back("data " + e.data);
   if (!e.input.empty())
     details.push_back("input " + e.input);
   if (!e.output.empty())

@@ -1,5 +1,6 @@
 #include "app/http_api.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <optional>
 #include <vector>
@@ -105,21 +106,23 @@ struct start_body {
   std::optional<std::string> cid;
 };
 
-std::optional<start_body> parse_start(const http_request& r, http_response& bad) {
-  start_body out;
-  if (r.body.empty())
-    return out;
+/// A request's JSON body: an object of the `allowed` keys only (an empty
+/// body is an empty object), valid until the next body is parsed on this
+/// thread. `what` names the request in errors ("a signal").
+std::optional<simdjson::dom::object> parse_body(const http_request& r, const std::string& what,
+                                                std::initializer_list<std::string_view> allowed,
+                                                http_response& bad) {
+  // One parser per I/O thread, its buffers kept from request to request.
+  thread_local simdjson::dom::parser parser;
   auto type = r.header("content-type");
-  if (type.rfind("application/json", 0) != 0) {
+  if (!r.body.empty() && type.rfind("application/json", 0) != 0) {
     bad = problem(415, "Unsupported media type",
-                  "a start's body is JSON: send Content-Type: application/json"
+                  what + "'s body is JSON: send Content-Type: application/json"
                     + (type.empty() ? std::string{} : ", not " + type));
     return std::nullopt;
   }
-  // One parser per I/O thread, its buffers kept from start to start.
-  thread_local simdjson::dom::parser parser;
   simdjson::dom::element doc;
-  if (parser.parse(r.body).get(doc)) {
+  if (parser.parse(r.body.empty() ? std::string_view{"{}"} : std::string_view{r.body}).get(doc)) {
     config::json_syntax_error where;
     bad = problem(400, "Bad JSON",
                   config::find_json_syntax_error(r.body, where)
@@ -134,25 +137,38 @@ std::optional<start_body> parse_start(const http_request& r, http_response& bad)
     return std::nullopt;
   }
   for (auto field : obj) {
+    if (std::find(allowed.begin(), allowed.end(), field.key) != allowed.end())
+      continue;
+    std::string expected;
+    for (auto k : allowed)
+      expected += (expected.empty() ? "" : ", ") + std::string{k};
+    bad = problem(400, "Bad request",
+                  "unknown field \"" + std::string{field.key} + "\" (expected " + expected + ")",
+                  "/" + std::string{field.key});
+    return std::nullopt;
+  }
+  return obj;
+}
+
+std::optional<start_body> parse_start(const http_request& r, http_response& bad) {
+  auto obj = parse_body(r, "a start", {"input", "correlation_id"}, bad);
+  if (!obj)
+    return std::nullopt;
+  start_body out;
+  for (auto field : *obj) {
     if (field.key == "input") {
       if (!field.value.is_object()) {
         bad = problem(400, "Bad request", "input: expected a JSON object", "/input");
         return std::nullopt;
       }
       out.input = simdjson::minify(field.value);
-    } else if (field.key == "correlation_id") {
+    } else {
       std::string_view s;
       if (field.value.get_string().get(s)) {
         bad = problem(400, "Bad request", "correlation_id: expected a string", "/correlation_id");
         return std::nullopt;
       }
       out.cid = std::string{s};
-    } else {
-      bad = problem(400, "Bad request",
-                    "unknown field \"" + std::string{field.key}
-                      + "\" (expected input, correlation_id)",
-                    "/" + std::string{field.key});
-      return std::nullopt;
     }
   }
   return out;
@@ -222,6 +238,8 @@ public:
       return r.method == "POST" ? respond(cancel_saga(e_, name)) : method_not_allowed("POST");
     if (path.size() == 3 && path[2] == "retry")
       return r.method == "POST" ? respond(retry_saga(e_, name)) : method_not_allowed("POST");
+    if (path.size() == 4 && path[2] == "signals")
+      return r.method == "POST" ? signal(r, name, path[3], reply) : method_not_allowed("POST");
     return not_found(r);
   }
 
@@ -262,6 +280,31 @@ private:
                         resp.headers.emplace_back("Location", "/v1/sagas/" + cid);
                       reply(std::move(resp));
                     });
+    return std::nullopt;
+  }
+
+  /// Answered once the signal is durable, holding no thread meanwhile.
+  std::optional<http_response> signal(const http_request& r, const std::string& cid,
+                                      const std::string& name, const http_reply& reply) const {
+    http_response bad;
+    auto body = parse_body(r, "a signal", {"data", "signal_id"}, bad);
+    if (!body)
+      return bad;
+    runtime::saga_signal s{cid, name, {}, {}};
+    for (auto field : *body) {
+      if (field.key == "data") {
+        s.data = simdjson::minify(field.value);
+        continue;
+      }
+      std::string_view id;
+      if (field.value.get_string().get(id) || id.empty())
+        return problem(400, "Bad request", "signal_id: expected a string that is not empty",
+                       "/signal_id");
+      s.id = std::string{id};
+    }
+    signal_saga_then(e_, std::move(s), [reply](op_result result) {
+      reply(respond(std::move(result)));
+    });
     return std::nullopt;
   }
 

@@ -145,6 +145,21 @@ void add_retry(CLI::App& app, retry_args& args) {
   add_log_level(app, args.log_level);
 }
 
+void add_signal(CLI::App& app, signal_args& args) {
+  app.add_option("cid", args.cid, "Correlation ID of the saga to signal")->required();
+  app.add_option("name", args.name, "The signal's name, as a wait step names it")->required();
+  app.add_option("--data", args.data, "The signal's data, any JSON: the wait step's output");
+  app.add_option("--id", args.id, "The signal's ID: sent again, it is a duplicate, stored once");
+  auto* dir = app.add_option("--data-dir", args.data_dir,
+                             "Event log directory that no process holds (the next run that "
+                             "resumes the saga takes the signal)");
+  auto* to = app.add_option("--to", args.to, "HOST:PORT of a nexus serve (its --listen)");
+  dir->excludes(to);
+  to->excludes(dir);
+  add_coordinator_client(app, args);
+  app.add_flag("--json", args.json, "Print the answer as one JSON object");
+}
+
 void add_definitions(CLI::App& app, definitions_args& args) {
   app.add_option("--data-dir", args.data_dir, "Event log directory")->capture_default_str();
   app.add_flag("--json", args.json, "Print one JSON object per definition, with its steps");
@@ -301,6 +316,7 @@ int main(int argc, char** argv) {
   events_args events_a;
   sagas_args sagas_a;
   retry_args retry_a;
+  signal_args signal_a;
   breakers_args breakers_a;
   stats_args stats_a;
   serve_args serve_a;
@@ -317,6 +333,8 @@ int main(int argc, char** argv) {
   command("retry",
           "Compensate failed sagas again, once the cause is fixed, and run them to the end",
           retry_a, add_retry, retry);
+  command("signal", "Send a signal to a saga's wait step, durably (to a data directory or a "
+          "nexus serve)", signal_a, add_signal, signal);
   command("breakers", "Show each resource's circuit breaker: state, rates, next trial",
           breakers_a, add_breakers, breakers);
   command("stats",

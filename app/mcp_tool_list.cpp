@@ -49,6 +49,11 @@ constexpr tool_description descriptions[] = {
    "Cancels a running saga: it starts no new step, compensates the steps it completed in "
    "reverse order, and ends cancelled. A saga that has already ended is left as it is.",
    false, true, true},
+  {"signal_saga", "Signal a saga",
+   "Sends a named signal, with optional data, to a saga: a wait step for that signal ends with "
+   "the data as its output (one that comes before its wait is kept until the wait starts). "
+   "Answered once the signal is durable; a signal_id received before is a duplicate, stored once.",
+   false, false, true},
   {"retry_saga", "Retry a failed compensation",
    "For a saga that ended failed (one of its compensations failed for good, so an operator had "
    "to look): once the cause is fixed, compensates again from where it stopped, to end "
@@ -99,6 +104,12 @@ std::string input_schema(std::string_view tool, const config::workflow* wf) {
   if (tool == "cancel_saga" || tool == "retry_saga")
     return R"({"type":"object","properties":{"correlation_id":)" + cid
            + R"(},"required":["correlation_id"],"additionalProperties":false})";
+  if (tool == "signal_saga")
+    return R"({"type":"object","properties":{"correlation_id":)" + cid
+           + R"(,"signal":{"type":"string","description":"The signal's name, as a wait step names it"},)"
+             R"("data":{"description":"Any JSON: the wait step's output"},)"
+             R"("signal_id":{"type":"string","description":"The sender's ID: the same ID again is a duplicate"}},)"
+             R"("required":["correlation_id","signal"],"additionalProperties":false})";
   if (tool == "breaker_status")
     return R"({"type":"object","properties":{"resource":{"type":"string","description":"Only this resource"}},"additionalProperties":false})";
   return R"({"type":"object","properties":{},"additionalProperties":false})";

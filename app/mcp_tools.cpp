@@ -95,6 +95,12 @@ public:
     return n;
   }
 
+  /// The raw JSON of any argument, or "" when absent.
+  std::string raw(std::string_view key) const {
+    simdjson::dom::element v;
+    return object_.at_key(key).get(v) ? std::string{} : simdjson::minify(v);
+  }
+
   /// The raw JSON of an object argument, or "{}" when absent.
   std::optional<std::string> object(std::string_view key, std::string& error) const {
     simdjson::dom::element v;
@@ -187,6 +193,20 @@ tool_answer on_saga(actors::engine& e, const arguments& a,
   return answer(op(e, *cid));
 }
 
+tool_answer signal_saga_tool(actors::engine& e, const arguments& a) {
+  std::string error;
+  auto cid = required_cid(a, error);
+  if (!cid)
+    return fail(error);
+  auto name = a.string("signal", error);
+  auto id = a.string("signal_id", error);
+  if (!error.empty() || !name)
+    return fail(error.empty() ? "signal: missing" : error);
+  if (id && id->empty())
+    return fail("signal_id: must not be empty");
+  return answer(signal_saga(e, {*cid, *name, a.raw("data"), id.value_or("")}));
+}
+
 tool_answer breaker_status_tool(actors::engine& e, const config::workflow& wf, const arguments& a) {
   std::string error;
   auto only = a.string("resource", error);
@@ -214,6 +234,9 @@ tool_answer run_mcp_tool(actors::engine& e, const config::workflow& wf, std::str
     return parse({"status", "saga", "limit", "cursor"}) ? list_sagas_tool(e, a) : fail(error);
   if (name == "cancel_saga")
     return parse({"correlation_id"}) ? on_saga(e, a, cancel_saga) : fail(error);
+  if (name == "signal_saga")
+    return parse({"correlation_id", "signal", "data", "signal_id"}) ? signal_saga_tool(e, a)
+                                                                   : fail(error);
   if (name == "retry_saga")
     return parse({"correlation_id"}) ? on_saga(e, a, retry_saga) : fail(error);
   if (name == "breaker_status")

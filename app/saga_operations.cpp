@@ -10,6 +10,7 @@
 #include "app/log_queries.hpp"
 #include "config/json_writer.hpp"
 #include "config/workflow.hpp"
+#include "config/workflow_loader.hpp"
 #include "storage/correlation_id.hpp"
 #include "storage/event.hpp"
 #include "storage/event_log.hpp"
@@ -407,6 +408,69 @@ op_result retry_saga(actors::engine& e, const std::string& id) {
                                                                                 "compensating");
   w.finish();
   return done(out, kind::accepted);
+}
+
+namespace {
+
+/// A signal's shape problem, if any.
+std::optional<op_result> check_signal(const std::string& cid, const std::string& name) {
+  if (!storage::valid_correlation_id(cid))
+    return fail(kind::bad_request, "correlation_id: " + storage::correlation_id_problem(cid),
+                "/correlation_id");
+  if (!config::valid_name(name))
+    return fail(kind::bad_request,
+                "signal: invalid name \"" + name + "\" (1 to 64 of A-Z a-z 0-9 . _ -)", "/signal");
+  return std::nullopt;
+}
+
+/// What signal result `r` means for a client.
+op_result signalled(const runtime::saga_signal& s, runtime::signal_result r,
+                    const std::string& detail) {
+  using runtime::signal_result;
+  switch (r) {
+    case signal_result::stored:
+    case signal_result::duplicate: {
+      std::string out;
+      config::json_object_writer w{out};
+      w.field("correlation_id", s.cid).field("signal", s.name);
+      if (!s.id.empty())
+        w.field("signal_id", s.id);
+      w.field("result", r == signal_result::stored ? "stored" : "duplicate");
+      w.finish();
+      return done(out);
+    }
+    case signal_result::unknown:
+      return fail(kind::not_found, "correlation_id: no saga " + s.cid + " in the log",
+                  "/correlation_id");
+    case signal_result::ended:
+      return fail(kind::conflict, "saga " + s.cid + " has ended"
+                                    + (detail.empty() ? "" : " (" + detail + ")")
+                                    + ": no step waits for a signal");
+    case signal_result::failed:
+      break;
+  }
+  return fail(kind::unavailable, "the signal was not stored: " + detail);
+}
+
+} // namespace
+
+op_result signal_saga(actors::engine& e, const runtime::saga_signal& s) {
+  if (auto bad = check_signal(s.cid, s.name))
+    return *bad;
+  std::string detail;
+  auto r = e.signal(s, &detail);
+  return signalled(s, r, detail);
+}
+
+void signal_saga_then(actors::engine& e, runtime::saga_signal s,
+                      std::function<void(op_result)> then) {
+  if (auto bad = check_signal(s.cid, s.name))
+    return then(std::move(*bad));
+  auto copy = s;
+  e.signal_then(std::move(s), [s = std::move(copy), then = std::move(then)](
+                                runtime::signal_result r, const std::string& detail) {
+    then(signalled(s, r, detail));
+  });
 }
 
 op_result breakers(actors::engine& e, const config::workflow& wf,

@@ -11,6 +11,9 @@ struct workflow;
 namespace nexus::actors {
 class engine;
 }
+namespace nexus::runtime {
+struct saga_signal;
+}
 
 namespace nexus::app {
 
@@ -77,6 +80,15 @@ op_result list_sagas(actors::engine& e, const std::optional<std::string>& status
 op_result cancel_saga(actors::engine& e, const std::string& cid);
 
 op_result retry_saga(actors::engine& e, const std::string& cid);
+
+/// Sends signal `s`: done once durable (`"result": "stored"`); a signal_id
+/// received before is done too (`"duplicate"`); an unknown saga not_found;
+/// one that has ended conflict, naming its status.
+op_result signal_saga(actors::engine& e, const runtime::saga_signal& s);
+
+/// As signal_saga(), without holding the calling thread.
+void signal_saga_then(actors::engine& e, runtime::saga_signal s,
+                      std::function<void(op_result)> then);
 
 /// Every resource's breaker (or `resource`'s).
 op_result breakers(actors::engine& e, const config::workflow& wf,

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include "config/json_syntax.hpp"
+#include "config/workflow_loader.hpp"
 
 namespace nexus::config {
 
@@ -26,10 +27,28 @@ bool parse_input_line(std::string_view line, saga_request& out, std::string& err
   }
   out = saga_request{};
   out.input_compact = true; // "{}", or the minified object below
-  bool has_saga = false;
+  bool has_saga = false, has_input = false, has_signal_keys = false;
   for (auto field : obj) {
     std::string_view s;
-    if (field.key == "cancel") {
+    if (field.key == "signal" || field.key == "signal_id") {
+      if (field.value.get_string().get(s)) {
+        error = std::string{field.key} + ": expected a string";
+        return false;
+      }
+      (field.key == "signal" ? out.signal : out.signal_id).assign(s);
+      if (field.key == "signal" && !valid_name(out.signal)) {
+        error = "signal: invalid name \"" + out.signal + "\" (1 to 64 of A-Z a-z 0-9 . _ -)";
+        return false;
+      }
+      if (field.key == "signal_id" && out.signal_id.empty()) {
+        error = "signal_id: must not be empty";
+        return false;
+      }
+      has_signal_keys = true;
+    } else if (field.key == "data") {
+      out.data = simdjson::minify(field.value);
+      has_signal_keys = true;
+    } else if (field.key == "cancel") {
       if (field.value.get_string().get(s)) {
         error = "cancel: expected the correlation ID of the saga to cancel";
         return false;
@@ -51,11 +70,23 @@ bool parse_input_line(std::string_view line, saga_request& out, std::string& err
         return false;
       }
       out.input = simdjson::minify(field.value);
+      has_input = true;
     } else {
       error = "unknown key \"" + std::string{field.key}
-              + "\" (expected saga, correlation_id, input; or cancel)";
+              + "\" (expected saga, correlation_id, input; or cancel; or signal, "
+                "correlation_id, data, signal_id)";
       return false;
     }
+  }
+  if (has_signal_keys) {
+    const char* why = out.signal.empty() ? "signal: missing (data and signal_id belong to a signal line)"
+                      : has_saga || has_input || out.cancel
+                        ? "a signal line has signal, correlation_id, and optionally data and signal_id"
+                      : out.correlation_id.empty() ? "correlation_id: missing: a signal goes to one saga"
+                                                   : nullptr;
+    if (why != nullptr)
+      error = why;
+    return why == nullptr;
   }
   if (out.cancel && (has_saga || obj.size() != 1)) {
     error = "a cancel line has the one key cancel";

@@ -8,9 +8,14 @@ namespace nexus::config {
 
 /// One line of a `--input` file: `{"saga": NAME, "correlation_id": CID,
 /// "input": {...}}`, where `correlation_id` and `input` may be left out; or
-/// `{"cancel": CID}`, which cancels a running saga.
+/// `{"cancel": CID}`, which cancels a running saga; or `{"signal": NAME,
+/// "correlation_id": CID, "data": ..., "signal_id": ...}` (data and
+/// signal_id optional), a signal for a saga's `wait` steps.
 struct saga_request {
   bool cancel = false;        ///< A cancellation of `correlation_id`, not a start.
+  std::string signal;         ///< A signal of this name to `correlation_id`, not a start.
+  std::string data;           ///< The signal's data: raw JSON, "" for none.
+  std::string signal_id;      ///< The signal's ID for deduplication, "" for none.
   std::string saga;
   std::string correlation_id; ///< Empty when not given: the runtime makes one.
   bool correlation_id_given = false; ///< The key was present (even if empty).

@@ -53,6 +53,19 @@ void log_saga_events(const saga_machine& m, const std::vector<storage::event>& e
       case event_type::retry_requested:
         log(level_enum::info, ctx, "compensation reopened by an operator");
         break;
+      case event_type::signal_received:
+        log(level_enum::info, ctx, "signal {} received{}", e.signal,
+            e.signal_id.empty() ? std::string{} : " (signal_id " + e.signal_id + ")");
+        break;
+      case event_type::step_waiting:
+        if (!e.signal.empty())
+          log(level_enum::debug, ctx, "waiting for signal {}{}", e.signal,
+              e.wake_at_us == 0 ? std::string{}
+                                : " until " + storage::format_timestamp(e.wake_at_us));
+        else
+          log(level_enum::debug, ctx, "{}sleeping until {}", e.compensation ? "compensation " : "",
+              storage::format_timestamp(e.wake_at_us));
+        break;
       default: // the end (log_saga_end) and breaker events
         break;
     }

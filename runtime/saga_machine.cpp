@@ -196,10 +196,16 @@ bool saga_machine::deadline_passed(std::int64_t now_us) const {
   return deadline_at_us_ != 0 && now_us >= deadline_at_us_;
 }
 
+bool saga_machine::is_pivot(std::uint32_t step) const {
+  // A sleep or a wait changes nothing outside: nothing to undo, no pivot.
+  auto& spec = spec_.steps[step];
+  return !spec.compensate && !spec.action.waits();
+}
+
 int saga_machine::pivot_group() const {
   int found = -1;
   for (std::uint32_t i = 0; i < steps_.size(); ++i)
-    if (!spec_.steps[i].compensate && steps_[i].state == step_state::succeeded)
+    if (is_pivot(i) && steps_[i].state == step_state::succeeded)
       found = std::max(found, static_cast<int>(group_of(i)));
   return found;
 }
@@ -498,7 +504,7 @@ void saga_machine::finish_rollback(std::int64_t now_us, transition& out) {
   } else if (pivot >= 0) {
     std::string name;
     for (std::uint32_t i = 0; i < steps_.size(); ++i)
-      if (!spec_.steps[i].compensate && steps_[i].state == step_state::succeeded)
+      if (is_pivot(i) && steps_[i].state == step_state::succeeded)
         name = spec_.steps[i].name;
     auto& e = emit(event_type::saga_failed, -1, now_us, out);
     e.message = (deadline_passed(now_us) ? deadline_reason() : std::string{"a step failed for good"})
@@ -567,6 +573,8 @@ void saga_machine::resume(std::int64_t now_us, transition& out) {
     if (phase_ == phase::forward && s.state == step_state::running && forward_waits) {
       if (!s.waiting)
         begin_attempt(i, s.attempt, false, now_us, out);
+      else if (consume_signal(i, now_us, out)) // it came while no process ran the saga
+        continue;
       else if (s.retry_at_us != 0)
         out.commands.push_back({command::kind::wake, i, s.attempt, false, s.retry_at_us});
     } else if (phase_ == phase::compensating && s.state == step_state::compensating
@@ -702,11 +710,12 @@ void saga_machine::wake_due(std::uint32_t step, std::uint32_t attempt, bool comp
 
 signal_result saga_machine::signal(const std::string& name, std::string data_json,
                                    std::string signal_id, std::int64_t now_us, transition& out) {
-  if (finished())
-    return signal_result::ended;
+  // A sender that retries after the saga ended is told it was received.
   if (!signal_id.empty() && signals_
       && std::find(signals_->ids.begin(), signals_->ids.end(), signal_id) != signals_->ids.end())
     return signal_result::duplicate;
+  if (finished())
+    return signal_result::ended;
   auto& e = emit(event_type::signal_received, -1, now_us, out);
   e.signal = name;
   e.signal_id = std::move(signal_id);
@@ -715,20 +724,29 @@ signal_result saga_machine::signal(const std::string& name, std::string data_jso
   if (phase_ != phase::forward)
     return signal_result::stored;
   auto& g = spec_.groups[group_];
-  for (auto i = g.first; i < g.first + g.count; ++i) {
-    auto& a = spec_.steps[i].action;
-    if (steps_[i].state != step_state::running || a.kind != config::action_kind::wait
-        || a.wait.signal != name)
-      continue;
-    auto& done = emit(event_type::step_succeeded, static_cast<int>(i), now_us, out);
-    done.attempt = steps_[i].attempt;
-    done.output = signals_->pending[static_cast<size_t>(pending_signal(name))].data;
-    done.signal = name;
-    apply(done);
-    advance(now_us, out);
-    break;
-  }
+  for (auto i = g.first; i < g.first + g.count; ++i)
+    if (consume_signal(i, now_us, out)) {
+      advance(now_us, out);
+      break;
+    }
   return signal_result::stored;
+}
+
+bool saga_machine::consume_signal(std::uint32_t step, std::int64_t now_us, transition& out) {
+  auto& s = steps_[step];
+  auto& a = spec_.steps[step].action;
+  if (phase_ != phase::forward || s.state != step_state::running || !s.waiting
+      || a.kind != config::action_kind::wait)
+    return false;
+  auto at = pending_signal(a.wait.signal);
+  if (at < 0)
+    return false;
+  auto& done = emit(event_type::step_succeeded, static_cast<int>(step), now_us, out);
+  done.attempt = s.attempt;
+  done.output = signals_->pending[static_cast<size_t>(at)].data;
+  done.signal = a.wait.signal;
+  apply(done);
+  return true;
 }
 
 std::string saga_machine::waiting_for() const {

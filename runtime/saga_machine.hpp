@@ -37,6 +37,8 @@ enum class signal_result : std::uint8_t {
   stored,    ///< Its signal_received event is in the transition (and maybe its wait's end).
   duplicate, ///< A signal with its signal_id was received before: nothing to store.
   ended,     ///< The saga has ended: nothing waits for it.
+  unknown,   ///< No saga has that correlation ID (never from the machine).
+  failed,    ///< It could not be stored: the log refused it (never from the machine).
 };
 
 /// The result of one input: events to append, then commands to issue.
@@ -192,6 +194,9 @@ private:
                     std::int64_t now_us, transition& out);
   std::uint32_t group_of(std::uint32_t step) const;
   bool deadline_passed(std::int64_t now_us) const;
+  /// A step without a compensation that does something: a sleep or a wait
+  /// without one is none.
+  bool is_pivot(std::uint32_t step) const;
   int pivot_group() const;
   /// Fails the current group's steps that wait for a retry, and with
   /// `running_too` those whose attempt is running (abandoning it).
@@ -208,6 +213,9 @@ private:
   std::int64_t wake_time(std::uint32_t step, const config::action_spec& a, std::int64_t now_us,
                          std::string& why) const;
   int pending_signal(const std::string& name) const;
+  /// Ends step `step`'s waiting `wait` with the first kept signal of its
+  /// name; false if it does not wait or no such signal is kept.
+  bool consume_signal(std::uint32_t step, std::int64_t now_us, transition& out);
   void finish_rollback(std::int64_t now_us, transition& out);
   double next_unit();
 

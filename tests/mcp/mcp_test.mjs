@@ -109,7 +109,8 @@ check('it offers tools', client.getServerCapabilities()?.tools !== undefined);
 const { tools } = await client.listTools();
 const names = tools.map((t) => t.name).sort();
 check('seven tools are listed', JSON.stringify(names) === JSON.stringify(
-  ['breaker_status', 'cancel_saga', 'get_saga', 'list_sagas', 'retry_saga', 'start_saga', 'stats']),
+  ['breaker_status', 'cancel_saga', 'get_saga', 'list_sagas', 'retry_saga', 'signal_saga',
+   'start_saga', 'stats']),
   names.join(','));
 check('each has an object input schema', tools.every((t) => t.inputSchema?.type === 'object'));
 const start = tools.find((t) => t.name === 'start_saga');
@@ -185,6 +186,14 @@ check('a second cancel finds it ended', !r.error && r.value?.result === 'already
       && r.value?.status === 'cancelled', r.text);
 r = await call(client, 'cancel_saga', { correlation_id: 'never-1' });
 check('cancelling an unknown saga is a tool error', r.error, r.text);
+r = await call(client, 'signal_saga', { correlation_id: 'never-1', signal: 'paid' });
+check('signalling an unknown saga is a tool error naming it', r.error
+      && r.text.includes('no saga never-1'), r.text);
+r = await call(client, 'signal_saga', { correlation_id: 'slow-1', signal: 'paid', signal_id: 'x' });
+check('signalling a saga that has ended is a tool error saying so', r.error
+      && r.text.includes('has ended'), r.text);
+r = await call(client, 'signal_saga', { correlation_id: 'slow-1', signal: 'bad name' });
+check('a bad signal name is a tool error', r.error && r.text.includes('invalid name'), r.text);
 
 // A compensation that fails for good, retried once its cause is fixed.
 fs.writeFileSync(`${ledger}.fail`, ''); // the refund service is down
@@ -348,7 +357,7 @@ check('a coordinator is listening', port !== null);
 if (port !== null) {
   const remote = await connect(['mcp', '--connect', `127.0.0.1:${port}`]);
   const rtools = await remote.client.listTools();
-  check('--connect lists the same tools', rtools.tools.length === 7);
+  check('--connect lists the same tools', rtools.tools.length === 8);
   r = await call(remote.client, 'start_saga', { saga: 'order', correlation_id: 'remote-1' });
   check('start_saga runs on the coordinator', !r.error && r.value?.correlation_id === 'remote-1', r.text);
   saga = await until(remote.client, 'remote-1', (s) => terminal.has(s.status));
@@ -386,7 +395,7 @@ if (webPort !== null) {
   check('an MCP session over Streamable HTTP opens', typeof transport.sessionId === 'string'
         && transport.sessionId.length === 32, String(transport.sessionId));
   const htools = await client.listTools();
-  check('it lists the same tools', htools.tools.length === 7);
+  check('it lists the same tools', htools.tools.length === 8);
   r = await call(client, 'start_saga', { saga: 'order', correlation_id: 'web-1' });
   check('start_saga over HTTP', !r.error && r.value?.correlation_id === 'web-1', r.text);
   saga = await until(client, 'web-1', (s) => terminal.has(s.status));

@@ -253,6 +253,37 @@ BOOST_AUTO_TEST_CASE(a_sleep_compensation_waits_before_it_succeeds_and_resumes_a
   BOOST_TEST(types(due) == (strings{"compensation_succeeded:a", "saga_compensated"}));
 }
 
+BOOST_AUTO_TEST_CASE(a_signal_stored_while_no_process_ran_the_saga_ends_its_wait_on_resume) {
+  waiting_saga w{pay_then_ship, "w11"};
+  w.m.step_finished(0, 1, ok(), w.f.now, w.t);
+  storage::event e; // as `nexus signal --data-dir` appends it
+  e.seq = w.t.events.back().seq + 1;
+  e.ts_us = w.f.now + 5;
+  e.cid = "w11";
+  e.type = event_type::signal_received;
+  e.saga = "s";
+  e.signal = "paid";
+  e.data = "7";
+  w.t.events.push_back(e);
+  auto r = replayed(w.f, "w11", w.t);
+  transition resumed;
+  r->resume(w.f.now + 10, resumed);
+  BOOST_TEST(types(resumed) == (strings{"step_succeeded:paid", "step_started:ship"}));
+  BOOST_TEST(resumed.events[0].output == "7");
+}
+
+BOOST_AUTO_TEST_CASE(a_signal_id_sent_again_after_the_end_is_a_duplicate_not_a_refusal) {
+  waiting_saga w{pay_then_ship, "w12"};
+  w.m.step_finished(0, 1, ok(), w.f.now, w.t);
+  w.m.signal("paid", "1", "hook-1", w.f.now, w.t);
+  w.m.step_finished(2, 1, ok(), w.f.now, w.t);
+  BOOST_REQUIRE(w.m.finished());
+  transition t;
+  BOOST_TEST((w.m.signal("paid", "1", "hook-1", w.f.now, t) == signal_result::duplicate));
+  BOOST_TEST((w.m.signal("paid", "1", "hook-2", w.f.now, t) == signal_result::ended));
+  BOOST_TEST(t.empty());
+}
+
 BOOST_AUTO_TEST_CASE(no_prefix_of_a_waiting_history_is_left_idle) {
   waiting_saga w{pay_then_ship, "w10"};
   w.m.step_finished(0, 1, ok(), w.f.now, w.t);
