@@ -1,15 +1,47 @@
 #include "app/log_queries.hpp"
 
+#include <map>
+
 #include "config/json_writer.hpp"
 #include "runtime/saga_progress.hpp"
 #include "storage/timestamp.hpp"
 
 namespace nexus::app {
 
+namespace {
+
+/// The waiting of a running saga's step whose newest event is its
+/// step_waiting: what `nexus sagas` shows it waits for.
+storage::status find_waiting(const storage::event_log& log, saga_listing& l) {
+  std::map<std::string, std::string> waiting; // step -> what it waits for
+  auto st = log.read_events(l.cid, 1, UINT64_MAX, [&](const storage::event& e) {
+    if (e.step.empty())
+      return true;
+    if (e.type != storage::event_type::step_waiting) {
+      waiting.erase(e.step);
+      return true;
+    }
+    std::string what = e.signal.empty() ? "" : "signal " + e.signal;
+    if (e.wake_at_us != 0)
+      what += (what.empty() ? "" : " ") + std::string{"until "}
+              + storage::format_timestamp(e.wake_at_us);
+    waiting[e.step] = what;
+    return true;
+  });
+  for (auto& [step, what] : waiting)
+    l.waiting_for += (l.waiting_for.empty() ? "" : "; ") + step + ": " + what;
+  return st;
+}
+
+} // namespace
+
 storage::status complete_listing(const storage::event_log& log, saga_listing& l) {
-  if (!storage::is_terminal(l.row.status))
+  if (!storage::is_terminal(l.row.status)) {
     if (auto st = runtime::live_progress(log, l.cid, l.row); !st)
       return st;
+    if (auto st = find_waiting(log, l); !st)
+      return st;
+  }
   if (l.row.expired || l.row.last_seq == 0)
     return storage::status::ok();
   return log.read_events(l.cid, l.row.last_seq, l.row.last_seq, [&](const storage::event& e) {
@@ -36,6 +68,8 @@ std::string saga_listing_json(const saga_listing& l, std::int64_t now) {
     .field("age_s", static_cast<double>(now - l.row.started_us) / 1e6);
   if (l.row.expired)
     w.field("expired", true);
+  if (!l.waiting_for.empty())
+    w.field("waiting_for", l.waiting_for);
   w.finish();
   return out;
 }

@@ -26,6 +26,9 @@ struct saga_listing {
   std::string cid;
   storage::saga_row row;
   std::string last_event; ///< Type of its newest event (with its step), or empty.
+  /// What a running saga waits for: "signal NAME", with "until TIME" when
+  /// the wait has a timeout, or "until TIME" for a sleep; empty if nothing.
+  std::string waiting_for;
 };
 
 /// Brings a running saga's row up to date and finds each saga's newest event.

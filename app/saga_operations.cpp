@@ -198,7 +198,7 @@ op_result get_saga(actors::engine& e, const config::workflow& wf, const std::str
   if (!row)
     return fail(kind::not_found, "correlation_id: no saga " + *cid + " in the log (list_sagas lists them)",
                 "/correlation_id");
-  saga_listing l{*cid, *row, {}};
+  saga_listing l{*cid, *row, {}, {}};
   if (st = complete_listing(*log, l); !st)
     return fail(kind::unavailable, st.message());
 
@@ -352,7 +352,7 @@ op_result list_sagas(actors::engine& e, const std::optional<std::string>& status
         more = true;
         return false;
       }
-      rows.push_back({std::string{cid}, row, {}});
+      rows.push_back({std::string{cid}, row, {}, {}});
       return true;
     },
     cursor ? std::string_view{*cursor} : std::string_view{});

@@ -33,7 +33,7 @@ storage::status select(const storage::event_log& log, const sagas_args& args,
   auto st = log.for_each_saga([&](std::string_view cid, const storage::saga_row& row) {
     if (only && row.status != *only)
       return true;
-    saga_listing l{std::string{cid}, row, {}};
+    saga_listing l{std::string{cid}, row, {}, {}};
     if (args.limit == 0) {
       out.push_back(std::move(l));
     } else if (newest.size() < args.limit) {
@@ -60,7 +60,9 @@ void print_rows(const std::vector<saga_listing>& rows, std::int64_t now) {
                      l.row.definition.empty() ? "-" : std::string{config::short_hash(l.row.definition)},
                      std::string{to_string(l.row.status)},
                      std::to_string(l.row.steps_done) + "/" + std::to_string(l.row.steps_total),
-                     l.row.expired ? "(expired)" : l.last_event,
+                     l.row.expired ? "(expired)"
+                     : l.waiting_for.empty() ? l.last_event
+                                             : l.last_event + " (waits: " + l.waiting_for + ")",
                      human_duration(now - l.row.started_us)});
   print_table(
     std::cout, cells,

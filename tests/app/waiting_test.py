@@ -160,6 +160,13 @@ try:
     http(port, "POST", "/v1/sagas/approval", {"correlation_id": "a3"})
     wait_for("a3 waits", lambda: "step_waiting:approved" in types("a3") or serve.poll() is not None,
              30)
+    s, b = http(port, "GET", "/v1/sagas?status=running")
+    row = [r for r in b.get("sagas", []) if r["cid"] == "a3"]
+    expect(row and row[0].get("waiting_for") == "approved: signal approved",
+           f"the list says what a3 waits for: {row}")
+    table = subprocess.run([nexus, "sagas", "--data-dir", data, "--status", "running"],
+                           capture_output=True, text=True, timeout=60).stdout
+    expect("(waits: approved: signal approved)" in table, f"nexus sagas says so too: {table}")
     serve.terminate()
     communicate(serve, "serve stops on SIGTERM", 60)
 
