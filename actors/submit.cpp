@@ -11,6 +11,7 @@
 #include "runtime/input_source.hpp"
 #include "actors/messages.hpp"
 #include "actors/system_config.hpp"
+#include "config/json_writer.hpp"
 
 namespace nexus::actors {
 
@@ -46,6 +47,17 @@ caf::behavior relay(caf::event_based_actor* self, caf::actor gateway, caf::actor
     },
     [=](done_atom, std::string& cid, std::string& end) {
       self->send(client, done_atom::value, std::move(cid), std::move(end));
+    },
+    // A signal line, run on the coordinator as the tool signal_saga.
+    [=](signal_atom, std::string& token, std::string& cid, std::string& arguments) {
+      self->request(gateway, caf::infinite, query_atom::value, std::move(token),
+                    std::string{"signal_saga"}, std::move(arguments))
+        .then([=](bool is_error, std::string& text) {
+                self->send(client, signal_atom::value, cid, is_error, std::move(text));
+              },
+              [=](caf::error& err) {
+                self->send(client, fail_atom::value, cid, self->system().render(err));
+              });
     },
   };
 }
@@ -96,13 +108,24 @@ client_end submit_sagas(runtime::input_source& input, const submit_options& opts
       status = client_end::lost;
     }
   };
+  auto on_signal = [&](signal_atom, std::string& cid, bool is_error, std::string& text) {
+    --unanswered;
+    if (!is_error) {
+      opts.report(cid, text.find(R"("result":"duplicate")") != std::string::npos
+                         ? "signal: a duplicate of one received before, stored once"
+                         : "signal stored");
+    } else if (status == client_end::done) {
+      status = client_end::refused;
+      error = "the coordinator refused the signal to " + cid + ": " + text;
+    }
+  };
   auto on_end = [&](done_atom, std::string& cid, std::string& end) {
     opts.report(cid, end);
     --waiting;
   };
   auto on_down = [&](caf::down_msg&) { lost = true; };
   auto take = [&](auto&&... timeout) {
-    self->receive(on_answer, on_failure, on_end, on_down,
+    self->receive(on_answer, on_signal, on_failure, on_end, on_down,
                   std::forward<decltype(timeout)>(timeout)...);
   };
   auto take_ready = [&] { // what has come, without waiting
@@ -128,11 +151,26 @@ client_end submit_sagas(runtime::input_source& input, const submit_options& opts
       case runtime::input_source::result::request:
         break;
     }
-    if (req.cancel || !req.signal.empty()) {
-      error = "line " + std::to_string(req.line) + ": submit starts sagas; "
-              + (req.cancel ? "cancel with nexus on the coordinator's node"
-                            : "signal with nexus signal CID NAME --to HOST:PORT");
+    if (req.cancel) {
+      error = "line " + std::to_string(req.line) + ": submit starts and signals sagas; cancel "
+              "with nexus on the coordinator's node";
       status = client_end::refused;
+      continue;
+    }
+    if (!req.signal.empty()) {
+      std::string arguments;
+      config::json_object_writer w{arguments};
+      w.field("correlation_id", req.correlation_id).field("signal", req.signal);
+      if (!req.data.empty())
+        w.raw_field("data", req.data);
+      if (!req.signal_id.empty())
+        w.field("signal_id", req.signal_id);
+      w.finish();
+      self->send(courier, signal_atom::value, opts.token, req.correlation_id, std::move(arguments));
+      ++unanswered;
+      while (unanswered >= window && !lost)
+        take();
+      take_ready();
       continue;
     }
     if (req.correlation_id.empty())

@@ -156,6 +156,26 @@ try:
     r = signal("a2", "approved", "--to", f"127.0.0.1:{listen}")
     expect(r.returncode == 2 and "has ended" in r.stderr, f"--to an ended saga exits 2: {r.stderr}")
 
+    # Signal lines through nexus submit.
+    http(port, "POST", "/v1/sagas/approval", {"correlation_id": "a4"})
+    sub = os.path.join(work, "signals.jsonl")
+    with open(sub, "w") as f:
+        f.write(json.dumps({"signal": "approved", "correlation_id": "a4",
+                            "data": {"at": "2000-01-01T00:00:00Z"}, "signal_id": "s-4"}) + "\n")
+        f.write(json.dumps({"signal": "approved", "correlation_id": "a4", "signal_id": "s-4"}) + "\n")
+    r = subprocess.run([nexus, "submit", "--to", f"127.0.0.1:{listen}", sub], capture_output=True,
+                       text=True, timeout=60)
+    expect(r.returncode == 0 and "signal stored" in r.stdout and "duplicate" in r.stdout,
+           f"nexus submit sends signal lines: {r.returncode} {r.stdout} {r.stderr}")
+    s, b = http(port, "GET", "/v1/sagas/a4?wait=30")
+    expect(b.get("status") == "completed", f"a4 completes: {b.get('status')}")
+    with open(sub, "w") as f:
+        f.write(json.dumps({"signal": "approved", "correlation_id": "nobody"}) + "\n")
+    r = subprocess.run([nexus, "submit", "--to", f"127.0.0.1:{listen}", sub], capture_output=True,
+                       text=True, timeout=60)
+    expect(r.returncode == 2 and "no saga nobody" in r.stderr,
+           f"a signal line to an unknown saga is refused: {r.returncode} {r.stderr}")
+
     # A saga left waiting when the server stops.
     http(port, "POST", "/v1/sagas/approval", {"correlation_id": "a3"})
     wait_for("a3 waits", lambda: "step_waiting:approved" in types("a3") or serve.poll() is not None,
