@@ -11,7 +11,7 @@
 #include "runtime/input_source.hpp"
 #include "actors/messages.hpp"
 #include "actors/system_config.hpp"
-#include "config/json_writer.hpp"
+#include "runtime/signal_log.hpp"
 
 namespace nexus::actors {
 
@@ -158,14 +158,8 @@ client_end submit_sagas(runtime::input_source& input, const submit_options& opts
       continue;
     }
     if (!req.signal.empty()) {
-      std::string arguments;
-      config::json_object_writer w{arguments};
-      w.field("correlation_id", req.correlation_id).field("signal", req.signal);
-      if (!req.data.empty())
-        w.raw_field("data", req.data);
-      if (!req.signal_id.empty())
-        w.field("signal_id", req.signal_id);
-      w.finish();
+      auto arguments = runtime::signal_tool_arguments(
+        {req.correlation_id, req.signal, req.data, req.signal_id});
       self->send(courier, signal_atom::value, opts.token, req.correlation_id, std::move(arguments));
       ++unanswered;
       while (unanswered >= window && !lost)

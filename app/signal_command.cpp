@@ -110,15 +110,7 @@ int signal_remote(const signal_args& args, const runtime::saga_signal& s) {
     std::cerr << "nexus: " << error << '\n';
     return 1;
   }
-  std::string arguments;
-  config::json_object_writer w{arguments};
-  w.field("correlation_id", s.cid).field("signal", s.name);
-  if (!s.data.empty())
-    w.raw_field("data", s.data);
-  if (!s.id.empty())
-    w.field("signal_id", s.id);
-  w.finish();
-  auto [is_error, text] = remote->call("signal_saga", arguments);
+  auto [is_error, text] = remote->call("signal_saga", runtime::signal_tool_arguments(s));
   if (is_error) {
     std::cerr << "nexus: " << text << '\n';
     // The tool's words (app/saga_operations.cpp): an unknown or an ended

@@ -1,8 +1,21 @@
 #include "runtime/signal_log.hpp"
 
+#include "config/json_writer.hpp"
 #include "storage/event_log.hpp"
 
 namespace nexus::runtime {
+
+std::string signal_tool_arguments(const saga_signal& s) {
+  std::string out;
+  config::json_object_writer w{out};
+  w.field("correlation_id", s.cid).field("signal", s.name);
+  if (!s.data.empty())
+    w.raw_field("data", s.data);
+  if (!s.id.empty())
+    w.field("signal_id", s.id);
+  w.finish();
+  return out;
+}
 
 signal_result plan_logged_signal(const storage::event_log& log, const saga_signal& s,
                                  std::int64_t now_us, storage::append_request& out,

@@ -21,6 +21,10 @@ struct saga_signal {
   std::string id;
 };
 
+/// `s` as the arguments of the tool signal_saga (a JSON object), which
+/// `nexus signal --to` and `nexus submit` have a coordinator run.
+std::string signal_tool_arguments(const saga_signal& s);
+
 /// For a saga that no actor holds (no process runs it, or this one cannot):
 /// the append that stores `s` as a signal_received after the saga's last
 /// event, set in `out` when the answer is `stored`. Otherwise `unknown`,

@@ -19,6 +19,19 @@ std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
+/// The `len` decimal digits of `s` at `pos` into `out`; false if any is not one.
+bool read_digits(std::string_view s, size_t pos, size_t len, std::int64_t& out) {
+  if (pos + len > s.size())
+    return false;
+  out = 0;
+  for (size_t i = pos; i < pos + len; ++i) {
+    if (s[i] < '0' || s[i] > '9')
+      return false;
+    out = out * 10 + (s[i] - '0');
+  }
+  return true;
+}
+
 } // namespace
 
 std::int64_t now_us() {
@@ -48,15 +61,7 @@ std::optional<std::int64_t> parse_timestamp(std::string_view s) {
   if (s.size() != 27 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':'
       || s[16] != ':' || s[19] != '.' || s[26] != 'Z')
     return std::nullopt;
-  auto num = [&](size_t pos, size_t len, std::int64_t& out) {
-    out = 0;
-    for (size_t i = pos; i < pos + len; ++i) {
-      if (s[i] < '0' || s[i] > '9')
-        return false;
-      out = out * 10 + (s[i] - '0');
-    }
-    return true;
-  };
+  auto num = [&](size_t pos, size_t len, std::int64_t& out) { return read_digits(s, pos, len, out); };
   std::int64_t y, mo, d, h, mi, se, f;
   if (!num(0, 4, y) || !num(5, 2, mo) || !num(8, 2, d) || !num(11, 2, h) || !num(14, 2, mi)
       || !num(17, 2, se) || !num(20, 6, f))
@@ -71,17 +76,7 @@ std::optional<std::int64_t> parse_timestamp(std::string_view s) {
 // takes neither fractions nor every offset form: RFC 3339's grammar is
 // small and fixed, so it is read here.
 std::optional<std::int64_t> parse_rfc3339(std::string_view s) {
-  auto digits = [&](size_t pos, size_t len, std::int64_t& out) {
-    if (pos + len > s.size())
-      return false;
-    out = 0;
-    for (size_t i = pos; i < pos + len; ++i) {
-      if (s[i] < '0' || s[i] > '9')
-        return false;
-      out = out * 10 + (s[i] - '0');
-    }
-    return true;
-  };
+  auto digits = [&](size_t pos, size_t len, std::int64_t& out) { return read_digits(s, pos, len, out); };
   std::int64_t y, mo, d, h, mi, se;
   if (!digits(0, 4, y) || s.size() < 20 || s[4] != '-' || !digits(5, 2, mo) || s[7] != '-'
       || !digits(8, 2, d) || (s[10] != 'T' && s[10] != 't') || !digits(11, 2, h) || s[13] != ':'
