@@ -245,27 +245,16 @@ void signal_saga(coordinator_self self, runtime::saga_signal s, signal_reply rep
           [reply](caf::error& err) { reply(signal_result::failed, describe(err)); });
 }
 
-/// The signals that waited for `cid`'s first events to be written.
-std::vector<std::pair<runtime::saga_signal, signal_reply>> take_signals(coordinator_self self,
-                                                                        const std::string& cid) {
-  auto& signals = self->state.signals;
-  auto i = signals.find(cid);
-  if (i == signals.end())
+/// What waited in `waiting` (cancels, signals) for `cid`'s first events to
+/// be written, taken out.
+template <class Map>
+typename Map::mapped_type take_waiting(Map& waiting, const std::string& cid) {
+  auto i = waiting.find(cid);
+  if (i == waiting.end())
     return {};
-  auto waiting = std::move(i->second);
-  signals.erase(i);
-  return waiting;
-}
-
-/// The cancels that waited for `cid`'s first events to be written.
-std::vector<cancel_reply> take_cancels(coordinator_self self, const std::string& cid) {
-  auto& cancels = self->state.cancels;
-  auto i = cancels.find(cid);
-  if (i == cancels.end())
-    return {};
-  auto waiting = std::move(i->second);
-  cancels.erase(i);
-  return waiting;
+  auto taken = std::move(i->second);
+  waiting.erase(i);
+  return taken;
 }
 
 using start_reply = std::function<void(start_result)>;
@@ -304,18 +293,18 @@ start_result start_saga(coordinator_self self, config::saga_request&& req, start
         self->state.core->start_written(cid);
         if (reply)
           reply(start_result::started);
-        for (auto& cancel : take_cancels(self, cid))
+        for (auto& cancel : take_waiting(self->state.cancels, cid))
           cancel_saga(self, cid, std::move(cancel));
-        for (auto& [signal, answer] : take_signals(self, cid))
+        for (auto& [signal, answer] : take_waiting(self->state.signals, cid))
           signal_saga(self, std::move(signal), std::move(answer));
         fill(self);
       },
       [self, cid, reply](caf::error& err) {
         auto& core = *self->state.core;
         core.start_failed(cid);
-        for (auto& cancel : take_cancels(self, cid))
+        for (auto& cancel : take_waiting(self->state.cancels, cid))
           cancel(cancel_result::unknown, "");
-        for (auto& pending : take_signals(self, cid))
+        for (auto& pending : take_waiting(self->state.signals, cid))
           pending.second(runtime::signal_result::unknown, "");
         core.stop("event log write failed: " + describe(err), 1);
         if (reply)

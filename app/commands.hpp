@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@ enum class client_end : std::uint8_t;
 struct run_options;
 struct submit_options;
 struct cluster_options;
+class remote_tools;
 }
 
 namespace nexus::app {
@@ -72,6 +74,14 @@ struct coordinator_client_args {
 bool coordinator_client(const std::string& option, const std::string& endpoint,
                         const coordinator_client_args& args, actors::submit_options& opts,
                         std::string& error);
+
+/// A connection that runs tools on the coordinator at `endpoint` (given as
+/// `option`: nexus mcp --connect, nexus signal --to); null, having said why
+/// on stderr and set `status` (2: a bad endpoint, 1: none reached there).
+std::unique_ptr<actors::remote_tools> connect_tools(const std::string& option,
+                                                    const std::string& endpoint,
+                                                    const coordinator_client_args& args,
+                                                    int& status);
 
 struct mcp_args : coordinator_client_args {
   std::string workflow;

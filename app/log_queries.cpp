@@ -10,44 +10,43 @@ namespace nexus::app {
 
 namespace {
 
-/// The waiting of a running saga's step whose newest event is its
-/// step_waiting: what `nexus sagas` shows it waits for.
-storage::status find_waiting(const storage::event_log& log, saga_listing& l) {
-  std::map<std::string, std::string> waiting; // step -> what it waits for
-  auto st = log.read_events(l.cid, 1, UINT64_MAX, [&](const storage::event& e) {
-    if (e.step.empty())
-      return true;
-    if (e.type != storage::event_type::step_waiting) {
-      waiting.erase(e.step);
-      return true;
-    }
-    std::string what = e.signal.empty() ? "" : "signal " + e.signal;
-    if (e.wake_at_us != 0)
-      what += (what.empty() ? "" : " ") + std::string{"until "}
-              + storage::format_timestamp(e.wake_at_us);
-    waiting[e.step] = what;
-    return true;
-  });
-  for (auto& [step, what] : waiting)
-    l.waiting_for += (l.waiting_for.empty() ? "" : "; ") + step + ": " + what;
-  return st;
+/// What `nexus sagas` says of an event: its type, and its step.
+std::string describe(const storage::event& e) {
+  auto out = std::string{storage::to_string(e.type)};
+  if (!e.step.empty())
+    out += " " + e.step;
+  return out;
 }
 
 } // namespace
 
+// A running saga's events are read once: its progress, its newest event,
+// and what its steps whose newest event is a step_waiting wait for.
 storage::status complete_listing(const storage::event_log& log, saga_listing& l) {
   if (!storage::is_terminal(l.row.status)) {
-    if (auto st = runtime::live_progress(log, l.cid, l.row); !st)
-      return st;
-    if (auto st = find_waiting(log, l); !st)
-      return st;
+    std::map<std::string, std::string> waiting; // step -> what it waits for
+    auto st = runtime::live_progress(log, l.cid, l.row, [&](const storage::event& e) {
+      l.last_event = describe(e);
+      if (e.step.empty())
+        return;
+      if (e.type != storage::event_type::step_waiting) {
+        waiting.erase(e.step);
+        return;
+      }
+      std::string what = e.signal.empty() ? "" : "signal " + e.signal;
+      if (e.wake_at_us != 0)
+        what += (what.empty() ? "" : " ") + std::string{"until "}
+                + storage::format_timestamp(e.wake_at_us);
+      waiting[e.step] = what;
+    });
+    for (auto& [step, what] : waiting)
+      l.waiting_for += (l.waiting_for.empty() ? "" : "; ") + step + ": " + what;
+    return st;
   }
   if (l.row.expired || l.row.last_seq == 0)
     return storage::status::ok();
   return log.read_events(l.cid, l.row.last_seq, l.row.last_seq, [&](const storage::event& e) {
-    l.last_event = std::string{storage::to_string(e.type)};
-    if (!e.step.empty())
-      l.last_event += " " + e.step;
+    l.last_event = describe(e);
     return true;
   });
 }

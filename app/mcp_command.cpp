@@ -142,17 +142,10 @@ int serve_remote(const mcp_args& args, std::FILE* out) {
     std::cerr << "nexus: mcp --connect takes no workflow: the coordinator runs its own\n";
     return 2;
   }
-  actors::submit_options opts;
-  std::string error;
-  if (!coordinator_client("--connect", args.connect, args, opts, error)) {
-    std::cerr << "nexus: " << error << '\n';
-    return 2;
-  }
-  auto remote = actors::remote_tools::connect(opts, error);
-  if (!remote) {
-    std::cerr << "nexus: " << error << '\n';
-    return 1;
-  }
+  int status = 0;
+  auto remote = connect_tools("--connect", args.connect, args, status);
+  if (!remote)
+    return status;
   mcp_server server{mcp_tools_json(nullptr), [&](std::string_view tool, std::string_view a) {
                       auto [is_error, text] = remote->call(std::string{tool}, std::string{a});
                       return tool_answer{is_error, std::move(text)};

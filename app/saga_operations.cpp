@@ -429,16 +429,8 @@ op_result signalled(const runtime::saga_signal& s, runtime::signal_result r,
   using runtime::signal_result;
   switch (r) {
     case signal_result::stored:
-    case signal_result::duplicate: {
-      std::string out;
-      config::json_object_writer w{out};
-      w.field("correlation_id", s.cid).field("signal", s.name);
-      if (!s.id.empty())
-        w.field("signal_id", s.id);
-      w.field("result", r == signal_result::stored ? "stored" : "duplicate");
-      w.finish();
-      return done(out);
-    }
+    case signal_result::duplicate:
+      return done(signal_json(s, r == signal_result::duplicate));
     case signal_result::unknown:
       return fail(kind::not_found, "correlation_id: no saga " + s.cid + " in the log",
                   "/correlation_id");
@@ -453,6 +445,17 @@ op_result signalled(const runtime::saga_signal& s, runtime::signal_result r,
 }
 
 } // namespace
+
+std::string signal_json(const runtime::saga_signal& s, bool duplicate) {
+  std::string out;
+  config::json_object_writer w{out};
+  w.field("correlation_id", s.cid).field("signal", s.name);
+  if (!s.id.empty())
+    w.field("signal_id", s.id);
+  w.field("result", duplicate ? "duplicate" : "stored");
+  w.finish();
+  return out;
+}
 
 op_result signal_saga(actors::engine& e, const runtime::saga_signal& s) {
   if (auto bad = check_signal(s.cid, s.name))

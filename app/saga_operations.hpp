@@ -86,6 +86,10 @@ op_result retry_saga(actors::engine& e, const std::string& cid);
 /// one that has ended conflict, naming its status.
 op_result signal_saga(actors::engine& e, const runtime::saga_signal& s);
 
+/// The answer to signal `s` that was stored, or was a `duplicate`: what
+/// signal_saga() gives and `nexus signal --json` prints.
+std::string signal_json(const runtime::saga_signal& s, bool duplicate);
+
 /// As signal_saga(), without holding the calling thread.
 void signal_saga_then(actors::engine& e, runtime::saga_signal s,
                       std::function<void(op_result)> then);

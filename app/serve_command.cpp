@@ -4,6 +4,7 @@
 #include <pthread.h>
 
 #include "actors/engine.hpp"
+#include "actors/remote_tools.hpp"
 #include "actors/submit.hpp"
 #include "app/commands.hpp"
 #include "app/http_api.hpp"
@@ -135,6 +136,25 @@ bool coordinator_client(const std::string& option, const std::string& endpoint,
   opts.tls_key = args.tls_key;
   opts.tls_ca = args.tls_ca;
   return true;
+}
+
+std::unique_ptr<actors::remote_tools> connect_tools(const std::string& option,
+                                                    const std::string& endpoint,
+                                                    const coordinator_client_args& args,
+                                                    int& status) {
+  actors::submit_options opts;
+  std::string error;
+  if (!coordinator_client(option, endpoint, args, opts, error)) {
+    std::cerr << "nexus: " << error << '\n';
+    status = 2;
+    return nullptr;
+  }
+  auto remote = actors::remote_tools::connect(opts, error);
+  if (!remote) {
+    std::cerr << "nexus: " << error << '\n';
+    status = 1;
+  }
+  return remote;
 }
 
 int submit(const submit_args& args) {

@@ -4,8 +4,8 @@
 
 #include "actors/remote_tools.hpp"
 #include "app/commands.hpp"
+#include "app/saga_operations.hpp"
 #include "config/json_syntax.hpp"
-#include "config/json_writer.hpp"
 #include "config/workflow_loader.hpp"
 #include "runtime/signal_log.hpp"
 #include "storage/correlation_id.hpp"
@@ -33,18 +33,6 @@ bool read_data(const std::string& text, std::string& out, std::string& error) {
   return true;
 }
 
-/// The answer as the HTTP API and the MCP tool give it.
-std::string answer_json(const runtime::saga_signal& s, bool duplicate) {
-  std::string out;
-  config::json_object_writer w{out};
-  w.field("correlation_id", s.cid).field("signal", s.name);
-  if (!s.id.empty())
-    w.field("signal_id", s.id);
-  w.field("result", duplicate ? "duplicate" : "stored");
-  w.finish();
-  return out;
-}
-
 int report(const signal_args& args, const runtime::saga_signal& s, runtime::signal_result r,
            const std::string& detail) {
   using runtime::signal_result;
@@ -52,7 +40,7 @@ int report(const signal_args& args, const runtime::saga_signal& s, runtime::sign
     case signal_result::stored:
     case signal_result::duplicate:
       if (args.json)
-        std::cout << answer_json(s, r == signal_result::duplicate) << '\n';
+        std::cout << signal_json(s, r == signal_result::duplicate) << '\n';
       else
         std::cout << "signal " << s.name << " to " << s.cid
                   << (r == signal_result::stored ? ": stored\n"
@@ -99,17 +87,10 @@ int signal_dir(const signal_args& args, const runtime::saga_signal& s) {
 
 /// To a nexus serve: through its gateway, as the MCP tool signal_saga.
 int signal_remote(const signal_args& args, const runtime::saga_signal& s) {
-  actors::submit_options opts;
-  std::string error;
-  if (!coordinator_client("--to", args.to, args, opts, error)) {
-    std::cerr << "nexus: " << error << '\n';
-    return 2;
-  }
-  auto remote = actors::remote_tools::connect(opts, error);
-  if (!remote) {
-    std::cerr << "nexus: " << error << '\n';
-    return 1;
-  }
+  int status = 0;
+  auto remote = connect_tools("--to", args.to, args, status);
+  if (!remote)
+    return status;
   auto [is_error, text] = remote->call("signal_saga", runtime::signal_tool_arguments(s));
   if (is_error) {
     std::cerr << "nexus: " << text << '\n';

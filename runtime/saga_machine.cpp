@@ -639,20 +639,13 @@ bool saga_machine::begin_attempt(std::uint32_t step, std::uint32_t attempt, bool
                             step, attempt, false, 0});
     return false;
   }
-  auto finish = [&](std::string output, const std::string& signal) {
-    auto& e = emit(compensation ? event_type::compensation_succeeded : event_type::step_succeeded,
-                   static_cast<int>(step), now_us, out);
-    e.attempt = attempt;
-    if (!compensation)
-      e.output = std::move(output);
-    e.signal = signal;
-    apply(e);
-    return true;
-  };
   if (a.kind == config::action_kind::wait) {
     auto at = pending_signal(a.wait.signal);
-    if (at >= 0) // it came before its wait
-      return finish(signals_->pending[static_cast<size_t>(at)].data, a.wait.signal);
+    if (at >= 0) { // it came before its wait
+      end_wait(step, attempt, compensation, signals_->pending[static_cast<size_t>(at)].data,
+               a.wait.signal, now_us, out);
+      return true;
+    }
   }
   std::string why;
   auto wake = wake_time(step, a, now_us, why);
@@ -661,8 +654,10 @@ bool saga_machine::begin_attempt(std::uint32_t step, std::uint32_t attempt, bool
                  now_us, out);
     return true;
   }
-  if (a.kind == config::action_kind::sleep && wake <= now_us)
-    return finish("null", "");
+  if (a.kind == config::action_kind::sleep && wake <= now_us) {
+    end_wait(step, attempt, compensation, "null", "", now_us, out);
+    return true;
+  }
   auto& e = emit(event_type::step_waiting, static_cast<int>(step), now_us, out);
   e.attempt = attempt;
   e.compensation = compensation;
@@ -692,12 +687,7 @@ void saga_machine::wake_due(std::uint32_t step, std::uint32_t attempt, bool comp
   }
   auto& a = compensation ? *spec.compensate : spec.action;
   if (a.kind == config::action_kind::sleep) {
-    auto& e = emit(compensation ? event_type::compensation_succeeded : event_type::step_succeeded,
-                   static_cast<int>(step), now_us, out);
-    e.attempt = attempt;
-    if (!compensation)
-      e.output = "null";
-    apply(e);
+    end_wait(step, attempt, compensation, "null", "", now_us, out);
   } else {
     fail_attempt(step, attempt,
                  outcome::failure(config::error_kind::timeout,
@@ -741,12 +731,21 @@ bool saga_machine::consume_signal(std::uint32_t step, std::int64_t now_us, trans
   auto at = pending_signal(a.wait.signal);
   if (at < 0)
     return false;
-  auto& done = emit(event_type::step_succeeded, static_cast<int>(step), now_us, out);
-  done.attempt = s.attempt;
-  done.output = signals_->pending[static_cast<size_t>(at)].data;
-  done.signal = a.wait.signal;
-  apply(done);
+  end_wait(step, s.attempt, false, signals_->pending[static_cast<size_t>(at)].data, a.wait.signal,
+           now_us, out);
   return true;
+}
+
+void saga_machine::end_wait(std::uint32_t step, std::uint32_t attempt, bool compensation,
+                            std::string output, const std::string& signal, std::int64_t now_us,
+                            transition& out) {
+  auto& e = emit(compensation ? event_type::compensation_succeeded : event_type::step_succeeded,
+                 static_cast<int>(step), now_us, out);
+  e.attempt = attempt;
+  if (!compensation)
+    e.output = std::move(output);
+  e.signal = signal;
+  apply(e);
 }
 
 std::string saga_machine::waiting_for() const {

@@ -216,6 +216,10 @@ private:
   /// Ends step `step`'s waiting `wait` with the first kept signal of its
   /// name; false if it does not wait or no such signal is kept.
   bool consume_signal(std::uint32_t step, std::int64_t now_us, transition& out);
+  /// Records the success of a sleep or wait attempt: its output (a wait's
+  /// signal data, "null" for a sleep) and the signal it consumed, if any.
+  void end_wait(std::uint32_t step, std::uint32_t attempt, bool compensation, std::string output,
+                const std::string& signal, std::int64_t now_us, transition& out);
   void finish_rollback(std::int64_t now_us, transition& out);
   double next_unit();
 

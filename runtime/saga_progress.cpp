@@ -14,11 +14,14 @@ void advance_progress(storage::saga_row& row, const storage::event& e) {
 }
 
 storage::status live_progress(const storage::event_log& log, std::string_view cid,
-                              storage::saga_row& row) {
+                              storage::saga_row& row,
+                              const std::function<void(const storage::event&)>& also) {
   row.steps_done = 0;
   return log.read_events(cid, 1, std::numeric_limits<std::uint64_t>::max(),
                          [&](const storage::event& e) {
                            advance_progress(row, e);
+                           if (also)
+                             also(e);
                            return true;
                          });
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <string_view>
 
 #include "storage/event.hpp"
@@ -15,8 +16,10 @@ namespace nexus::runtime {
 void advance_progress(storage::saga_row& row, const storage::event& e);
 
 /// Brings `row` of a saga still running up to date from its events
-/// (last_seq, updated_us, steps_done), streaming them.
+/// (last_seq, updated_us, steps_done), streaming them; `also`, when given,
+/// sees each event too, so that a caller folds more in the same read.
 storage::status live_progress(const storage::event_log& log, std::string_view cid,
-                              storage::saga_row& row);
+                              storage::saga_row& row,
+                              const std::function<void(const storage::event&)>& also = {});
 
 } // namespace nexus::runtime
