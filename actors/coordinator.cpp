@@ -11,6 +11,7 @@
 #include "actors/errors.hpp"
 #include "actors/saga_actor.hpp"
 #include "actors/messages.hpp"
+#include "actors/timer_service.hpp"
 #include "runtime/definition_catalog.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/rebuild.hpp"
@@ -56,6 +57,8 @@ struct coordinator_state {
   /// Signals to sagas whose first events are on their way to the log.
   std::unordered_map<std::string, std::vector<std::pair<runtime::saga_signal, signal_reply>>> signals;
   caf::response_promise done;
+  /// Tells it of parked sagas' timers as they come due.
+  caf::actor timers;
   static inline const char* name = "nexus.coordinator";
 };
 
@@ -67,7 +70,8 @@ std::shared_ptr<const saga_links> links_for(coordinator_self self, const config:
   auto& links = st.links[spec.id];
   if (!links)
     links = std::make_shared<const saga_links>(
-      saga_links{st.setup.writer, caf::actor_cast<saga_listener>(self), st.setup.stages.at(spec.id)});
+      saga_links{st.setup.writer, caf::actor_cast<saga_listener>(self), st.setup.stages.at(spec.id),
+                 static_cast<std::int64_t>(st.setup.workflow->runtime.passivate_after_ms) * 1000});
   return links;
 }
 
@@ -109,10 +113,45 @@ void keep(coordinator_self self, std::uint32_t place, caf::actor saga) {
 void resume(coordinator_self self, std::vector<std::unique_ptr<runtime::saga_machine>> rebuilt) {
   auto& st = self->state;
   for (auto& m : rebuilt) {
+    auto from = st.core->waking(m->cid()) ? resumed_from::park_for_timer : resumed_from::log;
     auto place = st.core->resumed(m->cid(), m->last_seq(), storage::now_us());
     auto links = links_for(self, m->spec());
-    keep(self, place, spawn_resumed_saga(self->system(), std::move(*m), std::move(links)));
+    keep(self, place, spawn_resumed_saga(self->system(), std::move(*m), std::move(links), from));
   }
+}
+
+/// Brings parked saga `cid` (its row `row`) back from its events, regardless
+/// of room, for the signal or cancel that follows; false if it cannot be
+/// (logged) or its row says it is not parked.
+bool revive(coordinator_self self, const std::string& cid, const storage::saga_row& row) {
+  auto& st = self->state;
+  if (!row.parked || storage::is_terminal(row.status))
+    return false;
+  std::string why;
+  auto* spec = st.setup.definitions->of(*st.setup.log, cid, row, why);
+  if (spec == nullptr) {
+    runtime::log(spdlog::level::err, {cid, row.saga}, "cannot bring back: {}", why);
+    return false;
+  }
+  auto cursor = st.setup.log->cursor();
+  auto m = rebuild_one(self, cid, spec->hash, *cursor);
+  if (!m)
+    return false;
+  auto place = st.core->revived(cid, storage::now_us());
+  auto links = links_for(self, m->spec());
+  keep(self, place, spawn_resumed_saga(self->system(), std::move(*m), std::move(links),
+                                       resumed_from::park_for_request));
+  return true;
+}
+
+/// Parked saga `cid`, if it is one, brought back (see revive()).
+bool revive_parked(coordinator_self self, const std::string& cid) {
+  auto& st = self->state;
+  if (st.core->place_of(cid) || st.core->busy(cid) || st.core->waking(cid))
+    return false;
+  storage::status s = storage::status::ok();
+  auto row = st.setup.log->find_saga(cid, s);
+  return row && revive(self, cid, *row);
 }
 
 /// Does a `resume` or `launch` action.
@@ -184,6 +223,7 @@ void cancel_saga(coordinator_self self, const std::string& cid, cancel_reply rep
   }
   auto forward = st.core->bring_forward(cid); // a cancel reaches it alive
   bring_to_life(self, forward);
+  revive_parked(self, cid);
   if (auto place = st.core->place_of(cid)) {
     self->request(st.live[*place], caf::infinite, cancel_atom::value)
       .then([reply](bool running) {
@@ -211,7 +251,7 @@ void finish_if_idle(coordinator_self self);
 /// to start or to resume (it is brought to life), or held by no actor here
 /// (the signal is appended to its events, for the run that resumes it).
 void signal_saga(coordinator_self self, runtime::saga_signal s, signal_reply reply,
-                 bool live_tried = false) {
+                 int tries = 0) {
   using runtime::signal_result;
   auto& st = self->state;
   if (st.core->starting(s.cid)) {
@@ -219,25 +259,32 @@ void signal_saga(coordinator_self self, runtime::saga_signal s, signal_reply rep
     st.signals[cid].emplace_back(std::move(s), std::move(reply)); // once it is durable
     return;
   }
-  if (!live_tried) {
-    auto forward = st.core->bring_forward(s.cid); // a signal reaches it alive
-    bring_to_life(self, forward);
-    if (auto place = st.core->place_of(s.cid)) {
-      self->request(st.live[*place], caf::infinite, signal_atom::value, s.name, s.data, s.id)
-        .then([reply](std::uint8_t r, std::string& status) {
-                reply(static_cast<signal_result>(r), status);
-              },
-              [self, s, reply](caf::error&) { // it ended meanwhile: the log says how
-                signal_saga(self, s, reply, true);
-              });
-      return;
-    }
+  auto forward = st.core->bring_forward(s.cid); // a signal reaches it alive
+  bring_to_life(self, forward);
+  auto send_live = [&](std::uint32_t place) {
+    self->request(st.live[place], caf::infinite, signal_atom::value, s.name, s.data, s.id)
+      .then([reply](std::uint8_t r, std::string& status) {
+              reply(static_cast<signal_result>(r), status);
+            },
+            [self, s, reply, tries](caf::error&) {
+              // It ended or parked meanwhile (its message to this actor came
+              // first): the log says which. Three tries, then the log alone.
+              signal_saga(self, s, reply, tries + 1);
+            });
+  };
+  if (auto place = st.core->place_of(s.cid); place && tries < 3) {
+    send_live(*place);
+    return;
   }
   storage::append_request append;
   std::string detail;
   auto r = runtime::plan_logged_signal(*st.setup.log, s, storage::now_us(), append, detail);
   if (r != signal_result::stored) {
-    reply(r, detail);
+    reply(r, detail); // a duplicate or an ended saga is told so without bringing it back
+    return;
+  }
+  if (tries < 3 && revive_parked(self, s.cid)) {
+    send_live(*st.core->place_of(s.cid));
     return;
   }
   self->request(st.setup.writer, caf::infinite, append_atom::value, std::move(append))
@@ -290,7 +337,8 @@ start_result start_saga(coordinator_self self, config::saga_request&& req, start
   self->request(st.setup.writer, caf::infinite, append_atom::value, std::move(append))
     .then(
       [self, cid, reply](ack_atom) {
-        self->state.core->start_written(cid);
+        if (auto wake = self->state.core->start_written(cid)) // parked at once
+          caf::anon_send(self->state.timers, park_atom::value, *wake);
         if (reply)
           reply(start_result::started);
         for (auto& cancel : take_waiting(self->state.cancels, cid))
@@ -491,8 +539,20 @@ coordinator_actor::behavior_type coordinator(coordinator_self self, coordinator_
       auto unfinished = std::move(st.setup.unfinished);
       if (!unfinished.empty())
         spdlog::info("resuming {} unfinished sagas", unfinished.size());
-      st.core->begin(began, std::move(unfinished), st.setup.input_size);
+      if (st.setup.parked > 0)
+        spdlog::info("{} sagas wait in the log (parked)", st.setup.parked);
+      st.core->begin(began, std::move(unfinished), st.setup.input_size, st.setup.parked);
       st.core->replay_took(storage::now_us() - began);
+      timer_setup timers;
+      timers.scan = [log = st.setup.log](std::string_view after, const auto& visit) {
+        return log->for_each_timer(after, visit);
+      };
+      timers.target = caf::actor_cast<caf::actor>(self);
+      timers.lookahead_us = static_cast<std::int64_t>(st.setup.workflow->runtime.passivate_after_ms)
+                            * 1000;
+      timers.now_us = [] { return storage::now_us(); };
+      st.timers = spawn_timer_service(self->system(), std::move(timers), st.setup.timer_placement);
+      self->link_to(st.timers);
       fill(self);
     },
     [=](close_atom) -> caf::result<runtime::run_summary> {
@@ -501,6 +561,51 @@ coordinator_actor::behavior_type coordinator(coordinator_self self, coordinator_
       st.done = self->make_response_promise();
       finish_if_idle(self);
       return caf::delegated<runtime::run_summary>{};
+    },
+    [=](close_atom, bool parked_too) -> caf::result<runtime::run_summary> {
+      auto& st = self->state;
+      st.core->close(parked_too);
+      st.done = self->make_response_promise();
+      finish_if_idle(self);
+      return caf::delegated<runtime::run_summary>{};
+    },
+    [=](park_atom, const std::string& cid, std::int64_t wake_us) {
+      auto& st = self->state;
+      if (auto place = st.core->parked(cid))
+        st.live[*place] = nullptr;
+      if (wake_us != 0 && wake_us != runtime::saga_machine::never)
+        caf::anon_send(st.timers, park_atom::value, wake_us);
+      fill(self);
+    },
+    [=](wake_atom, const std::string& cid, std::int64_t wake_us) {
+      auto& st = self->state;
+      if (st.core->starting(cid) || st.core->waking(cid))
+        return;
+      if (auto place = st.core->place_of(cid)) { // in memory: its own timers, held back or set
+        caf::anon_send(st.live[*place], wake_atom::value);
+        return;
+      }
+      if (st.core->busy(cid))
+        return;
+      storage::status s = storage::status::ok();
+      auto row = st.setup.log->find_saga(cid, s);
+      std::string why;
+      const config::saga_spec* spec = nullptr;
+      if (row && row->parked && !storage::is_terminal(row->status))
+        spec = st.setup.definitions->of(*st.setup.log, cid, *row, why);
+      if (spec != nullptr) {
+        st.core->wake(cid, spec->hash);
+        fill(self);
+        return;
+      }
+      if (!s)
+        return; // read again on the next start
+      // A timer its saga no longer needs (it ended, or was moved): cleared.
+      storage::append_request clear;
+      clear.cid = cid;
+      clear.timer_clear = wake_us;
+      self->request(st.setup.writer, caf::infinite, append_atom::value, std::move(clear))
+        .then([](ack_atom) {}, [](caf::error&) {});
     },
     [=](start_atom, config::saga_request& req) -> caf::result<std::uint8_t> {
       auto promise = self->make_response_promise<std::uint8_t>();
@@ -549,8 +654,12 @@ coordinator_actor::behavior_type coordinator(coordinator_self self, coordinator_
     },
     [=](watch_atom, const std::string& cid) -> caf::result<std::string> {
       auto& st = self->state;
-      if (!st.core->busy(cid))
-        return std::string{};
+      if (!st.core->busy(cid) && !st.core->waking(cid)) {
+        storage::status s = storage::status::ok();
+        auto row = st.setup.log->find_saga(cid, s);
+        if (!row || !row->parked || storage::is_terminal(row->status))
+          return std::string{};
+      }
       auto promise = self->make_response_promise<std::string>();
       st.end_waiters.emplace(cid, promise);
       return promise;
@@ -607,6 +716,7 @@ coordinator_actor spawn_coordinator(caf::actor_system& sys, coordinator_setup se
                                     placement where) {
   // Detached: its duplicate checks, cancels and resumes read the log, and
   // RocksDB reads must not hold a scheduler thread that sagas run on.
+  setup.timer_placement = where;
   if (where == placement::scheduler)
     return sys.spawn(coordinator, std::move(setup));
   return sys.spawn<caf::detached>(coordinator, std::move(setup));

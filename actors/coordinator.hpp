@@ -46,12 +46,18 @@ struct coordinator_setup {
   /// The unfinished sagas in the log, to resume first: (ID, hash of the
   /// definition each runs on, held by `definitions`).
   std::vector<std::pair<std::string, std::string>> unfinished;
+  /// How many more are parked, left in the log until woken.
+  std::uint64_t parked = 0;
+  /// Where its timer service runs: where the coordinator does (set by
+  /// spawn_coordinator).
+  placement timer_placement = placement::own_thread;
 };
 
 /// What a saga tells the coordinator: it has ended `(done_atom, cid,
 /// status)`, or the log refused its write `(fail_atom, cid, message)`.
 using saga_listener = caf::typed_actor<caf::reacts_to<done_atom, std::string, std::string>,
-                                       caf::reacts_to<fail_atom, std::string, std::string>>;
+                                       caf::reacts_to<fail_atom, std::string, std::string>,
+                                       caf::reacts_to<park_atom, std::string, std::int64_t>>;
 
 /// The coordinator's interface, checked by the compiler wherever it is
 /// held (the protocol is described at spawn_coordinator()).
@@ -65,7 +71,9 @@ using coordinator_actor = saga_listener::extend<
   caf::replies_to<retry_atom, std::string>::with<bool, std::string>,
   caf::replies_to<stats_atom>::with<runtime::run_summary>,
   caf::replies_to<watch_atom, std::string>::with<std::string>,
-  caf::reacts_to<pressure_atom, std::string, bool>>;
+  caf::reacts_to<pressure_atom, std::string, bool>,
+  caf::reacts_to<wake_atom, std::string, std::int64_t>,
+  caf::replies_to<close_atom, bool>::with<runtime::run_summary>>;
 
 /// Spawns the coordinator of a run: the shell of runtime::saga_admission,
 /// which makes its decisions (what goes live next, the one start path,
@@ -86,7 +94,13 @@ using coordinator_actor = saga_listener::extend<
 /// of a saga that ended `failed` and resumes it (true once durable), or
 /// false and why not.
 /// `(close_atom)` -> `runtime::run_summary`: no more submissions; answered
-/// once every saga has ended (or the run had to stop). It receives
+/// once every saga has ended (or the run had to stop); `(close_atom,
+/// false)`: once every saga in memory has (parked ones wait in the log).
+/// Parked sagas: a saga whose write parks it sends `(park_atom, cid,
+/// wake_us)` and quits; the coordinator's timer service
+/// (actors/timer_service.hpp) tells it `(wake_atom, cid, wake_us)` when a
+/// parked saga's timer is due, and a signal or cancel for a parked saga
+/// brings it back from its events first. It receives
 /// `(done_atom, cid, status)` and `(fail_atom, cid, message)` from sagas.
 /// `(stats_atom)` -> `runtime::run_summary`: the counts so far, for
 /// progress. `(watch_atom, cid)` -> `std::string`: answered with the saga's

@@ -70,6 +70,7 @@ struct engine::impl {
   /// Unfinished sagas to resume (ID, definition hash), and those that
   /// cannot be, their definitions missing from the log (ID, why).
   std::vector<std::pair<std::string, std::string>> unfinished, unrunnable;
+  std::uint64_t parked = 0; ///< Unfinished sagas left in the log, parked.
   std::unique_ptr<actors::system_config> cfg;
   std::unique_ptr<caf::actor_system> sys;
   step_wiring steps; ///< The stages and breakers, and where each step's calls go.
@@ -134,7 +135,7 @@ struct engine::impl {
     coordinator = spawn_coordinator(*sys, {&wf, definitions.get(), log.get(), writer, steps.targets,
                                            reader, input_size,
                                            {steps.stages.begin(), steps.stages.end()},
-                                           std::move(unfinished)});
+                                           std::move(unfinished), parked});
     if (opts.cluster.listen && !listen())
       return false;
     spdlog::info("run started: data_dir={} threads={} max_in_flight={}", wf.runtime.data_dir,
@@ -155,6 +156,7 @@ struct engine::impl {
       return fail(s.message(), 1);
     unfinished = std::move(found.unfinished);
     unrunnable = std::move(found.unrunnable);
+    parked = found.parked;
     for (auto& [cid, why] : unrunnable)
       runtime::log(spdlog::level::err, {cid, ""},
                    "cannot resume: {}; it stays unfinished until `nexus migrate` moves it to "
@@ -484,7 +486,9 @@ runtime::run_summary engine::wait(std::function<void(const runtime::run_summary&
     auto limit = im.grace ? caf::duration{std::max(*im.grace, std::chrono::milliseconds{1})}
                           : caf::duration{caf::infinite};
     bool timed_out = false;
-    self->request(im.coordinator, limit, close_atom::value)
+    // A stop with a grace period leaves parked sagas in the log; a plain
+    // wait() waits for them too.
+    self->request(im.coordinator, limit, close_atom::value, !im.grace.has_value())
       .receive([&](runtime::run_summary& s) { im.summary = std::move(s); },
                [&](caf::error& err) {
                  if (err == caf::sec::request_timeout) {

@@ -45,6 +45,7 @@ using half_open_atom = caf::atom_constant<caf::atom("half_open")>;
 using join_atom = caf::atom_constant<caf::atom("join")>;
 /// A simulated attempt's latency is over.
 using latency_atom = caf::atom_constant<caf::atom("latency")>;
+using park_atom = caf::atom_constant<caf::atom("park")>;
 using pressure_atom = caf::atom_constant<caf::atom("pressure")>;
 using query_atom = caf::atom_constant<caf::atom("query")>;
 using read_atom = caf::atom_constant<caf::atom("read")>;

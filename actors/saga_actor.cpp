@@ -24,6 +24,9 @@ using runtime::transition;
 
 struct held_commands {
   bool awaits_ack = false; ///< Its events are on their way to the log.
+  /// Its write parks the saga (see runtime::record_parking): once durable,
+  /// with nothing held behind it, the saga leaves memory.
+  bool parks = false;
   std::vector<command> commands;
   /// A signal's sender, answered once these events are durable.
   std::optional<caf::response_promise> answer;
@@ -38,6 +41,16 @@ struct saga_state {
   /// and those of later transitions without events, which keep their turn.
   /// Empty, with nothing allocated, while the saga waits on a step.
   std::vector<held_commands> held;
+  /// The machine's idle_until() after its last written events; -1: none
+  /// (an attempt runs). What the next write's record_parking is told.
+  std::int64_t idle_us = -1;
+  /// Its row says parked: brought back from the log while waiting.
+  bool parked = false;
+  /// The timers of a saga brought back for a signal or a cancel, held
+  /// until its next write is durable: dropped if that parks it again (the
+  /// timer index has its wake-up), else set then, or when the timer
+  /// service finds one due.
+  std::unique_ptr<std::vector<command>> deferred;
   static inline const char* name = "nexus.saga";
 };
 
@@ -96,6 +109,27 @@ void issue(saga_actor* self, const std::vector<command>& commands) {
   }
 }
 
+bool is_timer(const command& cmd) {
+  return cmd.type == command::kind::wake || cmd.type == command::kind::schedule_retry
+         || cmd.type == command::kind::deadline;
+}
+
+/// Sets the timers held back (see saga_state::deferred).
+void issue_deferred(saga_actor* self) {
+  if (auto timers = std::move(self->state.deferred))
+    issue(self, *timers);
+}
+
+/// The saga's parking is durable and nothing else is held: it leaves memory,
+/// and the coordinator hands its wake-up time to the timer service.
+void leave(saga_actor* self) {
+  auto& st = self->state;
+  st.deferred.reset();
+  auto& m = *st.machine;
+  self->send(st.links->coordinator, park_atom::value, m.cid(), m.idle_until().value_or(0));
+  self->quit();
+}
+
 void commit(saga_actor* self, transition&& t,
             std::optional<caf::response_promise> answer = std::nullopt) {
   auto& st = self->state;
@@ -103,15 +137,26 @@ void commit(saga_actor* self, transition&& t,
     if (st.held.empty())
       issue(self, t.commands);
     else if (!t.commands.empty())
-      st.held.push_back({false, std::move(t.commands), std::nullopt});
+      st.held.push_back({false, false, std::move(t.commands), std::nullopt});
     return;
   }
-  runtime::log_saga_events(*st.machine, t.events);
+  auto& m = *st.machine;
+  runtime::log_saga_events(m, t.events);
+  auto req = runtime::make_append(m, t);
+  // Into the timer index or out of it, with these events: only a saga that
+  // was idle or becomes so writes anything more than its events.
+  auto now = storage::now_us();
+  std::optional<std::int64_t> before;
+  if (st.idle_us >= 0)
+    before = st.idle_us;
+  bool park = runtime::waits_long(m, now, st.links->passivate_after_us);
+  runtime::record_parking(m, before, park, now, req);
+  st.idle_us = m.idle_until().value_or(-1);
   // Write-ahead: the commands go out only once their events are durable.
   // A plain message, not a request: the writer's answer (`ack_atom`, or an
   // error) comes back as a message, so the saga keeps no response handler.
-  self->send(st.links->writer, append_atom::value, runtime::make_append(*st.machine, t));
-  st.held.push_back({true, std::move(t.commands), std::move(answer)});
+  self->send(st.links->writer, append_atom::value, std::move(req));
+  st.held.push_back({true, park, std::move(t.commands), std::move(answer)});
 }
 
 /// The writer has made the oldest unacknowledged transition durable: its
@@ -130,11 +175,24 @@ void acknowledged(saga_actor* self) {
   st.held.erase(st.held.begin(), ready);
   if (st.held.empty())
     st.held.shrink_to_fit();
+  // Parked, with nothing after it: its timers are the timer index's now.
+  bool leaving = now.back().parks && st.held.empty();
+  st.parked = now.back().parks;
   for (auto& h : now) {
     if (h.answer) // before the commands: a finish quits
       h.answer->deliver(static_cast<std::uint8_t>(runtime::signal_result::stored), std::string{});
+    if (!leaving) {
+      issue(self, h.commands);
+      continue;
+    }
+    h.commands.erase(std::remove_if(h.commands.begin(), h.commands.end(), is_timer),
+                     h.commands.end());
     issue(self, h.commands);
   }
+  if (leaving)
+    leave(self);
+  else
+    issue_deferred(self);
 }
 
 void on_result(saga_actor* self, const step_result& r) {
@@ -172,6 +230,8 @@ caf::result<caf::message> dispatch(caf::scheduled_actor* ptr, caf::message_view&
     st.machine->wake_due(xs.get_as<std::uint32_t>(1), xs.get_as<std::uint32_t>(2),
                          xs.get_as<bool>(3), storage::now_us(), next);
     commit(self, std::move(next));
+  } else if (xs.match_elements<wake_atom>()) {
+    issue_deferred(self); // the timer service found its wake-up due
   } else if (xs.match_elements<signal_atom, std::string, std::string, std::string>()) {
     auto& m = *st.machine;
     auto r = m.signal(xs.get_as<std::string>(1), xs.get_as<std::string>(2),
@@ -213,6 +273,7 @@ void begin(saga_actor* self, runtime::saga_machine&& machine,
   auto& st = self->state;
   st.machine.emplace(std::move(machine));
   st.links = std::move(links);
+  st.idle_us = st.machine->idle_until().value_or(-1);
   self->set_default_handler(dispatch);
   self->set_error_handler(on_error);
 }
@@ -226,10 +287,22 @@ caf::behavior started(saga_actor* self, runtime::saga_machine machine,
 }
 
 caf::behavior resumed(saga_actor* self, runtime::saga_machine machine,
-                      std::shared_ptr<const saga_links> links) {
+                      std::shared_ptr<const saga_links> links, resumed_from from) {
   begin(self, std::move(machine), std::move(links));
+  auto& st = self->state;
+  st.parked = from != resumed_from::log;
   transition t;
-  self->state.machine->resume(storage::now_us(), t);
+  st.machine->resume(storage::now_us(), t);
+  if (from == resumed_from::park_for_request && t.events.empty()) {
+    auto timers = std::make_unique<std::vector<command>>();
+    for (auto& cmd : t.commands)
+      if (is_timer(cmd))
+        timers->push_back(cmd);
+    t.commands.erase(std::remove_if(t.commands.begin(), t.commands.end(), is_timer),
+                     t.commands.end());
+    if (!timers->empty())
+      st.deferred = std::move(timers);
+  }
   commit(self, std::move(t));
   return shared_behavior();
 }
@@ -242,8 +315,8 @@ caf::actor spawn_started_saga(caf::actor_system& sys, runtime::started_saga saga
 }
 
 caf::actor spawn_resumed_saga(caf::actor_system& sys, runtime::saga_machine machine,
-                              std::shared_ptr<const saga_links> links) {
-  return sys.spawn(resumed, std::move(machine), std::move(links));
+                              std::shared_ptr<const saga_links> links, resumed_from from) {
+  return sys.spawn(resumed, std::move(machine), std::move(links), from);
 }
 
 } // namespace nexus::actors

@@ -24,10 +24,19 @@ struct saga_links {
   /// The coordinator, told when the saga ends (coordinator.hpp's
   /// saga_listener, whose header would bring the coordinator's in).
   caf::typed_actor<caf::reacts_to<done_atom, std::string, std::string>,
-                   caf::reacts_to<fail_atom, std::string, std::string>>
+                   caf::reacts_to<fail_atom, std::string, std::string>,
+                   caf::reacts_to<park_atom, std::string, std::int64_t>>
     coordinator;
   std::vector<step_target> stages; ///< One per step of the saga: its stage, or breaker.
+  /// runtime.passivate_after_ms: a saga that waits longer leaves memory.
+  std::int64_t passivate_after_us = 5'000'000;
 };
+
+/// Where a resumed saga comes from: the log's unfinished sagas at the start
+/// of a run, or the timer index (parked, its wake-up due), or the log for a
+/// signal or cancel that follows (parked: its timers are held back until
+/// its next write shows whether it parks again).
+enum class resumed_from : std::uint8_t { log, park_for_timer, park_for_request };
 
 /// Spawns the actor that drives one saga through its machine: one whose
 /// start is durable (spawn_started_saga: it issues its start's commands),
@@ -43,10 +52,15 @@ struct saga_links {
 /// saga ends it sends `(done_atom, cid, status)` to the coordinator and quits.
 /// `(cancel_atom)` -> `bool` cancels it (false if it had already ended);
 /// `(deadline_atom)`, sent to itself, marks the saga's deadline;
+/// a saga whose write parks it (it waits longer than passivate_after_us)
+/// sends `(park_atom, cid, wake_us)` once it is durable (wake_us: its
+/// idle_until(), `never` for none) and quits; `(wake_atom)` sets the timers a
+/// saga brought back for a signal or cancel held back;
 /// if the log refuses a write it sends `(fail_atom, cid, message)` and quits.
 caf::actor spawn_started_saga(caf::actor_system& sys, runtime::started_saga saga,
                               std::shared_ptr<const saga_links> links);
 caf::actor spawn_resumed_saga(caf::actor_system& sys, runtime::saga_machine machine,
-                              std::shared_ptr<const saga_links> links);
+                              std::shared_ptr<const saga_links> links,
+                              resumed_from from = resumed_from::log);
 
 } // namespace nexus::actors

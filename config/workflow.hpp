@@ -152,6 +152,10 @@ struct runtime_settings {
   std::uint64_t max_in_flight = 10000;  ///< Live sagas at most.
   std::uint32_t batch_size = 1024;      ///< Appends gathered into one write at most.
   std::uint32_t retention_days = 0;     ///< Remove events of sagas ended this long ago; 0: never.
+  /// A saga that will wait longer than this (a sleep, a wait for a signal,
+  /// a retry's back-off) leaves memory: its actor and machine go, and its
+  /// timer, a signal or a cancel brings it back from its events.
+  std::uint64_t passivate_after_ms = 5000;
 };
 
 struct logging_settings {

@@ -61,7 +61,7 @@ private:
     if (!expect(n, kind::object, path))
       return;
     check_keys(n, path, {"threads", "data_dir", "durability", "max_in_flight", "batch_size",
-                         "retention_days"});
+                         "retention_days", "passivate_after_ms"});
     read_uint(n, "threads", path, rt.threads, 0, 1024);
     if (read_string(n, "data_dir", path, rt.data_dir) && rt.data_dir.empty())
       error(n.find("data_dir")->line, join(path, "data_dir"), "must not be empty");
@@ -71,6 +71,7 @@ private:
     read_uint(n, "max_in_flight", path, rt.max_in_flight, 1, 100000000);
     read_uint(n, "batch_size", path, rt.batch_size, 1, 1000000);
     read_uint(n, "retention_days", path, rt.retention_days, 0, 36500);
+    read_uint(n, "passivate_after_ms", path, rt.passivate_after_ms, 0, 365ull * 86400 * 1000);
   }
 
   void read_logging(const json_node& n, const std::string& path, logging_settings& lg) {

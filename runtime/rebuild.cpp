@@ -51,7 +51,9 @@ storage::status find_resumable(const storage::event_log& log, definition_catalog
       return true;
     std::string cid{id}, why;
     auto* spec = definitions.of(log, cid, row, why);
-    if (spec != nullptr && open)
+    if (spec != nullptr && open && row.parked)
+      ++out.parked; // left in the log: its timer, a signal or a cancel brings it back
+    else if (spec != nullptr && open)
       out.unfinished.emplace_back(std::move(cid), spec->hash);
     else if (spec == nullptr && open)
       out.unrunnable.emplace_back(std::move(cid), std::move(why));

@@ -34,6 +34,9 @@ class definition_catalog;
 struct resumable_sagas {
   std::vector<std::pair<std::string, std::string>> unfinished;
   std::vector<std::pair<std::string, std::string>> unrunnable;
+  /// Unfinished sagas parked (saga_row::parked): not to resume; their
+  /// definitions are loaded all the same, for when they come back.
+  std::uint64_t parked = 0;
 };
 
 /// Scans the log's saga rows for resumable_sagas; an error if they cannot be read.

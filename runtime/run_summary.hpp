@@ -22,6 +22,8 @@ struct run_summary {
   /// for room; in a final summary, those left unfinished when the run was
   /// stopped (nexus serve's grace ran out), which resume on the next start.
   std::uint64_t interrupted = 0;
+  /// Sagas waiting out of memory (see runtime.passivate_after_ms).
+  std::uint64_t parked = 0;
   std::uint64_t total = 0;      ///< Sagas the run will have seen, when known in advance (progress).
   std::uint64_t peak_in_flight = 0; ///< Most sagas alive at once.
   std::uint64_t events = 0;     ///< Events appended by this run.

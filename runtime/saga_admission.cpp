@@ -9,12 +9,15 @@
 namespace nexus::runtime {
 
 saga_admission::saga_admission(const config::workflow& wf, bool has_input)
-  : workflow_(wf), max_in_flight_(wf.runtime.max_in_flight), input_done_(!has_input) {}
+  : workflow_(wf), max_in_flight_(wf.runtime.max_in_flight),
+    passivate_after_us_(static_cast<std::int64_t>(wf.runtime.passivate_after_ms) * 1000),
+    input_done_(!has_input) {}
 
 void saga_admission::begin(std::int64_t now_us,
                            std::vector<std::pair<std::string, std::string>> unfinished,
-                           std::uint64_t input_size) {
+                           std::uint64_t input_size, std::uint64_t parked) {
   began_us_ = now_us;
+  parked_ = parked;
   bool known = input_done_ || input_size > 0;
   summary_.total = known ? unfinished.size() + input_size : 0;
   to_resume_.assign(std::make_move_iterator(unfinished.begin()),
@@ -82,17 +85,28 @@ storage::append_request saga_admission::begin_start(config::saga_request&& req,
   machine->start(std::move(req.input), now_us, t);
   log_saga_events(*machine, t.events); // as a saga logs its events: before they are written
   auto append = make_append(*machine, t);
+  bool parks = waits_long(*machine, now_us, passivate_after_us_);
+  record_parking(*machine, std::nullopt, parks, now_us, append);
   starts_.emplace(req.correlation_id,
-                  pending_start{started_saga{std::move(machine), std::move(t.commands)}, false});
+                  pending_start{started_saga{std::move(machine), std::move(t.commands)}, false,
+                                parks});
   return append;
 }
 
-void saga_admission::start_written(const std::string& cid) {
+std::optional<std::int64_t> saga_admission::start_written(const std::string& cid) {
   auto i = starts_.find(cid);
   if (i == starts_.end() || i->second.written)
-    return;
+    return std::nullopt;
+  if (i->second.parks) {
+    auto wake = i->second.saga.machine->idle_until();
+    starts_.erase(i);
+    ++summary_.started;
+    ++parked_;
+    return wake;
+  }
   i->second.written = true;
   ready_.push_back(cid);
+  return std::nullopt;
 }
 
 void saga_admission::start_failed(const std::string& cid) {
@@ -186,9 +200,34 @@ saga_admission::action saga_admission::next() {
 
 std::uint32_t saga_admission::resumed(const std::string& cid, std::uint64_t replayed,
                                       std::int64_t now_us) {
+  if (waking_.erase(cid) > 0)
+    return revived(cid, now_us);
   ++summary_.resumed;
   summary_.replayed_events += replayed;
   return went_live(cid, now_us);
+}
+
+std::uint32_t saga_admission::revived(const std::string& cid, std::int64_t now_us) {
+  if (parked_ > 0)
+    --parked_;
+  return went_live(cid, now_us);
+}
+
+std::optional<std::uint32_t> saga_admission::parked(const std::string& cid) {
+  auto l = live_.find(cid);
+  if (l == live_.end())
+    return std::nullopt;
+  auto place = l->second.place;
+  live_.erase(l);
+  free_places_.push_back(place);
+  ++parked_;
+  return place;
+}
+
+void saga_admission::wake(std::string cid, std::string hash) {
+  if (!waking_.insert(cid).second)
+    return;
+  to_resume_.emplace_back(std::move(cid), std::move(hash));
 }
 
 std::optional<std::uint32_t> saga_admission::ended(const std::string& cid,
@@ -222,6 +261,7 @@ saga_admission::action saga_admission::bring_forward(const std::string& cid) {
   auto waiting = std::find_if(to_resume_.begin(), to_resume_.end(),
                               [&](const auto& r) { return r.first == cid; });
   if (waiting != to_resume_.end()) {
+    // (a woken one stays in waking_: resumed() counts it back from parked)
     a.what = action::kind::resume;
     a.unfinished.push_back(std::move(*waiting));
     to_resume_.erase(waiting);
@@ -235,16 +275,18 @@ bool saga_admission::finished() const {
   if (stopping_)
     return true;
   return closed_ && input_done_ && !reading_ && to_resume_.empty() && starts_.empty()
-         && reopening_.empty() && buffer_.empty() && input_error_.empty();
+         && reopening_.empty() && buffer_.empty() && input_error_.empty()
+         && (parked_ == 0 || !parked_too_);
 }
 
 std::uint64_t saga_admission::not_ended() const {
-  return live_.size() + starts_.size() + to_resume_.size();
+  return live_.size() + starts_.size() + to_resume_.size() - waking_.size() + parked_;
 }
 
 run_summary saga_admission::summary(std::int64_t now_us) const {
   auto s = summary_;
-  s.to_resume = to_resume_.size();
+  s.to_resume = to_resume_.size() - waking_.size();
+  s.parked = parked_ + waking_.size();
   s.seconds = static_cast<double>(now_us - began_us_) / 1e6;
   s.replay_seconds = static_cast<double>(replay_us_) / 1e6;
   auto ms = [&](double q) { return static_cast<double>(latency_.quantile(q)) / 1e3; };

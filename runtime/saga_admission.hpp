@@ -71,9 +71,11 @@ public:
   saga_admission(const config::workflow& wf, bool has_input);
 
   /// The run begins at `now_us` with these unfinished sagas in the log (ID,
-  /// saga name); `input_size`: requests the input will give, when known.
+  /// saga name), and `parked` more that wait out of memory (left in the
+  /// log: their timers, signals or cancels bring them back); `input_size`:
+  /// requests the input will give, when known.
   void begin(std::int64_t now_us, std::vector<std::pair<std::string, std::string>> unfinished,
-             std::uint64_t input_size);
+             std::uint64_t input_size, std::uint64_t parked = 0);
 
   /// The answer to a `read` action.
   void input_read(std::vector<config::saga_request> requests, std::uint64_t skipped, bool end,
@@ -84,8 +86,13 @@ public:
   /// Stage `stage` has too many calls waiting (`full`) or has drained.
   void pressure(const std::string& stage, bool full);
 
-  /// No more submissions: the run ends once every saga has.
-  void close() { closed_ = true; }
+  /// No more submissions: the run ends once every saga has, or, with
+  /// `parked_too` false (a server's stop), every saga in memory has: those
+  /// parked wait in the log for the next run.
+  void close(bool parked_too = true) {
+    closed_ = true;
+    parked_too_ = parked_too;
+  }
   /// Starts nothing more; the first call's `error` and status are the run's.
   void stop(std::string error, int exit_status);
   bool stopping() const { return stopping_; }
@@ -104,8 +111,10 @@ public:
   /// The append of the first events of `req`'s saga (checked), which is
   /// here from now on; nothing of it goes out before start_written().
   storage::append_request begin_start(config::saga_request&& req, std::int64_t now_us);
-  /// Its first events are durable: it waits for room.
-  void start_written(const std::string& cid);
+  /// Its first events are durable: it waits for room; or, if they parked it
+  /// (its first step waits long), it is left in the log, and its wake-up
+  /// time is returned (saga_machine::never: none).
+  std::optional<std::int64_t> start_written(const std::string& cid);
   /// They could not be written: it is forgotten (the run stops: see stop()).
   void start_failed(const std::string& cid);
 
@@ -117,6 +126,19 @@ public:
   std::uint32_t resumed(const std::string& cid, std::uint64_t replayed, std::int64_t now_us);
   /// Time spent finding and rebuilding sagas to resume.
   void replay_took(std::int64_t us) { replay_us_ += us; }
+
+  /// Live saga `cid` has parked (its actor has quit): the place its actor
+  /// had, free now. It counts as waiting until it is brought back.
+  std::optional<std::uint32_t> parked(const std::string& cid);
+  /// Parked saga `cid`'s timer is due: it is resumed (a `resume` action)
+  /// when there is room, before new sagas; `hash`: its definition.
+  void wake(std::string cid, std::string hash);
+  /// Whether parked saga `cid` is woken and waiting for room.
+  bool waking(const std::string& cid) const { return waking_.count(cid) > 0; }
+  /// Parked saga `cid` is alive again, brought back for a signal or a
+  /// cancel (or by wake(), through a `resume` action: then resumed() says
+  /// so); the shell keeps its actor in the place returned.
+  std::uint32_t revived(const std::string& cid, std::int64_t now_us);
 
   /// Saga `cid` has ended with `status` (its stored name): the place its
   /// actor had, free now, if it was alive.
@@ -180,10 +202,15 @@ private:
   struct pending_start {
     started_saga saga;
     bool written = false;
+    bool parks = false; ///< Its first write parks it: it stays in the log.
   };
   std::unordered_map<std::string, pending_start> starts_; ///< By ID.
   std::deque<std::string> ready_; ///< The written ones' IDs, in the order they became durable.
   std::unordered_set<std::string> reopening_; ///< Reopened compensations on their way to the log.
+  std::uint64_t parked_ = 0; ///< Sagas waiting in the log, out of memory.
+  std::int64_t passivate_after_us_;
+  std::unordered_set<std::string> waking_; ///< Parked sagas woken, in to_resume_.
+  bool parked_too_ = true;
   bool input_done_;
   bool reading_ = false;
   std::deque<config::saga_request> buffer_; ///< Read, not yet taken.

@@ -597,6 +597,38 @@ void saga_machine::resume(std::int64_t now_us, transition& out) {
     out.commands.push_back({command::kind::deadline, 0, 0, false, deadline_at_us_});
 }
 
+std::optional<std::int64_t> saga_machine::idle_until() const {
+  if (phase_ == phase::done || last_seq_ == 0)
+    return std::nullopt;
+  bool forward = phase_ == phase::forward;
+  std::int64_t due = never;
+  bool waits = false;
+  auto& g = spec_.groups[group_];
+  for (auto i = g.first; i < g.first + g.count; ++i) {
+    auto& s = steps_[i];
+    auto& spec = spec_.steps[i];
+    bool sleeping = forward ? s.state == step_state::running && spec.action.waits()
+                            : s.state == step_state::compensating && spec.compensate
+                                && spec.compensate->waits();
+    bool backing_off = s.state == (forward ? step_state::retry_wait : step_state::compensation_wait);
+    if (sleeping && !s.waiting) // its step_waiting is still to come (resume() begins it)
+      return std::nullopt;
+    if (!sleeping && !backing_off) {
+      if (s.state == step_state::running || s.state == step_state::compensating)
+        return std::nullopt; // an attempt is out
+      continue;
+    }
+    waits = true;
+    if (s.retry_at_us != 0)
+      due = std::min(due, s.retry_at_us);
+  }
+  if (!waits) // between groups or phases: resume() moves it on
+    return std::nullopt;
+  if (forward && deadline_at_us_ != 0)
+    due = std::min(due, deadline_at_us_);
+  return due;
+}
+
 int saga_machine::pending_signal(const std::string& name) const {
   if (!signals_)
     return -1;

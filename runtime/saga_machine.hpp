@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -108,6 +109,18 @@ public:
   /// waiting consumes it in the same transition.
   signal_result signal(const std::string& name, std::string data_json, std::string signal_id,
                        std::int64_t now_us, transition& out);
+
+  /// The time that never comes: idle_until() of a saga that waits for a
+  /// signal (or a cancel) with no time limit.
+  static constexpr std::int64_t never = INT64_MAX;
+
+  /// When the saga next needs to be woken, if nothing runs for it: every
+  /// attempt of its current group sleeps, waits for a signal or for a
+  /// retry, and the earliest of their times and its deadline is returned
+  /// (`never` if none has a time). Empty while an attempt runs, or once it
+  /// has ended. A function of the applied events alone: a machine rebuilt
+  /// from them gives what the one that wrote them gave.
+  std::optional<std::int64_t> idle_until() const;
 
   /// What a waiting saga waits for, for `nexus sagas`: "signal NAME" or
   /// "until TIME" of the first waiting step of its group; "" if none waits.

@@ -24,4 +24,26 @@ storage::append_request make_append(const saga_machine& m, const transition& t) 
   return req;
 }
 
+bool waits_long(const saga_machine& m, std::int64_t now_us, std::int64_t passivate_after_us) {
+  auto due = m.idle_until();
+  return due && (*due == saga_machine::never || *due - now_us > passivate_after_us);
+}
+
+void record_parking(const saga_machine& m, std::optional<std::int64_t> idle_before, bool park,
+                    std::int64_t now_us, storage::append_request& req) {
+  if (!idle_before && !park)
+    return;
+  req.row = m.row(now_us);
+  if (idle_before && *idle_before != saga_machine::never)
+    req.timer_clear = *idle_before;
+  if (!park)
+    return;
+  auto due = *m.idle_until();
+  req.row->parked = true;
+  if (due != saga_machine::never) {
+    req.row->wake_us = due;
+    req.timer_set = due;
+  }
+}
+
 } // namespace nexus::runtime

@@ -62,6 +62,16 @@ signal_result plan_logged_signal(const storage::event_log& log, const saga_signa
   std::string json;
   storage::encode_event(e, json);
   out.events.emplace_back(e.seq, std::move(json));
+  if (row->parked) {
+    // Back out of the timer index: the run that opens the log next resumes
+    // it, and its wait finds the signal.
+    out.row = *row;
+    out.row->parked = false;
+    out.row->wake_us = 0;
+    out.row->updated_us = now_us;
+    if (row->wake_us != 0)
+      out.timer_clear = row->wake_us;
+  }
   return signal_result::stored;
 }
 

@@ -30,7 +30,9 @@ std::string signal_tool_arguments(const saga_signal& s);
 /// event, set in `out` when the answer is `stored`. Otherwise `unknown`,
 /// `ended` (with the status in `detail`), `duplicate` (its ID was received
 /// before) or `failed` (the log could not be read; `detail` says why). The
-/// saga's next run replays it as the live path would have recorded it.
+/// saga's next run replays it as the live path would have recorded it; a
+/// parked saga's row is unparked with it (and its timer cleared), so that
+/// the next run resumes it.
 signal_result plan_logged_signal(const storage::event_log& log, const saga_signal& s,
                                  std::int64_t now_us, storage::append_request& out,
                                  std::string& detail);

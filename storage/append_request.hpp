@@ -22,6 +22,11 @@ struct append_request {
   std::optional<saga_row> row;
   /// For `cid` = breaker_cid(resource): the resource's new `breakers` row.
   std::optional<breaker_row> breaker;
+  /// The saga's timer (see saga_row::parked) to remove, and the one to set,
+  /// by wake time: written with the events, so that the index and the
+  /// events never disagree after a crash.
+  std::optional<std::int64_t> timer_clear;
+  std::optional<std::int64_t> timer_set;
 };
 
 } // namespace nexus::storage

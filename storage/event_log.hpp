@@ -94,8 +94,8 @@ private:
 };
 
 /// The durable event log: one RocksDB database with the families `events`,
-/// `sagas`, `breakers` and `order` (see keys.hpp). Thread-safe for reads; one
-/// thread at a time may call write().
+/// `sagas`, `breakers`, `order`, `definitions` and `timers` (see keys.hpp).
+/// Thread-safe for reads; one thread at a time may call write().
 class event_log {
 public:
   /// Opens or creates the log; nullptr with `error` set on failure.
@@ -145,6 +145,15 @@ public:
 
   /// Visits every stored definition, in hash order.
   status for_each_definition(const std::function<bool(const stored_definition&)>& visit) const;
+
+  /// Visits the timers of parked sagas (see saga_row::parked) in due order
+  /// (then by ID), from the first whose key sorts after `after` (a key
+  /// given to an earlier visit; empty: from the first), as (wake time, ID,
+  /// key). Stops when `visit` returns false.
+  status for_each_timer(
+    std::string_view after,
+    const std::function<bool(std::int64_t wake_us, std::string_view cid, std::string_view key)>& visit)
+    const;
 
   /// Visits every breaker row, in resource order.
   status for_each_breaker(

@@ -16,12 +16,13 @@
 namespace nexus::storage {
 
 // Persisted: the family names are part of the on-disk format.
-// `definitions` came with schema 2: a log written before has none, and a
-// reader opens such a log without it (its handle stays null).
+// `definitions` came with schema 2, `timers` after it: a log written before
+// has none, and a reader opens such a log without them (their handles stay
+// null); a writer adds them.
 inline constexpr const char* family_names[] = {"default", "events", "sagas", "breakers", "order",
-                                               "definitions"};
+                                               "definitions", "timers"};
 enum family : size_t {
-  f_default, f_events, f_sagas, f_breakers, f_order, f_definitions, family_count
+  f_default, f_events, f_sagas, f_breakers, f_order, f_definitions, f_timers, family_count
 };
 
 /// A RocksDB status as the log's own: ok, or `what: ` and RocksDB's text.

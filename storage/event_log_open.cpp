@@ -186,26 +186,28 @@ std::unique_ptr<event_log> event_log::open(const log_options& opts, std::string&
   // are flushed as the WAL reaches this size, and a restart replays at most
   // about this much.
   db_opts.max_total_wal_size = 32ull << 20;
-  // A reader of a log written before the definitions family existed opens
-  // it without that family.
-  bool without_definitions = false;
+  // A reader of a log written before the definitions or timers family
+  // existed opens it without them.
+  std::vector<bool> absent(family_count, false);
   if (reader) {
     std::vector<std::string> present;
     if (rocksdb::DB::ListColumnFamilies(db_opts, opts.dir, &present).ok()) {
       auto has = [&](const char* name) {
         return std::find(present.begin(), present.end(), name) != present.end();
       };
-      without_definitions = has(family_names[f_order]) && !has(family_names[f_definitions]);
+      if (has(family_names[f_order]))
+        for (auto f : {f_definitions, f_timers})
+          absent[f] = !has(family_names[f]);
     }
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
-  for (auto name : family_names) {
-    if (without_definitions && std::string_view{name} == family_names[f_definitions])
+  for (std::size_t f = 0; f < family_count; ++f) {
+    if (absent[f])
       continue;
     rocksdb::ColumnFamilyOptions cf_opts{db_opts};
-    if (std::string_view{name} == family_names[f_events])
+    if (f == f_events)
       cf_opts.memtable_insert_with_hint_prefix_extractor = std::make_shared<saga_prefix>();
-    descs.emplace_back(name, cf_opts);
+    descs.emplace_back(family_names[f], cf_opts);
   }
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
@@ -237,8 +239,10 @@ std::unique_ptr<event_log> event_log::open(const log_options& opts, std::string&
     return nullptr;
   }
   p->db.reset(raw);
-  if (without_definitions)
-    p->families.push_back(nullptr);
+  // Handles in family order, a null one for each family left out.
+  for (std::size_t f = 0; f < family_count; ++f)
+    if (absent[f])
+      p->families.insert(p->families.begin() + static_cast<std::ptrdiff_t>(f), nullptr);
   std::unique_ptr<event_log> log{new event_log(std::move(p))};
   if (auto st = log->find_next_position(); !st) {
     error = st.message();

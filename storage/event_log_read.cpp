@@ -210,6 +210,31 @@ std::optional<saga_row> event_log::find_saga(std::string_view cid, status& st) c
   return find_row<saga_row>(*d.db, d.cf(f_sagas), d.dir, "saga", cid, decode_saga_row, st);
 }
 
+status event_log::for_each_timer(
+  std::string_view after,
+  const std::function<bool(std::int64_t, std::string_view, std::string_view)>& visit) const {
+  auto& d = *impl_;
+  if (d.cf(f_timers) == nullptr) // a log from before timers: none is set
+    return status::ok();
+  std::unique_ptr<rocksdb::Iterator> it{d.db->NewIterator({}, d.cf(f_timers))};
+  if (after.empty())
+    it->SeekToFirst();
+  else
+    it->Seek(rocksdb::Slice{after.data(), after.size()});
+  for (; it->Valid(); it->Next()) {
+    auto key = it->key().ToStringView();
+    if (key == after)
+      continue;
+    std::int64_t wake = 0;
+    std::string_view cid;
+    if (!decode_timer_key(key, wake, cid))
+      return status::error("malformed timer key in " + d.dir);
+    if (!visit(wake, cid, key))
+      return status::ok();
+  }
+  return from(it->status(), "cannot read timers from " + d.dir);
+}
+
 status event_log::for_each_breaker(
   const std::function<bool(std::string_view, const breaker_row&)>& visit) const {
   auto& d = *impl_;

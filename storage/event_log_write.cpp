@@ -34,6 +34,12 @@ status event_log::write(const std::vector<const append_request*>& batch) {
       if (auto s = wb.Put(d.cf(f_breakers), req->cid.substr(prefix.size()), row); !s.ok())
         return from(s, "cannot stage a breaker row");
     }
+    if (req->timer_clear && req->timer_clear != req->timer_set)
+      if (auto s = wb.Delete(d.cf(f_timers), timer_key(*req->timer_clear, req->cid)); !s.ok())
+        return from(s, "cannot stage a timer's removal");
+    if (req->timer_set)
+      if (auto s = wb.Put(d.cf(f_timers), timer_key(*req->timer_set, req->cid), ""); !s.ok())
+        return from(s, "cannot stage a timer");
     if (!req->row)
       continue;
     row.clear();

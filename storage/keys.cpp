@@ -22,6 +22,21 @@ bool decode_u64(std::string_view bytes, std::uint64_t& x) {
   return true;
 }
 
+std::string timer_key(std::int64_t wake_us, std::string_view cid) {
+  auto out = encode_u64(static_cast<std::uint64_t>(wake_us < 0 ? 0 : wake_us));
+  out.append(cid);
+  return out;
+}
+
+bool decode_timer_key(std::string_view key, std::int64_t& wake_us, std::string_view& cid) {
+  std::uint64_t at = 0;
+  if (key.size() <= 8 || !decode_u64(key.substr(0, 8), at))
+    return false;
+  wake_us = static_cast<std::int64_t>(at);
+  cid = key.substr(8);
+  return true;
+}
+
 std::string event_prefix(std::string_view cid) {
   std::string out;
   out.reserve(cid.size() + 9);

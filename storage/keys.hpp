@@ -11,6 +11,8 @@ namespace nexus::storage {
 //
 // events family:  <cid> 0x00 <seq: 8 bytes big-endian>  -> event JSON
 // sagas family:   <cid>                                -> saga row JSON
+// timers family:  <wake time: 8 bytes big-endian, microseconds since the
+//                  epoch> <cid>                        -> empty
 // order family:   <batch number: 8 bytes big-endian> -> the event keys
 //                  written in that batch, in write order, each as
 //                  <1 byte: cid length> <cid> <seq: 8 bytes big-endian>
@@ -34,6 +36,12 @@ void append_order_entry(std::string& value, std::string_view cid, std::uint64_t 
 /// Splits an order-family value into event keys; false if malformed.
 bool for_each_order_entry(std::string_view value,
                           const std::function<bool(std::string_view cid, std::uint64_t seq)>& visit);
+
+/// Key of saga `cid`'s timer, due at `wake_us`: the family's order is due order.
+std::string timer_key(std::int64_t wake_us, std::string_view cid);
+
+/// Splits a timer key; false if it is not one.
+bool decode_timer_key(std::string_view key, std::int64_t& wake_us, std::string_view& cid);
 
 /// 8 bytes big-endian.
 std::string encode_u64(std::uint64_t x);

@@ -20,6 +20,11 @@ void encode_saga_row(const saga_row& row, std::string& out) {
     .field("steps_total", static_cast<std::uint64_t>(row.steps_total));
   if (row.expired)
     w.field("expired", true);
+  if (row.parked) {
+    w.field("parked", true);
+    if (row.wake_us != 0)
+      w.field("wake", format_timestamp(row.wake_us));
+  }
   w.finish();
 }
 
@@ -64,6 +69,21 @@ bool decode_saga_row(std::string_view json, saga_row& row, std::string& error) {
   bool expired = false;
   if (doc["expired"].get(expired) == SUCCESS)
     row.expired = expired;
+  row.parked = false;
+  row.wake_us = 0;
+  bool parked = false;
+  if (doc["parked"].get(parked) == SUCCESS && parked) {
+    row.parked = true;
+    std::string_view wake;
+    if (doc["wake"].get(wake) == SUCCESS) {
+      auto w = parse_timestamp(wake);
+      if (!w) {
+        error = "saga row has a bad wake time";
+        return false;
+      }
+      row.wake_us = *w;
+    }
+  }
   return true;
 }
 

@@ -23,6 +23,12 @@ struct saga_row {
   std::uint32_t steps_done = 0;  ///< Steps that have succeeded.
   std::uint32_t steps_total = 0;
   bool expired = false;          ///< Its events were removed by retention.
+  /// Passivated: it waits (a sleep, a signal, a retry) and no process holds
+  /// it in memory; a restart leaves it in the log. Its timer, in the
+  /// `timers` family, brings it back at `wake_us` (0: it has no timer, and
+  /// only a signal or a cancel does).
+  bool parked = false;
+  std::int64_t wake_us = 0;
 };
 
 void encode_saga_row(const saga_row& row, std::string& out);
