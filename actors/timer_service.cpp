@@ -58,8 +58,12 @@ void tick(timer_actor* self) {
     schedule(self, st.setup.now_us() + 1'000'000);
     return;
   }
-  if (next)
-    schedule(self, told == st.setup.batch ? 0 : *next - st.setup.lookahead_us);
+  if (next && told == st.setup.batch) { // more due: after the messages that came meanwhile
+    st.next_tick_us = st.setup.now_us();
+    self->send(self, tick_atom::value, ++st.generation);
+  } else if (next) {
+    schedule(self, *next - st.setup.lookahead_us);
+  }
 }
 
 caf::behavior timer_service(timer_actor* self, timer_setup setup) {

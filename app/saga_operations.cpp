@@ -529,7 +529,8 @@ op_result stats(actors::engine& e) {
     .field("compensated", run.compensated)
     .field("failed", run.failed)
     .field("cancelled", run.cancelled)
-    .field("not_ended", run.interrupted);
+    .field("not_ended", run.interrupted)
+    .field("parked", run.parked);
   r.finish();
   // The log's figures, and this engine's run beside them.
   figures.pop_back();

@@ -3,6 +3,7 @@
 // end a wait. Time is the fixture's, passed in: no clock, no sleeping.
 #include <boost/test/unit_test.hpp>
 
+#include "runtime/saga_writes.hpp"
 #include "storage/timestamp.hpp"
 #include "tests/runtime/machine_fixture.hpp"
 
@@ -291,6 +292,92 @@ BOOST_AUTO_TEST_CASE(no_prefix_of_a_waiting_history_is_left_idle) {
   w.m.step_finished(2, 1, ok(), w.f.now + 2, w.t);
   BOOST_REQUIRE(w.m.finished());
   check_every_prefix_resumes(w.f, "w10", w.t);
+}
+
+BOOST_AUTO_TEST_CASE(idle_until_is_the_earliest_wake_of_a_group_that_runs_nothing) {
+  waiting_saga w{R"([
+      {"name": "a", "action": {"kind": "simulate"}, "compensate": {"kind": "simulate"}},
+      {"parallel": [
+        {"name": "nap", "action": {"kind": "sleep", "ms": 30000}},
+        {"name": "paid", "action": {"kind": "wait", "signal": "paid", "timeout_ms": 20000}},
+        {"name": "ok", "action": {"kind": "wait", "signal": "ok"}}]}])",
+                 "i1"};
+  BOOST_TEST(!w.m.idle_until().has_value()); // a runs
+  w.m.step_finished(0, 1, ok(), w.f.now, w.t);
+  BOOST_REQUIRE(w.m.idle_until().has_value());
+  BOOST_TEST(*w.m.idle_until() == w.f.now + 20000000); // paid's timeout comes first
+  // The same from the events alone, as a saga brought back from the log sees it.
+  BOOST_TEST(*replayed(w.f, "i1", w.t)->idle_until() == w.f.now + 20000000);
+  w.m.signal("paid", "1", "", w.f.now + 1, w.t);
+  BOOST_TEST(*w.m.idle_until() == w.f.now + 30000000);
+  w.m.wake_due(1, 1, false, w.f.now + 30000000, w.t);
+  BOOST_TEST(*w.m.idle_until() == saga_machine::never); // ok waits for its signal alone
+  w.m.signal("ok", "1", "", w.f.now + 30000001, w.t);
+  BOOST_TEST(w.m.finished());
+  BOOST_TEST(!w.m.idle_until().has_value());
+}
+
+BOOST_AUTO_TEST_CASE(idle_until_counts_a_retry_back_off_and_the_deadline) {
+  waiting_saga w{R"([{"name": "a", "action": {"kind": "simulate"},
+                      "retry": {"max_attempts": 3, "initial_interval_ms": 60000,
+                                "backoff": 1, "max_interval_ms": 60000, "jitter": 0}},
+                     {"name": "never", "action": {"kind": "wait", "signal": "x"}}])",
+                 "i2"};
+  w.m.step_finished(0, 1, fails(error_kind::transient), w.f.now, w.t);
+  BOOST_REQUIRE(w.m.idle_until().has_value());
+  BOOST_TEST(*w.m.idle_until() == w.f.now + 60000000);
+  BOOST_TEST(waits_long(w.m, w.f.now, 5000000));
+  BOOST_TEST(!waits_long(w.m, w.f.now + 56000000, 5000000)); // 4 s left: stays in memory
+  w.m.retry_due(0, 2, false, w.f.now + 60000000, w.t);
+  BOOST_TEST(!w.m.idle_until().has_value()); // attempt 2 runs
+
+  waiting_saga bare{R"([{"name": "never", "action": {"kind": "wait", "signal": "x"}}])", "i3"};
+  BOOST_TEST(*bare.m.idle_until() == saga_machine::never);
+  waiting_saga bounded{R"([{"name": "never", "action": {"kind": "wait", "signal": "x"}}])", "i4",
+                       "{}", R"("deadline_ms": 90000)"};
+  BOOST_TEST(*bounded.m.idle_until() == bounded.f.now + 90000000); // the deadline wakes it
+}
+
+BOOST_AUTO_TEST_CASE(parking_is_written_with_the_events_and_undone_by_the_next_write) {
+  waiting_saga w{pay_then_ship, "p1"};
+  transition t;
+  w.m.step_finished(0, 1, ok(), w.f.now, t);
+  auto park = make_append(w.m, t);
+  record_parking(w.m, std::nullopt, waits_long(w.m, w.f.now, 500000), w.f.now, park);
+  BOOST_REQUIRE(park.row.has_value());
+  BOOST_TEST(park.row->parked);
+  BOOST_TEST(park.row->wake_us == w.f.now + 1000000);
+  BOOST_TEST(park.timer_set.value_or(0) == w.f.now + 1000000);
+  BOOST_TEST(!park.timer_clear.has_value());
+  auto idle = w.m.idle_until();
+  transition signalled;
+  w.m.signal("paid", "1", "", w.f.now + 10, signalled);
+  auto back = make_append(w.m, signalled);
+  record_parking(w.m, idle, waits_long(w.m, w.f.now + 10, 500000), w.f.now + 10, back);
+  BOOST_REQUIRE(back.row.has_value());
+  BOOST_TEST(!back.row->parked);
+  BOOST_TEST(back.timer_clear.value_or(0) == w.f.now + 1000000);
+  BOOST_TEST(!back.timer_set.has_value());
+  // Busy before and after: nothing but the events.
+  transition shipped;
+  w.m.step_finished(2, 1, ok(), w.f.now + 20, shipped);
+  auto plain = make_append(w.m, shipped);
+  auto rows = plain.row.has_value(); // the end rewrites the row anyway
+  record_parking(w.m, std::nullopt, false, w.f.now + 20, plain);
+  BOOST_TEST(plain.row.has_value() == rows);
+  BOOST_TEST(!plain.timer_clear.has_value());
+  BOOST_TEST(!plain.timer_set.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_wait_short_of_the_threshold_keeps_the_saga_in_memory) {
+  waiting_saga w{pay_then_ship, "p2"};
+  transition t;
+  w.m.step_finished(0, 1, ok(), w.f.now, t);
+  BOOST_TEST(!waits_long(w.m, w.f.now, 5000000)); // 1 s timeout
+  auto a = make_append(w.m, t);
+  record_parking(w.m, std::nullopt, false, w.f.now, a);
+  BOOST_TEST(!a.row.has_value());
+  BOOST_TEST(!a.timer_set.has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

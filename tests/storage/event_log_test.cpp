@@ -394,4 +394,56 @@ BOOST_AUTO_TEST_CASE(a_multi_event_write_torn_by_a_crash_leaves_nothing_of_itsel
   BOOST_TEST(!log->find_saga("y", st));
 }
 
+BOOST_AUTO_TEST_CASE(timers_are_set_and_cleared_with_the_events_and_read_in_due_order) {
+  nexus::test::temp_dir dir;
+  auto timers = [](const event_log& log, std::string_view after = {}) {
+    std::vector<std::pair<std::int64_t, std::string>> out;
+    auto st = log.for_each_timer(after, [&](std::int64_t wake, std::string_view cid, std::string_view) {
+      out.emplace_back(wake, std::string{cid});
+      return true;
+    });
+    BOOST_TEST(st.is_ok(), st.message());
+    return out;
+  };
+  using list = std::vector<std::pair<std::int64_t, std::string>>;
+  {
+    auto log = open_log(dir.path());
+    auto late = request("late", 1, 2);
+    late.row->parked = true;
+    late.row->wake_us = 9'000'000'000;
+    late.timer_set = 9'000'000'000;
+    auto soon = request("soon", 1, 2);
+    soon.row->parked = true;
+    soon.row->wake_us = 2'000'000'000;
+    soon.timer_set = 2'000'000'000;
+    auto forever = request("forever", 1, 2); // a wait for a signal alone: parked, no timer
+    forever.row->parked = true;
+    BOOST_REQUIRE(log->write({&late, &soon, &forever}).is_ok());
+    BOOST_TEST((timers(*log) == list{{2'000'000'000, "soon"}, {9'000'000'000, "late"}}));
+    // Woken, soon's next write takes it out of the index (and parks it again later).
+    auto woken = request("soon", 3, 3);
+    woken.timer_clear = 2'000'000'000;
+    woken.timer_set = 12'000'000'000;
+    BOOST_REQUIRE(log->write({&woken}).is_ok());
+    BOOST_TEST((timers(*log) == list{{9'000'000'000, "late"}, {12'000'000'000, "soon"}}));
+    std::string first;
+    BOOST_REQUIRE(log->for_each_timer({}, [&](std::int64_t, std::string_view, std::string_view key) {
+      first.assign(key);
+      return false;
+    }).is_ok());
+    BOOST_TEST((timers(*log, first) == list{{12'000'000'000, "soon"}})); // after a cursor
+  }
+  auto log = open_log(dir.path(), true);
+  status st = status::ok();
+  auto row = log->find_saga("late", st);
+  BOOST_REQUIRE(row);
+  BOOST_TEST(row->parked);
+  BOOST_TEST(row->wake_us == 9'000'000'000);
+  row = log->find_saga("forever", st);
+  BOOST_REQUIRE(row);
+  BOOST_TEST(row->parked);
+  BOOST_TEST(row->wake_us == 0);
+  BOOST_TEST(!log->find_saga("soon", st)->parked); // its last row was written unparked
+}
+
 BOOST_AUTO_TEST_SUITE_END()
