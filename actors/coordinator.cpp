@@ -276,15 +276,17 @@ void signal_saga(coordinator_self self, runtime::saga_signal s, signal_reply rep
     send_live(*place);
     return;
   }
+  // Parked: brought back, its machine judges the signal (a duplicate one
+  // is answered so, and the saga goes again).
+  if (tries < 3 && revive_parked(self, s.cid)) {
+    send_live(*st.core->place_of(s.cid));
+    return;
+  }
   storage::append_request append;
   std::string detail;
   auto r = runtime::plan_logged_signal(*st.setup.log, s, storage::now_us(), append, detail);
   if (r != signal_result::stored) {
-    reply(r, detail); // a duplicate or an ended saga is told so without bringing it back
-    return;
-  }
-  if (tries < 3 && revive_parked(self, s.cid)) {
-    send_live(*st.core->place_of(s.cid));
+    reply(r, detail);
     return;
   }
   self->request(st.setup.writer, caf::infinite, append_atom::value, std::move(append))

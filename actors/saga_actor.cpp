@@ -236,9 +236,16 @@ caf::result<caf::message> dispatch(caf::scheduled_actor* ptr, caf::message_view&
     auto& m = *st.machine;
     auto r = m.signal(xs.get_as<std::string>(1), xs.get_as<std::string>(2),
                       xs.get_as<std::string>(3), storage::now_us(), next);
-    if (r != runtime::signal_result::stored)
-      return caf::make_message(static_cast<std::uint8_t>(r),
-                               std::string{storage::to_string(m.status())});
+    if (r != runtime::signal_result::stored) {
+      auto answer = self->make_response_promise();
+      answer.deliver(static_cast<std::uint8_t>(r), std::string{storage::to_string(m.status())});
+      // Brought back for a signal that changed nothing (its signal_id came
+      // before): parked as its row still says, it goes again.
+      if (st.parked && st.held.empty()
+          && runtime::waits_long(m, storage::now_us(), st.links->passivate_after_us))
+        leave(self);
+      return caf::delegated<caf::message>{};
+    }
     commit(self, std::move(next), self->make_response_promise());
   } else if (xs.match_elements<deadline_atom>()) {
     st.machine->deadline_due(storage::now_us(), next);

@@ -74,6 +74,10 @@ void add_bench(CLI::App& app, bench_args& args) {
                  "Sagas left waiting on a step for the memory figures")
     ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}))
     ->capture_default_str();
+  app.add_option("--waiting-sagas", args.waiting_sagas,
+                 "Sagas parked on a signal for the waiting figures")
+    ->check(CLI::Range(std::uint64_t{10}, std::uint64_t{100000000}))
+    ->capture_default_str();
   app.add_option("--fail-rate", args.fail_rate,
                  "Share of step attempts failing for good in the failure mix")
     ->check(CLI::Range(0.0, 1.0))
@@ -87,7 +91,7 @@ void add_bench(CLI::App& app, bench_args& args) {
     ->check(positive);
   app.add_option("--phases", args.phases,
                  "The runs to make, comma-separated, of: memory, closed-loop, raw-storage, "
-                 "raw-messaging, fixed-rate, failure-mix, recovery (default: all)")
+                 "raw-messaging, fixed-rate, failure-mix, recovery, http, waiting (default: all)")
     ->delimiter(',')
     ->check(CLI::IsMember(bench_phases()));
   app.add_option("--dir", args.dir,
@@ -97,6 +101,7 @@ void add_bench(CLI::App& app, bench_args& args) {
   app.add_flag("--no-progress", args.no_progress, "Print no progress while running");
   // The child process of the recovery run (not for people).
   app.add_option("--recovery-child", args.recovery_child)->group("");
+  app.add_option("--waiting-child", args.waiting_child)->group("");
 }
 
 void add_breakers(CLI::App& app, breakers_args& args) {

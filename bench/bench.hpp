@@ -15,6 +15,7 @@ struct bench_args {
   std::uint32_t threads = 0;
   std::uint64_t recovery_sagas = 100000;
   std::uint64_t memory_sagas = 100000;
+  std::uint64_t waiting_sagas = 1000000;
   double fail_rate = 0.1;
   double rate_fraction = 0.5;
   double rate = 0;            ///< Of the fixed-rate run; 0: rate_fraction of the closed loop's.
@@ -23,6 +24,7 @@ struct bench_args {
   bool json = false;
   bool no_progress = false;
   std::string recovery_child; ///< Set in the recovery run's child process: its data directory.
+  std::string waiting_child;  ///< Set in the waiting run's child process: its data directory.
 };
 int run_bench(const bench_args& args);
 /// Every phase of `nexus bench`, in the order they run.

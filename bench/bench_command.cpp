@@ -31,7 +31,7 @@ using app::stdout_colours;
 const std::vector<std::string>& bench_phases() {
   static const std::vector<std::string> all{"memory",        "closed-loop", "raw-storage",
                                             "raw-messaging", "fixed-rate",  "failure-mix",
-                                            "recovery",      "http"};
+                                            "recovery",      "http",        "waiting"};
   return all;
 }
 
@@ -48,6 +48,10 @@ constexpr double target_bytes_per_saga = 2048;
 constexpr double target_recovery_events_per_sec = 200000;
 constexpr double target_http_starts_per_sec = 10000;
 constexpr double target_http_p99_ms = 20;
+constexpr double target_waiting_rss_mib = 300;
+constexpr double target_waiting_first_start_seconds = 2;
+constexpr double target_signalled_per_sec = 10000;
+constexpr double target_timers_seconds = 5;
 
 std::string filesystem_of(const std::string& dir) {
   struct statfs fs {};
@@ -110,6 +114,7 @@ struct results {
   bench::run_figures failures;
   bench::recovery_figures recovery;
   bench::http_figures http;
+  bench::waiting_figures waiting;
 
   double raw_records_per_sec() const {
     return raw_storage.seconds > 0 ? static_cast<double>(raw_storage.records) / raw_storage.seconds : 0;
@@ -184,6 +189,10 @@ struct target_row {
   std::string text; ///< The target as people read it.
 };
 
+double waiting_mib(const results& r) {
+  return static_cast<double>(r.waiting.rss_bytes) / (1 << 20);
+}
+
 std::vector<target_row> targets(const results& r) {
   std::vector<target_row> all{
     {"storage_ratio", target_storage_ratio, r.storage_ratio(),
@@ -200,6 +209,18 @@ std::vector<target_row> targets(const results& r) {
      r.http.starts_per_sec >= target_http_starts_per_sec, ">= 10,000 (durable, keep-alive)"},
     {"http_p99_ms_at_half_rate", target_http_p99_ms, r.http.fixed.p99,
      r.http.fixed.p99 < target_http_p99_ms && r.http.fixed.p99 > 0, "< 20 ms at half that rate"},
+    {"waiting_rss_mib", target_waiting_rss_mib, waiting_mib(r),
+     waiting_mib(r) < target_waiting_rss_mib && r.waiting.parked >= 1000000,
+     "< 300 MiB for 1,000,000 parked"},
+    {"waiting_restart_first_start_s", target_waiting_first_start_seconds,
+     r.waiting.first_start_seconds, r.waiting.first_start_seconds < target_waiting_first_start_seconds,
+     "< 2 s to a new start"},
+    {"signalled_sagas_per_sec", target_signalled_per_sec, r.waiting.signalled_per_sec,
+     r.waiting.signalled_per_sec >= target_signalled_per_sec, ">= 10,000"},
+    {"same_second_timers_fire_s", target_timers_seconds, r.waiting.timers_fire_seconds,
+     r.waiting.timers_fire_seconds < target_timers_seconds && r.waiting.sleepers_parked
+       && r.waiting.timers_fire_seconds > 0,
+     "< 5 s for 100,000 due at once"},
   };
   // Each target, with the phases it needs.
   const std::vector<std::vector<const char*>> needs{{"closed-loop", "raw-storage"},
@@ -208,7 +229,11 @@ std::vector<target_row> targets(const results& r) {
                                                     {"memory"},
                                                     {"recovery"},
                                                     {"http"},
-                                                    {"http"}};
+                                                    {"http"},
+                                                    {"waiting"},
+                                                    {"waiting"},
+                                                    {"waiting"},
+                                                    {"waiting"}};
   std::vector<target_row> out;
   for (std::size_t i = 0; i < all.size(); ++i)
     if (std::all_of(needs[i].begin(), needs[i].end(), [&](const char* p) { return r.has(p); }))
@@ -247,6 +272,7 @@ std::string to_json(const results& r) {
         .field("threads", static_cast<std::uint64_t>(r.threads))
         .field("recovery_sagas", r.s.recovery_sagas)
         .field("memory_sagas", r.s.memory_sagas)
+        .field("waiting_sagas", r.s.waiting_sagas)
         .field("fail_rate", r.s.fail_rate)
         .field("rate_fraction", r.s.rate_fraction)
         .raw_field("phases", phases + "]");
@@ -330,6 +356,24 @@ std::string to_json(const results& r) {
       if (r.has("closed-loop") && r.closed.sagas_per_sec > 0)
         x.field("ratio_to_closed_loop", f.starts_per_sec / r.closed.sagas_per_sec);
     }));
+  if (r.has("waiting"))
+    w.raw_field("waiting", object([&](config::json_object_writer& x) {
+      auto& f = r.waiting;
+      x.field("sagas", f.sagas)
+        .field("parked", f.parked)
+        .field("rss_bytes", f.rss_bytes)
+        .field("log_bytes", f.log_bytes)
+        .field("start_seconds", f.start_seconds)
+        .field("first_start_seconds", f.first_start_seconds)
+        .field("parked_after_restart", f.parked_after_restart)
+        .field("signalled", f.signalled)
+        .field("signal_seconds", f.signal_seconds)
+        .field("signalled_per_sec", f.signalled_per_sec)
+        .field("timers", f.timers)
+        .field("sleepers_parked", f.sleepers_parked)
+        .field("timers_fire_seconds", f.timers_fire_seconds)
+        .field("timers_seconds", f.timers_seconds);
+    }));
   w.field("peak_rss_bytes", r.peak_rss());
   if (r.has("closed-loop") && r.has("raw-storage"))
     w.field("storage_ratio", r.storage_ratio());
@@ -403,6 +447,17 @@ void print_report(const results& r) {
                     grouped(r.memory.bytes_per_saga) + " B a saga ("
                       + grouped(r.memory.bytes_per_saga_with_log) + " with the log's buffers)",
                     "", mib(r.memory.peak_rss)});
+  if (r.has("waiting")) {
+    auto& f = r.waiting;
+    rows.push_back({"waiting", n(f.parked) + " sagas parked on a signal",
+                    "restart takes a saga in " + fixed(f.first_start_seconds, 2) + " s", "",
+                    mib(f.rss_bytes)});
+    rows.push_back({"signalled", n(f.signalled) + " of them signalled",
+                    grouped(f.signalled_per_sec) + " sagas/s completed", "", ""});
+    rows.push_back({"timers", n(f.timers) + " sleepers due in one second",
+                    "all woke in " + fixed(f.timers_fire_seconds, 2) + " s, done in "
+                      + fixed(f.timers_seconds, 2) + " s", "", ""});
+  }
   print_table(std::cout, rows, [](std::size_t, std::size_t) { return colour::none; }, colours);
   std::cout << '\n';
   if (r.has("closed-loop") && r.has("raw-storage"))
@@ -516,6 +571,12 @@ bool run_phases(results& r, const std::string& exe, bool progress, std::string& 
     if (!r.http.error.empty())
       return failed("http", r.http.error);
   }
+  if (r.has("waiting")) {
+    out.begin("waiting");
+    r.waiting = bench::waiting(s, exe, out);
+    if (!r.waiting.error.empty())
+      return failed("waiting", r.waiting.error);
+  }
   return true;
 }
 
@@ -538,10 +599,13 @@ int run_bench(const bench_args& args) {
   s.threads = args.threads;
   s.recovery_sagas = args.recovery_sagas;
   s.memory_sagas = args.memory_sagas;
+  s.waiting_sagas = args.waiting_sagas;
   s.fail_rate = args.fail_rate;
   s.rate_fraction = args.rate_fraction;
   if (!args.recovery_child.empty())
     return bench::recovery_child(s, args.recovery_child);
+  if (!args.waiting_child.empty())
+    return bench::waiting_child(s, args.waiting_child);
 
   results r;
   for (auto& p : bench_phases())

@@ -1,6 +1,7 @@
 #include "bench/bench_phases.hpp"
 
 #include "bench/http_load.hpp"
+#include "bench/phase_support.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -37,10 +38,6 @@ extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
 
 namespace nexus::bench {
 
-namespace {
-
-using clock_type = std::chrono::steady_clock;
-
 double since(clock_type::time_point t) {
   return std::chrono::duration<double>(clock_type::now() - t).count();
 }
@@ -53,7 +50,6 @@ std::uint64_t resident_bytes() {
   return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
 }
 
-/// Bytes the allocator has handed out and not had back.
 std::uint64_t heap_in_use() {
 #if defined(NEXUS_SANITIZER_ALLOCATOR)
   return __sanitizer_get_current_allocated_bytes();
@@ -66,7 +62,6 @@ std::uint64_t heap_in_use() {
 #endif
 }
 
-/// Every phase's log file goes under its data directory, as a run's does.
 bool start_logging(const config::workflow& wf, std::string& error) {
   return runtime::setup_logging(wf.logging, wf.runtime.data_dir, error);
 }
@@ -89,8 +84,6 @@ void remove_dir(const std::string& dir) {
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
 }
-
-} // namespace
 
 std::string grouped(double x) {
   auto digits = std::to_string(static_cast<long long>(x + 0.5));
@@ -407,31 +400,17 @@ int recovery_child(const settings& s, const std::string& dir) {
   return 1;
 }
 
-namespace {
-
-/// Starts `exe bench --recovery-child DIR ...` with its standard output on
-/// a pipe (returned in `from_child`) and its standard error in `err_file`.
-pid_t spawn_child(const settings& s, const std::string& exe, const std::string& dir,
+pid_t spawn_child(const std::string& exe, const std::vector<std::string>& args,
                   const std::string& err_file, int& from_child, std::string& error) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
     error = std::string{"pipe: "} + std::strerror(errno);
     return -1;
   }
-  std::vector<std::string> args{exe,
-                                "bench",
-                                "--recovery-child",
-                                dir,
-                                "--steps",
-                                std::to_string(s.steps),
-                                "--recovery-sagas",
-                                std::to_string(s.recovery_sagas),
-                                "--durability",
-                                std::string{config::to_string(s.durability)},
-                                "--threads",
-                                std::to_string(s.threads)};
+  std::vector<std::string> all{exe};
+  all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
-  for (auto& a : args)
+  for (auto& a : all)
     argv.push_back(a.data());
   argv.push_back(nullptr);
   pid_t pid = ::fork();
@@ -461,8 +440,6 @@ std::string first_line(const std::string& path) {
   return line;
 }
 
-} // namespace
-
 recovery_figures recovery(const settings& s, const std::string& exe, reporter& out) {
   recovery_figures f;
   f.sagas = s.recovery_sagas;
@@ -470,7 +447,12 @@ recovery_figures recovery(const settings& s, const std::string& exe, reporter& o
   auto err_file = s.dir + "/recovery-child.err";
   remove_dir(dir);
   int from_child = -1;
-  pid_t pid = spawn_child(s, exe, dir, err_file, from_child, f.error);
+  pid_t pid = spawn_child(exe,
+                          {"bench", "--recovery-child", dir, "--steps", std::to_string(s.steps),
+                           "--recovery-sagas", std::to_string(s.recovery_sagas), "--durability",
+                           std::string{config::to_string(s.durability)}, "--threads",
+                           std::to_string(s.threads)},
+                          err_file, from_child, f.error);
   if (pid < 0)
     return f;
   // Shows the child's count of ended sagas until it kills itself.
@@ -557,7 +539,7 @@ latency latency_of(const std::vector<double>& ms) {
   runtime::latency_histogram h;
   for (auto m : ms)
     h.record(static_cast<std::uint64_t>(m * 1e3));
-  return latency_of(h);
+  return bench::latency_of(h);
 }
 
 } // namespace

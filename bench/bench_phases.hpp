@@ -23,6 +23,7 @@ struct settings {
   std::uint32_t threads = 0;         ///< 0: one per core.
   std::uint64_t recovery_sagas = 100000;
   std::uint64_t memory_sagas = 100000;
+  std::uint64_t waiting_sagas = 1000000; ///< Parked on a signal in the waiting phase.
   double fail_rate = 0.1;            ///< Of each step, in the failure mix.
   double rate_fraction = 0.5;        ///< Of the closed loop's rate, for the fixed-rate run.
   std::string dir;                   ///< Each phase works in a directory under it.
@@ -121,6 +122,33 @@ recovery_figures recovery(const settings& s, const std::string& exe, reporter& o
 /// so far now and then, one number a line, on standard output. Returns (1)
 /// only if it could not get that far.
 int recovery_child(const settings& s, const std::string& dir);
+
+struct waiting_figures {
+  std::uint64_t sagas = 0;           ///< Started in the child, each waiting for a signal.
+  std::uint64_t parked = 0;          ///< Of them, parked when it measured.
+  std::uint64_t rss_bytes = 0;       ///< The child's resident memory then, in all.
+  std::uint64_t log_bytes = 0;       ///< Of it, RocksDB's write buffers and table readers.
+  double start_seconds = 0;          ///< The child's run, from its start to all parked.
+  double first_start_seconds = 0;    ///< Restarted: from the open to a new start, durable.
+  std::uint64_t parked_after_restart = 0;
+  std::uint64_t signalled = 0;       ///< A tenth of them (100,000 at most), signalled.
+  double signal_seconds = 0;         ///< From the first signal to the last of them completed.
+  double signalled_per_sec = 0;
+  std::uint64_t timers = 0;          ///< Sleepers due in one same second.
+  bool sleepers_parked = false;      ///< Every one had parked before it was due.
+  double timers_fire_seconds = 0;    ///< From that second to the last one's wake-up event.
+  double timers_seconds = 0;         ///< From that second to the last of them completed.
+  std::string error;
+};
+/// A child process (`exe bench --waiting-child DIR`) starts s.waiting_sagas
+/// sagas waiting for a signal, reports its resident memory once all are
+/// parked, and kills itself; this process restarts on the log, times a new
+/// start, signals a tenth of them, then starts as many sleepers due in one
+/// same second and times their wake-ups (bench/waiting_bench.cpp).
+waiting_figures waiting(const settings& s, const std::string& exe, reporter& out);
+/// The child's side: prints its progress, then `parked N rss BYTES log
+/// BYTES`, and kills itself; returns (1) only if it could not get so far.
+int waiting_child(const settings& s, const std::string& dir);
 
 /// The workflow every phase runs: saga `bench` of s.steps simulated steps
 /// (no latency; failing for good at `fail_rate`), each with a compensation;

@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.join(src, "tests", "tools"))
 from checks import expect, finish  # noqa: E402
 
 work = tempfile.mkdtemp(prefix="nexus-bench-test-")
-SAGAS, IN_FLIGHT, RECOVERY, STEPS = 400, 100, 600, 3
+SAGAS, IN_FLIGHT, RECOVERY, STEPS, WAITING = 400, 100, 600, 3, 2000
 
 
 def bench(*args):
@@ -28,7 +28,8 @@ def bench(*args):
 
 
 run = bench("--sagas", str(SAGAS), "--in-flight", str(IN_FLIGHT), "--recovery-sagas",
-            str(RECOVERY), "--memory-sagas", "300", "--steps", str(STEPS), "--json")
+            str(RECOVERY), "--memory-sagas", "300", "--waiting-sagas", str(WAITING), "--steps",
+            str(STEPS), "--json")
 expect(run.returncode == 0, f"bench --json exits 0 (got {run.returncode}: {run.stderr[-500:]})")
 try:
     r = json.loads(run.stdout)
@@ -38,7 +39,7 @@ except ValueError:
 
 if r:
     for key in ("nexus_version", "machine", "settings", "raw_storage", "raw_messaging",
-                "closed_loop", "fixed_rate", "failure_mix", "recovery", "memory", "http",
+                "closed_loop", "fixed_rate", "failure_mix", "recovery", "memory", "http", "waiting",
                 "peak_rss_bytes", "storage_ratio", "messaging_ratio", "targets"):
         expect(key in r, f"the JSON has {key}")
     s = r["settings"]
@@ -101,9 +102,21 @@ if r:
     mem = r["memory"]
     expect(mem["sagas"] == 300 and mem["heap_bytes_per_saga"] > 0,
            f"memory per waiting saga measured: {mem}")
+    wt = r["waiting"]
+    expect(wt["sagas"] == WAITING and wt["parked"] == WAITING and wt["rss_bytes"] > 0,
+           f"the waiting child parked every saga and measured itself: {wt}")
+    expect(wt["parked_after_restart"] == WAITING and wt["first_start_seconds"] > 0,
+           f"the restart left them parked and took a new saga: {wt}")
+    expect(wt["signalled"] == WAITING // 10 and wt["signalled_per_sec"] > 0,
+           f"a tenth were signalled and completed: {wt}")
+    expect(wt["timers"] == WAITING // 10 and wt["sleepers_parked"]
+           and 0 <= wt["timers_fire_seconds"] <= wt["timers_seconds"],
+           f"as many parked sleepers woke: {wt}")
     expect(set(r["targets"]) == {"storage_ratio", "sagas_per_sec", "p99_ms_at_fixed_rate",
                                  "bytes_per_saga", "recovery_events_per_sec", "http_starts_per_sec",
-                                 "http_p99_ms_at_half_rate"},
+                                 "http_p99_ms_at_half_rate", "waiting_rss_mib",
+                                 "waiting_restart_first_start_s", "signalled_sagas_per_sec",
+                                 "same_second_timers_fire_s"},
            "every target reported")
     expect(all(isinstance(t["met"], bool) for t in r["targets"].values()), "each says met or not")
 

@@ -1,0 +1,44 @@
+#pragma once
+
+// What the phases of `nexus bench` share, across their files: the clock,
+// the process's memory, logging, and a child process to kill.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+#include "bench/bench_phases.hpp"
+#include "runtime/latency_histogram.hpp"
+
+namespace nexus::bench {
+
+using clock_type = std::chrono::steady_clock;
+
+/// Seconds since `t`.
+double since(clock_type::time_point t);
+
+/// The process's resident bytes now.
+std::uint64_t resident_bytes();
+/// Bytes the allocator has handed out and not had back.
+std::uint64_t heap_in_use();
+
+/// Every phase's log file goes under its data directory, as a run's does.
+bool start_logging(const config::workflow& wf, std::string& error);
+
+latency latency_of(const runtime::latency_histogram& h);
+
+void remove_dir(const std::string& dir);
+
+/// Starts `exe args...` with its standard output on a pipe (returned in
+/// `from_child`) and its standard error in `err_file`; -1 with `error` set
+/// if it could not.
+pid_t spawn_child(const std::string& exe, const std::vector<std::string>& args,
+                  const std::string& err_file, int& from_child, std::string& error);
+
+/// The first line of the file at `path` ("" if none).
+std::string first_line(const std::string& path);
+
+} // namespace nexus::bench
