@@ -130,7 +130,7 @@ struct waiting_figures {
   std::uint64_t log_bytes = 0;       ///< Of it, RocksDB's write buffers and table readers.
   double start_seconds = 0;          ///< The child's run, from its start to all parked.
   double first_start_seconds = 0;    ///< Restarted: from the open to a new start, durable.
-  std::uint64_t parked_after_restart = 0;
+  std::uint64_t parked_after_restart = 0; ///< With the new saga (it waits too).
   std::uint64_t signalled = 0;       ///< A tenth of them (100,000 at most), signalled.
   double signal_seconds = 0;         ///< From the first signal to the last of them completed.
   double signalled_per_sec = 0;
