@@ -4,7 +4,8 @@
 // the test answers it. Starts are answered once durable, at most
 // max_in_flight sagas are alive, unfinished sagas go before new ones, a
 // pressing stage holds new sagas, duplicates are refused, watchers hear of
-// the end, and close answers the run's summary.
+// the end, close answers the run's summary, and a waiting saga parks and
+// comes back for a signal or a cancel, also after a restart.
 #include <boost/test/unit_test.hpp>
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
@@ -28,10 +29,13 @@ using runtime::start_result;
 
 namespace {
 
-config::workflow one_step_saga(std::uint32_t max_in_flight, const std::string& dir) {
+constexpr const char* one_step = R"([{"name": "a", "action": {"kind": "simulate"}}])";
+
+config::workflow one_step_saga(std::uint32_t max_in_flight, const std::string& dir,
+                               const std::string& steps = one_step) {
   auto r = config::parse_workflow(
     R"({"runtime": {"max_in_flight": )" + std::to_string(max_in_flight) + R"(, "data_dir": ")" + dir
-      + R"("}, "sagas": {"s": {"steps": [{"name": "a", "action": {"kind": "simulate"}}]}}})",
+      + R"("}, "sagas": {"s": {"steps": )" + steps + "}}}",
     "wf.json");
   BOOST_REQUIRE(r.ok());
   return *r.value;
@@ -45,6 +49,7 @@ struct seen {
   std::map<std::string, start_result> starts;
   std::map<std::string, std::string> ended; ///< Told to the watcher.
   std::optional<runtime::run_summary> summary;
+  std::vector<runtime::signal_result> signals; ///< Answers to signals, in order.
 };
 
 /// The stage of step a: it holds every call until answered.
@@ -77,6 +82,21 @@ caf::behavior client(caf::event_based_actor* self, actors::coordinator_actor coo
       self->request(coordinator, caf::infinite, close_atom::value)
         .then([=](runtime::run_summary& summary) { s->summary = std::move(summary); });
     },
+    [=](stats_atom) {
+      self->request(coordinator, caf::infinite, stats_atom::value)
+        .then([=](runtime::run_summary& summary) { s->summary = std::move(summary); });
+    },
+    [=](signal_atom, std::string& cid, std::string& name, std::string& id) {
+      self->request(coordinator, caf::infinite, signal_atom::value, std::move(cid), std::move(name),
+                    std::string{}, std::move(id))
+        .then([=](std::uint8_t r, const std::string&) {
+          s->signals.push_back(static_cast<runtime::signal_result>(r));
+        });
+    },
+    [=](cancel_atom, const std::string& cid) {
+      self->request(coordinator, caf::infinite, cancel_atom::value, cid)
+        .then([=](std::uint8_t, const std::string&) {});
+    },
   };
 }
 
@@ -98,8 +118,9 @@ struct coordinator_world : log_in_temp_dir, test::deterministic_system {
   /// `before` writes to the log what an earlier run left there.
   explicit coordinator_world(std::uint32_t max_in_flight,
                              const std::function<void(storage::event_log&, const config::workflow&)>&
-                               before = nullptr)
-    : wf(one_step_saga(max_in_flight, dir.path())), definitions(wf) {
+                               before = nullptr,
+                             const std::string& steps = one_step)
+    : wf(one_step_saga(max_in_flight, dir.path(), steps)), definitions(wf) {
     // The system is up already; the actors that use the log come below.
     std::string err;
     log = storage::event_log::open(storage::log_options::writer(dir.path(), config::durability::sync),
@@ -115,9 +136,11 @@ struct coordinator_world : log_in_temp_dir, test::deterministic_system {
     runtime::resumable_sagas found;
     BOOST_REQUIRE(runtime::find_resumable(*log, definitions, found));
     setup.unfinished = std::move(found.unfinished);
+    setup.parked = found.parked;
     setup.log = log.get();
     setup.writer = writer;
-    setup.stages[wf.sagas.at("s").id] = {stage};
+    setup.stages[wf.sagas.at("s").id] =
+      std::vector<step_target>(wf.sagas.at("s").steps.size(), stage);
     setup.pools = {stage};
     coordinator = actors::spawn_coordinator(*sys, std::move(setup), actors::placement::scheduler);
     probe = sys->spawn(client, coordinator, got);
@@ -150,6 +173,29 @@ struct coordinator_world : log_in_temp_dir, test::deterministic_system {
   void close() {
     caf::anon_send(probe, close_atom::value);
     sched->run();
+  }
+
+  runtime::signal_result signal(const std::string& cid, const std::string& name,
+                                const std::string& id = "") {
+    auto before = got->signals.size();
+    caf::anon_send(probe, signal_atom::value, cid, name, id);
+    sched->run();
+    BOOST_REQUIRE(got->signals.size() == before + 1);
+    return got->signals.back();
+  }
+
+  runtime::run_summary stats() {
+    caf::anon_send(probe, stats_atom::value);
+    sched->run();
+    BOOST_REQUIRE(got->summary);
+    return *got->summary;
+  }
+
+  storage::saga_row row(const std::string& cid) {
+    storage::status st = storage::status::ok();
+    auto r = log->find_saga(cid, st);
+    BOOST_REQUIRE(r);
+    return *r;
   }
 
   std::vector<std::string> history(const std::string& cid) {
@@ -261,6 +307,78 @@ BOOST_AUTO_TEST_CASE(a_closed_coordinator_refuses_starts_and_answers_once_all_ha
   BOOST_REQUIRE(w.got->summary);
   BOOST_TEST(w.got->summary->completed == 1u);
   BOOST_TEST(w.got->summary->exit_status == 0);
+}
+
+/// a, then a wait for `paid` (no time limit: it parks at once), then c.
+constexpr const char* pay_then_ship = R"([
+    {"name": "a", "action": {"kind": "simulate"}, "compensate": {"kind": "simulate"}},
+    {"name": "paid", "action": {"kind": "wait", "signal": "paid"}},
+    {"name": "c", "action": {"kind": "simulate"}}])";
+
+BOOST_AUTO_TEST_CASE(a_waiting_saga_parks_and_a_signal_brings_it_back_from_its_events) {
+  coordinator_world w{1, nullptr, pay_then_ship};
+  w.submit("p-1");
+  w.answer_oldest(); // a succeeds: paid waits, and the saga parks
+  BOOST_TEST(w.row("p-1").parked);
+  auto counts = w.stats();
+  BOOST_TEST(counts.parked == 1u);
+  w.submit("p-2"); // max_in_flight 1: the parked saga holds no room
+  BOOST_TEST(w.got->called == (std::vector<std::string>{"p-1", "p-2"}));
+  w.answer_oldest();
+  BOOST_TEST(w.stats().parked == 2u);
+  BOOST_TEST((w.signal("p-1", "paid", "hook-1") == runtime::signal_result::stored));
+  BOOST_TEST(!w.row("p-1").parked); // its next write took it out of the index
+  BOOST_TEST(w.got->called.back() == "p-1"); // c runs
+  w.answer_oldest();
+  BOOST_TEST(w.got->ended.at("p-1") == "completed");
+  // The same signal_id for p-1 after its end, and one for p-2 twice: p-2
+  // stays parked, its wait consuming one signal.
+  BOOST_TEST((w.signal("p-1", "paid", "hook-1") == runtime::signal_result::duplicate));
+  BOOST_TEST((w.signal("p-2", "shipped", "x-1") == runtime::signal_result::stored));
+  BOOST_TEST(w.row("p-2").parked); // a signal of another name: it parks again
+  BOOST_TEST((w.signal("p-2", "shipped", "x-1") == runtime::signal_result::duplicate));
+  BOOST_TEST(w.stats().parked == 1u); // the duplicate brought it back, and it went again
+  BOOST_TEST((w.signal("nope", "paid") == runtime::signal_result::unknown));
+  auto h = w.history("p-1");
+  BOOST_TEST(std::count(h.begin(), h.end(), "signal_received") == 1);
+  BOOST_TEST(h.back() == "saga_completed");
+}
+
+BOOST_AUTO_TEST_CASE(a_cancel_brings_a_parked_saga_back_and_it_compensates_at_once) {
+  coordinator_world w{4, nullptr, pay_then_ship};
+  w.submit("c-1");
+  w.answer_oldest();
+  BOOST_REQUIRE(w.row("c-1").parked);
+  caf::anon_send(w.probe, cancel_atom::value, std::string{"c-1"});
+  w.sched->run();
+  BOOST_TEST(w.got->called.back() == "c-1"); // a's compensation
+  BOOST_TEST(w.got->calls.back().compensate);
+  w.answer_oldest();
+  BOOST_TEST(w.got->ended.at("c-1") == "cancelled");
+  BOOST_TEST(w.stats().parked == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_restart_leaves_parked_sagas_in_the_log_and_a_signal_still_finds_them) {
+  // An earlier run parked q-1: its row and events as that run wrote them.
+  auto before = [](storage::event_log& log, const config::workflow& wf) {
+    runtime::saga_machine m{wf.sagas.at("s"), "q-1"};
+    runtime::transition t;
+    m.start("{}", 1000, t);
+    auto first = runtime::make_append(m, t);
+    BOOST_REQUIRE(log.write({&first}).is_ok());
+    runtime::transition waits;
+    m.step_finished(0, 1, runtime::outcome::success("{}"), 2000, waits);
+    auto park = runtime::make_append(m, waits);
+    runtime::record_parking(m, std::nullopt, true, 2000, park);
+    BOOST_REQUIRE(log.write({&park}).is_ok());
+  };
+  coordinator_world w{4, before, pay_then_ship};
+  BOOST_TEST(w.got->called.empty()); // not resumed
+  BOOST_TEST(w.stats().parked == 1u);
+  BOOST_TEST((w.signal("q-1", "paid") == runtime::signal_result::stored));
+  BOOST_TEST(w.got->called == (std::vector<std::string>{"q-1"})); // c
+  w.answer_oldest();
+  BOOST_TEST(w.history("q-1").back() == "saga_completed");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
