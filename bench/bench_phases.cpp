@@ -354,8 +354,7 @@ fixed_rate_figures fixed_rate(const settings& s, double rate, reporter& out) {
 
 // -- recovery -----------------------------------------------------------------
 
-int recovery_child(const settings& s, const std::string& dir) {
-  auto wf = bench_workflow(s, dir, 0, s.recovery_sagas);
+int run_child(const config::workflow& wf, const std::function<int(actors::engine&)>& body) {
   std::string error;
   if (!start_logging(wf, error)) {
     std::fprintf(stderr, "nexus: %s\n", error.c_str());
@@ -366,38 +365,44 @@ int recovery_child(const settings& s, const std::string& dir) {
     std::fprintf(stderr, "nexus: %s\n", e.error().c_str());
     return e.exit_status();
   }
-  // Killed by itself the moment every saga has been started (its first
-  // events durable) and half are known to have ended, wherever the others
-  // are: nothing later reaches the log.
-  auto half = s.recovery_sagas / 2;
-  std::atomic<std::uint64_t> started{0}, ended{0};
-  auto kill_if_due = [&] {
-    auto n = ended.load();
-    if (started.load() == s.recovery_sagas && n >= half) {
-      std::printf("%llu\n", static_cast<unsigned long long>(n));
-      std::fflush(stdout);
-      ::kill(::getpid(), SIGKILL);
-    }
-  };
-  for (std::uint64_t i = 1; i <= s.recovery_sagas; ++i)
-    e.start_async(
-      "bench", runtime::make_correlation_id("bench", i), R"({"n":1})",
-      [&](const std::string&, actors::start_result, const std::string&) {
-        auto n = ++ended;
-        if (n % 1024 == 0) {
-          std::printf("%llu\n", static_cast<unsigned long long>(n));
-          std::fflush(stdout);
-        }
-        kill_if_due();
-      },
-      [&](const std::string&) {
-        ++started;
-        kill_if_due();
-      });
-  auto summary = e.wait();
-  std::fprintf(stderr, "nexus: the run ended before half its sagas had: %s\n",
-               summary.error.empty() ? "no error" : summary.error.c_str());
-  return 1;
+  return body(e);
+}
+
+int recovery_child(const settings& s, const std::string& dir) {
+  return run_child(bench_workflow(s, dir, 0, s.recovery_sagas), [&](actors::engine& e) {
+    // Killed by itself the moment every saga has been started (its first
+    // events durable) and half are known to have ended, wherever the others
+    // are: nothing later reaches the log.
+    auto half = s.recovery_sagas / 2;
+    std::atomic<std::uint64_t> started{0}, ended{0};
+    auto kill_if_due = [&] {
+      auto n = ended.load();
+      if (started.load() == s.recovery_sagas && n >= half) {
+        std::printf("%llu\n", static_cast<unsigned long long>(n));
+        std::fflush(stdout);
+        ::kill(::getpid(), SIGKILL);
+      }
+    };
+    for (std::uint64_t i = 1; i <= s.recovery_sagas; ++i)
+      e.start_async(
+        "bench", runtime::make_correlation_id("bench", i), R"({"n":1})",
+        [&](const std::string&, actors::start_result, const std::string&) {
+          auto n = ++ended;
+          if (n % 1024 == 0) {
+            std::printf("%llu\n", static_cast<unsigned long long>(n));
+            std::fflush(stdout);
+          }
+          kill_if_due();
+        },
+        [&](const std::string&) {
+          ++started;
+          kill_if_due();
+        });
+    auto summary = e.wait();
+    std::fprintf(stderr, "nexus: the run ended before half its sagas had: %s\n",
+                 summary.error.empty() ? "no error" : summary.error.c_str());
+    return 1;
+  });
 }
 
 pid_t spawn_child(const std::string& exe, const std::vector<std::string>& args,

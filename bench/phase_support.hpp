@@ -5,11 +5,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include <sys/types.h>
 
+#include "actors/engine.hpp"
 #include "bench/bench_phases.hpp"
 #include "runtime/latency_histogram.hpp"
 
@@ -40,5 +42,10 @@ pid_t spawn_child(const std::string& exe, const std::vector<std::string>& args,
 
 /// The first line of the file at `path` ("" if none).
 std::string first_line(const std::string& path);
+
+/// A child process's run: logging set up for `wf` and an engine on it,
+/// handed to `body`, whose result is returned; a failure to get so far is
+/// printed on standard error, and its exit status returned.
+int run_child(const config::workflow& wf, const std::function<int(actors::engine&)>& body);
 
 } // namespace nexus::bench

@@ -95,50 +95,55 @@ bool poll_until(F done, double seconds) {
   return true;
 }
 
+/// Polls until `n` more sagas than `before` have completed (10 minutes at
+/// most), showing `what`: false if they did not.
+bool completed(actors::engine& e, std::uint64_t before, std::uint64_t n, const char* what,
+               reporter& out) {
+  return poll_until(
+    [&] {
+      auto done = e.counts().completed - before;
+      out.update(grouped(static_cast<double>(done)) + " of " + grouped(static_cast<double>(n))
+                 + " " + what);
+      return done >= n;
+    },
+    600);
+}
+
 } // namespace
 
 int waiting_child(const settings& s, const std::string& dir) {
-  auto wf = waiting_workflow(s, dir);
-  std::string error;
-  if (!start_logging(wf, error)) {
-    std::fprintf(stderr, "nexus: %s\n", error.c_str());
-    return 1;
-  }
-  actors::engine e{wf, {}};
-  if (!e.ok()) {
-    std::fprintf(stderr, "nexus: %s\n", e.error().c_str());
-    return e.exit_status();
-  }
-  window w{8192};
-  std::atomic<std::uint64_t> refused{0};
-  for (std::uint64_t i = 1; i <= s.waiting_sagas; ++i) {
-    w.enter();
-    e.start_then("waiter", "wait-" + std::to_string(i), "{}",
-                 [&](actors::start_result r) {
-                   if (r != actors::start_result::started)
-                     ++refused;
-                   w.leave();
-                 });
-    if (i % 16384 == 0) {
-      std::printf("started %llu\n", static_cast<unsigned long long>(i));
-      std::fflush(stdout);
+  return run_child(waiting_workflow(s, dir), [&](actors::engine& e) {
+    window w{8192};
+    std::atomic<std::uint64_t> refused{0};
+    for (std::uint64_t i = 1; i <= s.waiting_sagas; ++i) {
+      w.enter();
+      e.start_then("waiter", "wait-" + std::to_string(i), "{}",
+                   [&](actors::start_result r) {
+                     if (r != actors::start_result::started)
+                       ++refused;
+                     w.leave();
+                   });
+      if (i % 16384 == 0) {
+        std::printf("started %llu\n", static_cast<unsigned long long>(i));
+        std::fflush(stdout);
+      }
     }
-  }
-  w.drain();
-  // Every start is durable; each saga parked with it (its first step waits
-  // with no time limit): what this process holds now is what they cost.
-  if (!poll_until([&] { return e.counts().parked >= s.waiting_sagas; }, 60)) {
-    std::fprintf(stderr, "nexus: only %llu of the sagas parked (%llu refused)\n",
-                 static_cast<unsigned long long>(e.counts().parked),
-                 static_cast<unsigned long long>(refused.load()));
+    w.drain();
+    // Every start is durable; each saga parked with it (its first step waits
+    // with no time limit): what this process holds now is what they cost.
+    if (!poll_until([&] { return e.counts().parked >= s.waiting_sagas; }, 60)) {
+      std::fprintf(stderr, "nexus: only %llu of the sagas parked (%llu refused)\n",
+                   static_cast<unsigned long long>(e.counts().parked),
+                   static_cast<unsigned long long>(refused.load()));
+      return 1;
+    }
+    std::printf("parked %llu rss %llu log %llu\n", static_cast<unsigned long long>(s.waiting_sagas),
+                static_cast<unsigned long long>(resident_bytes()),
+                static_cast<unsigned long long>(e.log_memory_bytes()));
+    std::fflush(stdout);
+    ::kill(::getpid(), SIGKILL);
     return 1;
-  }
-  std::printf("parked %llu rss %llu log %llu\n", static_cast<unsigned long long>(s.waiting_sagas),
-              static_cast<unsigned long long>(resident_bytes()),
-              static_cast<unsigned long long>(e.log_memory_bytes()));
-  std::fflush(stdout);
-  ::kill(::getpid(), SIGKILL);
-  return 1;
+  });
 }
 
 waiting_figures waiting(const settings& s, const std::string& exe, reporter& out) {
@@ -228,14 +233,7 @@ waiting_figures waiting(const settings& s, const std::string& exe, reporter& out
                     });
     }
     w.drain();
-    bool all = not_stored == 0 && poll_until(
-      [&] {
-        auto done = e.counts().completed - before;
-        out.update(grouped(static_cast<double>(done)) + " of " + grouped(static_cast<double>(n))
-                   + " signalled sagas completed");
-        return done >= n;
-      },
-      600);
+    bool all = not_stored == 0 && completed(e, before, n, "signalled sagas completed", out);
     f.signal_seconds = since(signalling);
     f.signalled_per_sec = static_cast<double>(n) / f.signal_seconds;
     if (!all || not_stored > 0) {
@@ -263,14 +261,7 @@ waiting_figures waiting(const settings& s, const std::string& exe, reporter& out
     auto until_due = std::max<std::int64_t>(0, due_us - storage::now_us());
     std::this_thread::sleep_for(std::chrono::microseconds(until_due));
     auto due = clock_type::now();
-    all = poll_until(
-      [&] {
-        auto done = e.counts().completed - before;
-        out.update(grouped(static_cast<double>(done)) + " of " + grouped(static_cast<double>(n))
-                   + " sleepers woke and completed");
-        return done >= n;
-      },
-      600);
+    all = completed(e, before, n, "sleepers woke and completed", out);
     f.timers_seconds = since(due);
     if (!all)
       f.error = "not every sleeper completed";
