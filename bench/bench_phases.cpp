@@ -405,6 +405,11 @@ int recovery_child(const settings& s, const std::string& dir) {
   });
 }
 
+namespace {
+
+/// Starts `exe args...` with its standard output on a pipe (returned in
+/// `from_child`) and its standard error in `err_file`; -1 with `error` set
+/// if it could not.
 pid_t spawn_child(const std::string& exe, const std::vector<std::string>& args,
                   const std::string& err_file, int& from_child, std::string& error) {
   int fds[2];
@@ -445,41 +450,55 @@ std::string first_line(const std::string& path) {
   return line;
 }
 
-recovery_figures recovery(const settings& s, const std::string& exe, reporter& out) {
-  recovery_figures f;
-  f.sagas = s.recovery_sagas;
-  auto dir = s.dir + "/recovery";
-  auto err_file = s.dir + "/recovery-child.err";
-  remove_dir(dir);
+} // namespace
+
+bool run_killed_child(const std::string& exe, const std::vector<std::string>& args,
+                      const std::string& err_file, const std::function<void(const char*)>& on_line,
+                      std::string& error) {
   int from_child = -1;
-  pid_t pid = spawn_child(exe,
-                          {"bench", "--recovery-child", dir, "--steps", std::to_string(s.steps),
-                           "--recovery-sagas", std::to_string(s.recovery_sagas), "--durability",
-                           std::string{config::to_string(s.durability)}, "--threads",
-                           std::to_string(s.threads)},
-                          err_file, from_child, f.error);
+  pid_t pid = spawn_child(exe, args, err_file, from_child, error);
   if (pid < 0)
-    return f;
-  // Shows the child's count of ended sagas until it kills itself.
+    return false;
   if (FILE* in = ::fdopen(from_child, "r")) {
-    char line[64];
-    while (std::fgets(line, sizeof line, in) != nullptr) {
-      f.ended_before_kill = std::strtoull(line, nullptr, 10);
-      out.update("child run: " + grouped(f.ended_before_kill) + " of " + grouped(s.recovery_sagas)
-                 + " sagas ended");
-    }
+    char line[256];
+    while (std::fgets(line, sizeof line, in) != nullptr)
+      on_line(line);
     std::fclose(in);
   } else {
     ::close(from_child);
   }
   int status = 0;
   ::waitpid(pid, &status, 0);
-  if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) {
-    f.error = "the child run was not killed mid-way (status "
-              + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")";
-    auto why = first_line(err_file);
-    if (!why.empty())
-      f.error += ": " + why;
+  if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+    return true;
+  error = "the child run was not killed mid-way (status "
+          + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")";
+  auto why = first_line(err_file);
+  if (!why.empty())
+    error += ": " + why;
+  return false;
+}
+
+recovery_figures recovery(const settings& s, const std::string& exe, reporter& out) {
+  recovery_figures f;
+  f.sagas = s.recovery_sagas;
+  auto dir = s.dir + "/recovery";
+  auto err_file = s.dir + "/recovery-child.err";
+  remove_dir(dir);
+  // Shows the child's count of ended sagas until it kills itself.
+  bool killed = run_killed_child(
+    exe,
+    {"bench", "--recovery-child", dir, "--steps", std::to_string(s.steps), "--recovery-sagas",
+     std::to_string(s.recovery_sagas), "--durability", std::string{config::to_string(s.durability)},
+     "--threads", std::to_string(s.threads)},
+    err_file,
+    [&](const char* line) {
+      f.ended_before_kill = std::strtoull(line, nullptr, 10);
+      out.update("child run: " + grouped(f.ended_before_kill) + " of " + grouped(s.recovery_sagas)
+                 + " sagas ended");
+    },
+    f.error);
+  if (!killed) {
     remove_dir(dir);
     return f;
   }

@@ -34,14 +34,14 @@ latency latency_of(const runtime::latency_histogram& h);
 
 void remove_dir(const std::string& dir);
 
-/// Starts `exe args...` with its standard output on a pipe (returned in
-/// `from_child`) and its standard error in `err_file`; -1 with `error` set
-/// if it could not.
-pid_t spawn_child(const std::string& exe, const std::vector<std::string>& args,
-                  const std::string& err_file, int& from_child, std::string& error);
-
-/// The first line of the file at `path` ("" if none).
-std::string first_line(const std::string& path);
+/// Runs `exe args...` to its end, its standard error in `err_file`, handing
+/// each line of its standard output to `on_line`: true if it was killed by
+/// SIGKILL (as the children of the recovery and waiting phases kill
+/// themselves), else false with `error` saying how it ended and the first
+/// line it wrote on standard error.
+bool run_killed_child(const std::string& exe, const std::vector<std::string>& args,
+                      const std::string& err_file, const std::function<void(const char*)>& on_line,
+                      std::string& error);
 
 /// A child process's run: logging set up for `wf` and an engine on it,
 /// handed to `body`, whose result is returned; a failure to get so far is

@@ -9,12 +9,10 @@
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
-#include <cstring>
 #include <mutex>
 #include <string>
 #include <thread>
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "actors/engine.hpp"
@@ -152,19 +150,14 @@ waiting_figures waiting(const settings& s, const std::string& exe, reporter& out
   auto dir = s.dir + "/waiting";
   auto err_file = s.dir + "/waiting-child.err";
   remove_dir(dir);
-  int from_child = -1;
   auto started_at = clock_type::now();
-  pid_t pid = spawn_child(exe,
-                          {"bench", "--waiting-child", dir, "--waiting-sagas",
-                           std::to_string(s.waiting_sagas), "--durability",
-                           std::string{config::to_string(s.durability)}, "--threads",
-                           std::to_string(s.threads)},
-                          err_file, from_child, f.error);
-  if (pid < 0)
-    return f;
-  if (FILE* in = ::fdopen(from_child, "r")) {
-    char line[128];
-    while (std::fgets(line, sizeof line, in) != nullptr) {
+  bool killed = run_killed_child(
+    exe,
+    {"bench", "--waiting-child", dir, "--waiting-sagas", std::to_string(s.waiting_sagas),
+     "--durability", std::string{config::to_string(s.durability)}, "--threads",
+     std::to_string(s.threads)},
+    err_file,
+    [&](const char* line) {
       unsigned long long a = 0, b = 0, c = 0;
       if (std::sscanf(line, "started %llu", &a) == 1) {
         out.update("child run: " + grouped(static_cast<double>(a)) + " of "
@@ -175,18 +168,11 @@ waiting_figures waiting(const settings& s, const std::string& exe, reporter& out
         f.log_bytes = c;
         f.start_seconds = since(started_at);
       }
-    }
-    std::fclose(in);
-  } else {
-    ::close(from_child);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL || f.parked == 0) {
-    f.error = "the child run did not park its sagas and kill itself";
-    auto why = first_line(err_file);
-    if (!why.empty())
-      f.error += ": " + why;
+    },
+    f.error);
+  if (killed && f.parked == 0)
+    f.error = "the child run was killed before it parked its sagas";
+  if (!f.error.empty()) {
     remove_dir(dir);
     return f;
   }
