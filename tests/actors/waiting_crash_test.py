@@ -18,7 +18,6 @@ import collections
 import json
 import os
 import random
-import re
 import signal
 import subprocess
 import sys
@@ -29,6 +28,7 @@ nexus, src = sys.argv[1], sys.argv[2]
 seed = int(sys.argv[3]) if len(sys.argv) > 3 else int(time.time())
 sys.path.insert(0, os.path.join(src, "tests", "tools"))
 import log_check  # noqa: E402
+from checks import expect, finish  # noqa: E402
 
 NAPPERS, WAITERS = 40, 60
 RUNS, SERVES = 4, 2
@@ -212,10 +212,6 @@ print(f"{kills} kills; {len(acknowledged)} signals acknowledged to nexus signal,
 if parked_lines == 0:
     failures.append("no restart found a parked saga: nothing was passivated")
 for f in failures[:20]:
-    print("FAIL:", f)
-if not failures:
-    subprocess.run(["rm", "-rf", work])
-else:
-    print("data kept in", work)
-print(f"{1 if not failures else 0} passed, {1 if failures else 0} failed")
-sys.exit(1 if failures else 0)
+    expect(False, f)
+expect(not failures, f"{len(failures)} problems in the log (data in {work})")
+finish(work)
