@@ -26,10 +26,15 @@ struct timer_state {
 
 using timer_actor = caf::stateful_actor<timer_state>;
 
+/// Sets its one timer for `at_us`. A day at most: a timer further off (a
+/// sleep until 9999-12-31 is legal) is looked at again then, and CAF's
+/// clock, in nanoseconds, is never asked for more than it can count.
 void schedule(timer_actor* self, std::int64_t at_us) {
+  constexpr std::int64_t day_us = 86400LL * 1'000'000;
   auto& st = self->state;
-  st.next_tick_us = at_us;
-  auto delay = std::max<std::int64_t>(0, at_us - st.setup.now_us());
+  auto now = st.setup.now_us();
+  auto delay = std::clamp<std::int64_t>(at_us - now, 0, day_us);
+  st.next_tick_us = now + delay;
   self->delayed_send(self, std::chrono::microseconds(delay), tick_atom::value, ++st.generation);
 }
 

@@ -154,4 +154,17 @@ BOOST_AUTO_TEST_CASE(an_empty_index_holds_no_timer_until_one_is_set) {
   BOOST_TEST((*w.out == told{{"p", 5'000'000}}));
 }
 
+BOOST_AUTO_TEST_CASE(a_timer_centuries_away_is_looked_at_again_each_day_and_never_told_early) {
+  timer_world w;
+  auto far = storage::timer_key(253402300799000000, "y9999"); // 9999-12-31T23:59:59Z
+  w.index[far] = "y9999";
+  w.start(5'000'000);
+  BOOST_REQUIRE(w.sched->clock().schedule().size() == 1u);
+  auto next = w.sched->clock().schedule().begin()->first - w.sched->clock().current_time;
+  BOOST_TEST(std::chrono::duration_cast<std::chrono::hours>(next).count() <= 24);
+  w.advance(std::chrono::hours(24));
+  BOOST_TEST(w.out->empty());
+  BOOST_TEST(w.sched->clock().schedule().size() == 1u); // a day on again
+}
+
 BOOST_AUTO_TEST_SUITE_END()
