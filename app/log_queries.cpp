@@ -69,6 +69,8 @@ std::string saga_listing_json(const saga_listing& l, std::int64_t now) {
     w.field("expired", true);
   if (!l.waiting_for.empty())
     w.field("waiting_for", l.waiting_for);
+  if (l.row.parked && !storage::is_terminal(l.row.status))
+    w.field("parked", true);
   w.finish();
   return out;
 }

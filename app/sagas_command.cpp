@@ -61,8 +61,10 @@ void print_rows(const std::vector<saga_listing>& rows, std::int64_t now) {
                      std::string{to_string(l.row.status)},
                      std::to_string(l.row.steps_done) + "/" + std::to_string(l.row.steps_total),
                      l.row.expired ? "(expired)"
-                     : l.waiting_for.empty() ? l.last_event
-                                             : l.last_event + " (waits: " + l.waiting_for + ")",
+                     : l.waiting_for.empty()
+                       ? l.last_event
+                       : l.last_event + " (waits: " + l.waiting_for
+                           + (l.row.parked ? "; parked" : "") + ")",
                      human_duration(now - l.row.started_us)});
   print_table(
     std::cout, cells,

@@ -780,24 +780,4 @@ void saga_machine::end_wait(std::uint32_t step, std::uint32_t attempt, bool comp
   apply(e);
 }
 
-std::string saga_machine::waiting_for() const {
-  if (phase_ == phase::done)
-    return {};
-  auto& g = spec_.groups[group_];
-  for (auto i = g.first; i < g.first + g.count; ++i) {
-    auto& s = steps_[i];
-    auto& spec = spec_.steps[i];
-    bool forward = phase_ == phase::forward && s.state == step_state::running && spec.action.waits();
-    bool back = phase_ == phase::compensating && s.state == step_state::compensating
-                && spec.compensate && spec.compensate->waits();
-    if (!forward && !back)
-      continue;
-    auto& a = back ? *spec.compensate : spec.action;
-    if (a.kind == config::action_kind::wait)
-      return "signal " + a.wait.signal;
-    return "until " + storage::format_timestamp(s.retry_at_us);
-  }
-  return {};
-}
-
 } // namespace nexus::runtime

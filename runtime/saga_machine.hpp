@@ -122,9 +122,6 @@ public:
   /// from them gives what the one that wrote them gave.
   std::optional<std::int64_t> idle_until() const;
 
-  /// What a waiting saga waits for, for `nexus sagas`: "signal NAME" or
-  /// "until TIME" of the first waiting step of its group; "" if none waits.
-  std::string waiting_for() const;
 
   /// Asks the saga to stop: it starts no new step, compensates what
   /// succeeded and ends `cancelled`. False, doing nothing, if it has ended.

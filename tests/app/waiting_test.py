@@ -182,11 +182,12 @@ try:
              30)
     s, b = http(port, "GET", "/v1/sagas?status=running")
     row = [r for r in b.get("sagas", []) if r["cid"] == "a3"]
-    expect(row and row[0].get("waiting_for") == "approved: signal approved",
-           f"the list says what a3 waits for: {row}")
+    expect(row and row[0].get("waiting_for") == "approved: signal approved"
+           and row[0].get("parked") is True,
+           f"the list says what a3 waits for, out of memory (no time limit: parked): {row}")
     table = subprocess.run([nexus, "sagas", "--data-dir", data, "--status", "running"],
                            capture_output=True, text=True, timeout=60).stdout
-    expect("(waits: approved: signal approved)" in table, f"nexus sagas says so too: {table}")
+    expect("(waits: approved: signal approved; parked)" in table, f"nexus sagas says so too: {table}")
     serve.terminate()
     communicate(serve, "serve stops on SIGTERM", 60)
 
