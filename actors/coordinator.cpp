@@ -339,7 +339,8 @@ start_result start_saga(coordinator_self self, config::saga_request&& req, start
   self->request(st.setup.writer, caf::infinite, append_atom::value, std::move(append))
     .then(
       [self, cid, reply](ack_atom) {
-        if (auto wake = self->state.core->start_written(cid)) // parked at once
+        auto wake = self->state.core->start_written(cid); // parked at once
+        if (wake && *wake != runtime::saga_machine::never)
           caf::anon_send(self->state.timers, park_atom::value, *wake);
         if (reply)
           reply(start_result::started);
@@ -681,9 +682,9 @@ coordinator_actor::behavior_type coordinator(coordinator_self self, coordinator_
       else
         fill(self);
     },
-    [=](done_atom, const std::string& cid, const std::string& status) {
+    [=](done_atom, const std::string& cid, const std::string& status, const std::string& saga) {
       auto& st = self->state;
-      if (auto place = st.core->ended(cid, status, storage::now_us()))
+      if (auto place = st.core->ended(cid, status, storage::now_us(), saga))
         st.live[*place] = nullptr;
       if (auto w = st.watchers.find(cid); w != st.watchers.end()) {
         // Sent without a sender: a message to another node names its

@@ -54,10 +54,12 @@ struct coordinator_setup {
 };
 
 /// What a saga tells the coordinator: it has ended `(done_atom, cid,
-/// status)`, or the log refused its write `(fail_atom, cid, message)`.
-using saga_listener = caf::typed_actor<caf::reacts_to<done_atom, std::string, std::string>,
-                                       caf::reacts_to<fail_atom, std::string, std::string>,
-                                       caf::reacts_to<park_atom, std::string, std::int64_t>>;
+/// status, saga name)`, or the log refused its write `(fail_atom, cid,
+/// message)`, or it has parked `(park_atom, cid, wake_us)`.
+using saga_listener =
+  caf::typed_actor<caf::reacts_to<done_atom, std::string, std::string, std::string>,
+                   caf::reacts_to<fail_atom, std::string, std::string>,
+                   caf::reacts_to<park_atom, std::string, std::int64_t>>;
 
 /// The coordinator's interface, checked by the compiler wherever it is
 /// held (the protocol is described at spawn_coordinator()).
@@ -101,7 +103,8 @@ using coordinator_actor = saga_listener::extend<
 /// (actors/timer_service.hpp) tells it `(wake_atom, cid, wake_us)` when a
 /// parked saga's timer is due, and a signal or cancel for a parked saga
 /// brings it back from its events first. It receives
-/// `(done_atom, cid, status)` and `(fail_atom, cid, message)` from sagas.
+/// `(done_atom, cid, status, saga)`, `(fail_atom, cid, message)` and
+/// `(park_atom, cid, wake_us)` from sagas.
 /// `(stats_atom)` -> `runtime::run_summary`: the counts so far, for
 /// progress. `(watch_atom, cid)` -> `std::string`: answered with the saga's
 /// end status when it ends, or at once with "" if it is not running here

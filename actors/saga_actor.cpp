@@ -73,6 +73,16 @@ void call_stage(saga_actor* self, const command& cmd) {
   self->send(self->state.links->stages[cmd.step], execute_atom::value, std::move(call));
 }
 
+/// How long until `at_us`, for a timer of CAF's: never negative, and at most
+/// a century (a sleep until 9999-12-31 is legal; CAF's clock counts in
+/// nanoseconds, which overflow some 292 years out). A wake timer that fires
+/// early waits on (saga_machine::wake_due); retries and deadlines are
+/// bounded by the workflow's limits long before that.
+std::chrono::microseconds delay_until(std::int64_t at_us) {
+  constexpr std::int64_t century_us = 100LL * 365 * 86400 * 1'000'000;
+  return std::chrono::microseconds(std::clamp<std::int64_t>(at_us - storage::now_us(), 0, century_us));
+}
+
 void issue(saga_actor* self, const std::vector<command>& commands) {
   for (auto& cmd : commands) {
     switch (cmd.type) {
@@ -80,28 +90,22 @@ void issue(saga_actor* self, const std::vector<command>& commands) {
       case command::kind::compensate:
         call_stage(self, cmd);
         break;
-      case command::kind::schedule_retry: {
-        auto delay = std::max<std::int64_t>(0, cmd.at_us - storage::now_us());
-        self->delayed_send(self, std::chrono::microseconds(delay), retry_due_atom::value, cmd.step,
+      case command::kind::schedule_retry:
+        self->delayed_send(self, delay_until(cmd.at_us), retry_due_atom::value, cmd.step,
                            cmd.attempt, cmd.compensation);
         break;
-      }
-      case command::kind::wake: {
-        auto delay = std::max<std::int64_t>(0, cmd.at_us - storage::now_us());
-        self->delayed_send(self, std::chrono::microseconds(delay), wake_atom::value, cmd.step,
-                           cmd.attempt, cmd.compensation);
+      case command::kind::wake:
+        self->delayed_send(self, delay_until(cmd.at_us), wake_atom::value, cmd.step, cmd.attempt,
+                           cmd.compensation);
         break;
-      }
-      case command::kind::deadline: {
-        auto delay = std::max<std::int64_t>(0, cmd.at_us - storage::now_us());
-        self->delayed_send(self, std::chrono::microseconds(delay), deadline_atom::value);
+      case command::kind::deadline:
+        self->delayed_send(self, delay_until(cmd.at_us), deadline_atom::value);
         break;
-      }
       case command::kind::finish: {
         auto& m = *self->state.machine;
         runtime::log_saga_end(m);
         self->send(self->state.links->coordinator, done_atom::value, m.cid(),
-                   std::string{storage::to_string(m.status())});
+                   std::string{storage::to_string(m.status())}, m.spec().name);
         self->quit();
         return;
       }

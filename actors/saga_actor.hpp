@@ -23,7 +23,7 @@ struct saga_links {
   log_writer writer;              ///< The event-log writer.
   /// The coordinator, told when the saga ends (coordinator.hpp's
   /// saga_listener, whose header would bring the coordinator's in).
-  caf::typed_actor<caf::reacts_to<done_atom, std::string, std::string>,
+  caf::typed_actor<caf::reacts_to<done_atom, std::string, std::string, std::string>,
                    caf::reacts_to<fail_atom, std::string, std::string>,
                    caf::reacts_to<park_atom, std::string, std::int64_t>>
     coordinator;
@@ -48,8 +48,9 @@ enum class resumed_from : std::uint8_t { log, park_for_timer, park_for_request }
 /// message, answered with a plain `ack_atom` or error) and issues nothing
 /// until the append is acknowledged; `(execute_atom,
 /// step_call)` to the step's stage, with the step's timeout; and, to itself,
-/// `(retry_due_atom, step, attempt, compensation)` when a retry is due. When the
-/// saga ends it sends `(done_atom, cid, status)` to the coordinator and quits.
+/// `(retry_due_atom, step, attempt, compensation)` when a retry is due. When
+/// the saga ends it sends `(done_atom, cid, status, saga name)` to the
+/// coordinator and quits.
 /// `(cancel_atom)` -> `bool` cancels it (false if it had already ended);
 /// `(deadline_atom)`, sent to itself, marks the saga's deadline;
 /// a saga whose write parks it (it waits longer than passivate_after_us)

@@ -9,6 +9,7 @@
 
 #include "actors/engine.hpp"
 #include "app/mcp_http.hpp"
+#include "app/metrics.hpp"
 #include "app/saga_operations.hpp"
 #include "config/json_syntax.hpp"
 #include "config/json_writer.hpp"
@@ -185,6 +186,8 @@ public:
   api(actors::engine& e, const config::workflow& wf, std::string token, bool loopback)
     : e_(e), wf_(wf), token_(std::move(token)), loopback_(loopback), mcp_(e, wf) {}
 
+  app::metrics& metrics() const { return metrics_; }
+
   /// The answer to `r`, or, for a request that waits (`?wait`), nothing
   /// yet: `reply` gets it later.
   std::optional<http_response> handle(const http_request& r, const http_reply& reply) const {
@@ -208,6 +211,14 @@ public:
     }
     if (path.size() == 1 && path[0] == "mcp")
       return mcp_.handle(r);
+    if (path.size() == 1 && path[0] == "metrics") {
+      if (r.method != "GET")
+        return method_not_allowed("GET");
+      http_response resp;
+      resp.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      resp.body = metrics_.scrape(e_);
+      return resp;
+    }
     if (path.empty() || path[0] != "v1")
       return not_found(r);
     path.erase(path.begin());
@@ -481,6 +492,7 @@ private:
   std::string token_;
   bool loopback_ = false;
   mutable mcp_http mcp_;
+  mutable app::metrics metrics_;
 };
 
 } // namespace
@@ -489,8 +501,14 @@ http_handler http_api(actors::engine& e, const config::workflow& wf, std::string
                       bool loopback) {
   auto routes = std::make_shared<api>(e, wf, std::move(token), loopback);
   return [routes](http_request&& r, http_reply reply) {
-    if (auto answer = routes->handle(r, reply))
-      reply(std::move(*answer));
+    // Counted as answered, now or (?wait) later, by the route's template.
+    http_reply counted = [routes, route = route_template(r.method, r.path),
+                          reply = std::move(reply)](http_response resp) {
+      routes->metrics().request_answered(route, resp.status);
+      reply(std::move(resp));
+    };
+    if (auto answer = routes->handle(r, counted))
+      counted(std::move(*answer));
   };
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -24,6 +25,14 @@ struct run_summary {
   std::uint64_t interrupted = 0;
   /// Sagas waiting out of memory (see runtime.passivate_after_ms).
   std::uint64_t parked = 0;
+  /// Sagas in memory now (alive: an actor each).
+  std::uint64_t in_memory = 0;
+  /// Starts and ends in this run, by saga name (what the metrics label by):
+  /// as many entries as the workflow has sagas.
+  struct saga_counts {
+    std::uint64_t started = 0, completed = 0, compensated = 0, failed = 0, cancelled = 0;
+  };
+  std::map<std::string, saga_counts> by_saga;
   std::uint64_t total = 0;      ///< Sagas the run will have seen, when known in advance (progress).
   std::uint64_t peak_in_flight = 0; ///< Most sagas alive at once.
   std::uint64_t events = 0;     ///< Events appended by this run.

@@ -97,6 +97,7 @@ std::optional<std::int64_t> saga_admission::start_written(const std::string& cid
   auto i = starts_.find(cid);
   if (i == starts_.end() || i->second.written)
     return std::nullopt;
+  ++summary_.by_saga[i->second.saga.machine->spec().name].started;
   if (i->second.parks) {
     auto wake = i->second.saga.machine->idle_until();
     starts_.erase(i);
@@ -231,8 +232,20 @@ void saga_admission::wake(std::string cid, std::string hash) {
 }
 
 std::optional<std::uint32_t> saga_admission::ended(const std::string& cid,
-                                                   const std::string& status, std::int64_t now_us) {
-  summary_.count_end(storage::parse_saga_status(status));
+                                                   const std::string& status, std::int64_t now_us,
+                                                   const std::string& saga) {
+  auto end = storage::parse_saga_status(status);
+  summary_.count_end(end);
+  if (!saga.empty() && end) {
+    auto& c = summary_.by_saga[saga];
+    switch (*end) {
+      case storage::saga_status::completed: ++c.completed; break;
+      case storage::saga_status::compensated: ++c.compensated; break;
+      case storage::saga_status::failed: ++c.failed; break;
+      case storage::saga_status::cancelled: ++c.cancelled; break;
+      default: break;
+    }
+  }
   auto l = live_.find(cid);
   if (l == live_.end())
     return std::nullopt;
@@ -287,6 +300,7 @@ run_summary saga_admission::summary(std::int64_t now_us) const {
   auto s = summary_;
   s.to_resume = to_resume_.size() - waking_.size();
   s.parked = parked_ + waking_.size();
+  s.in_memory = live_.size();
   s.seconds = static_cast<double>(now_us - began_us_) / 1e6;
   s.replay_seconds = static_cast<double>(replay_us_) / 1e6;
   auto ms = [&](double q) { return static_cast<double>(latency_.quantile(q)) / 1e3; };

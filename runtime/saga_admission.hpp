@@ -140,10 +140,11 @@ public:
   /// so); the shell keeps its actor in the place returned.
   std::uint32_t revived(const std::string& cid, std::int64_t now_us);
 
-  /// Saga `cid` has ended with `status` (its stored name): the place its
-  /// actor had, free now, if it was alive.
+  /// Saga `cid` (of saga `saga`, counted by name when given) has ended with
+  /// `status` (its stored name): the place its actor had, free now, if it
+  /// was alive.
   std::optional<std::uint32_t> ended(const std::string& cid, const std::string& status,
-                                     std::int64_t now_us);
+                                     std::int64_t now_us, const std::string& saga = {});
   /// Every live saga was told to stop where it is (it resumes next run).
   void abandon_live();
 
