@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.join(src, "tests", "tools"))
 from checks import expect, finish  # noqa: E402
 
 work = tempfile.mkdtemp(prefix="nexus-bench-test-")
-SAGAS, IN_FLIGHT, RECOVERY, STEPS, WAITING = 400, 100, 600, 3, 2000
+SAGAS, IN_FLIGHT, RECOVERY, STEPS, WAITING = 400, 100, 600, 3, 1000
 
 
 def bench(*args):
