@@ -592,11 +592,13 @@ coordinator_actor::behavior_type coordinator(coordinator_self self, coordinator_
         return;
       storage::status s = storage::status::ok();
       auto row = st.setup.log->find_saga(cid, s);
-      std::string why;
-      const config::saga_spec* spec = nullptr;
-      if (row && row->parked && !storage::is_terminal(row->status))
-        spec = st.setup.definitions->of(*st.setup.log, cid, *row, why);
-      if (spec != nullptr) {
+      if (row && row->parked && !storage::is_terminal(row->status)) {
+        std::string why;
+        auto* spec = st.setup.definitions->of(*st.setup.log, cid, *row, why);
+        if (spec == nullptr) { // its timer stays: the next start tells it again
+          runtime::log(spdlog::level::err, {cid, row->saga}, "cannot bring back: {}", why);
+          return;
+        }
         st.core->wake(cid, spec->hash);
         fill(self);
         return;
