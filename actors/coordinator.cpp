@@ -167,10 +167,14 @@ void bring_to_life(coordinator_self self, action& a) {
     // the others.
     auto cursor = st.setup.log->cursor();
     std::vector<std::unique_ptr<runtime::saga_machine>> rebuilt;
-    for (auto& [cid, hash] : a.unfinished)
-      if (!st.core->live(cid)) // else already resumed, to be cancelled
-        if (auto m = rebuild_one(self, cid, hash, *cursor))
-          rebuilt.push_back(std::move(m));
+    for (auto& [cid, hash] : a.unfinished) {
+      if (st.core->live(cid)) // already resumed, to be cancelled
+        continue;
+      if (auto m = rebuild_one(self, cid, hash, *cursor))
+        rebuilt.push_back(std::move(m));
+      else
+        st.core->not_resumed(cid);
+    }
     cursor.reset();
     resume(self, std::move(rebuilt));
   }

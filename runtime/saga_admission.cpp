@@ -225,6 +225,10 @@ std::optional<std::uint32_t> saga_admission::parked(const std::string& cid) {
   return place;
 }
 
+void saga_admission::not_resumed(const std::string& cid) {
+  waking_.erase(cid); // parked still: its timer comes again on the next start
+}
+
 void saga_admission::wake(std::string cid, std::string hash) {
   if (!waking_.insert(cid).second)
     return;
@@ -293,13 +297,14 @@ bool saga_admission::finished() const {
 }
 
 std::uint64_t saga_admission::not_ended() const {
-  return live_.size() + starts_.size() + to_resume_.size() - waking_.size() + parked_;
+  return live_.size() + starts_.size() + to_resume_.size()
+         - std::min(to_resume_.size(), waking_.size()) + parked_;
 }
 
 run_summary saga_admission::summary(std::int64_t now_us) const {
   auto s = summary_;
-  s.to_resume = to_resume_.size() - waking_.size();
-  s.parked = parked_ + waking_.size();
+  s.to_resume = to_resume_.size() - std::min(to_resume_.size(), waking_.size());
+  s.parked = parked_; // the woken too, until they are back
   s.in_memory = live_.size();
   s.seconds = static_cast<double>(now_us - began_us_) / 1e6;
   s.replay_seconds = static_cast<double>(replay_us_) / 1e6;

@@ -133,6 +133,8 @@ public:
   /// Parked saga `cid`'s timer is due: it is resumed (a `resume` action)
   /// when there is room, before new sagas; `hash`: its definition.
   void wake(std::string cid, std::string hash);
+  /// A `resume` action could not rebuild saga `cid` (logged by the shell).
+  void not_resumed(const std::string& cid);
   /// Whether parked saga `cid` is woken and waiting for room.
   bool waking(const std::string& cid) const { return waking_.count(cid) > 0; }
   /// Parked saga `cid` is alive again, brought back for a signal or a

@@ -240,4 +240,47 @@ BOOST_AUTO_TEST_CASE(a_failed_start_write_is_forgotten_and_a_reopen_keeps_its_sa
   BOOST_TEST(!a.busy("r-1"));
 }
 
+BOOST_AUTO_TEST_CASE(parked_sagas_hold_no_room_and_are_counted_once_until_they_are_back) {
+  auto r = config::parse_workflow(
+    R"({"runtime": {"max_in_flight": 1}, "sagas": {"order": {"steps": [
+        {"name": "paid", "action": {"kind": "wait", "signal": "paid"}}]}}})",
+    "wf.json");
+  BOOST_REQUIRE(r.ok());
+  saga_admission a{*r.value, false};
+  a.begin(0, {}, 0, 2); // two parked by an earlier run
+  start_durably(a, "p-1", 10); // its first step waits with no time limit: parked at once
+  BOOST_TEST((a.next().what == kind::none)); // nothing to launch
+  auto s = a.summary(20);
+  BOOST_TEST(s.parked == 3u);
+  BOOST_TEST(s.in_memory == 0u);
+  BOOST_TEST(s.started == 1u);
+  BOOST_TEST(s.by_saga.at("order").started == 1u);
+  BOOST_TEST(a.not_ended() == 3u);
+  a.close(false);
+  BOOST_TEST(a.finished()); // a server's stop leaves parked sagas in the log
+  a.close(true);
+  BOOST_TEST(!a.finished()); // a run's end waits for them
+
+  a.wake("old-1", "hash");
+  BOOST_TEST(a.waking("old-1"));
+  BOOST_TEST(a.summary(30).parked == 3u); // woken, not yet back: still parked, once
+  BOOST_TEST(a.summary(30).to_resume == 0u);
+  auto back = a.next();
+  BOOST_REQUIRE((back.what == kind::resume));
+  a.resumed("old-1", 3, 40);
+  s = a.summary(40);
+  BOOST_TEST(s.parked == 2u);
+  BOOST_TEST(s.in_memory == 1u);
+  BOOST_TEST(s.resumed == 0u); // brought back, not resumed from a crash
+  a.wake("old-2", "hash");
+  BOOST_TEST((a.next().what == kind::none)); // no room: it waits for old-1
+  a.parked("old-1");
+  BOOST_TEST(a.summary(50).parked == 3u);
+  auto second = a.next();
+  BOOST_REQUIRE((second.what == kind::resume));
+  a.not_resumed("old-2"); // its rebuild failed: parked still
+  BOOST_TEST(!a.waking("old-2"));
+  BOOST_TEST(a.summary(60).parked == 3u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
