@@ -1,6 +1,8 @@
 #include "actors/submit.hpp"
 
 #include <deque>
+#include <memory>
+#include <tuple>
 #include <utility>
 
 #include <caf/all.hpp>
@@ -30,12 +32,46 @@ std::string_view describe(start_result r) {
   return "refused";
 }
 
+/// Signal lines waiting for the one in flight: they go one at a time, so
+/// that they reach the coordinator in the order of the input (the gateway
+/// runs each tool call on a thread of its own, and two at once could swap).
+struct signal_lines {
+  std::deque<std::tuple<std::string, std::string, std::string>> waiting; ///< token, cid, arguments
+  bool in_flight = false;
+};
+
+/// Sends the next waiting signal line, if none is in flight.
+void send_signal_line(caf::event_based_actor* self, caf::actor gateway, caf::actor client,
+                      std::shared_ptr<signal_lines> lines) {
+  if (lines->in_flight || lines->waiting.empty())
+    return;
+  auto [token, cid, arguments] = std::move(lines->waiting.front());
+  lines->waiting.pop_front();
+  lines->in_flight = true;
+  auto next = [=] {
+    lines->in_flight = false;
+    send_signal_line(self, gateway, client, lines);
+  };
+  self->request(gateway, caf::infinite, query_atom::value, std::move(token),
+                std::string{"signal_saga"}, std::move(arguments))
+    .then(
+      [=, cid = cid](bool is_error, std::string& text) {
+        self->send(client, signal_atom::value, cid, is_error, std::move(text));
+        next();
+      },
+      [=, cid = cid](caf::error& err) {
+        self->send(client, fail_atom::value, cid, self->system().render(err));
+        next();
+      });
+}
+
 /// Sends each submission on to the gateway and hands its answer, and each
 /// saga's end, to `client` as plain messages. A blocking client waits on a
 /// request's answer alone, and would miss its monitor's down message until
 /// the request timed out; through the relay it takes answers, ends and the
 /// loss of the coordinator in one receive.
 caf::behavior relay(caf::event_based_actor* self, caf::actor gateway, caf::actor client) {
+  auto lines = std::make_shared<signal_lines>();
   return {
     [=](submit_atom, std::string& token, config::saga_request& req) {
       auto cid = req.correlation_id;
@@ -50,14 +86,8 @@ caf::behavior relay(caf::event_based_actor* self, caf::actor gateway, caf::actor
     },
     // A signal line, run on the coordinator as the tool signal_saga.
     [=](signal_atom, std::string& token, std::string& cid, std::string& arguments) {
-      self->request(gateway, caf::infinite, query_atom::value, std::move(token),
-                    std::string{"signal_saga"}, std::move(arguments))
-        .then([=](bool is_error, std::string& text) {
-                self->send(client, signal_atom::value, cid, is_error, std::move(text));
-              },
-              [=](caf::error& err) {
-                self->send(client, fail_atom::value, cid, self->system().render(err));
-              });
+      lines->waiting.emplace_back(std::move(token), std::move(cid), std::move(arguments));
+      send_signal_line(self, gateway, client, lines);
     },
   };
 }
