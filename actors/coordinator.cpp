@@ -120,19 +120,33 @@ void resume(coordinator_self self, std::vector<std::unique_ptr<runtime::saga_mac
   }
 }
 
+/// Whether `row` is that of a saga parked and not ended.
+bool is_parked(const storage::saga_row& row) {
+  return row.parked && !storage::is_terminal(row.status);
+}
+
+/// The definition parked saga `cid` (its row `row`) runs on; null, logged,
+/// if it cannot be loaded.
+const config::saga_spec* parked_definition(coordinator_self self, const std::string& cid,
+                                           const storage::saga_row& row) {
+  auto& st = self->state;
+  std::string why;
+  auto* spec = st.setup.definitions->of(*st.setup.log, cid, row, why);
+  if (spec == nullptr)
+    runtime::log(spdlog::level::err, {cid, row.saga}, "cannot bring back: {}", why);
+  return spec;
+}
+
 /// Brings parked saga `cid` (its row `row`) back from its events, regardless
 /// of room, for the signal or cancel that follows; false if it cannot be
 /// (logged) or its row says it is not parked.
 bool revive(coordinator_self self, const std::string& cid, const storage::saga_row& row) {
   auto& st = self->state;
-  if (!row.parked || storage::is_terminal(row.status))
+  if (!is_parked(row))
     return false;
-  std::string why;
-  auto* spec = st.setup.definitions->of(*st.setup.log, cid, row, why);
-  if (spec == nullptr) {
-    runtime::log(spdlog::level::err, {cid, row.saga}, "cannot bring back: {}", why);
+  auto* spec = parked_definition(self, cid, row);
+  if (spec == nullptr)
     return false;
-  }
   auto cursor = st.setup.log->cursor();
   auto m = rebuild_one(self, cid, spec->hash, *cursor);
   if (!m)
@@ -596,13 +610,10 @@ coordinator_actor::behavior_type coordinator(coordinator_self self, coordinator_
         return;
       storage::status s = storage::status::ok();
       auto row = st.setup.log->find_saga(cid, s);
-      if (row && row->parked && !storage::is_terminal(row->status)) {
-        std::string why;
-        auto* spec = st.setup.definitions->of(*st.setup.log, cid, *row, why);
-        if (spec == nullptr) { // its timer stays: the next start tells it again
-          runtime::log(spdlog::level::err, {cid, row->saga}, "cannot bring back: {}", why);
+      if (row && is_parked(*row)) {
+        auto* spec = parked_definition(self, cid, *row);
+        if (spec == nullptr) // its timer stays: the next start tells it again
           return;
-        }
         st.core->wake(cid, spec->hash);
         fill(self);
         return;
@@ -666,7 +677,7 @@ coordinator_actor::behavior_type coordinator(coordinator_self self, coordinator_
       if (!st.core->busy(cid) && !st.core->waking(cid)) {
         storage::status s = storage::status::ok();
         auto row = st.setup.log->find_saga(cid, s);
-        if (!row || !row->parked || storage::is_terminal(row->status))
+        if (!row || !is_parked(*row))
           return std::string{};
       }
       auto promise = self->make_response_promise<std::string>();
