@@ -1,5 +1,7 @@
 #include "actors/remote_tools.hpp"
 
+#include "actors/caller.hpp"
+
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
@@ -48,7 +50,7 @@ std::unique_ptr<remote_tools> remote_tools::connect(const submit_options& opts,
 std::pair<bool, std::string> remote_tools::call(const std::string& tool,
                                                 const std::string& arguments, int timeout_s) {
   std::pair<bool, std::string> answer{true, {}};
-  caf::scoped_actor self{*impl_->sys};
+  caller self{*impl_->sys};
   self->request(impl_->gateway, std::chrono::seconds(timeout_s), query_atom::value, impl_->token,
                 tool, arguments)
     .receive(
