@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include <caf/all.hpp>
+#include "runtime/meters.hpp"
 #include "runtime/logging.hpp"
 
 #include "runtime/breaker_log.hpp"
@@ -85,6 +86,11 @@ void publish(breaker_self self, const std::vector<runtime::breaker_transition>& 
   auto req = st.log->transitions(ts, *st.machine, now_us);
   if (!req)
     return;
+  for (auto& t : ts)
+    if (auto* m = st.setup.meters) {
+      auto to = t.to == breaker_state::open ? 0 : t.to == breaker_state::half_open ? 1 : 2;
+      m->transitions[to].fetch_add(1, std::memory_order_relaxed);
+    }
   for (auto& t : ts)
     runtime::log(t.to == breaker_state::closed ? spdlog::level::info : spdlog::level::warn,
                  runtime::log_context::of_resource(st.setup.resource), "breaker {}",

@@ -16,6 +16,10 @@
 #include "config/workflow.hpp"
 #include "storage/breaker_row.hpp"
 
+namespace nexus::runtime {
+struct breaker_meters;
+}
+
 namespace nexus::actors {
 
 /// The interface of a resource's breaker, checked by the compiler wherever
@@ -42,6 +46,8 @@ struct breaker_setup {
   /// CAF's deterministic scheduler gives one that follows its clock, which
   /// also times the breaker's timers and the calls' durations.
   std::function<std::int64_t()> now_us;
+  /// Where its transitions are counted; null: nowhere.
+  runtime::breaker_meters* meters = nullptr;
 };
 
 /// Spawns the circuit breaker of one resource, which every step naming the

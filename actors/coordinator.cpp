@@ -14,6 +14,7 @@
 #include "actors/timer_service.hpp"
 #include "runtime/definition_catalog.hpp"
 #include "runtime/logging.hpp"
+#include "runtime/meters.hpp"
 #include "runtime/rebuild.hpp"
 #include "runtime/saga_admission.hpp"
 #include "runtime/saga_machine.hpp"
@@ -68,10 +69,17 @@ using coordinator_self = coordinator_actor::stateful_pointer<coordinator_state>;
 std::shared_ptr<const saga_links> links_for(coordinator_self self, const config::saga_spec& spec) {
   auto& st = self->state;
   auto& links = st.links[spec.id];
-  if (!links)
-    links = std::make_shared<const saga_links>(
-      saga_links{st.setup.writer, caf::actor_cast<saga_listener>(self), st.setup.stages.at(spec.id),
-                 static_cast<std::int64_t>(st.setup.workflow->runtime.passivate_after_ms) * 1000});
+  if (links)
+    return links;
+  saga_links made{st.setup.writer, caf::actor_cast<saga_listener>(self), st.setup.stages.at(spec.id),
+                  static_cast<std::int64_t>(st.setup.workflow->runtime.passivate_after_ms) * 1000,
+                  nullptr, {}};
+  if (auto* board = st.setup.meters) {
+    made.meters = &board->saga(spec.name);
+    for (auto& step : spec.steps)
+      made.step_meters.push_back(&board->step(spec.name, step.name));
+  }
+  links = std::make_shared<const saga_links>(std::move(made));
   return links;
 }
 

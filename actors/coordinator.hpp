@@ -19,6 +19,7 @@
 
 namespace nexus::runtime {
 class definition_catalog;
+class meter_board;
 }
 
 namespace nexus::storage {
@@ -51,6 +52,8 @@ struct coordinator_setup {
   /// Where its timer service runs: where the coordinator does (set by
   /// spawn_coordinator).
   placement timer_placement = placement::own_thread;
+  /// Where sagas count what the metrics show; null: nowhere.
+  runtime::meter_board* meters = nullptr;
 };
 
 /// What a saga tells the coordinator: it has ended `(done_atom, cid,

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/breaker_actor.hpp"
+#include "actors/caller.hpp"
 #include "actors/cluster/host.hpp"
 #include "actors/coordinator.hpp"
 #include "actors/event_log_writer.hpp"
@@ -24,6 +25,7 @@
 #include "runtime/input_source.hpp"
 #include "runtime/rebuild.hpp"
 #include "runtime/logging.hpp"
+#include "runtime/meters.hpp"
 #include "actors/messages.hpp"
 #include "runtime/step_context.hpp"
 #include "actors/system_config.hpp"
@@ -122,7 +124,8 @@ struct engine::impl {
     else
       cfg = std::make_unique<actors::system_config>(wf.runtime.threads);
     sys = std::make_unique<caf::actor_system>(*cfg);
-    writer = spawn_event_log_writer(*sys, *log, wf.runtime.batch_size);
+    writer = spawn_event_log_writer(*sys, *log, wf.runtime.batch_size, placement::own_thread,
+                                    opts.meters ? &opts.meters->log() : nullptr);
     if (!spawn_steps())
       return false;
     if (wf.runtime.retention_days > 0)
@@ -132,10 +135,11 @@ struct engine::impl {
       input_size = input->size().value_or(0);
       reader = spawn_input_reader(*sys, std::move(input), wf, opts.on_bad_input);
     }
-    coordinator = spawn_coordinator(*sys, {&wf, definitions.get(), log.get(), writer, steps.targets,
-                                           reader, input_size,
-                                           {steps.stages.begin(), steps.stages.end()},
-                                           std::move(unfinished), parked});
+    coordinator_setup setup{&wf, definitions.get(), log.get(), writer, steps.targets,
+                            reader, input_size, {steps.stages.begin(), steps.stages.end()},
+                            std::move(unfinished), parked};
+    setup.meters = opts.meters;
+    coordinator = spawn_coordinator(*sys, std::move(setup));
     if (opts.cluster.listen && !listen())
       return false;
     spdlog::info("run started: data_dir={} threads={} max_in_flight={}", wf.runtime.data_dir,
@@ -177,6 +181,7 @@ struct engine::impl {
     in.default_breaker = &default_breaker;
     in.cluster = opts.cluster.listen ? &cluster : nullptr;
     in.local_stages = opts.cluster.local_stages;
+    in.meters = opts.meters;
     std::string why;
     // The file's definitions first: a stage's capacity is the file's.
     std::vector<const config::saga_spec*> sagas;
@@ -298,7 +303,7 @@ start_result engine::start(const std::string& saga, const std::string& cid, std:
     return start_result::closed;
   auto req = start_request(saga, cid, std::move(input_json));
   auto result = start_result::closed;
-  caf::scoped_actor self{*impl_->sys};
+  caller self{*impl_->sys};
   self->request(impl_->coordinator, caf::infinite, start_atom::value, std::move(req))
     .receive([&](std::uint8_t r) { result = static_cast<start_result>(r); },
              [&](caf::error&) { result = start_result::closed; });
@@ -348,7 +353,7 @@ cancel_result engine::cancel(const std::string& cid, std::string* status) {
   if (!impl_->coordinator || impl_->waited)
     return cancel_result::unknown;
   auto result = cancel_result::unknown;
-  caf::scoped_actor self{*impl_->sys};
+  caller self{*impl_->sys};
   self->request(impl_->coordinator, caf::infinite, cancel_atom::value, cid)
     .receive(
       [&](std::uint8_t r, std::string& s) {
@@ -368,7 +373,7 @@ runtime::signal_result engine::signal(const runtime::saga_signal& s, std::string
     return signal_result::failed;
   }
   auto result = signal_result::failed;
-  caf::scoped_actor self{*impl_->sys};
+  caller self{*impl_->sys};
   self->request(impl_->coordinator, caf::infinite, signal_atom::value, s.cid, s.name, s.data, s.id)
     .receive(
       [&](std::uint8_t r, std::string& why) {
@@ -399,7 +404,7 @@ bool engine::retry(const std::string& cid, std::string& error) {
     return false;
   }
   bool reopened = false;
-  caf::scoped_actor self{*impl_->sys};
+  caller self{*impl_->sys};
   self->request(impl_->coordinator, caf::infinite, retry_atom::value, cid)
     .receive(
       [&](bool ok, std::string& why) {
@@ -414,10 +419,14 @@ runtime::run_summary engine::counts() {
   if (!impl_->coordinator || impl_->waited)
     return impl_->summary;
   runtime::run_summary s;
-  caf::scoped_actor self{*impl_->sys};
+  caller self{*impl_->sys};
   self->request(impl_->coordinator, caf::infinite, stats_atom::value)
     .receive([&](runtime::run_summary& r) { s = std::move(r); }, [&](caf::error&) {});
   return s;
+}
+
+runtime::meter_board* engine::meters() const {
+  return impl_->opts.meters;
 }
 
 const storage::event_log* engine::log() const {
@@ -442,7 +451,7 @@ std::map<std::string, stage_stats> engine::stages() {
     return impl_->final_stages;
   if (!impl_->sys)
     return out;
-  caf::scoped_actor self{*impl_->sys};
+  caller self{*impl_->sys};
   auto& steps = impl_->steps;
   for (std::size_t i = 0; i < steps.stages.size(); ++i)
     self->request(steps.stages[i], caf::infinite, stats_atom::value)

@@ -17,6 +17,7 @@
 
 namespace nexus::runtime {
 class handler_registry;
+class meter_board;
 }
 namespace nexus::storage {
 class event_log;
@@ -60,6 +61,10 @@ struct run_options {
   /// What a bad input line does: stop the run (exit 2) or is skipped.
   runtime::bad_input_policy on_bad_input = runtime::bad_input_policy::stop;
   cluster_options cluster;
+  /// Where sagas, stages, breakers, the log writer and the cluster count
+  /// what the metrics show (app/metrics.hpp scrapes it); null: nothing is
+  /// counted. Must outlive the engine.
+  runtime::meter_board* meters = nullptr;
 };
 
 /// What engine::start and engine::cancel did (runtime/start_request.hpp).
@@ -152,6 +157,9 @@ public:
   /// The run's counts so far (started, resumed, ended by status; those
   /// not ended yet as `interrupted`), as wait()'s progress gets them.
   runtime::run_summary counts();
+
+  /// Where it counts what the metrics show (run_options::meters); null: nowhere.
+  runtime::meter_board* meters() const;
 
   /// The engine's event log, for reads from any thread (queries see every
   /// acknowledged event); null if it could not be opened.

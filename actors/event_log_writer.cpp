@@ -1,11 +1,13 @@
 #include "actors/event_log_writer.hpp"
 
+#include <chrono>
 #include <vector>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
 #include "runtime/crash_point.hpp"
+#include "runtime/meters.hpp"
 #include "actors/errors.hpp"
 #include "actors/messages.hpp"
 #include "storage/event_log.hpp"
@@ -16,6 +18,7 @@ namespace {
 
 struct writer_state {
   storage::event_log* log = nullptr;
+  runtime::log_meters* meters = nullptr;
   std::uint32_t batch_size = 1;
   std::vector<storage::append_request> pending;
   std::vector<caf::response_promise> promises;
@@ -39,7 +42,16 @@ void flush(writer_actor self) {
     batch.push_back(&req);
     events += req.events.size();
   }
-  auto result = st.log->write(batch);
+  std::uint64_t bytes = 0;
+  auto began = std::chrono::steady_clock::now();
+  auto result = st.log->write(batch, &bytes);
+  if (result && st.meters) {
+    auto took = std::chrono::steady_clock::now() - began;
+    st.meters->write_us.observe(
+      std::chrono::duration_cast<std::chrono::microseconds>(took).count());
+    st.meters->batch_events.observe(static_cast<std::int64_t>(events));
+    st.meters->bytes.fetch_add(bytes, std::memory_order_relaxed);
+  }
   if (result) {
     runtime::crash_point("append");
     st.events_written += events;
@@ -57,8 +69,9 @@ void flush(writer_actor self) {
 }
 
 log_writer::behavior_type writer(writer_actor self, storage::event_log* log,
-                                 std::uint32_t batch_size) {
+                                 std::uint32_t batch_size, runtime::log_meters* meters) {
   self->state.log = log;
+  self->state.meters = meters;
   self->state.batch_size = batch_size;
   return {
     [=](append_atom, storage::append_request& req) -> caf::result<ack_atom> {
@@ -89,10 +102,11 @@ log_writer::behavior_type writer(writer_actor self, storage::event_log* log,
 } // namespace
 
 log_writer spawn_event_log_writer(caf::actor_system& sys, storage::event_log& log,
-                                  std::uint32_t batch_size, placement where) {
+                                  std::uint32_t batch_size, placement where,
+                                  runtime::log_meters* meters) {
   if (where == placement::scheduler)
-    return sys.spawn(writer, &log, batch_size);
-  return sys.spawn<caf::detached>(writer, &log, batch_size);
+    return sys.spawn(writer, &log, batch_size, meters);
+  return sys.spawn<caf::detached>(writer, &log, batch_size, meters);
 }
 
 } // namespace nexus::actors

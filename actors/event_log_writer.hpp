@@ -12,6 +12,9 @@
 namespace nexus::storage {
 class event_log;
 }
+namespace nexus::runtime {
+struct log_meters;
+}
 
 namespace nexus::actors {
 
@@ -35,9 +38,11 @@ using log_writer =
 /// Group commit: appends are gathered into one batch until `batch_size`
 /// requests are waiting or no more appends are in the mailbox; the batch is
 /// then written at once and every request in it acknowledged.
-/// `log` must outlive the actor.
+/// `log` must outlive the actor; so must `meters` (null: none), where each
+/// batch's events, bytes and write time are counted.
 log_writer spawn_event_log_writer(caf::actor_system& sys, storage::event_log& log,
                                   std::uint32_t batch_size,
-                                  placement where = placement::own_thread);
+                                  placement where = placement::own_thread,
+                                  runtime::log_meters* meters = nullptr);
 
 } // namespace nexus::actors

@@ -8,6 +8,7 @@
 
 #include "actors/errors.hpp"
 #include "runtime/crash_point.hpp"
+#include "runtime/meters.hpp"
 #include "actors/messages.hpp"
 #include "runtime/saga_log.hpp"
 #include "runtime/saga_admission.hpp"
@@ -104,6 +105,8 @@ void issue(saga_actor* self, const std::vector<command>& commands) {
       case command::kind::finish: {
         auto& m = *self->state.machine;
         runtime::log_saga_end(m);
+        if (auto* meters = self->state.links->meters)
+          meters->ended(m.status(), storage::now_us() - m.started_us());
         self->send(self->state.links->coordinator, done_atom::value, m.cid(),
                    std::string{storage::to_string(m.status())}, m.spec().name);
         self->quit();
@@ -207,6 +210,8 @@ void on_result(saga_actor* self, const step_result& r) {
   transition next;
   auto now = storage::now_us();
   auto i = static_cast<std::uint32_t>(step);
+  if (auto& meters = self->state.links->step_meters; i < meters.size())
+    meters[i]->attempt_ended(r.compensate, r.outcome);
   if (r.compensate)
     m.compensation_finished(i, r.attempt, r.outcome, now, next);
   else

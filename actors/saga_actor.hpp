@@ -12,6 +12,8 @@
 namespace nexus::runtime {
 class saga_machine;
 struct started_saga;
+struct saga_meters;
+struct step_meters;
 }
 
 namespace nexus::actors {
@@ -30,6 +32,10 @@ struct saga_links {
   std::vector<step_target> stages; ///< One per step of the saga: its stage, or breaker.
   /// runtime.passivate_after_ms: a saga that waits longer leaves memory.
   std::int64_t passivate_after_us = 5'000'000;
+  /// Where the metrics count its sagas' ends and, per step, the answers
+  /// its attempts got; null and empty: nowhere.
+  runtime::saga_meters* meters = nullptr;
+  std::vector<runtime::step_meters*> step_meters;
 };
 
 /// Where a resumed saga comes from: the log's unfinished sagas at the start

@@ -8,6 +8,7 @@
 
 #include <caf/all.hpp>
 
+#include "runtime/meters.hpp"
 #include "runtime/bulkhead.hpp"
 #include "runtime/definition_catalog.hpp"
 #include "runtime/executors.hpp"
@@ -203,6 +204,7 @@ struct stage_state {
   std::optional<runtime::bulkhead> policy;
   pressure_listener watcher;
   stage_stats stats;
+  runtime::step_meters* meters = nullptr; ///< Null: none.
   static inline const char* name = "nexus.stage";
 };
 
@@ -211,6 +213,8 @@ using stage_self = stage_actor::stateful_pointer<stage_state>;
 /// Tells the watcher when the queue is full, and when it has half emptied.
 void update_pressure(stage_self self) {
   auto& st = self->state;
+  if (st.meters)
+    st.meters->queued.store(static_cast<std::uint32_t>(st.queue.size()), std::memory_order_relaxed);
   auto change = st.policy->pressure(st.queue.size());
   if (change && st.watcher)
     self->send(st.watcher, pressure_atom::value, st.stage, *change);
@@ -237,6 +241,8 @@ void hand_to(stage_self self, std::uint32_t w, owed_answer reply, const step_cal
   arm_sweep(self);
   auto running = static_cast<std::uint32_t>(st.workers.size() - st.idle.size());
   st.stats.peak_running = std::max(st.stats.peak_running, running);
+  if (st.meters)
+    st.meters->busy.store(running, std::memory_order_relaxed);
 }
 
 caf::result<step_result> accept(stage_self self, step_call&& call, reporter report) {
@@ -254,6 +260,8 @@ caf::result<step_result> accept(stage_self self, step_call&& call, reporter repo
     // A bulkhead that is full refuses, as an open breaker does: the saga
     // waits and tries again without using up an attempt.
     ++st.stats.refused;
+    if (st.meters)
+      st.meters->refused.fetch_add(1, std::memory_order_relaxed);
     update_pressure(self);
     auto r = step_result::failure(call, config::error_kind::circuit_open,
                                   st.policy->refusal(st.stage, st.queue.size()),
@@ -271,8 +279,12 @@ caf::result<step_result> accept(stage_self self, step_call&& call, reporter repo
 }
 
 stage_actor::behavior_type stage(stage_self self, std::string saga, std::uint32_t bound,
-                         worker_setup setup, std::uint32_t workers, bool blocks) {
+                         worker_setup setup, std::uint32_t workers, bool blocks,
+                         runtime::step_meters* meters) {
   auto& st = self->state;
+  st.meters = meters;
+  if (meters)
+    meters->staged.store(true, std::memory_order_relaxed);
   st.step = setup.step->name;
   st.stage = saga + "/" + st.step;
   st.saga = std::move(saga);
@@ -304,8 +316,17 @@ stage_actor::behavior_type stage(stage_self self, std::string saga, std::uint32_
                                                             - st.running[w].started);
       st.policy->took(took.count());
       ++st.stats.calls;
+      if (st.meters) {
+        auto& m = *st.meters;
+        m.calls.fetch_add(1, std::memory_order_relaxed);
+        m.duration[st.running[w].compensate ? 1 : 0].observe(
+          static_cast<std::int64_t>(took.count() * 1000));
+      }
       if (st.queue.empty()) {
         st.idle.push_back(w);
+        if (st.meters)
+          st.meters->busy.store(static_cast<std::uint32_t>(st.workers.size() - st.idle.size()),
+                                std::memory_order_relaxed);
         return;
       }
       auto q = std::move(st.queue.front());
@@ -385,12 +406,13 @@ std::uint32_t stage_workers(const config::step_spec& step, std::uint32_t cores) 
 stage_actor spawn_stage(caf::actor_system& sys, const std::string& saga,
                        const config::step_spec& step, std::uint32_t cores,
                        std::uint32_t default_queue, const runtime::handler_registry* handlers,
-                       const runtime::definition_catalog* definitions, bool blocks) {
+                       const runtime::definition_catalog* definitions, bool blocks,
+                       runtime::step_meters* meters) {
   blocks = blocks || step.action.blocks() || (step.compensate && step.compensate->blocks());
   auto workers = stage_workers(step, cores);
   auto bound = std::max<std::uint32_t>(1, step.queue > 0 ? step.queue : default_queue);
   return sys.spawn(stage, saga, bound, worker_setup{&step, handlers, definitions}, workers,
-                   blocks);
+                   blocks, meters);
 }
 
 } // namespace nexus::actors

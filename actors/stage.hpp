@@ -15,6 +15,7 @@
 namespace nexus::runtime {
 class definition_catalog;
 class handler_registry;
+struct step_meters;
 }
 
 namespace nexus::actors {
@@ -51,7 +52,9 @@ using stage_actor = step_target::extend<handed_call, caf::reacts_to<watch_atom>,
 /// `definitions`) gives it; `step` sets the stage's capacity, and its
 /// workers are threads of their own if it, or `blocks` (another
 /// definition's step of this name), holds a thread. `step`, `handlers` and
-/// `definitions` (both may be null) must outlive the stage.
+/// `definitions` (both may be null) must outlive the stage. With `meters`
+/// (null: none), it counts its calls, refusals, busy workers and queue in
+/// them, and the time each attempt held a worker.
 /// The workers a stage for `step` has on a node of `cores` cores.
 std::uint32_t stage_workers(const config::step_spec& step, std::uint32_t cores);
 
@@ -59,6 +62,6 @@ stage_actor spawn_stage(caf::actor_system& sys, const std::string& saga,
                        const config::step_spec& step, std::uint32_t cores,
                        std::uint32_t default_queue, const runtime::handler_registry* handlers,
                        const runtime::definition_catalog* definitions = nullptr,
-                       bool blocks = false);
+                       bool blocks = false, runtime::step_meters* meters = nullptr);
 
 } // namespace nexus::actors

@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 
 #include "actors/cluster/host.hpp"
+#include "runtime/meters.hpp"
 #include "storage/event_log.hpp"
 
 namespace nexus::actors {
@@ -29,7 +30,8 @@ bool wire_steps(caf::actor_system& sys, const config::workflow& wf,
   std::uint32_t local_capacity = 0;
   cluster_dispatcher dispatcher;
   if (in.cluster)
-    dispatcher = in.cluster->start_dispatcher(sys, wf.runtime.max_in_flight, in.definitions);
+    dispatcher = in.cluster->start_dispatcher(sys, wf.runtime.max_in_flight, in.definitions,
+                                              in.meters ? &in.meters->cluster() : nullptr);
   auto default_queue =
     static_cast<std::uint32_t>(std::min<std::uint64_t>(wf.runtime.max_in_flight, UINT32_MAX));
   std::map<std::string, stage_plan> plans;
@@ -53,7 +55,9 @@ bool wire_steps(caf::actor_system& sys, const config::workflow& wf,
     step_target entry = dispatcher;
     if (!in.cluster || in.local_stages) {
       auto stage = spawn_stage(sys, plan.saga, *plan.capacity, in.cores, default_queue,
-                               in.handlers, in.definitions, plan.blocks);
+                               in.handlers, in.definitions, plan.blocks,
+                               in.meters ? &in.meters->step(plan.saga, plan.capacity->name)
+                                         : nullptr);
       out.stages.push_back(stage);
       out.stage_names.push_back(key);
       local[key] = stage;
@@ -80,6 +84,7 @@ bool wire_steps(caf::actor_system& sys, const config::workflow& wf,
     setup.resource = resource;
     setup.spec = spec != wf.breakers.end() ? &spec->second : in.default_breaker;
     setup.writer = in.writer;
+    setup.meters = in.meters ? &in.meters->breaker(resource) : nullptr;
     storage::status s = storage::status::ok();
     setup.stored = in.log->find_breaker(resource, s);
     if (!s) {

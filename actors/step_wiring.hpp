@@ -16,6 +16,7 @@
 namespace nexus::runtime {
 class definition_catalog;
 class handler_registry;
+class meter_board;
 }
 
 namespace nexus::storage {
@@ -52,6 +53,8 @@ struct wiring_inputs {
   /// place; `local_stages`: this node serves the steps too. Null: no cluster.
   cluster_host* cluster = nullptr;
   bool local_stages = true;
+  /// Where stages and breakers count what the metrics show; null: nowhere.
+  runtime::meter_board* meters = nullptr;
 };
 
 /// Spawns a stage per step name of each saga in `definitions` (the

@@ -16,6 +16,7 @@
 #include "actors/cluster/transport.hpp"
 #include "actors/cluster/endpoint.hpp"
 #include "actors/stage.hpp"
+#include "runtime/meters.hpp"
 #include "runtime/definition_catalog.hpp"
 #include "runtime/logging.hpp"
 #include "actors/messages.hpp"
@@ -73,7 +74,8 @@ client_end run_worker(const config::workflow& wf, const worker_options& opts,
   for (auto& [saga, step] : steps) {
     auto key = stage_key(saga, step->name);
     stages[key] = spawn_stage(sys, saga, *step, cfg.threads(), UINT32_MAX, opts.handlers,
-                              &definitions);
+                              &definitions, false,
+                              opts.meters ? &opts.meters->step(saga, step->name) : nullptr);
     keys.push_back(key);
     workers += stage_workers(*step, cfg.threads());
   }

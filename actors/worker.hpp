@@ -10,6 +10,7 @@
 
 namespace nexus::runtime {
 class handler_registry;
+class meter_board;
 }
 
 namespace nexus::actors {
@@ -31,6 +32,9 @@ struct worker_options {
   /// Set (by the program's signal handler, say) to stop it; looked at
   /// five times a second. Null: it stops only as below.
   const std::atomic<bool>* stop = nullptr;
+  /// Where its stages count what the metrics show; null: nowhere. Must
+  /// outlive the run.
+  runtime::meter_board* meters = nullptr;
 };
 
 /// Runs a worker until the coordinator ends its run (done; with `stay`, it

@@ -45,6 +45,7 @@ struct run_args {
   std::uint32_t expect_workers = 0;
   std::uint32_t expect_seconds = 60;
   std::string local_stages = "on";
+  std::string metrics;   ///< HOST:PORT to serve GET /metrics on; empty: none.
 };
 
 /// Splits HOST:PORT (a port alone, or `:PORT`: 127.0.0.1); false, with
@@ -146,6 +147,7 @@ struct worker_args {
   std::string log_level;
   std::string data_dir;  ///< Where its log file goes; empty: runtime.data_dir.
   std::string tls_certificate, tls_key; ///< Its own, in place of cluster.tls's.
+  std::string metrics;   ///< HOST:PORT to serve GET /metrics on; empty: none.
 };
 int worker(const worker_args& args);
 int run(const run_args& args);
@@ -178,9 +180,10 @@ bool load_or_report(const std::string& path, const overrides& o, config::workflo
 /// `--log-level LEVEL`, for the commands that run sagas.
 
 /// Runs `wf` to the end with its logging set up, then prints the summary
-/// (one JSON object with `json`); returns the exit status.
+/// (one JSON object with `json`); returns the exit status. With `metrics`
+/// (HOST:PORT), serves the run's metrics there meanwhile.
 int run_and_report(const config::workflow& wf, const actors::run_options& opts, bool json,
-                   bool progress);
+                   bool progress, const std::string& metrics = {});
 
 struct retry_args {
   std::vector<std::string> cids;

@@ -215,7 +215,7 @@ public:
       if (r.method != "GET")
         return method_not_allowed("GET");
       http_response resp;
-      resp.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      resp.content_type = metrics_content_type;
       resp.body = metrics_.scrape(e_);
       return resp;
     }

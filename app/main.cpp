@@ -215,6 +215,8 @@ void add_run(CLI::App& app, run_args& args) {
     ->check(CLI::IsMember({"on", "off"}))
     ->needs(listen)
     ->capture_default_str();
+  app.add_option("--metrics", args.metrics,
+                 "Serve GET /metrics (Prometheus) at HOST:PORT while the run lasts");
 }
 
 void add_sagas(CLI::App& app, sagas_args& args) {
@@ -295,6 +297,8 @@ void add_worker(CLI::App& app, worker_args& args) {
                 ->check(CLI::ExistingFile);
   cert->needs(key);
   key->needs(cert);
+  app.add_option("--metrics", args.metrics,
+                 "Serve GET /metrics (Prometheus) at HOST:PORT: its stages' figures");
   add_log_level(app, args.log_level);
 }
 

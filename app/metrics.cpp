@@ -1,34 +1,28 @@
 #include "app/metrics.hpp"
 
 #include <fstream>
-#include <mutex>
+#include <iostream>
+#include <limits>
 #include <sstream>
 #include <vector>
 
 #include <prometheus/counter.h>
-#include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 #include <unistd.h>
 
 #include "actors/engine.hpp"
+#include "app/commands.hpp"
+#include "runtime/meters.hpp"
 #include "storage/event_log.hpp"
 
 namespace nexus::app {
 
 namespace {
 
-using prometheus::Counter;
-using prometheus::Family;
-using prometheus::Gauge;
-
-/// A counter set to a running total read elsewhere (counters only rise:
-/// the total of a run never falls).
-void set_total(Counter& c, double total) {
-  auto now = c.Value();
-  if (total > now)
-    c.Increment(total - now);
-}
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
 
 /// This process's CPU seconds (user + system) and start time (seconds since
 /// the epoch), from /proc: fields 14, 15 and 22 of /proc/self/stat, and the
@@ -72,76 +66,187 @@ double resident_bytes() {
   return resident * static_cast<double>(::sysconf(_SC_PAGESIZE));
 }
 
+using labels = std::vector<ClientMetric::Label>;
+
+/// The families of one scrape, in the order they are first named.
+class exposition {
+public:
+  MetricFamily& family(const char* name, const char* help, MetricType type) {
+    for (auto& f : families_)
+      if (f.name == name)
+        return f;
+    families_.push_back({name, help, type, {}});
+    return families_.back();
+  }
+
+  /// A counter's or a gauge's sample.
+  void value(const char* name, const char* help, MetricType type, labels l, double v) {
+    ClientMetric m;
+    m.label = std::move(l);
+    if (type == MetricType::Counter)
+      m.counter.value = v;
+    else
+      m.gauge.value = v;
+    family(name, help, type).metric.push_back(std::move(m));
+  }
+
+  void counter(const char* name, const char* help, labels l, double v) {
+    value(name, help, MetricType::Counter, std::move(l), v);
+  }
+  void gauge(const char* name, const char* help, labels l, double v) {
+    value(name, help, MetricType::Gauge, std::move(l), v);
+  }
+
+  /// A histogram's sample from `h`, its bounds and sum divided by `unit`
+  /// (1e6: microseconds to seconds).
+  void histogram(const char* name, const char* help, labels l, const runtime::histogram_meter& h,
+                 double unit) {
+    ClientMetric m;
+    m.label = std::move(l);
+    auto counts = h.counts();
+    std::uint64_t total = 0;
+    for (std::size_t i = 0; i < counts.size(); ++i) {
+      total += counts[i];
+      double bound = i < h.bounds().size() ? static_cast<double>(h.bounds()[i]) / unit
+                                           : std::numeric_limits<double>::infinity();
+      m.histogram.bucket.push_back({total, bound});
+    }
+    m.histogram.sample_count = total;
+    m.histogram.sample_sum = static_cast<double>(h.sum()) / unit;
+    family(name, help, MetricType::Histogram).metric.push_back(std::move(m));
+  }
+
+  std::vector<MetricFamily>& families() { return families_; }
+
+private:
+  std::vector<MetricFamily> families_;
+};
+
+constexpr double us = 1e6; // a histogram's unit: microseconds
+constexpr auto relaxed = std::memory_order_relaxed;
+
+/// The run's counts and its breakers' states, from the engine.
+void engine_figures(actors::engine& e, exposition& x) {
+  auto counts = e.counts();
+  for (auto& [saga, c] : counts.by_saga) {
+    x.counter("nexus_sagas_started_total",
+              "Sagas started by this process (their first events durable), by saga",
+              {{"saga", saga}}, static_cast<double>(c.started));
+    std::pair<const char*, std::uint64_t> ends[] = {{"completed", c.completed},
+                                                   {"compensated", c.compensated},
+                                                   {"failed", c.failed},
+                                                   {"cancelled", c.cancelled}};
+    for (auto& [status, n] : ends)
+      x.counter("nexus_sagas_ended_total", "Sagas that ended in this process, by saga and end status",
+                {{"saga", saga}, {"status", status}}, static_cast<double>(n));
+  }
+  x.counter("nexus_sagas_resumed_total", "Unfinished sagas found in the log at the start and resumed",
+            {}, static_cast<double>(counts.resumed));
+  x.gauge("nexus_sagas_in_memory",
+          "Sagas in memory now, each with its actor (at most runtime.max_in_flight)", {},
+          static_cast<double>(counts.in_memory));
+  x.gauge("nexus_sagas_parked", "Sagas waiting out of memory (runtime.passivate_after_ms)", {},
+          static_cast<double>(counts.parked));
+  x.counter("nexus_log_events_written_total", "Events this process appended to the event log", {},
+            static_cast<double>(counts.events));
+  x.counter("nexus_log_write_batches_total", "RocksDB write batches that carried them", {},
+            static_cast<double>(counts.write_batches));
+  if (auto* log = e.log())
+    log->for_each_breaker([&](std::string_view resource, const storage::breaker_row& row) {
+      for (const char* state : {"closed", "open", "half_open", "forced_open", "disabled"})
+        x.gauge("nexus_breaker_state", "1 for a breaker's current state, 0 for the others, by resource",
+                {{"resource", std::string{resource}}, {"state", state}}, row.state == state ? 1 : 0);
+      return true;
+    });
+}
+
+/// What the hot path counted.
+void board_figures(const runtime::meter_board& board, bool with_engine, exposition& x) {
+  board.for_each_saga([&](const std::string& saga, const runtime::saga_meters& m) {
+    for (std::size_t i = 0; i < runtime::saga_meters::statuses; ++i)
+      x.histogram("nexus_saga_duration_seconds",
+                  "Sagas' time from their start to their end, by saga and end status",
+                  {{"saga", saga}, {"status", runtime::saga_meters::status_name(i)}},
+                  m.duration[i], us);
+  });
+  board.for_each_step([&](const std::string& saga, const std::string& step,
+                          const runtime::step_meters& m) {
+    const char* kinds[] = {"action", "compensation"};
+    for (std::size_t k = 0; k < 2; ++k)
+      for (std::size_t o = 0; o < runtime::outcome_kinds; ++o) {
+        auto n = m.attempts[k][o].load(relaxed);
+        // The action's outcomes always, where sagas run; others once seen.
+        if (n > 0 || (with_engine && k == 0))
+          x.counter("nexus_step_attempts_total",
+                    "Step attempts answered, by saga, step, kind (action or compensation) and "
+                    "outcome (succeeded or the error kind)",
+                    {{"saga", saga}, {"step", step}, {"kind", kinds[k]},
+                     {"outcome", runtime::outcome_name(o)}},
+                    static_cast<double>(n));
+      }
+    if (!m.staged.load(relaxed))
+      return;
+    for (std::size_t k = 0; k < 2; ++k)
+      if (k == 0 || m.duration[k].count() > 0)
+        x.histogram("nexus_step_duration_seconds",
+                    "Attempts' time on a worker of this process, by saga, step and kind",
+                    {{"saga", saga}, {"step", step}, {"kind", kinds[k]}}, m.duration[k], us);
+    labels stage{{"stage", saga + "/" + step}};
+    x.gauge("nexus_stage_queue_depth", "Calls waiting for a worker, by stage (saga/step)", stage,
+            m.queued.load(relaxed));
+    x.gauge("nexus_stage_busy_workers", "Calls on a worker now, by stage (saga/step)", stage,
+            m.busy.load(relaxed));
+    x.counter("nexus_stage_calls_total", "Step attempts a stage has run to their end, by stage",
+              stage, static_cast<double>(m.calls.load(relaxed)));
+    x.counter("nexus_stage_refused_total", "Step attempts refused by a full stage queue, by stage",
+              stage, static_cast<double>(m.refused.load(relaxed)));
+  });
+  board.for_each_breaker([&](const std::string& resource, const runtime::breaker_meters& m) {
+    for (std::size_t i = 0; i < runtime::breaker_meters::states; ++i)
+      x.counter("nexus_breaker_transitions_total",
+                "Circuit breakers' transitions, by resource and the state moved to",
+                {{"resource", resource}, {"to", runtime::breaker_meters::state_name(i)}},
+                static_cast<double>(m.transitions[i].load(relaxed)));
+  });
+  if (!with_engine)
+    return;
+  auto& log = board.log();
+  x.histogram("nexus_log_write_batch_events", "Events per event-log write batch", {},
+              log.batch_events, 1);
+  x.histogram("nexus_log_write_duration_seconds",
+              "Time to make a write batch durable: RocksDB's write with its WAL's fsync "
+              "(durability sync)",
+              {}, log.write_us, us);
+  x.counter("nexus_log_written_bytes_total", "Bytes of the event log's write batches", {},
+            static_cast<double>(log.bytes.load(relaxed)));
+  auto& cluster = board.cluster();
+  x.counter("nexus_cluster_nodes_joined_total",
+            "Nodes that joined this coordinator (its own stages count as one)", {},
+            static_cast<double>(cluster.joined.load(relaxed)));
+  x.counter("nexus_cluster_nodes_lost_total", "Nodes that left or were lost", {},
+            static_cast<double>(cluster.left.load(relaxed)));
+  x.gauge("nexus_cluster_nodes", "Nodes joined now", {},
+          static_cast<double>(cluster.nodes.load(relaxed)));
+}
+
+void process_figures(exposition& x) {
+  double cpu = 0, started = 0;
+  process_times(cpu, started);
+  x.gauge("process_resident_memory_bytes", "Resident memory size in bytes", {}, resident_bytes());
+  x.counter("process_cpu_seconds_total", "Total user and system CPU time spent in seconds", {}, cpu);
+  x.gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds", {},
+          started);
+}
+
 } // namespace
 
 struct metrics::impl {
   prometheus::Registry registry;
-  Family<Counter>& started = prometheus::BuildCounter()
-                               .Name("nexus_sagas_started_total")
-                               .Help("Sagas started by this process (their first events durable), by saga")
-                               .Register(registry);
-  Family<Counter>& ended = prometheus::BuildCounter()
-                             .Name("nexus_sagas_ended_total")
-                             .Help("Sagas that ended in this process, by saga and end status")
-                             .Register(registry);
-  Family<Counter>& resumed = prometheus::BuildCounter()
-                               .Name("nexus_sagas_resumed_total")
-                               .Help("Unfinished sagas found in the log at the start and resumed")
-                               .Register(registry);
-  Family<Gauge>& in_memory = prometheus::BuildGauge()
-                               .Name("nexus_sagas_in_memory")
-                               .Help("Sagas in memory now, each with its actor (at most runtime.max_in_flight)")
-                               .Register(registry);
-  Family<Gauge>& parked = prometheus::BuildGauge()
-                            .Name("nexus_sagas_parked")
-                            .Help("Sagas waiting out of memory (runtime.passivate_after_ms)")
-                            .Register(registry);
-  Family<Gauge>& queued = prometheus::BuildGauge()
-                            .Name("nexus_stage_queue_depth")
-                            .Help("Calls waiting for a worker, by stage (saga/step)")
-                            .Register(registry);
-  Family<Gauge>& busy = prometheus::BuildGauge()
-                          .Name("nexus_stage_busy_workers")
-                          .Help("Calls on a worker now, by stage (saga/step)")
-                          .Register(registry);
-  Family<Counter>& calls = prometheus::BuildCounter()
-                             .Name("nexus_stage_calls_total")
-                             .Help("Step attempts a stage has run to their end, by stage")
-                             .Register(registry);
-  Family<Counter>& refused = prometheus::BuildCounter()
-                               .Name("nexus_stage_refused_total")
-                               .Help("Step attempts refused by a full stage queue, by stage")
-                               .Register(registry);
-  Family<Gauge>& breaker = prometheus::BuildGauge()
-                             .Name("nexus_breaker_state")
-                             .Help("1 for a breaker's current state, 0 for the others, by resource")
-                             .Register(registry);
-  Family<Counter>& events = prometheus::BuildCounter()
-                              .Name("nexus_log_events_written_total")
-                              .Help("Events this process appended to the event log")
-                              .Register(registry);
-  Family<Counter>& batches = prometheus::BuildCounter()
-                               .Name("nexus_log_write_batches_total")
-                               .Help("RocksDB write batches that carried them")
-                               .Register(registry);
-  Family<Counter>& requests = prometheus::BuildCounter()
-                                .Name("nexus_http_requests_total")
-                                .Help("HTTP requests answered, by route template and status code")
-                                .Register(registry);
-  Family<Gauge>& rss = prometheus::BuildGauge()
-                         .Name("process_resident_memory_bytes")
-                         .Help("Resident memory size in bytes")
-                         .Register(registry);
-  Family<Counter>& cpu = prometheus::BuildCounter()
-                           .Name("process_cpu_seconds_total")
-                           .Help("Total user and system CPU time spent in seconds")
-                           .Register(registry);
-  Family<Gauge>& start_time = prometheus::BuildGauge()
-                                .Name("process_start_time_seconds")
-                                .Help("Start time of the process since unix epoch in seconds")
-                                .Register(registry);
-  /// One scrape at a time: each reads the engine and sets what it read.
-  std::mutex scraping;
+  prometheus::Family<prometheus::Counter>& requests =
+    prometheus::BuildCounter()
+      .Name("nexus_http_requests_total")
+      .Help("HTTP requests answered, by route template and status code")
+      .Register(registry);
 };
 
 metrics::metrics() : impl_(std::make_unique<impl>()) {
@@ -154,45 +259,66 @@ void metrics::request_answered(const std::string& route, unsigned status) {
 }
 
 std::string metrics::scrape(actors::engine& e) {
-  auto& m = *impl_;
-  std::lock_guard<std::mutex> lock{m.scraping};
-  auto counts = e.counts();
-  for (auto& [saga, c] : counts.by_saga) {
-    set_total(m.started.Add({{"saga", saga}}), static_cast<double>(c.started));
-    std::pair<const char*, std::uint64_t> ends[] = {{"completed", c.completed},
-                                                   {"compensated", c.compensated},
-                                                   {"failed", c.failed},
-                                                   {"cancelled", c.cancelled}};
-    for (auto& [status, n] : ends)
-      set_total(m.ended.Add({{"saga", saga}, {"status", status}}), static_cast<double>(n));
-  }
-  set_total(m.resumed.Add({}), static_cast<double>(counts.resumed));
-  m.in_memory.Add({}).Set(static_cast<double>(counts.in_memory));
-  m.parked.Add({}).Set(static_cast<double>(counts.parked));
-  set_total(m.events.Add({}), static_cast<double>(counts.events));
-  set_total(m.batches.Add({}), static_cast<double>(counts.write_batches));
-  for (auto& [stage, st] : e.stages()) {
-    prometheus::Labels l{{"stage", stage}};
-    m.queued.Add(l).Set(st.queued);
-    m.busy.Add(l).Set(st.running);
-    set_total(m.calls.Add(l), static_cast<double>(st.calls));
-    set_total(m.refused.Add(l), static_cast<double>(st.refused));
-  }
-  if (auto* log = e.log())
-    log->for_each_breaker([&](std::string_view resource, const storage::breaker_row& row) {
-      for (const char* state : {"closed", "open", "half_open", "forced_open", "disabled"})
-        m.breaker.Add({{"resource", std::string{resource}}, {"state", state}})
-          .Set(row.state == state ? 1 : 0);
-      return true;
-    });
-  double cpu = 0, started = 0;
-  process_times(cpu, started);
-  m.rss.Add({}).Set(resident_bytes());
-  set_total(m.cpu.Add({}), cpu);
-  m.start_time.Add({}).Set(started);
+  return scrape(&e, e.meters());
+}
+
+std::string metrics::scrape(const runtime::meter_board& board) {
+  return scrape(nullptr, &board);
+}
+
+std::string metrics::scrape(actors::engine* e, const runtime::meter_board* board) {
+  exposition x;
+  if (e != nullptr)
+    engine_figures(*e, x);
+  if (board != nullptr)
+    board_figures(*board, e != nullptr, x);
+  process_figures(x);
+  auto& families = x.families();
+  for (auto& f : impl_->registry.Collect())
+    if (!f.metric.empty())
+      families.push_back(std::move(f));
   std::ostringstream out;
-  prometheus::TextSerializer{}.Serialize(out, m.registry.Collect());
+  prometheus::TextSerializer{}.Serialize(out, families);
   return out.str();
+}
+
+http_handler metrics_endpoint(std::function<std::string()> scrape) {
+  return [scrape = std::move(scrape)](http_request&& r, http_reply reply) {
+    if (r.path != "/metrics" && r.path != "/healthz")
+      return reply(problem(404, "Not found",
+                           "this port serves GET /metrics and GET /healthz only, not " + r.path));
+    if (r.method != "GET") {
+      auto answer = problem(405, "Method not allowed", "this route takes GET");
+      answer.headers.emplace_back("Allow", "GET");
+      return reply(std::move(answer));
+    }
+    http_response answer;
+    if (r.path == "/healthz") {
+      answer.body = R"({"status":"serving"})";
+    } else {
+      answer.content_type = metrics_content_type;
+      answer.body = scrape();
+    }
+    reply(std::move(answer));
+  };
+}
+
+bool serve_metrics(http_server& server, const std::string& endpoint,
+                   std::function<std::string()> scrape, std::string& error) {
+  http_settings settings;
+  if (!parse_endpoint("--metrics", endpoint, settings.host, settings.port, error))
+    return false;
+  if (settings.host == "localhost")
+    settings.host = "127.0.0.1";
+  settings.max_body_bytes = 4096;
+  settings.max_connections = 16;
+  if (!server.start(settings, metrics_endpoint(std::move(scrape)), error)) {
+    error = "--metrics " + endpoint + ": " + error;
+    return false;
+  }
+  std::cerr << "nexus: metrics on http://" << settings.host << ":" << server.port() << "/metrics"
+            << std::endl;
+  return true;
 }
 
 std::string route_template(const std::string& method, const std::string& path) {

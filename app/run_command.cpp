@@ -2,10 +2,12 @@
 #include <iostream>
 
 #include "actors/engine.hpp"
+#include "app/metrics.hpp"
 #include "app/progress_bar.hpp"
 #include "app/commands.hpp"
 #include "config/workflow_loader.hpp"
 #include "runtime/logging.hpp"
+#include "runtime/meters.hpp"
 
 namespace nexus::app {
 
@@ -89,11 +91,19 @@ int run(const run_args& args) {
     opts.cluster.expect_workers = args.expect_workers;
     opts.cluster.expect_seconds = args.expect_seconds;
   }
-  return run_and_report(wf, opts, args.json, !args.no_progress);
+  if (!args.metrics.empty()) {
+    std::string host, error;
+    std::uint16_t port = 0;
+    if (!parse_endpoint("--metrics", args.metrics, host, port, error)) {
+      std::cerr << "nexus: " << error << '\n';
+      return 2;
+    }
+  }
+  return run_and_report(wf, opts, args.json, !args.no_progress, args.metrics);
 }
 
 int run_and_report(const config::workflow& wf, const actors::run_options& opts, bool json,
-                   bool progress) {
+                   bool progress, const std::string& metrics) {
   std::string error;
   if (!runtime::setup_logging(wf.logging, wf.runtime.data_dir, error)) {
     std::cerr << "nexus: " << error << '\n';
@@ -106,7 +116,21 @@ int run_and_report(const config::workflow& wf, const actors::run_options& opts, 
     std::function<void(const runtime::run_summary&)> draw;
     if (progress && bar.active())
       draw = [&bar](const runtime::run_summary& now) { bar.draw(now); };
-    status = actors::run_workflow(wf, opts, s, draw);
+    runtime::meter_board meters;
+    app::metrics scraper;
+    auto run = opts;
+    if (!metrics.empty())
+      run.meters = &meters;
+    actors::engine e{wf, run};
+    http_server server; // stopped before the engine it reads goes
+    if (e.ok() && !metrics.empty()
+        && !serve_metrics(server, metrics, [&] { return scraper.scrape(e); }, error)) {
+      e.wait_for(std::chrono::milliseconds(0));
+      std::cerr << "nexus: " << error << '\n';
+      return 2;
+    }
+    s = e.wait(draw);
+    status = s.exit_status;
   }
   if (json) {
     std::cout << s.to_json() << '\n';

@@ -13,6 +13,7 @@
 #include "config/json_writer.hpp"
 #include "runtime/input_source.hpp"
 #include "runtime/logging.hpp"
+#include "runtime/meters.hpp"
 
 namespace nexus::app {
 
@@ -53,6 +54,8 @@ int serve(const serve_args& args) {
   sigaddset(&stop, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   runtime::run_summary s;
+  runtime::meter_board meters; // for GET /metrics
+  opts.meters = &meters;
   {
     actors::engine e{wf, opts};
     http_server server;

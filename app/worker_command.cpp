@@ -9,7 +9,9 @@
 
 #include "actors/worker.hpp"
 #include "app/commands.hpp"
+#include "app/metrics.hpp"
 #include "runtime/logging.hpp"
+#include "runtime/meters.hpp"
 
 namespace nexus::app {
 
@@ -51,6 +53,14 @@ int worker(const worker_args& args) {
   opts.token = cluster_token(wf);
   opts.node = args.node.empty() ? runtime::log_node() + ":" + std::to_string(::getpid()) : args.node;
   opts.threads = args.threads;
+  if (!args.metrics.empty()) {
+    std::string host;
+    std::uint16_t port = 0;
+    if (!parse_endpoint("--metrics", args.metrics, host, port, error)) {
+      std::cerr << "nexus: " << error << '\n';
+      return 2;
+    }
+  }
   // Its own log file beside the coordinator's, when they share a directory.
   if (std::filesystem::path{wf.logging.file}.is_relative()) {
     std::string name = opts.node;
@@ -69,7 +79,18 @@ int worker(const worker_args& args) {
   opts.stop = &stop_requested;
   std::signal(SIGTERM, on_stop_signal);
   std::signal(SIGINT, on_stop_signal);
+  runtime::meter_board meters;
+  app::metrics scraper;
+  http_server server;
+  if (!args.metrics.empty()) {
+    opts.meters = &meters;
+    if (!serve_metrics(server, args.metrics, [&] { return scraper.scrape(meters); }, error)) {
+      std::cerr << "nexus: " << error << '\n';
+      return 2;
+    }
+  }
   auto end = actors::run_worker(wf, opts, error);
+  server.stop();
   std::signal(SIGTERM, SIG_DFL);
   std::signal(SIGINT, SIG_DFL);
   if (end != actors::client_end::done)

@@ -31,7 +31,8 @@ using app::stdout_colours;
 const std::vector<std::string>& bench_phases() {
   static const std::vector<std::string> all{"memory",        "closed-loop", "raw-storage",
                                             "raw-messaging", "fixed-rate",  "failure-mix",
-                                            "recovery",      "http",        "waiting"};
+                                            "recovery",      "http",        "waiting",
+                                            "metrics"};
   return all;
 }
 
@@ -52,6 +53,8 @@ constexpr double target_waiting_rss_mib = 300;
 constexpr double target_waiting_first_start_seconds = 2;
 constexpr double target_signalled_per_sec = 10000;
 constexpr double target_timers_seconds = 5;
+constexpr double target_metrics_cost_ratio = 0.97; // sagas/s with the metrics' counting on
+constexpr int metrics_cost_rounds = 5;
 
 std::string filesystem_of(const std::string& dir) {
   struct statfs fs {};
@@ -115,6 +118,7 @@ struct results {
   bench::recovery_figures recovery;
   bench::http_figures http;
   bench::waiting_figures waiting;
+  bench::metrics_cost_figures metrics;
 
   double raw_records_per_sec() const {
     return raw_storage.seconds > 0 ? static_cast<double>(raw_storage.records) / raw_storage.seconds : 0;
@@ -168,6 +172,7 @@ std::string run_json(const bench::run_figures& f) {
     .field("events_per_sec", f.events_per_sec)
     .raw_field("latency_ms", latency_json(r.latency_p50_ms, r.latency_p90_ms, r.latency_p99_ms,
                                           r.latency_max_ms))
+    .field("cpu_ms_per_saga", f.cpu_ms_per_saga)
     .field("peak_rss_bytes", f.peak_rss);
   w.finish();
   return out;
@@ -221,6 +226,8 @@ std::vector<target_row> targets(const results& r) {
      r.waiting.timers_fire_seconds < target_timers_seconds && r.waiting.sleepers_parked
        && r.waiting.timers_fire_seconds > 0,
      "< 5 s for 100,000 due at once"},
+    {"metrics_cost_ratio", target_metrics_cost_ratio, r.metrics.rate_ratio(),
+     r.metrics.rate_ratio() >= target_metrics_cost_ratio, ">= 0.97 (on over off, sagas/s)"},
   };
   // Each target, with the phases it needs.
   const std::vector<std::vector<const char*>> needs{{"closed-loop", "raw-storage"},
@@ -233,7 +240,8 @@ std::vector<target_row> targets(const results& r) {
                                                     {"waiting"},
                                                     {"waiting"},
                                                     {"waiting"},
-                                                    {"waiting"}};
+                                                    {"waiting"},
+                                                    {"metrics"}};
   std::vector<target_row> out;
   for (std::size_t i = 0; i < all.size(); ++i)
     if (std::all_of(needs[i].begin(), needs[i].end(), [&](const char* p) { return r.has(p); }))
@@ -316,6 +324,17 @@ std::string to_json(const results& r) {
     }));
   if (r.has("failure-mix"))
     w.raw_field("failure_mix", run_json(r.failures));
+  if (r.has("metrics"))
+    w.raw_field("metrics_cost", object([&](config::json_object_writer& x) {
+      auto& f = r.metrics;
+      x.field("rounds", f.rounds)
+        .field("off_sagas_per_sec", f.off_sagas_per_sec)
+        .field("on_sagas_per_sec", f.on_sagas_per_sec)
+        .field("off_cpu_ms_per_saga", f.off_cpu_ms_per_saga)
+        .field("on_cpu_ms_per_saga", f.on_cpu_ms_per_saga)
+        .field("rate_ratio", f.rate_ratio())
+        .field("cpu_ratio", f.cpu_ratio());
+    }));
   if (r.has("recovery"))
     w.raw_field("recovery", object([&](config::json_object_writer& x) {
       auto& f = r.recovery;
@@ -458,6 +477,12 @@ void print_report(const results& r) {
                     "all woke in " + fixed(f.timers_fire_seconds, 2) + " s, done in "
                       + fixed(f.timers_seconds, 2) + " s", "", ""});
   }
+  if (r.has("metrics"))
+    rows.push_back({"metrics cost", "closed loop with the metrics' counting on, off",
+                    grouped(r.metrics.on_sagas_per_sec) + " / " + grouped(r.metrics.off_sagas_per_sec)
+                      + " sagas/s; " + fixed(r.metrics.on_cpu_ms_per_saga, 3) + " / "
+                      + fixed(r.metrics.off_cpu_ms_per_saga, 3) + " CPU-ms a saga",
+                    "", ""});
   print_table(std::cout, rows, [](std::size_t, std::size_t) { return colour::none; }, colours);
   std::cout << '\n';
   if (r.has("closed-loop") && r.has("raw-storage"))
@@ -576,6 +601,12 @@ bool run_phases(results& r, const std::string& exe, bool progress, std::string& 
     r.waiting = bench::waiting(s, exe, out);
     if (!r.waiting.error.empty())
       return failed("waiting", r.waiting.error);
+  }
+  if (r.has("metrics")) {
+    out.begin("metrics cost");
+    r.metrics = bench::metrics_cost(s, metrics_cost_rounds, out);
+    if (!r.metrics.error.empty())
+      return failed("metrics", r.metrics.error);
   }
   return true;
 }

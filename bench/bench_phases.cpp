@@ -17,6 +17,7 @@
 
 #include <fcntl.h>
 #include <malloc.h>
+#include <sys/resource.h>
 #ifdef NEXUS_TCMALLOC
 #include <gperftools/malloc_extension.h>
 #endif
@@ -34,6 +35,7 @@ extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
 #include "runtime/input_source.hpp"
 #include "runtime/latency_histogram.hpp"
 #include "runtime/logging.hpp"
+#include "runtime/meters.hpp"
 #include "storage/event_log.hpp"
 
 namespace nexus::bench {
@@ -42,6 +44,13 @@ double since(clock_type::time_point t) {
   return std::chrono::duration<double>(clock_type::now() - t).count();
 }
 
+
+double process_cpu_seconds() {
+  struct rusage u {};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return seconds(u.ru_utime) + seconds(u.ru_stime);
+}
 
 std::uint64_t resident_bytes() {
   std::ifstream statm{"/proc/self/statm"};
@@ -231,7 +240,8 @@ memory_figures memory(const settings& s, reporter& out) {
   return f;
 }
 
-run_figures closed_loop(const settings& s, const std::string& dir, double fail_rate, reporter& out) {
+run_figures closed_loop(const settings& s, const std::string& dir, double fail_rate, reporter& out,
+                        runtime::meter_board* meters) {
   run_figures f;
   remove_dir(dir);
   auto wf = bench_workflow(s, dir, fail_rate, s.in_flight);
@@ -241,10 +251,13 @@ run_figures closed_loop(const settings& s, const std::string& dir, double fail_r
   actors::run_options opts;
   opts.generate = s.sagas;
   opts.saga = "bench";
+  opts.meters = meters;
+  auto cpu_before = process_cpu_seconds();
   {
     actors::engine e{wf, opts};
     f.summary = e.wait([&](const runtime::run_summary& now) { out.update(now); });
   }
+  auto cpu = process_cpu_seconds() - cpu_before;
   f.peak_rss = peak_rss();
   if (!f.summary.error.empty()) {
     f.error = f.summary.error;
@@ -257,6 +270,7 @@ run_figures closed_loop(const settings& s, const std::string& dir, double fail_r
   f.events_per_sec = r.seconds > 0 ? static_cast<double>(r.events) / r.seconds : 0;
   f.events_per_batch =
     r.write_batches > 0 ? static_cast<double>(r.events) / static_cast<double>(r.write_batches) : 0;
+  f.cpu_ms_per_saga = ended > 0 ? cpu * 1e3 / static_cast<double>(ended) : 0;
   // One saga's events as stored, for the raw storage loop to write.
   std::string error;
   if (auto log = storage::event_log::open(storage::log_options::reader(dir), error)) {
@@ -275,6 +289,37 @@ run_figures closed_loop(const settings& s, const std::string& dir, double fail_r
   std::snprintf(line, sizeof line, "%s sagas in %.2f s: %.0f sagas/s, %.0f events/s, p99 %.1f ms",
                 grouped(ended).c_str(), r.seconds, f.sagas_per_sec, f.events_per_sec,
                 r.latency_p99_ms);
+  out.end(line);
+  return f;
+}
+
+metrics_cost_figures metrics_cost(const settings& s, int rounds, reporter& out) {
+  metrics_cost_figures f;
+  f.rounds = rounds;
+  std::vector<double> rate[2], cpu[2];
+  for (int round = 0; round < rounds; ++round)
+    for (int on = 0; on < 2; ++on) {
+      runtime::meter_board board; // a fresh one each run, as a process has
+      auto run = closed_loop(s, s.dir + "/metrics-cost", 0, out, on ? &board : nullptr);
+      if (!run.error.empty()) {
+        f.error = run.error;
+        return f;
+      }
+      rate[on].push_back(run.sagas_per_sec);
+      cpu[on].push_back(run.cpu_ms_per_saga);
+    }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[v.size() / 2];
+  };
+  f.off_sagas_per_sec = median(rate[0]);
+  f.on_sagas_per_sec = median(rate[1]);
+  f.off_cpu_ms_per_saga = median(cpu[0]);
+  f.on_cpu_ms_per_saga = median(cpu[1]);
+  char line[200];
+  std::snprintf(line, sizeof line,
+                "metrics on/off: %.3f of the sagas/s, %.3f of the CPU per saga (medians of %d runs each)",
+                f.rate_ratio(), f.cpu_ratio(), rounds);
   out.end(line);
   return f;
 }

@@ -13,6 +13,10 @@
 #include "config/workflow.hpp"
 #include "runtime/run_summary.hpp"
 
+namespace nexus::runtime {
+class meter_board;
+}
+
 namespace nexus::bench {
 
 struct settings {
@@ -67,9 +71,31 @@ struct run_figures {
   /// n is runtime::make_correlation_id("bench", n): what the raw storage
   /// loop writes in their place.
   std::vector<std::string> saga_records;
+  /// The process's CPU time (user + system, getrusage) over the run, per
+  /// saga ended.
+  double cpu_ms_per_saga = 0;
   std::string error;
 };
-run_figures closed_loop(const settings& s, const std::string& dir, double fail_rate, reporter& out);
+/// With `meters`, the run counts what the metrics show there
+/// (actors::run_options::meters).
+run_figures closed_loop(const settings& s, const std::string& dir, double fail_rate, reporter& out,
+                        runtime::meter_board* meters = nullptr);
+
+/// The closed loop run in turns with and without the metrics' counting
+/// (`rounds` of each, alternating, so that the machine's drift falls on
+/// both alike): their sagas/s and CPU per saga, each the median of its runs.
+struct metrics_cost_figures {
+  int rounds = 0;
+  double off_sagas_per_sec = 0, on_sagas_per_sec = 0;
+  double off_cpu_ms_per_saga = 0, on_cpu_ms_per_saga = 0;
+  /// On over off: 1 is free.
+  double rate_ratio() const { return off_sagas_per_sec > 0 ? on_sagas_per_sec / off_sagas_per_sec : 0; }
+  double cpu_ratio() const {
+    return off_cpu_ms_per_saga > 0 ? on_cpu_ms_per_saga / off_cpu_ms_per_saga : 0;
+  }
+  std::string error;
+};
+metrics_cost_figures metrics_cost(const settings& s, int rounds, reporter& out);
 
 struct fixed_rate_figures {
   double rate = 0;          ///< Sagas/s asked for.

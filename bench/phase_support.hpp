@@ -24,6 +24,8 @@ double since(clock_type::time_point t);
 
 /// The process's resident bytes now.
 std::uint64_t resident_bytes();
+/// The CPU time (user + system) this process has used, in seconds.
+double process_cpu_seconds();
 /// Bytes the allocator has handed out and not had back.
 std::uint64_t heap_in_use();
 

@@ -107,7 +107,9 @@ public:
 
   /// Writes every request in one atomic batch, with the global order index,
   /// honouring the durability setting. Nothing is visible unless all is.
-  status write(const std::vector<const append_request*>& batch);
+  /// `bytes` (if given) gets the size of the batch's data as RocksDB
+  /// writes it to its WAL (keys, values and record headers).
+  status write(const std::vector<const append_request*>& batch, std::uint64_t* bytes = nullptr);
 
   /// Visits the stored JSON of the events of `cid` with from <= seq <= to,
   /// in sequence order, one at a time; stops when `visit` returns false.

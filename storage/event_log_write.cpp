@@ -9,7 +9,7 @@
 
 namespace nexus::storage {
 
-status event_log::write(const std::vector<const append_request*>& batch) {
+status event_log::write(const std::vector<const append_request*>& batch, std::uint64_t* bytes) {
   auto& d = *impl_;
   if (d.opts.read_only)
     return status::error("event log in " + d.dir + " is open read-only");
@@ -60,6 +60,8 @@ status event_log::write(const std::vector<const append_request*>& batch) {
     return from(s, "cannot write to the event log in " + d.dir);
   if (!order.empty())
     ++d.next_position;
+  if (bytes != nullptr)
+    *bytes = wb.GetDataSize();
   return status::ok();
 }
 

@@ -17,6 +17,7 @@
 #include "actors/owed_answer.hpp"
 #include "actors/stage.hpp"
 #include "config/definition.hpp"
+#include "runtime/meters.hpp"
 #include "runtime/bulkhead.hpp"
 #include "runtime/definition_catalog.hpp"
 #include "runtime/logging.hpp"
@@ -65,6 +66,7 @@ struct dispatcher_state {
   bool flush_queued = false;
   /// What calls' definitions are looked up in, to send to the nodes; may be null.
   const runtime::definition_catalog* definitions = nullptr;
+  runtime::cluster_meters* meters = nullptr; ///< Null: none.
   static inline const char* name = "nexus.dispatcher";
 };
 
@@ -223,8 +225,10 @@ std::size_t node_of(const dispatcher_state& st, const caf::actor_addr& addr) {
 }
 
 cluster_dispatcher::behavior_type dispatcher(dispatcher_self self, std::uint64_t bound,
-                                             const runtime::definition_catalog* definitions) {
+                                             const runtime::definition_catalog* definitions,
+                                             runtime::cluster_meters* meters) {
   self->state.definitions = definitions;
+  self->state.meters = meters;
   // A refused call tries again 100 ms later at the soonest: a node's
   // answer crosses the network, and with no node yet none comes sooner.
   self->state.policy.emplace(
@@ -236,6 +240,10 @@ cluster_dispatcher::behavior_type dispatcher(dispatcher_self self, std::uint64_t
       return;
     st.nodes[n].alive = false;
     count_workers(st);
+    if (st.meters) {
+      st.meters->left.fetch_add(1, std::memory_order_relaxed);
+      st.meters->nodes.fetch_sub(1, std::memory_order_relaxed);
+    }
     st.nodes[n].outgoing = {};
     std::vector<std::uint64_t> lost;
     for (auto& [id, p] : st.calls)
@@ -293,6 +301,10 @@ cluster_dispatcher::behavior_type dispatcher(dispatcher_self self, std::uint64_t
       st.nodes.push_back(node{caf::actor_cast<node_endpoint>(endpoint), name, {steps.begin(), steps.end()},
                               std::max<std::uint32_t>(1, capacity), 0, true, {}, {}});
       count_workers(st);
+      if (st.meters) {
+        st.meters->joined.fetch_add(1, std::memory_order_relaxed);
+        st.meters->nodes.fetch_add(1, std::memory_order_relaxed);
+      }
       runtime::log(spdlog::level::info, {}, "node {} joined: {} steps, {} calls at once", name,
                    steps.size(), capacity);
       drain(self, st.nodes.size() - 1);
@@ -300,13 +312,17 @@ cluster_dispatcher::behavior_type dispatcher(dispatcher_self self, std::uint64_t
     [=](close_atom) -> caf::result<bool> {
       // Answered once every node has acknowledged (or 2 s have passed), so
       // that no node learns of the end only by losing its connection.
-      auto promise = self->make_response_promise<bool>();
+      // Counted before the promise is made: in CAF 0.17 a promise takes the
+      // request over, a value returned after it goes nowhere, and a promise
+      // dropped undelivered answers nothing (the caller waited for ever once
+      // every worker of a coordinator without local stages had left).
       auto left = std::make_shared<std::size_t>(0);
       for (auto& n : self->state.nodes)
         if (n.alive)
           ++*left;
       if (*left == 0)
         return true;
+      auto promise = self->make_response_promise<bool>();
       for (auto& n : self->state.nodes)
         if (n.alive)
           self->request(n.endpoint, std::chrono::seconds(2), close_atom::value)
@@ -360,8 +376,9 @@ cluster_dispatcher::behavior_type dispatcher(dispatcher_self self, std::uint64_t
 } // namespace
 
 cluster_dispatcher spawn_dispatcher(caf::actor_system& sys, std::uint64_t queue_bound,
-                                    const runtime::definition_catalog* definitions) {
-  return sys.spawn(dispatcher, queue_bound, definitions);
+                                    const runtime::definition_catalog* definitions,
+                                    runtime::cluster_meters* meters) {
+  return sys.spawn(dispatcher, queue_bound, definitions, meters);
 }
 
 } // namespace nexus::actors

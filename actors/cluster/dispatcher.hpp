@@ -14,6 +14,7 @@
 
 namespace nexus::runtime {
 class definition_catalog;
+struct cluster_meters;
 }
 
 namespace nexus::actors {
@@ -45,8 +46,9 @@ using cluster_dispatcher = step_target::extend<
 /// Each node is sent, with the first call of a saga definition it gets,
 /// that definition (looked up in `definitions`, which may be null and must
 /// outlive the dispatcher), so that it runs the call as the saga's own
-/// definition says.
+/// definition says. Joins and losses are counted in `meters` (null: none).
 cluster_dispatcher spawn_dispatcher(caf::actor_system& sys, std::uint64_t queue_bound,
-                                    const runtime::definition_catalog* definitions = nullptr);
+                                    const runtime::definition_catalog* definitions = nullptr,
+                                    runtime::cluster_meters* meters = nullptr);
 
 } // namespace nexus::actors

@@ -21,8 +21,8 @@ namespace nexus::actors {
 
 const cluster_dispatcher& cluster_host::start_dispatcher(
   caf::actor_system& sys, std::uint64_t queue_bound,
-  const runtime::definition_catalog* definitions) {
-  dispatcher_ = spawn_dispatcher(sys, queue_bound, definitions);
+  const runtime::definition_catalog* definitions, runtime::cluster_meters* meters) {
+  dispatcher_ = spawn_dispatcher(sys, queue_bound, definitions, meters);
   return dispatcher_;
 }
 

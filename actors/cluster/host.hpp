@@ -30,7 +30,8 @@ public:
   /// Spawns the dispatcher every step's calls go through.
   /// It sends nodes the definitions of their calls from `definitions`.
   const cluster_dispatcher& start_dispatcher(caf::actor_system& sys, std::uint64_t queue_bound,
-                                             const runtime::definition_catalog* definitions);
+                                             const runtime::definition_catalog* definitions,
+                                             runtime::cluster_meters* meters = nullptr);
 
   /// Joins this node's `stages` (by step key) to the dispatcher.
   void join_local(caf::actor_system& sys, std::map<std::string, step_target> stages,

@@ -12,6 +12,7 @@
 #include "actors/system_config.hpp"
 #include "config/workflow_loader.hpp"
 #include "runtime/definition_catalog.hpp"
+#include "runtime/meters.hpp"
 #include "tests/actors/deterministic_system.hpp"
 #include "storage/timestamp.hpp"
 
@@ -63,6 +64,8 @@ caf::behavior caller(caf::event_based_actor* self, actors::stage_actor stage,
 /// A stage and its caller on the deterministic scheduler.
 struct stage_world : test::deterministic_system {
   config::step_spec step;
+  /// What the stage counts for the metrics (every stage here has them).
+  runtime::step_meters meters;
   actors::stage_actor stage;
   caf::actor probe;
   std::shared_ptr<seen> got = std::make_shared<seen>();
@@ -70,7 +73,7 @@ struct stage_world : test::deterministic_system {
   explicit stage_world(config::step_spec s,
                        const runtime::definition_catalog* definitions = nullptr)
     : step(std::move(s)) {
-    stage = actors::spawn_stage(*sys, "pipe", step, 1, 1000, nullptr, definitions);
+    stage = actors::spawn_stage(*sys, "pipe", step, 1, 1000, nullptr, definitions, false, &meters);
     probe = sys->spawn(caller, stage, got);
     sched->run();
   }
@@ -116,6 +119,12 @@ BOOST_AUTO_TEST_CASE(a_full_stage_runs_its_workers_queues_its_bound_and_refuses_
   BOOST_TEST(s.queued == 10u);
   BOOST_TEST(s.peak_queued == 10u);
   BOOST_TEST(s.refused == 38u);
+  // The metrics see the same.
+  BOOST_TEST(w.meters.staged.load());
+  BOOST_TEST(w.meters.busy.load() == 2u);
+  BOOST_TEST(w.meters.queued.load() == 10u);
+  BOOST_TEST(w.meters.refused.load() == 38u);
+  BOOST_TEST(w.meters.calls.load() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(queued_calls_run_in_turn_as_the_worker_frees_up) {
@@ -137,6 +146,13 @@ BOOST_AUTO_TEST_CASE(queued_calls_run_in_turn_as_the_worker_frees_up) {
   BOOST_TEST(s.peak_running == 1u);
   BOOST_TEST(s.peak_queued == 2u);
   BOOST_TEST(s.refused == 0u);
+  // Each attempt's time on the worker is in the action's histogram; the
+  // stage is idle again.
+  BOOST_TEST(w.meters.calls.load() == 3u);
+  BOOST_TEST(w.meters.duration[0].count() == 3u);
+  BOOST_TEST(w.meters.duration[1].count() == 0u);
+  BOOST_TEST(w.meters.busy.load() == 0u);
+  BOOST_TEST(w.meters.queued.load() == 0u);
 }
 
 // A saga runs on the definition it started with: a call, at once or after

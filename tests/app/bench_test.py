@@ -40,7 +40,7 @@ except ValueError:
 if r:
     for key in ("nexus_version", "machine", "settings", "raw_storage", "raw_messaging",
                 "closed_loop", "fixed_rate", "failure_mix", "recovery", "memory", "http", "waiting",
-                "peak_rss_bytes", "storage_ratio", "messaging_ratio", "targets"):
+                "metrics_cost", "peak_rss_bytes", "storage_ratio", "messaging_ratio", "targets"):
         expect(key in r, f"the JSON has {key}")
     s = r["settings"]
     expect((s["steps"], s["sagas"], s["in_flight"], s["durability"], s["recovery_sagas"],
@@ -52,6 +52,13 @@ if r:
     expect((c["sagas"], c["completed"], c["events"]) == (SAGAS, SAGAS, SAGAS * events_per_saga),
            f"the closed loop ran every saga to the end: {c}")
     expect(0 < c["write_batches"] <= c["events"], "the closed loop counts its write batches")
+    expect(c["cpu_ms_per_saga"] > 0, f"and the CPU a saga took: {c['cpu_ms_per_saga']}")
+    mc = r["metrics_cost"]
+    expect(mc["rounds"] == 5 and mc["on_sagas_per_sec"] > 0 and mc["off_sagas_per_sec"] > 0
+           and mc["on_cpu_ms_per_saga"] > 0 and mc["off_cpu_ms_per_saga"] > 0
+           and abs(mc["rate_ratio"] - mc["on_sagas_per_sec"] / mc["off_sagas_per_sec"]) < 1e-4
+           and abs(mc["cpu_ratio"] - mc["on_cpu_ms_per_saga"] / mc["off_cpu_ms_per_saga"]) < 1e-4,
+           f"the metrics' cost: the closed loop with and without them: {mc}")
     lat = c["latency_ms"]
     expect(0 < lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["max"] * 1.02,
            f"closed-loop latency percentiles in order: {lat}")
@@ -116,7 +123,7 @@ if r:
                                  "bytes_per_saga", "recovery_events_per_sec", "http_starts_per_sec",
                                  "http_p99_ms_at_half_rate", "waiting_rss_mib",
                                  "waiting_restart_first_start_s", "signalled_sagas_per_sec",
-                                 "same_second_timers_fire_s"},
+                                 "same_second_timers_fire_s", "metrics_cost_ratio"},
            "every target reported")
     expect(all(isinstance(t["met"], bool) for t in r["targets"].values()), "each says met or not")
 

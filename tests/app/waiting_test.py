@@ -17,12 +17,10 @@ import re
 import subprocess
 import sys
 import tempfile
-import urllib.request
-import urllib.error
 
 nexus, src = sys.argv[1], sys.argv[2]
 sys.path.insert(0, os.path.join(src, "tests", "tools"))
-from checks import communicate, expect, finish, free_port, stop_all, wait_for  # noqa: E402
+from checks import communicate, expect, finish, free_port, http_call, stop_all, wait_for  # noqa: E402
 
 work = tempfile.mkdtemp(prefix="nexus-waiting-")
 data = os.path.join(work, "data")
@@ -62,14 +60,8 @@ def status(cid):
 
 
 def http(port, method, path, body=None):
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
-                                 data=None if body is None else json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=70) as r:
-            return r.status, json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
+    status, _, text = http_call(port, method, path, body)
+    return status, json.loads(text or "null")
 
 
 def signal(*args):

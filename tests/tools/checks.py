@@ -3,11 +3,14 @@ and print, waits that are conditions with deadlines, and the ending.
 
     from checks import expect, wait_for, finish
 """
+import json
 import random
 import shutil
 import socket
 import sys
 import time
+import urllib.error
+import urllib.request
 
 failures = []
 
@@ -29,6 +32,19 @@ def wait_for(what, cond, seconds=60):
         time.sleep(0.05)
     expect(False, f"{what} within {seconds} s")
     return False
+
+
+def http_call(port, method, path, body=None, headers=None, timeout=70):
+    """One request to 127.0.0.1:`port`, `body` sent as JSON: (status,
+    headers, body text), for any status."""
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
+                                 data=None if body is None else json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.headers, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read().decode()
 
 
 def free_port():
