@@ -73,7 +73,7 @@ std::shared_ptr<const saga_links> links_for(coordinator_self self, const config:
     return links;
   saga_links made{st.setup.writer, caf::actor_cast<saga_listener>(self), st.setup.stages.at(spec.id),
                   static_cast<std::int64_t>(st.setup.workflow->runtime.passivate_after_ms) * 1000,
-                  nullptr, {}};
+                  nullptr, {}, st.setup.spans};
   if (auto* board = st.setup.meters) {
     made.meters = &board->saga(spec.name);
     for (auto& step : spec.steps)

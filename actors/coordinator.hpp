@@ -20,6 +20,7 @@
 namespace nexus::runtime {
 class definition_catalog;
 class meter_board;
+class span_exporter;
 }
 
 namespace nexus::storage {
@@ -54,6 +55,8 @@ struct coordinator_setup {
   placement timer_placement = placement::own_thread;
   /// Where sagas count what the metrics show; null: nowhere.
   runtime::meter_board* meters = nullptr;
+  /// Where sagas' spans go (tracing.otlp_endpoint); null: nowhere.
+  runtime::span_exporter* spans = nullptr;
 };
 
 /// What a saga tells the coordinator: it has ended `(done_atom, cid,

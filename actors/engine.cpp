@@ -26,6 +26,7 @@
 #include "runtime/rebuild.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/meters.hpp"
+#include "runtime/span_export.hpp"
 #include "actors/messages.hpp"
 #include "runtime/step_context.hpp"
 #include "actors/system_config.hpp"
@@ -73,6 +74,9 @@ struct engine::impl {
   /// cannot be, their definitions missing from the log (ID, why).
   std::vector<std::pair<std::string, std::string>> unfinished, unrunnable;
   std::uint64_t parked = 0; ///< Unfinished sagas left in the log, parked.
+  /// tracing.otlp_endpoint's exporter: sagas submit to it, so it goes after
+  /// the system (and sends what is queued as it goes).
+  std::unique_ptr<runtime::span_exporter> spans;
   std::unique_ptr<actors::system_config> cfg;
   std::unique_ptr<caf::actor_system> sys;
   step_wiring steps; ///< The stages and breakers, and where each step's calls go.
@@ -119,6 +123,9 @@ struct engine::impl {
       return fail(error, 1);
     if (!load_definitions())
       return false;
+    if (!wf.tracing.otlp_endpoint.empty())
+      spans = std::make_unique<runtime::span_exporter>(
+        wf.tracing, opts.meters ? &opts.meters->traces() : nullptr);
     if (opts.cluster.listen)
       cfg = std::make_unique<actors::system_config>(wf.runtime.threads, wf.cluster);
     else
@@ -139,6 +146,7 @@ struct engine::impl {
                             reader, input_size, {steps.stages.begin(), steps.stages.end()},
                             std::move(unfinished), parked};
     setup.meters = opts.meters;
+    setup.spans = spans.get();
     coordinator = spawn_coordinator(*sys, std::move(setup));
     if (opts.cluster.listen && !listen())
       return false;
@@ -255,6 +263,7 @@ struct engine::impl {
     steps = {};
     reader = nullptr;
     sys.reset();
+    spans.reset(); // what the sagas left queued goes now
     log.reset();
   }
 };
@@ -311,13 +320,16 @@ start_result engine::start(const std::string& saga, const std::string& cid, std:
 }
 
 void engine::start_then(const std::string& saga, const std::string& cid, std::string input_json,
-                        std::function<void(start_result)> on_answer) {
+                        std::function<void(start_result)> on_answer,
+                        const std::string& traceparent, const std::string& tracestate) {
   if (!impl_->coordinator || impl_->waited) {
     on_answer(start_result::closed);
     return;
   }
-  spawn_start_answerer(*impl_->sys, impl_->coordinator,
-                       start_request(saga, cid, std::move(input_json)), std::move(on_answer));
+  auto req = start_request(saga, cid, std::move(input_json));
+  req.traceparent = traceparent;
+  req.tracestate = tracestate;
+  spawn_start_answerer(*impl_->sys, impl_->coordinator, std::move(req), std::move(on_answer));
 }
 
 void engine::start_async(const std::string& saga, const std::string& cid, std::string input_json,

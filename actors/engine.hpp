@@ -106,8 +106,12 @@ public:
   /// As start(), but returns at once: `on_answer` gets what start() would
   /// have returned, from one of the engine's threads (servers that must
   /// not hold a thread while the write is made durable).
+  /// `traceparent` and `tracestate` (W3C Trace Context, as a caller sent
+  /// them) make the saga part of the caller's trace; without them (or with
+  /// a malformed traceparent) it starts a trace of its own.
   void start_then(const std::string& saga, const std::string& cid, std::string input_json,
-                  std::function<void(start_result)> on_answer);
+                  std::function<void(start_result)> on_answer,
+                  const std::string& traceparent = {}, const std::string& tracestate = {});
 
   /// How a saga given to start_async() came out, told once: `result` is
   /// `started` and `status` its end (completed, compensated, failed or

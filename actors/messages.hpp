@@ -15,6 +15,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "config/trace_context.hpp"
 #include "config/error_kind.hpp"
 #include "config/input_line.hpp"
 #include "runtime/outcome.hpp"
@@ -86,12 +87,50 @@ struct step_call {
   /// the stage runs the action that definition gives the step, whatever
   /// the workflow file now says. 0: the stage's own step (tests, benches).
   std::uint64_t definition = 0;
+  /// The attempt's W3C trace context: the saga's trace (its ID in two
+  /// halves), the attempt's own span and the flags, kept as numbers (no
+  /// allocation a step; traceparent() writes the header where a step
+  /// sends one); `tracestate` is the saga's caller's, passed on. A span of
+  /// 0: none (tests, benches).
+  std::uint64_t trace_hi = 0, trace_lo = 0, span = 0;
+  std::uint8_t trace_flags = 0;
+  std::string tracestate;
+  /// When the saga sent it (microseconds since the epoch), echoed in the
+  /// answer: the start of the attempt's span. 0: not known.
+  std::int64_t sent_us = 0;
+
+  /// Puts the attempt in trace `t` as span `attempt_span`.
+  void set_trace(const config::trace_context& t, std::uint64_t attempt_span) {
+    trace_hi = trace_lo = 0;
+    for (int i = 0; i < 8; ++i) {
+      trace_hi = trace_hi << 8 | t.trace[i];
+      trace_lo = trace_lo << 8 | t.trace[8 + i];
+    }
+    span = attempt_span;
+    trace_flags = t.flags;
+  }
+
+  /// The attempt's trace context, its span the attempt's.
+  config::trace_context trace() const {
+    config::trace_context t;
+    for (int i = 0; i < 8; ++i) {
+      t.trace[i] = static_cast<std::uint8_t>(trace_hi >> (56 - 8 * i));
+      t.trace[8 + i] = static_cast<std::uint8_t>(trace_lo >> (56 - 8 * i));
+    }
+    t.span = span;
+    t.flags = trace_flags;
+    return t;
+  }
+
+  /// The `traceparent` header of the attempt, "" without a span.
+  std::string traceparent() const { return span == 0 ? std::string{} : trace().traceparent(span); }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, step_call& x) {
   return f(caf::meta::type_name("nexus.step_call"), x.cid, x.saga, x.step, x.attempt,
-           x.compensate, x.input, x.deadline_us, x.definition);
+           x.compensate, x.input, x.deadline_us, x.definition, x.trace_hi, x.trace_lo, x.span,
+           x.trace_flags, x.tracestate, x.sent_us);
 }
 
 /// The answer to a step_call, sent back to the saga that made it (as a
@@ -103,6 +142,7 @@ struct step_result {
   std::string step; ///< Of the call it answers.
   std::uint32_t attempt = 0;
   bool compensate = false;
+  std::int64_t sent_us = 0; ///< The call's (step_call::sent_us).
 
   /// The answer to `call`: `o`.
   static step_result answer(const step_call& call, runtime::outcome o) {
@@ -124,6 +164,7 @@ struct step_result {
     step = call.step;
     attempt = call.attempt;
     compensate = call.compensate;
+    sent_us = call.sent_us;
     return *this;
   }
 };
@@ -132,7 +173,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, step_result& x) {
   auto& o = x.outcome;
   return f(caf::meta::type_name("nexus.step_result"), o.ok, o.output, o.kind, o.message,
-           o.retry_after_ms, x.step, x.attempt, x.compensate);
+           o.retry_after_ms, x.step, x.attempt, x.compensate, x.sent_us);
 }
 
 namespace config {
@@ -143,7 +184,7 @@ namespace config {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, saga_request& x) {
   return f(caf::meta::type_name("nexus.saga_request"), x.cancel, x.saga, x.correlation_id,
-           x.correlation_id_given, x.input, x.line);
+           x.correlation_id_given, x.input, x.line, x.traceparent, x.tracestate);
 }
 
 } // namespace config
@@ -151,8 +192,9 @@ typename Inspector::result_type inspect(Inspector& f, saga_request& x) {
 /// The version of the messages between cluster nodes. A node whose version
 /// differs is refused when it joins, with both versions named.
 /// 3: calls carry their saga's definition, and batches the definitions
-/// the node has not been sent yet.
-constexpr std::uint32_t cluster_protocol = 3;
+/// the node has not been sent yet. 4: calls and submitted starts carry a
+/// W3C trace context.
+constexpr std::uint32_t cluster_protocol = 4;
 
 /// What a worker node sends the coordinator's gateway to join:
 /// `(join_atom, join_request)` -> `std::string` (empty: joined; else why

@@ -9,6 +9,7 @@
 #include "actors/errors.hpp"
 #include "runtime/crash_point.hpp"
 #include "runtime/meters.hpp"
+#include "runtime/span_export.hpp"
 #include "actors/messages.hpp"
 #include "runtime/saga_log.hpp"
 #include "runtime/saga_admission.hpp"
@@ -71,6 +72,11 @@ void call_stage(saga_actor* self, const command& cmd) {
     deadline = std::min(deadline, m.deadline_us());
   step_call call{m.cid(), m.spec().name, spec.name, cmd.attempt, comp, m.step_input(cmd.step),
                  deadline, m.spec().id};
+  // Each attempt is a span of its own in the saga's trace.
+  call.set_trace(m.trace(), config::attempt_span(m.trace().span, spec.name, cmd.attempt, comp));
+  call.tracestate = m.tracestate();
+  if (self->state.links->spans)
+    call.sent_us = storage::now_us();
   self->send(self->state.links->stages[cmd.step], execute_atom::value, std::move(call));
 }
 
@@ -82,6 +88,47 @@ void call_stage(saga_actor* self, const command& cmd) {
 std::chrono::microseconds delay_until(std::int64_t at_us) {
   constexpr std::int64_t century_us = 100LL * 365 * 86400 * 1'000'000;
   return std::chrono::microseconds(std::clamp<std::int64_t>(at_us - storage::now_us(), 0, century_us));
+}
+
+/// The span of saga `m`, which has just ended.
+runtime::span_record saga_span(const runtime::saga_machine& m) {
+  runtime::span_record s;
+  auto& t = m.trace();
+  s.trace = t.trace;
+  s.span = t.span;
+  s.parent = t.parent;
+  s.name = m.spec().name;
+  s.start_us = m.started_us();
+  s.end_us = storage::now_us();
+  s.cid = m.cid();
+  s.saga = m.spec().name;
+  s.outcome = storage::to_string(m.status());
+  s.error = m.status() != storage::saga_status::completed;
+  if (s.error)
+    s.message = "the saga ended " + s.outcome;
+  return s;
+}
+
+/// The span of the attempt `r` answers, ended at `now_us`.
+runtime::span_record span_of_attempt(const runtime::saga_machine& m, const step_result& r,
+                                     std::int64_t now_us) {
+  runtime::span_record s;
+  auto& t = m.trace();
+  s.trace = t.trace;
+  s.span = config::attempt_span(t.span, r.step, r.attempt, r.compensate);
+  s.parent = t.span;
+  s.name = r.compensate ? r.step + " compensation" : r.step;
+  s.start_us = r.sent_us;
+  s.end_us = now_us;
+  s.cid = m.cid();
+  s.saga = m.spec().name;
+  s.step = r.step;
+  s.attempt = r.attempt;
+  s.compensation = r.compensate;
+  s.outcome = r.outcome.ok ? "succeeded" : std::string{config::to_string(r.outcome.kind)};
+  s.error = !r.outcome.ok;
+  s.message = r.outcome.ok ? std::string{} : r.outcome.message;
+  return s;
 }
 
 void issue(saga_actor* self, const std::vector<command>& commands) {
@@ -107,6 +154,8 @@ void issue(saga_actor* self, const std::vector<command>& commands) {
         runtime::log_saga_end(m);
         if (auto* meters = self->state.links->meters)
           meters->ended(m.status(), storage::now_us() - m.started_us());
+        if (auto* spans = self->state.links->spans)
+          spans->submit(saga_span(m));
         self->send(self->state.links->coordinator, done_atom::value, m.cid(),
                    std::string{storage::to_string(m.status())}, m.spec().name);
         self->quit();
@@ -212,6 +261,8 @@ void on_result(saga_actor* self, const step_result& r) {
   auto i = static_cast<std::uint32_t>(step);
   if (auto& meters = self->state.links->step_meters; i < meters.size())
     meters[i]->attempt_ended(r.compensate, r.outcome);
+  if (auto* spans = self->state.links->spans; spans && r.sent_us != 0)
+    spans->submit(span_of_attempt(m, r, now));
   if (r.compensate)
     m.compensation_finished(i, r.attempt, r.outcome, now, next);
   else

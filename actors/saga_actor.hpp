@@ -14,6 +14,7 @@ class saga_machine;
 struct started_saga;
 struct saga_meters;
 struct step_meters;
+class span_exporter;
 }
 
 namespace nexus::actors {
@@ -36,6 +37,8 @@ struct saga_links {
   /// its attempts got; null and empty: nowhere.
   runtime::saga_meters* meters = nullptr;
   std::vector<runtime::step_meters*> step_meters;
+  /// Where its sagas' spans and their attempts' go; null: nowhere.
+  runtime::span_exporter* spans = nullptr;
 };
 
 /// Where a resumed saga comes from: the log's unfinished sagas at the start

@@ -145,7 +145,9 @@ caf::behavior worker(worker_actor* self, worker_setup setup, stage_actor stage,
                                   call.compensate,
                                   runtime::idempotency_key(call.cid, call.step, call.compensate),
                                   call.input,
-                                  std::max<std::int64_t>(1, (left_us + 999) / 1000)};
+                                  std::max<std::int64_t>(1, (left_us + 999) / 1000),
+                                  call.traceparent(),
+                                  call.tracestate};
         r = step_result::answer(call, runtime::run_blocking(action, ctx, setup.handlers));
         runtime::crash_point("effect");
       }
@@ -176,6 +178,10 @@ struct queued_call {
   std::uint32_t attempt = 0;
   bool compensate = false;
   reporter report;
+  std::uint64_t trace_hi = 0, trace_lo = 0, span = 0; ///< As step_call has them.
+  std::uint8_t trace_flags = 0;
+  std::string tracestate;
+  std::int64_t sent_us = 0;
 };
 
 /// What the stage keeps of the call a worker runs, to answer for it if
@@ -189,6 +195,8 @@ struct running_call {
   bool compensate = false;
   std::int64_t give_up_us = 0;
   bool answered = false;
+  config::trace_context trace; ///< The call's: its trace, and the attempt's span.
+  std::int64_t sent_us = 0;
 };
 
 struct stage_state {
@@ -229,15 +237,23 @@ void arm_sweep(stage_self self) {
 /// The call `q` was made with (its input moved out of `q`).
 step_call unqueue(stage_self self, queued_call& q) {
   auto& st = self->state;
-  return {std::move(q.cid), st.saga, st.step, q.attempt, q.compensate, std::move(q.input),
-          q.deadline_us, q.definition};
+  step_call call{std::move(q.cid), st.saga, st.step, q.attempt, q.compensate, std::move(q.input),
+                 q.deadline_us, q.definition};
+  call.trace_hi = q.trace_hi;
+  call.trace_lo = q.trace_lo;
+  call.span = q.span;
+  call.trace_flags = q.trace_flags;
+  call.tracestate = std::move(q.tracestate);
+  call.sent_us = q.sent_us;
+  return call;
 }
 
 void hand_to(stage_self self, std::uint32_t w, owed_answer reply, const step_call& call) {
   auto& st = self->state;
   st.running[w] = {std::chrono::steady_clock::now(), std::move(reply), call.cid, call.step,
                    call.attempt, call.compensate,
-                   call.deadline_us + std::chrono::microseconds(overrun_grace).count(), false};
+                   call.deadline_us + std::chrono::microseconds(overrun_grace).count(), false,
+                   call.trace(), call.sent_us};
   arm_sweep(self);
   auto running = static_cast<std::uint32_t>(st.workers.size() - st.idle.size());
   st.stats.peak_running = std::max(st.stats.peak_running, running);
@@ -271,7 +287,8 @@ caf::result<step_result> accept(stage_self self, step_call&& call, reporter repo
   }
   st.queue.push_back({owed_answer::current(self), std::move(call.cid),
                       std::move(call.input), call.deadline_us, call.definition, call.attempt,
-                      call.compensate, std::move(report)});
+                      call.compensate, std::move(report), call.trace_hi, call.trace_lo, call.span,
+                      call.trace_flags, std::move(call.tracestate), call.sent_us});
   arm_sweep(self);
   st.stats.peak_queued = std::max(st.stats.peak_queued, static_cast<std::uint32_t>(st.queue.size()));
   update_pressure(self);
@@ -350,7 +367,10 @@ stage_actor::behavior_type stage(stage_self self, std::string saga, std::uint32_
         if (idle[w] || c.answered || now < c.give_up_us)
           continue;
         c.answered = true; // the worker's own answer, if it comes, is stale
-        runtime::log(spdlog::level::warn, {c.cid, st.saga, c.step, c.attempt},
+        runtime::log_context ctx{c.cid, st.saga, c.step, c.attempt};
+        ctx.trace = &c.trace;
+        ctx.span = c.trace.span;
+        runtime::log(spdlog::level::warn, ctx,
                      "the attempt overran its timeout on a worker of stage {}: answered as a "
                      "timeout; the worker is busy until it returns",
                      st.stage);
@@ -363,6 +383,7 @@ stage_actor::behavior_type stage(stage_self self, std::string saga, std::uint32_
         r.step = c.step;
         r.attempt = c.attempt;
         r.compensate = c.compensate;
+        r.sent_us = c.sent_us;
         std::move(c.reply).promise(self).deliver(std::move(r));
       }
       for (auto i = st.queue.begin(); i != st.queue.end();) {

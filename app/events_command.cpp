@@ -69,6 +69,9 @@ void print_event(const storage::event& e, std::int64_t start_us, bool colours) {
     details.push_back(e.attempt > 0 ? e.step + " #" + std::to_string(e.attempt) : e.step);
   if (e.type == storage::event_type::saga_started && !e.definition.empty())
     details.push_back("definition " + std::string{config::short_hash(e.definition)});
+  if (!e.trace_id.empty())
+    details.push_back("trace " + e.trace_id
+                      + (e.parent_span_id.empty() ? std::string{} : " from span " + e.parent_span_id));
   if (e.type == storage::event_type::definition_changed)
     details.push_back("from " + (e.from_definition.empty()
                                    ? std::string{"(none stored)"}

@@ -284,13 +284,16 @@ private:
       return bad;
     if (!body->cid && !r.header("idempotency-key").empty())
       body->cid = r.header("idempotency-key");
+    // W3C Trace Context: the saga joins the caller's trace (a malformed
+    // traceparent is ignored, as the spec says, and the saga starts its own).
     start_saga_then(e_, wf_, saga, body->input, body->cid,
                     [reply](op_result result, const std::string& cid) {
                       auto resp = respond(std::move(result));
                       if (resp.status == 201 || resp.status == 200)
                         resp.headers.emplace_back("Location", "/v1/sagas/" + cid);
                       reply(std::move(resp));
-                    });
+                    },
+                    r.header("traceparent"), r.header("tracestate"));
     return std::nullopt;
   }
 

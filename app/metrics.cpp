@@ -227,6 +227,12 @@ void board_figures(const runtime::meter_board& board, bool with_engine, expositi
             static_cast<double>(cluster.left.load(relaxed)));
   x.gauge("nexus_cluster_nodes", "Nodes joined now", {},
           static_cast<double>(cluster.nodes.load(relaxed)));
+  auto& traces = board.traces();
+  x.counter("nexus_trace_spans_exported_total", "Spans the collector (tracing.otlp_endpoint) took",
+            {}, static_cast<double>(traces.exported.load(relaxed)));
+  x.counter("nexus_trace_spans_dropped_total",
+            "Spans dropped: the export queue was full, or the collector failed or refused them",
+            {}, static_cast<double>(traces.dropped.load(relaxed)));
 }
 
 void process_figures(exposition& x) {

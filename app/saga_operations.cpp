@@ -114,7 +114,8 @@ op_result start_saga(actors::engine& e, const config::workflow& wf, const std::s
 
 void start_saga_then(actors::engine& e, const config::workflow& wf, const std::string& saga,
                      const std::string& input, std::optional<std::string> cid,
-                     std::function<void(op_result, const std::string& cid)> then) {
+                     std::function<void(op_result, const std::string& cid)> then,
+                     const std::string& traceparent, const std::string& tracestate) {
   if (auto refused = check_start(wf, saga, cid))
     return then(std::move(*refused), cid ? *cid : std::string{});
   if (!cid)
@@ -122,7 +123,8 @@ void start_saga_then(actors::engine& e, const config::workflow& wf, const std::s
   e.start_then(saga, *cid, input,
                [&e, &wf, saga, id = *cid, then = std::move(then)](actors::start_result r) {
                  then(started(e, wf, saga, id, r), id);
-               });
+               },
+               traceparent, tracestate);
 }
 
 namespace {
@@ -203,7 +205,7 @@ op_result get_saga(actors::engine& e, const config::workflow& wf, const std::str
     return fail(kind::unavailable, st.message());
 
   std::map<std::string, step_state> steps;
-  std::string input, events = "[";
+  std::string input, trace_id, events = "[";
   std::uint64_t page = 0, next_after = 0;
   bool more = false;
   storage::event ev;
@@ -212,8 +214,10 @@ op_result get_saga(actors::engine& e, const config::workflow& wf, const std::str
                        if (!storage::decode_event(json, ev, error))
                          return false;
                        fold(steps, ev);
-                       if (ev.type == storage::event_type::saga_started)
+                       if (ev.type == storage::event_type::saga_started) {
                          input = ev.input;
+                         trace_id = ev.trace_id;
+                       }
                        if (seq > *after) {
                          if (page < *limit) {
                            events += (page++ == 0 ? "" : ",");
@@ -282,6 +286,8 @@ op_result get_saga(actors::engine& e, const config::workflow& wf, const std::str
     .field("events_total", l.row.last_seq);
   if (l.row.expired)
     w.field("expired", true);
+  if (!trace_id.empty())
+    w.field("trace_id", trace_id);
   if (!input.empty())
     w.raw_field("input", input);
   w.raw_field("steps", steps_json).raw_field("outputs", outputs).raw_field("events", events);

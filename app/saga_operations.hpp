@@ -56,10 +56,12 @@ op_result start_saga(actors::engine& e, const config::workflow& wf, const std::s
 
 /// As start_saga(), without holding the calling thread: `then` gets the
 /// result and the correlation ID used (given or made up), from one of the
-/// engine's threads.
+/// engine's threads. `traceparent` and `tracestate` (W3C, as an HTTP
+/// client sent them) make the saga part of the caller's trace.
 void start_saga_then(actors::engine& e, const config::workflow& wf, const std::string& saga,
                      const std::string& input, std::optional<std::string> cid,
-                     std::function<void(op_result, const std::string& cid)> then);
+                     std::function<void(op_result, const std::string& cid)> then,
+                     const std::string& traceparent = {}, const std::string& tracestate = {});
 
 /// One saga: status, each step's state and attempts, outputs, errors, input,
 /// and a page of its events after `after_seq` (at most `limit`).

@@ -1,5 +1,7 @@
 #include "config/input_line.hpp"
 
+#include "config/trace_context.hpp"
+
 #include <simdjson.h>
 
 #include "config/json_syntax.hpp"
@@ -27,7 +29,7 @@ bool parse_input_line(std::string_view line, saga_request& out, std::string& err
   }
   out = saga_request{};
   out.input_compact = true; // "{}", or the minified object below
-  bool has_saga = false, has_input = false, has_signal_keys = false;
+  bool has_saga = false, has_input = false, has_signal_keys = false, has_trace = false;
   for (auto field : obj) {
     std::string_view s;
     if (field.key == "signal" || field.key == "signal_id") {
@@ -64,6 +66,21 @@ bool parse_input_line(std::string_view line, saga_request& out, std::string& err
       (field.key == "saga" ? out.saga : out.correlation_id).assign(s);
       has_saga = has_saga || field.key == "saga";
       out.correlation_id_given = out.correlation_id_given || field.key == "correlation_id";
+    } else if (field.key == "traceparent" || field.key == "tracestate") {
+      if (field.value.get_string().get(s)) {
+        error = std::string{field.key} + ": expected a string";
+        return false;
+      }
+      bool parent = field.key == "traceparent";
+      if (parent ? !parse_traceparent(s) : !valid_tracestate(s)) {
+        error = parent ? "traceparent: \"" + std::string{s}
+                           + "\" is not a W3C traceparent (00-<32 hex trace-id>-<16 hex "
+                             "parent-id>-<2 hex flags>, lower case, IDs not all zero)"
+                       : "tracestate: at most 512 printable ASCII characters";
+        return false;
+      }
+      (parent ? out.traceparent : out.tracestate).assign(s);
+      has_trace = true;
     } else if (field.key == "input") {
       if (!field.value.is_object()) {
         error = "input: expected a JSON object";
@@ -73,20 +90,24 @@ bool parse_input_line(std::string_view line, saga_request& out, std::string& err
       has_input = true;
     } else {
       error = "unknown key \"" + std::string{field.key}
-              + "\" (expected saga, correlation_id, input; or cancel; or signal, "
-                "correlation_id, data, signal_id)";
+              + "\" (expected saga, correlation_id, input, traceparent, tracestate; or cancel; "
+                "or signal, correlation_id, data, signal_id)";
       return false;
     }
   }
   if (has_signal_keys) {
     const char* why = out.signal.empty() ? "signal: missing (data and signal_id belong to a signal line)"
-                      : has_saga || has_input || out.cancel
+                      : has_saga || has_input || has_trace || out.cancel
                         ? "a signal line has signal, correlation_id, and optionally data and signal_id"
                       : out.correlation_id.empty() ? "correlation_id: missing: a signal goes to one saga"
                                                    : nullptr;
     if (why != nullptr)
       error = why;
     return why == nullptr;
+  }
+  if (!out.tracestate.empty() && out.traceparent.empty()) {
+    error = "tracestate: given without a traceparent";
+    return false;
   }
   if (out.cancel && (has_saga || obj.size() != 1)) {
     error = "a cancel line has the one key cancel";

@@ -24,6 +24,11 @@ struct saga_request {
   /// leaves it). Not sent between nodes: a request from elsewhere is checked.
   bool input_compact = false;
   std::uint64_t line = 0;     ///< Its line in the input file; 0 when it came from elsewhere.
+  /// A start's W3C trace context (config/trace_context.hpp): the caller's
+  /// `traceparent`, checked, and its `tracestate`; empty: none (the saga
+  /// starts a trace of its own).
+  std::string traceparent;
+  std::string tracestate;
 };
 
 /// Parses one input line; on failure returns false and says why (without

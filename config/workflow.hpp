@@ -198,6 +198,18 @@ struct http_settings {
   std::uint32_t header_timeout_ms = 10000;
 };
 
+/// `tracing`: where spans go (docs/tracing.md). Without an endpoint none
+/// are exported; trace context is carried either way.
+struct tracing_settings {
+  /// OTLP/HTTP traces endpoint, such as http://127.0.0.1:4318/v1/traces.
+  std::string otlp_endpoint;
+  std::string service_name = "nexus"; ///< The spans' resource `service.name`.
+  std::uint32_t queue_size = 8192;    ///< Spans waiting to go; more are dropped (and counted).
+  std::uint32_t batch_size = 512;     ///< Spans per request at most.
+  std::uint32_t flush_ms = 1000;      ///< A batch goes at least this often.
+  std::uint32_t timeout_ms = 5000;    ///< Of one request to the collector.
+};
+
 enum class window_type : std::uint8_t { count, time };
 enum class breaker_override : std::uint8_t { none, forced_open, disabled };
 
@@ -226,6 +238,7 @@ struct workflow {
   logging_settings logging;
   cluster_settings cluster;
   struct http_settings http;
+  tracing_settings tracing;
   std::uint64_t default_timeout_ms = 30000;
   retry_policy default_retry;
   std::map<std::string, breaker_spec> breakers;

@@ -30,7 +30,8 @@ public:
   void read_workflow(const json_node& root, workflow& wf) {
     if (!expect(root, kind::object, "(document)"))
       return;
-    check_keys(root, "", {"runtime", "logging", "cluster", "http", "defaults", "breakers", "sagas"});
+    check_keys(root, "",
+               {"runtime", "logging", "cluster", "http", "tracing", "defaults", "breakers", "sagas"});
     // Defaults first, whatever the order in the file: steps inherit them.
     if (auto m = root.find("runtime"))
       read_runtime(m->value, "runtime", wf.runtime);
@@ -40,6 +41,8 @@ public:
       read_cluster(m->value, "cluster", wf.cluster);
     if (auto m = root.find("http"))
       read_http_settings(m->value, "http", wf.http);
+    if (auto m = root.find("tracing"))
+      read_tracing(m->value, "tracing", wf.tracing);
     if (auto m = root.find("defaults"))
       read_defaults(m->value, "defaults", wf);
     if (auto m = root.find("breakers"))
@@ -115,6 +118,23 @@ private:
           && (field->empty() || !std::ifstream{*field}.good()))
         error(f->line, join(p, key), "cannot read the file " + *field);
     }
+  }
+
+  void read_tracing(const json_node& n, const std::string& path, tracing_settings& t) {
+    if (!expect(n, kind::object, path))
+      return;
+    check_keys(n, path, {"otlp_endpoint", "service_name", "queue_size", "batch_size", "flush_ms",
+                         "timeout_ms"});
+    if (read_string(n, "otlp_endpoint", path, t.otlp_endpoint)
+        && t.otlp_endpoint.rfind("http://", 0) != 0 && t.otlp_endpoint.rfind("https://", 0) != 0)
+      error(n.find("otlp_endpoint")->line, join(path, "otlp_endpoint"),
+            "expected an http:// or https:// URL, such as http://127.0.0.1:4318/v1/traces");
+    if (read_string(n, "service_name", path, t.service_name) && t.service_name.empty())
+      error(n.find("service_name")->line, join(path, "service_name"), "must not be empty");
+    read_uint(n, "queue_size", path, t.queue_size, 1, 1u << 24);
+    read_uint(n, "batch_size", path, t.batch_size, 1, 65536);
+    read_uint(n, "flush_ms", path, t.flush_ms, 10, 3600000);
+    read_uint(n, "timeout_ms", path, t.timeout_ms, 10, 600000);
   }
 
   void read_cluster(const json_node& n, const std::string& path, cluster_settings& c) {

@@ -91,6 +91,11 @@ std::vector<std::string> environment(const config::exec_action& a, const step_co
   vars["NEXUS_ATTEMPT"] = std::to_string(c.attempt);
   vars["NEXUS_IDEMPOTENCY_KEY"] = c.idempotency_key;
   vars["NEXUS_COMPENSATION"] = c.compensation ? "1" : "0";
+  // The W3C names OpenTelemetry's environment carriers use.
+  if (!c.traceparent.empty())
+    vars["TRACEPARENT"] = c.traceparent;
+  if (!c.tracestate.empty())
+    vars["TRACESTATE"] = c.tracestate;
   std::vector<std::string> out;
   out.reserve(vars.size());
   for (auto& [k, v] : vars)

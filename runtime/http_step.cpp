@@ -74,6 +74,10 @@ outcome run_http(const config::http_action& a, const step_context& c) {
   add("Accept: application/json");
   add("Idempotency-Key: " + c.idempotency_key);
   add("X-Correlation-ID: " + c.cid);
+  if (!c.traceparent.empty())
+    add("traceparent: " + c.traceparent);
+  if (!c.tracestate.empty())
+    add("tracestate: " + c.tracestate);
   add("Expect:"); // no 100-continue round trip for larger bodies
   for (auto& [k, v] : a.headers)
     add(k + ": " + v);

@@ -61,6 +61,14 @@ public:
       }
       text("resource", c->resource);
       text("status", c->status);
+      if (c->trace != nullptr && c->trace->valid()) {
+        text("trace_id", c->trace->trace_hex());
+        if (c->span != 0)
+          text("span_id", config::span_hex(c->span));
+        else if (c->attempt > 0 && !c->step.empty())
+          text("span_id", config::span_hex(config::attempt_span(c->trace->span, c->step, c->attempt,
+                                                                c->compensation)));
+      }
     }
     s += ",\"node\":";
     config::append_json_string(s, log_node());

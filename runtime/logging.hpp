@@ -11,6 +11,7 @@
 #include <spdlog/sinks/sink.h>
 #include <spdlog/spdlog.h>
 
+#include "config/trace_context.hpp"
 #include "config/workflow.hpp"
 
 namespace nexus::runtime {
@@ -38,6 +39,13 @@ struct log_context {
   std::uint32_t attempt = 0;
   std::string_view resource;
   std::string_view status;
+  /// The saga's trace (null: none): a line carries its `trace_id`, and a
+  /// line about an attempt (a step and attempt set) the attempt's
+  /// `span_id` (config::attempt_span; `compensation` says of which).
+  const config::trace_context* trace = nullptr;
+  bool compensation = false;
+  /// The attempt's span when known outright (a stage's line); 0: from the above.
+  std::uint64_t span = 0;
 };
 
 namespace detail {

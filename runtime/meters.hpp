@@ -111,6 +111,12 @@ struct cluster_meters {
   std::atomic<std::int64_t> nodes{0}; ///< Joined now.
 };
 
+/// The span exporter's (runtime/span_export.hpp).
+struct trace_meters {
+  counter_meter exported{0};
+  counter_meter dropped{0}; ///< The queue was full, or the collector failed or refused them.
+};
+
 /// Every meter of a process, created on first use and never removed (their
 /// number is bounded by the workflow: sagas, steps, resources). Lookups take
 /// a lock: they are made when an actor is set up, not per message; the
@@ -122,6 +128,8 @@ public:
   breaker_meters& breaker(const std::string& resource);
   log_meters& log() { return log_; }
   cluster_meters& cluster() { return cluster_; }
+  trace_meters& traces() { return traces_; }
+  const trace_meters& traces() const { return traces_; }
   const log_meters& log() const { return log_; }
   const cluster_meters& cluster() const { return cluster_; }
 
@@ -138,6 +146,7 @@ private:
   std::map<std::string, std::unique_ptr<breaker_meters>> breakers_;
   log_meters log_;
   cluster_meters cluster_;
+  trace_meters traces_;
 };
 
 } // namespace nexus::runtime

@@ -82,7 +82,7 @@ storage::append_request saga_admission::begin_start(config::saga_request&& req,
                                                     std::int64_t now_us) {
   auto machine = std::make_unique<saga_machine>(*workflow_.find_saga(req.saga), req.correlation_id);
   transition t;
-  machine->start(std::move(req.input), now_us, t);
+  machine->start(std::move(req.input), now_us, t, req.traceparent, req.tracestate);
   log_saga_events(*machine, t.events); // as a saga logs its events: before they are written
   auto append = make_append(*machine, t);
   bool parks = waits_long(*machine, now_us, passivate_after_us_);

@@ -20,6 +20,10 @@ std::string_view kind_of(const storage::event& e) {
 void log_saga_events(const saga_machine& m, const std::vector<storage::event>& events) {
   for (auto& e : events) {
     log_context ctx{m.cid(), m.spec().name, e.step, e.attempt};
+    ctx.trace = &m.trace();
+    ctx.compensation = e.compensation || e.type == event_type::compensation_started
+                       || e.type == event_type::compensation_succeeded
+                       || e.type == event_type::compensation_failed;
     switch (e.type) {
       case event_type::saga_started:
         log(level_enum::info, ctx, "saga started");
@@ -78,6 +82,7 @@ void log_saga_end(const saga_machine& m) {
   // (a compensation that failed for good) needs an operator.
   auto level = m.status() == saga_status::failed ? level_enum::err : level_enum::info;
   log_context ctx{m.cid(), m.spec().name};
+  ctx.trace = &m.trace();
   ctx.status = status;
   log(level, ctx, "saga ended {}", status);
 }

@@ -1,6 +1,8 @@
 #include "runtime/saga_machine.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 
 #include <simdjson.h>
 
@@ -17,6 +19,33 @@ using storage::event_type;
 saga_machine::saga_machine(const config::saga_spec& spec, std::string cid)
   : spec_(spec), cid_(std::move(cid)), steps_(spec.steps.size()),
     rng_(stable_hash(cid_, 0x5a9a)) {
+}
+
+const std::string& saga_machine::tracestate() const {
+  static const std::string none;
+  return tracestate_ ? *tracestate_ : none;
+}
+
+void saga_machine::apply_trace(const event& e) {
+  trace_ = {};
+  if (auto id = config::parse_trace_id(e.trace_id)) {
+    trace_.trace = *id;
+    trace_.span = config::parse_span_id(e.span_id).value_or(stable_hash(cid_, 0x7ace) | 1);
+    trace_.parent = config::parse_span_id(e.parent_span_id).value_or(0);
+    if (e.trace_flags.size() == 2 && std::isxdigit(static_cast<unsigned char>(e.trace_flags[0]))
+        && std::isxdigit(static_cast<unsigned char>(e.trace_flags[1])))
+      trace_.flags = static_cast<std::uint8_t>(std::stoul(e.trace_flags, nullptr, 16));
+  } else {
+    // Logged before traces: one made from its ID, the same on every replay.
+    auto hi = stable_hash(cid_, 0x7ace0001), lo = stable_hash(cid_, 0x7ace0002) | 1;
+    for (int i = 0; i < 8; ++i) {
+      trace_.trace[i] = static_cast<std::uint8_t>(hi >> (56 - 8 * i));
+      trace_.trace[8 + i] = static_cast<std::uint8_t>(lo >> (56 - 8 * i));
+    }
+    trace_.span = stable_hash(cid_, 0x7ace) | 1;
+  }
+  if (!e.tracestate.empty())
+    tracestate_ = std::make_unique<std::string>(e.tracestate);
 }
 
 std::uint32_t saga_machine::group_of(std::uint32_t step) const {
@@ -91,6 +120,7 @@ void saga_machine::apply(const event& e) {
     case event_type::saga_started:
       input_ = e.input.empty() ? "{}" : e.input;
       started_us_ = e.ts_us;
+      apply_trace(e);
       deadline_at_us_ = spec_.deadline_ms == 0
                           ? 0
                           : e.ts_us + static_cast<std::int64_t>(spec_.deadline_ms) * 1000;
@@ -182,10 +212,30 @@ void saga_machine::apply(const event& e) {
   }
 }
 
-void saga_machine::start(std::string input_json, std::int64_t now_us, transition& out) {
+void saga_machine::start(std::string input_json, std::int64_t now_us, transition& out,
+                         const std::string& traceparent, const std::string& tracestate) {
   auto& e = emit(event_type::saga_started, -1, now_us, out);
   e.input = std::move(input_json);
   e.definition = spec_.hash;
+  // The caller's trace, continued; else a trace of the saga's own.
+  auto parent = config::parse_traceparent(traceparent);
+  config::trace_context t;
+  if (parent) {
+    t.trace = parent->trace;
+    t.parent = parent->span;
+    t.flags = parent->flags;
+    if (config::valid_tracestate(tracestate))
+      e.tracestate = tracestate;
+  } else {
+    t.trace = config::new_trace_id();
+  }
+  t.span = config::new_span_id();
+  e.trace_id = t.trace_hex();
+  e.span_id = config::span_hex(t.span);
+  e.parent_span_id = config::span_hex(t.parent);
+  char flags[3];
+  std::snprintf(flags, sizeof flags, "%02x", t.flags);
+  e.trace_flags = flags;
   apply(out.events.back());
   advance(now_us, out);
   if (deadline_at_us_ != 0 && !finished())

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "config/trace_context.hpp"
 #include "config/workflow.hpp"
 #include "runtime/outcome.hpp"
 #include "storage/event.hpp"
@@ -81,8 +82,12 @@ class saga_machine {
 public:
   saga_machine(const config::saga_spec& spec, std::string cid);
 
-  /// Starts the saga with its input (raw JSON object).
-  void start(std::string input_json, std::int64_t now_us, transition& out);
+  /// Starts the saga with its input (raw JSON object), in the trace of
+  /// `traceparent` (W3C; its caller's span is the saga span's parent) or,
+  /// with none (or a malformed one), in a trace of its own; `tracestate` is
+  /// passed on to its steps. Both are recorded in saga_started.
+  void start(std::string input_json, std::int64_t now_us, transition& out,
+             const std::string& traceparent = {}, const std::string& tracestate = {});
 
   /// Attempt `attempt` of step `step` has ended with `o`.
   void step_finished(std::uint32_t step, std::uint32_t attempt, const outcome& o,
@@ -157,6 +162,11 @@ public:
   std::uint64_t last_seq() const { return last_seq_; }
   /// When the saga's deadline passes (microseconds since the epoch); 0: none.
   std::int64_t deadline_us() const { return deadline_at_us_; }
+  /// Its trace: the trace ID, the saga's span and its parent (valid once
+  /// started; a saga logged before traces gets one made from its ID).
+  const config::trace_context& trace() const { return trace_; }
+  /// The caller's tracestate, "" for none.
+  const std::string& tracestate() const;
 
   /// JSON handed to an attempt: {"input": ..., "steps": {name: output, ...}}.
   std::string step_input(std::uint32_t step) const;
@@ -197,6 +207,7 @@ private:
 
   storage::event& emit(storage::event_type t, int step, std::int64_t now_us, transition& out);
   void apply(const storage::event& e);
+  void apply_trace(const storage::event& e);
   void advance(std::int64_t now_us, transition& out);
   bool advance_forward(std::int64_t now_us, transition& out);
   bool advance_compensation(std::int64_t now_us, transition& out);
@@ -245,6 +256,8 @@ private:
   std::int64_t deadline_at_us_ = 0; ///< 0: none.
   bool cancel_requested_ = false;
   std::uint64_t rng_;
+  config::trace_context trace_;
+  std::unique_ptr<std::string> tracestate_; ///< Null: none (most sagas).
   struct received_signal {
     std::string name;
     std::string data;

@@ -19,6 +19,11 @@ struct step_context {
   std::string idempotency_key; ///< Stable across the attempts of one step.
   std::string input;           ///< JSON: {"input": ..., "steps": {...}[, "output": ...]}.
   std::int64_t timeout_ms = 0; ///< Time left for this attempt.
+  /// W3C trace context of the attempt's span (in its saga's trace), for
+  /// the calls it makes: `http` steps send it, `exec` steps get it as
+  /// TRACEPARENT; "" when the call carried none.
+  std::string traceparent;
+  std::string tracestate;
 };
 
 /// A step written in C++ by a program that embeds Nexus. It runs on a thread

@@ -1,5 +1,7 @@
 #include "storage/event.hpp"
 
+#include <utility>
+
 #include <simdjson.h>
 
 #include "config/json_writer.hpp"
@@ -80,6 +82,14 @@ void encode_event(const event& e, std::string& out) {
     w.raw_field("data", e.data);
   if (e.wake_at_us != 0)
     w.field("wake_at", format_timestamp(e.wake_at_us));
+  std::pair<const char*, const std::string*> trace[] = {{"trace_id", &e.trace_id},
+                                                       {"span_id", &e.span_id},
+                                                       {"parent_span_id", &e.parent_span_id},
+                                                       {"trace_flags", &e.trace_flags},
+                                                       {"tracestate", &e.tracestate}};
+  for (auto& [name, value] : trace)
+    if (!value->empty())
+      w.field(name, *value);
   if (is_breaker_event(e.type))
     w.field("failure_rate", e.failure_rate)
       .field("slow_call_rate", e.slow_call_rate)
@@ -185,6 +195,11 @@ bool decode_event(std::string_view json, event& e, std::string& error) {
                             : key == "message"         ? &e.message
                             : key == "signal"          ? &e.signal
                             : key == "signal_id"       ? &e.signal_id
+                            : key == "trace_id"        ? &e.trace_id
+                            : key == "span_id"         ? &e.span_id
+                            : key == "parent_span_id"  ? &e.parent_span_id
+                            : key == "trace_flags"     ? &e.trace_flags
+                            : key == "tracestate"      ? &e.tracestate
                                                        : nullptr;
       if (target == nullptr)
         continue; // a field from a newer writer that this reader does not need

@@ -82,6 +82,13 @@ std::optional<event_type> parse_event_type(std::string_view name);
 ///   data             the signal's data, any JSON (signal_received)
 ///   wake_at          RFC 3339 time a waiting step wakes: a sleep's end, or a
 ///                    wait's timeout (step_waiting)
+///   trace_id         W3C trace ID of the saga's trace, 32 hex (saga_started)
+///   span_id          the saga's own span in it, 16 hex (saga_started)
+///   parent_span_id   the caller's span it continues, 16 hex (saga_started,
+///                    when the start carried a traceparent)
+///   trace_flags      the trace flags, 2 hex (saga_started)
+///   tracestate       the caller's tracestate, passed on (saga_started)
+/// (The trace fields came without a new version: an old reader skips them.)
 struct event {
   std::uint64_t seq = 0;
   std::int64_t ts_us = 0;
@@ -106,6 +113,11 @@ struct event {
   std::string signal_id;        ///< A signal's ID from its sender, or empty.
   std::string data;             ///< A signal's data: raw JSON, or empty.
   std::int64_t wake_at_us = 0;  ///< step_waiting: when it wakes; 0: none.
+  std::string trace_id;         ///< saga_started: hex, or empty (none).
+  std::string span_id;
+  std::string parent_span_id;
+  std::string trace_flags;
+  std::string tracestate;
 };
 
 /// Whether `t` is a circuit breaker's transition.

@@ -280,4 +280,20 @@ BOOST_AUTO_TEST_CASE(cluster_settings_are_checked_with_their_paths) {
                        "cluster.tls.cert: unknown key"));
 }
 
+BOOST_AUTO_TEST_CASE(tracing_settings_are_checked_with_their_paths) {
+  auto ok = parse_workflow(R"({"tracing": {"otlp_endpoint": "http://127.0.0.1:4318/v1/traces",
+                                           "service_name": "orders", "flush_ms": 200},
+    "sagas": {"s": {"steps": [{"name": "a", "action": {"kind": "simulate"}}]}}})", "wf.json");
+  BOOST_REQUIRE(ok.ok());
+  BOOST_TEST(ok.value->tracing.otlp_endpoint == "http://127.0.0.1:4318/v1/traces");
+  BOOST_TEST(ok.value->tracing.service_name == "orders");
+  BOOST_TEST(ok.value->tracing.flush_ms == 200u);
+  BOOST_TEST(ok.value->tracing.queue_size == 8192u); // the default
+  BOOST_TEST(has_error(R"({"tracing": {"otlp_endpoint": "127.0.0.1:4318"}, "sagas": {}})",
+                       "tracing.otlp_endpoint: expected an http:// or https:// URL"));
+  BOOST_TEST(has_error(R"({"tracing": {"queue_size": 0}, "sagas": {}})", "tracing.queue_size"));
+  BOOST_TEST(has_error(R"({"tracing": {"endpoint": "x"}, "sagas": {}})",
+                       "tracing.endpoint: unknown key"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -2,7 +2,7 @@
 """An HTTP server for the tests, on 127.0.0.1 only. Prints "PORT PID" on its
 first line, then serves until killed:
   POST /echo          200 with the request's Idempotency-Key, X-Correlation-ID,
-                      X-Custom headers and its JSON body
+                      X-Custom, traceparent and tracestate headers and its JSON body
   POST /status/NNN    answers NNN
   POST /text          200 with a body that is not JSON
   POST /big           200 with a 2 MiB body
@@ -50,6 +50,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 "idempotency_key": self.headers.get("Idempotency-Key"),
                 "correlation_id": self.headers.get("X-Correlation-ID"),
                 "custom": self.headers.get("X-Custom"),
+                "traceparent": self.headers.get("traceparent"),
+                "tracestate": self.headers.get("tracestate"),
                 "content_type": self.headers.get("Content-Type"),
                 "body": json.loads(raw or b"null")}))
         elif self.path.startswith("/status/"):

@@ -18,6 +18,7 @@
 #   weird           prints JSON whose string holds a newline, NUL, ANSI escapes
 #                   and a bell, escaped as JSON allows
 #   signal N        kills itself with signal N
+#   trace           prints {"traceparent": $TRACEPARENT, "tracestate": $TRACESTATE}
 set -u
 case "$1" in
   ok)
@@ -25,6 +26,9 @@ case "$1" in
     printf '{"cid":"%s","saga":"%s","step":"%s","attempt":%s,"key":"%s","compensation":%s,"extra":"%s","stdin":%s}\n' \
       "$NEXUS_CORRELATION_ID" "$NEXUS_SAGA" "$NEXUS_STEP" "$NEXUS_ATTEMPT" \
       "$NEXUS_IDEMPOTENCY_KEY" "$NEXUS_COMPENSATION" "${EXTRA:-}" "$input" ;;
+  trace)
+    cat >/dev/null
+    printf '{"traceparent":"%s","tracestate":"%s"}\n' "${TRACEPARENT:-}" "${TRACESTATE:-}" ;;
   exit)
     cat >/dev/null
     echo "$3" >&2

@@ -1,5 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
+#include <set>
+
 #include "tests/runtime/machine_fixture.hpp"
 
 using namespace nexus;
@@ -349,6 +351,67 @@ BOOST_AUTO_TEST_CASE(every_unfinished_state_resumes_to_something_scheduled) {
   live.compensation_finished(0, 1, ok(), f.now, t);
   BOOST_REQUIRE((live.status() == saga_status::compensated));
   check_every_prefix_resumes(f, "r6", t);
+}
+
+// W3C Trace Context: a start given the caller's traceparent continues its
+// trace, the saga's own span recorded in saga_started; a replay of the log
+// gives the same context (what a resumed saga's calls then carry).
+BOOST_AUTO_TEST_CASE(a_start_continues_the_callers_trace_and_a_replay_keeps_it) {
+  machine_fixture f;
+  saga_machine m{f.spec(), "t1"};
+  transition t;
+  m.start("{}", f.now, t, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "congo=t61");
+  auto& started = t.events.front();
+  BOOST_TEST(started.trace_id == "4bf92f3577b34da6a3ce929d0e0e4736");
+  BOOST_TEST(started.parent_span_id == "00f067aa0ba902b7");
+  BOOST_TEST(started.trace_flags == "01");
+  BOOST_TEST(started.tracestate == "congo=t61");
+  BOOST_TEST(started.span_id.size() == 16u);
+  BOOST_TEST(started.span_id != started.parent_span_id);
+  BOOST_TEST(m.trace().trace_hex() == started.trace_id);
+  BOOST_TEST(config::span_hex(m.trace().span) == started.span_id);
+  BOOST_TEST(m.tracestate() == "congo=t61");
+
+  auto r = replayed(f, "t1", t);
+  BOOST_TEST(r->trace().trace_hex() == started.trace_id);
+  BOOST_TEST(r->trace().span == m.trace().span);
+  BOOST_TEST(r->trace().parent == m.trace().parent);
+  BOOST_TEST(r->tracestate() == "congo=t61");
+}
+
+BOOST_AUTO_TEST_CASE(a_start_without_a_valid_traceparent_starts_a_trace_of_its_own) {
+  machine_fixture f;
+  std::set<std::string> traces;
+  for (const char* parent : {"", "not-a-traceparent"}) {
+    saga_machine m{f.spec(), "t2"};
+    transition t;
+    m.start("{}", f.now, t, parent, "dropped=1");
+    auto& started = t.events.front();
+    BOOST_TEST(started.trace_id.size() == 32u);
+    BOOST_TEST(started.parent_span_id.empty());
+    BOOST_TEST(started.tracestate.empty()); // no tracestate without its traceparent
+    BOOST_TEST(m.trace().valid());
+    traces.insert(started.trace_id);
+  }
+  BOOST_TEST(traces.size() == 2u); // each a new one
+}
+
+BOOST_AUTO_TEST_CASE(a_saga_logged_before_traces_gets_one_from_its_id_the_same_each_replay) {
+  machine_fixture f;
+  auto logged = [&](const std::string& cid) {
+    saga_machine m{f.spec(), cid};
+    transition t;
+    m.start("{}", f.now, t);
+    for (auto& e : t.events) // as a log written before traces holds it
+      e.trace_id = e.span_id = e.parent_span_id = e.trace_flags = "";
+    return t;
+  };
+  auto t1 = logged("old-1");
+  auto a = replayed(f, "old-1", t1), b = replayed(f, "old-1", t1);
+  BOOST_TEST(a->trace().valid());
+  BOOST_TEST(a->trace().trace_hex() == b->trace().trace_hex());
+  BOOST_TEST(a->trace().span == b->trace().span);
+  BOOST_TEST(a->trace().trace_hex() != replayed(f, "old-2", logged("old-2"))->trace().trace_hex());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
