@@ -10,6 +10,7 @@
 #include "actors/engine.hpp"
 #include "app/mcp_http.hpp"
 #include "app/metrics.hpp"
+#include "app/web_console.hpp"
 #include "app/saga_operations.hpp"
 #include "config/json_syntax.hpp"
 #include "config/json_writer.hpp"
@@ -196,6 +197,11 @@ public:
                      "this server listens on a loopback address: it takes requests for "
                      "localhost, 127.0.0.1 or [::1] only (Host " + r.header("host") + ", Origin "
                        + r.header("origin") + ")");
+    // The console's files hold no data (its calls go through the API, with
+    // the token the user gives it): served without one.
+    if (r.method == "GET")
+      if (auto file = console_file(r.path))
+        return file;
     auto path = segments(r.path);
     if (path.size() == 1 && path[0] == "healthz")
       return r.method == "GET" ? json(200, R"({"status":"serving"})") : method_not_allowed("GET");

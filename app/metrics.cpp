@@ -337,6 +337,8 @@ std::string route_template(const std::string& method, const std::string& path) {
       s.push_back(part);
   if (s.empty())
     return "/";
+  if (s.size() == 1 && (s[0] == "console.js" || s[0] == "console.css" || s[0] == "index.html"))
+    return "/" + s[0];
   if (s.size() == 1 && (s[0] == "healthz" || s[0] == "readyz" || s[0] == "mcp" || s[0] == "metrics"))
     return "/" + s[0];
   if (s[0] != "v1")

@@ -1,5 +1,6 @@
 #include "app/saga_operations.hpp"
 
+#include <deque>
 #include <algorithm>
 #include <atomic>
 #include <limits>
@@ -510,6 +511,24 @@ op_result breakers(actors::engine& e, const config::workflow& wf,
       config::json_object_writer w{one};
       w.field("resource", resource).field("state", "closed").field("recorded", false);
       w.finish();
+    }
+    if (only) { // one breaker: with its last transitions, oldest first
+      std::deque<std::string> history;
+      st = e.log()->read_raw(storage::breaker_cid(resource), 1,
+                             std::numeric_limits<std::uint64_t>::max(),
+                             [&](std::uint64_t, std::string_view event) {
+                               history.emplace_back(event);
+                               if (history.size() > 100)
+                                 history.pop_front();
+                               return true;
+                             });
+      if (!st)
+        return fail(kind::unavailable, st.message());
+      std::string events = "[";
+      for (auto& event : history)
+        events += (events.size() > 1 ? "," : "") + event;
+      one.pop_back(); // the object's closing brace
+      one += ",\"history\":" + events + "]}";
     }
     list += (list.size() > 1 ? "," : "") + one;
   }
