@@ -311,9 +311,15 @@ outcome run_exec(const config::exec_action& a, const step_context& c) {
   set_nonblocking(err_r.get());
   run r;
   supervise(pid, in_w, out_r, err_r, c.input, a.max_output_bytes, deadline, r);
-  if (!r.err.empty())
-    log(spdlog::level::info, {c.cid, c.saga, c.step, c.attempt}, "stderr of {}: {}", a.argv[0],
-        r.err);
+  if (!r.err.empty()) {
+    log_context ctx{c.cid, c.saga, c.step, c.attempt};
+    auto trace = config::parse_traceparent(c.traceparent);
+    if (trace) {
+      ctx.trace = &*trace;
+      ctx.span = trace->span; // the attempt's own
+    }
+    log(spdlog::level::info, ctx, "stderr of {}: {}", a.argv[0], r.err);
+  }
   if (r.timed_out)
     return outcome::failure(config::error_kind::timeout,
                             a.argv[0] + " did not finish within " + std::to_string(c.timeout_ms)

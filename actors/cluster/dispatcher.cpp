@@ -258,9 +258,13 @@ cluster_dispatcher::behavior_type dispatcher(dispatcher_self self, std::uint64_t
                    st.nodes[n].name, caf::to_string(dm.reason), lost.size());
     for (auto id : lost) {
       auto& p = st.calls.at(id);
-      runtime::log(spdlog::level::info,
-                   runtime::log_context{p.call.cid, p.call.saga, p.call.step, p.call.attempt},
-                   "call sent again: node {} was lost", st.nodes[n].name);
+      runtime::log_context ctx{p.call.cid, p.call.saga, p.call.step, p.call.attempt};
+      auto trace = p.call.trace();
+      if (p.call.span != 0) {
+        ctx.trace = &trace;
+        ctx.span = p.call.span;
+      }
+      runtime::log(spdlog::level::info, ctx, "call sent again: node {} was lost", st.nodes[n].name);
       dispatch(self, id);
     }
   });

@@ -239,6 +239,9 @@ try:
     call_lines = [l for l in attempt_lines if l.get("step") == "call"]
     expect(call_lines != [] and all(l["span_id"] == call_span for l in call_lines),
            f"the call attempt's lines name the span its request carried: {call_lines[:1]}")
+    stderr_lines = [l for l in about if l.get("msg", "").startswith("stderr of")]
+    expect(len(stderr_lines) == 1 and stderr_lines[0].get("span_id") == run_span,
+           f"the exec step's stderr line names its attempt's span: {stderr_lines}")
 
     # An input line's traceparent (nexus run --input), and a malformed one.
     other = "0af7651916cd43dd8448eb211c80319c"

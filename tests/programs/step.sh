@@ -18,7 +18,8 @@
 #   weird           prints JSON whose string holds a newline, NUL, ANSI escapes
 #                   and a bell, escaped as JSON allows
 #   signal N        kills itself with signal N
-#   trace           prints {"traceparent": $TRACEPARENT, "tracestate": $TRACESTATE}
+#   trace           prints {"traceparent": $TRACEPARENT, "tracestate": $TRACESTATE},
+#                   and "traced" on stderr
 set -u
 case "$1" in
   ok)
@@ -28,6 +29,7 @@ case "$1" in
       "$NEXUS_IDEMPOTENCY_KEY" "$NEXUS_COMPENSATION" "${EXTRA:-}" "$input" ;;
   trace)
     cat >/dev/null
+    echo traced >&2
     printf '{"traceparent":"%s","tracestate":"%s"}\n' "${TRACEPARENT:-}" "${TRACESTATE:-}" ;;
   exit)
     cat >/dev/null
