@@ -19,7 +19,7 @@ receiver the test runs, which decodes them: the saga's span (its parent the
 caller's span) and one per attempt (their parent the saga's span, their
 span IDs those the calls sent), named after their steps. With the
 collector absent, a run of many sagas still ends, and says what it could
-not export.
+not export, and nexus_trace_spans_dropped_total counts it.
 
 Waits are conditions with deadlines.
 
@@ -192,6 +192,12 @@ try:
                and re.fullmatch("[0-9a-f]{32}", p.get("trace_id", "")) is not None
                and p.get("trace_id") != TRACE and own == p.get("trace_id") and span is not None,
                f"{cid}: a trace of its own, which its step carried: {p.get('trace_id')} {own}")
+    def exported():
+        m = re.search(r"^nexus_trace_spans_exported_total (\S+)$", http_call(port, "GET", "/metrics")[2],
+                      re.M)
+        return float(m.group(1)) if m else 0
+    wait_for("nexus_trace_spans_exported_total counts what this server sent",
+             lambda: exported() >= 2, 30)
     proc.terminate()
     communicate(proc, "serve stops", 60)
 
@@ -286,6 +292,25 @@ try:
     expect(quick.returncode == 0 and summary.get("completed") == 2000 and said,
            f"with the collector gone, every saga still ends and the log says spans were not "
            f"exported: {quick.returncode} {summary} {said[:1]}")
+
+    # And the metric counts them: a nexus serve with the collector gone.
+    proc = subprocess.Popen([nexus, "serve", absent, "--http", "127.0.0.1:0", "--grace-seconds", "1"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    procs.append(proc)
+    m = re.search(r"http listening on 127\.0\.0\.1:(\d+)", proc.stderr.readline().decode())
+    port = int(m.group(1)) if m else 0
+    http_call(port, "POST", "/v1/sagas/quick", {"correlation_id": "q-1"})
+    _, q = get(port, "/v1/sagas/q-1?wait=30")
+
+    def dropped():
+        text = http_call(port, "GET", "/metrics")[2]
+        m = re.search(r"^nexus_trace_spans_dropped_total (\S+)$", text, re.M)
+        return float(m.group(1)) if m else 0
+    wait_for("nexus_trace_spans_dropped_total counts the saga's three spans",
+             lambda: dropped() >= 3, 30)
+    expect(q.get("status") == "completed", "and the saga completed")
+    proc.terminate()
+    communicate(proc, "serve stops", 60)
 finally:
     stop_all(procs)
 finish(work)
