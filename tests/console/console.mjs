@@ -88,7 +88,8 @@ try {
   await page.locator('#figures .card').first().waitFor();
   await api('/v1/sagas/order', {correlation_id: 'live-1'});
   await page.locator('#live a', {hasText: 'live-1'}).waitFor();
-  expect(true, 'a saga that ends now shows in the live view');
+  const row = await page.locator('#live tr', {hasText: 'live-1'}).innerText();
+  expect(row.includes('completed'), `a saga that ends now shows in the live view, ended: ${row}`);
   await page.screenshot({path: out + '/live.png', fullPage: true});
 
   expect(errors.length === 0, `no script errors: ${errors.join('; ')}`);
