@@ -101,11 +101,7 @@ struct step_call {
 
   /// Puts the attempt in trace `t` as span `attempt_span`.
   void set_trace(const config::trace_context& t, std::uint64_t attempt_span) {
-    trace_hi = trace_lo = 0;
-    for (int i = 0; i < 8; ++i) {
-      trace_hi = trace_hi << 8 | t.trace[i];
-      trace_lo = trace_lo << 8 | t.trace[8 + i];
-    }
+    config::halves_of(t.trace, trace_hi, trace_lo);
     span = attempt_span;
     trace_flags = t.flags;
   }
@@ -113,10 +109,7 @@ struct step_call {
   /// The attempt's trace context, its span the attempt's.
   config::trace_context trace() const {
     config::trace_context t;
-    for (int i = 0; i < 8; ++i) {
-      t.trace[i] = static_cast<std::uint8_t>(trace_hi >> (56 - 8 * i));
-      t.trace[8 + i] = static_cast<std::uint8_t>(trace_lo >> (56 - 8 * i));
-    }
+    t.trace = config::trace_id_of(trace_hi, trace_lo);
     t.span = span;
     t.flags = trace_flags;
     return t;

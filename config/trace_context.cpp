@@ -151,18 +151,28 @@ std::uint64_t new_span_id() {
   return id;
 }
 
-std::array<std::uint8_t, 16> new_trace_id() {
+std::array<std::uint8_t, 16> trace_id_of(std::uint64_t hi, std::uint64_t lo) {
   std::array<std::uint8_t, 16> id{};
-  trace_context t;
-  while (!t.valid()) {
-    auto hi = generator()(), lo = generator()();
-    for (int i = 0; i < 8; ++i) {
-      t.trace[i] = static_cast<std::uint8_t>(hi >> (56 - 8 * i));
-      t.trace[8 + i] = static_cast<std::uint8_t>(lo >> (56 - 8 * i));
-    }
+  for (int i = 0; i < 8; ++i) {
+    id[i] = static_cast<std::uint8_t>(hi >> (56 - 8 * i));
+    id[8 + i] = static_cast<std::uint8_t>(lo >> (56 - 8 * i));
   }
-  id = t.trace;
   return id;
+}
+
+void halves_of(const std::array<std::uint8_t, 16>& id, std::uint64_t& hi, std::uint64_t& lo) {
+  hi = lo = 0;
+  for (int i = 0; i < 8; ++i) {
+    hi = hi << 8 | id[i];
+    lo = lo << 8 | id[8 + i];
+  }
+}
+
+std::array<std::uint8_t, 16> new_trace_id() {
+  trace_context t;
+  while (!t.valid())
+    t.trace = trace_id_of(generator()(), generator()());
+  return t.trace;
 }
 
 } // namespace nexus::config

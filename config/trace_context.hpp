@@ -55,6 +55,11 @@ bool valid_tracestate(std::string_view value);
 std::uint64_t attempt_span(std::uint64_t saga_span, std::string_view step, std::uint32_t attempt,
                            bool compensation);
 
+/// A trace ID from its two halves (big-endian: `hi` is its first 8 bytes),
+/// and the halves of one.
+std::array<std::uint8_t, 16> trace_id_of(std::uint64_t hi, std::uint64_t lo);
+void halves_of(const std::array<std::uint8_t, 16>& id, std::uint64_t& hi, std::uint64_t& lo);
+
 /// Random IDs, never zero, from a generator per thread.
 std::uint64_t new_span_id();
 std::array<std::uint8_t, 16> new_trace_id();

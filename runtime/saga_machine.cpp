@@ -37,11 +37,8 @@ void saga_machine::apply_trace(const event& e) {
       trace_.flags = static_cast<std::uint8_t>(std::stoul(e.trace_flags, nullptr, 16));
   } else {
     // Logged before traces: one made from its ID, the same on every replay.
-    auto hi = stable_hash(cid_, 0x7ace0001), lo = stable_hash(cid_, 0x7ace0002) | 1;
-    for (int i = 0; i < 8; ++i) {
-      trace_.trace[i] = static_cast<std::uint8_t>(hi >> (56 - 8 * i));
-      trace_.trace[8 + i] = static_cast<std::uint8_t>(lo >> (56 - 8 * i));
-    }
+    trace_.trace = config::trace_id_of(stable_hash(cid_, 0x7ace0001),
+                                       stable_hash(cid_, 0x7ace0002) | 1);
     trace_.span = stable_hash(cid_, 0x7ace) | 1;
   }
   if (!e.tracestate.empty())
