@@ -1,6 +1,9 @@
 #include "actors/event_log_writer.hpp"
 
+#include <atomic>
 #include <chrono>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -10,22 +13,142 @@
 #include "runtime/meters.hpp"
 #include "actors/errors.hpp"
 #include "actors/messages.hpp"
+#include "actors/owed_answer.hpp"
 #include "storage/event_log.hpp"
 
 namespace nexus::actors {
 
 namespace {
 
+/// Why the log stopped taking writes, shared by the writer and its syncer:
+/// whichever fails first sets it, and both refuse everything after.
+class log_failure {
+public:
+  bool failed() const { return failed_.load(std::memory_order_acquire); }
+  std::string why() const {
+    std::lock_guard<std::mutex> lock{m_};
+    return why_;
+  }
+  void set(const std::string& why) {
+    std::lock_guard<std::mutex> lock{m_};
+    if (failed_.load(std::memory_order_relaxed))
+      return;
+    why_ = why;
+    failed_.store(true, std::memory_order_release);
+    spdlog::error("event log write failed, nothing more will be written: {}", why);
+  }
+
+private:
+  mutable std::mutex m_;
+  std::string why_;
+  std::atomic<bool> failed_{false};
+};
+
+/// The acknowledgements of batches written but not yet synced, in the
+/// order they were written: whoever sends them (the syncer) answers as the
+/// writer would (a response promise answers only from its own actor).
+struct written_batches {
+  std::vector<owed_answer> acks;
+};
+
+} // namespace
+} // namespace nexus::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nexus::actors::written_batches)
+
+namespace nexus::actors {
+
+namespace {
+
+std::int64_t micros_since(std::chrono::steady_clock::time_point began) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now()
+                                                                - began)
+    .count();
+}
+
+void refuse(caf::local_actor* self, std::vector<owed_answer>& acks, const std::string& why) {
+  for (auto& a : acks)
+    std::move(a).promise(self).deliver(caf::make_error(errc::log_write_failed, why));
+  acks.clear();
+}
+
+void acknowledge(caf::local_actor* self, std::vector<owed_answer>& acks) {
+  for (auto& a : acks)
+    std::move(a).promise(self).deliver(ack_atom::value);
+  acks.clear();
+}
+
+// -- the syncer: one fsync for every batch written since the last ------------
+
+struct syncer_state {
+  storage::event_log* log = nullptr;
+  runtime::log_meters* meters = nullptr;
+  std::shared_ptr<log_failure> failure;
+  std::vector<owed_answer> waiting;
+  bool sync_queued = false;
+  static inline const char* name = "nexus.event_log_syncer";
+};
+
+using syncer_actor = caf::stateful_actor<syncer_state>;
+
+void sync_now(syncer_actor* self) {
+  auto& st = self->state;
+  st.sync_queued = false;
+  if (st.waiting.empty())
+    return;
+  if (st.failure->failed())
+    return refuse(self, st.waiting, st.failure->why());
+  std::chrono::steady_clock::time_point began;
+  if (st.meters) // timed only for the metrics
+    began = std::chrono::steady_clock::now();
+  if (auto result = st.log->sync_wal(); !result) {
+    st.failure->set(result.message());
+    return refuse(self, st.waiting, result.message());
+  }
+  if (st.meters)
+    st.meters->sync_us.observe(micros_since(began));
+  runtime::crash_point("append");
+  acknowledge(self, st.waiting);
+}
+
+caf::behavior syncer(syncer_actor* self, storage::event_log* log, runtime::log_meters* meters,
+                     std::shared_ptr<log_failure> failure) {
+  self->state.log = log;
+  self->state.meters = meters;
+  self->state.failure = std::move(failure);
+  return {
+    [=](sync_atom, written_batches& written) {
+      auto& st = self->state;
+      if (st.waiting.empty())
+        st.waiting = std::move(written.acks);
+      else
+        st.waiting.insert(st.waiting.end(), written.acks.begin(), written.acks.end());
+      if (!st.sync_queued) {
+        // Queued behind every batch already waiting: one sync covers them all.
+        st.sync_queued = true;
+        self->send(self, flush_atom::value);
+      }
+    },
+    [=](flush_atom) { sync_now(self); },
+  };
+}
+
+// -- the writer: group commit, without waiting for the sync -----------------
+
 struct writer_state {
   storage::event_log* log = nullptr;
   runtime::log_meters* meters = nullptr;
   std::uint32_t batch_size = 1;
   std::vector<storage::append_request> pending;
-  std::vector<caf::response_promise> promises;
+  std::vector<owed_answer> acks; ///< Of `pending`, in order.
+  std::vector<const storage::append_request*> batch;
   bool flush_queued = false;
   std::uint64_t events_written = 0;
   std::uint64_t batches_written = 0;
-  std::string failure; ///< Set once a write has failed; nothing is written after.
+  std::shared_ptr<log_failure> failure;
+  /// Under `durability: sync`: who syncs what this writer wrote, and
+  /// acknowledges it then. Otherwise none: a write is acknowledged at once.
+  caf::actor syncer;
   static inline const char* name = "nexus.event_log_writer";
 };
 
@@ -35,53 +158,70 @@ void flush(writer_actor self) {
   auto& st = self->state;
   if (st.pending.empty())
     return;
-  std::vector<const storage::append_request*> batch;
-  batch.reserve(st.pending.size());
+  if (st.failure->failed()) {
+    st.pending.clear();
+    return refuse(self, st.acks, st.failure->why());
+  }
+  st.batch.clear();
   std::uint64_t events = 0;
   for (auto& req : st.pending) {
-    batch.push_back(&req);
+    st.batch.push_back(&req);
     events += req.events.size();
   }
   std::uint64_t bytes = 0;
   std::chrono::steady_clock::time_point began;
   if (st.meters) // timed only for the metrics
     began = std::chrono::steady_clock::now();
-  auto result = st.log->write(batch, &bytes);
-  if (result && st.meters) {
-    auto took = std::chrono::steady_clock::now() - began;
-    st.meters->write_us.observe(
-      std::chrono::duration_cast<std::chrono::microseconds>(took).count());
+  auto result = st.log->write(st.batch, &bytes, st.syncer != nullptr);
+  st.pending.clear();
+  if (!result) {
+    st.failure->set(result.message());
+    return refuse(self, st.acks, result.message());
+  }
+  if (st.meters) {
+    st.meters->write_us.observe(micros_since(began));
     st.meters->batch_events.observe(static_cast<std::int64_t>(events));
     st.meters->bytes.fetch_add(bytes, std::memory_order_relaxed);
   }
-  if (result) {
-    runtime::crash_point("append");
-    st.events_written += events;
-    ++st.batches_written;
-    for (auto& rp : st.promises)
-      rp.deliver(ack_atom::value);
-  } else {
-    st.failure = result.message();
-    spdlog::error("event log write failed, nothing more will be written: {}", st.failure);
-    for (auto& rp : st.promises)
-      rp.deliver(caf::make_error(errc::log_write_failed, st.failure));
+  st.events_written += events;
+  ++st.batches_written;
+  if (st.syncer) {
+    // Acknowledged once a sync covers it; the next batch is written
+    // meanwhile, so a slow sync holds only the sagas whose events wait on it.
+    written_batches written{std::move(st.acks)};
+    caf::anon_send(st.syncer, sync_atom::value, std::move(written));
+    st.acks.clear();
+    return;
   }
-  st.pending.clear();
-  st.promises.clear();
+  runtime::crash_point("append");
+  acknowledge(self, st.acks);
 }
 
 log_writer::behavior_type writer(writer_actor self, storage::event_log* log,
-                                 std::uint32_t batch_size, runtime::log_meters* meters) {
-  self->state.log = log;
-  self->state.meters = meters;
-  self->state.batch_size = batch_size;
+                                 std::uint32_t batch_size, runtime::log_meters* meters,
+                                 placement where) {
+  auto& st = self->state;
+  st.log = log;
+  st.meters = meters;
+  st.batch_size = batch_size;
+  st.failure = std::make_shared<log_failure>();
+  if (log->syncs()) {
+    st.syncer = where == placement::scheduler
+                  ? self->spawn<caf::linked>(syncer, log, meters, st.failure)
+                  : self->spawn<caf::linked + caf::detached>(syncer, log, meters, st.failure);
+    // It stops with the writer, however the writer ends (an exit message
+    // of reason `normal` would not stop it).
+    self->attach_functor([s = st.syncer](const caf::error&) {
+      caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
+    });
+  }
   return {
     [=](append_atom, storage::append_request& req) -> caf::result<ack_atom> {
       auto& st = self->state;
-      if (!st.failure.empty())
-        return caf::make_error(errc::log_write_failed, st.failure);
+      if (st.failure->failed())
+        return caf::make_error(errc::log_write_failed, st.failure->why());
       st.pending.push_back(std::move(req));
-      st.promises.push_back(self->make_response_promise());
+      st.acks.push_back(owed_answer::current(self));
       if (st.pending.size() >= st.batch_size) {
         flush(self);
       } else if (!st.flush_queued) {
@@ -107,8 +247,8 @@ log_writer spawn_event_log_writer(caf::actor_system& sys, storage::event_log& lo
                                   std::uint32_t batch_size, placement where,
                                   runtime::log_meters* meters) {
   if (where == placement::scheduler)
-    return sys.spawn(writer, &log, batch_size, meters);
-  return sys.spawn<caf::detached>(writer, &log, batch_size, meters);
+    return sys.spawn(writer, &log, batch_size, meters, where);
+  return sys.spawn<caf::detached>(writer, &log, batch_size, meters, where);
 }
 
 } // namespace nexus::actors

@@ -37,7 +37,12 @@ using log_writer =
 ///
 /// Group commit: appends are gathered into one batch until `batch_size`
 /// requests are waiting or no more appends are in the mailbox; the batch is
-/// then written at once and every request in it acknowledged.
+/// then written at once. Under `durability: sync` the writes are
+/// pipelined: a batch goes to the memtables and the WAL file without its
+/// fsync, and the next is written at once, while a syncer (on a thread of
+/// its own) syncs the WAL for every batch written before it and only then
+/// acknowledges their requests, in order. Under the other settings a batch
+/// is acknowledged once written.
 /// `log` must outlive the actor; so must `meters` (null: none), where each
 /// batch's events, bytes and write time are counted.
 log_writer spawn_event_log_writer(caf::actor_system& sys, storage::event_log& log,

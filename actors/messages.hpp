@@ -68,6 +68,8 @@ using state_atom = caf::atom_constant<caf::atom("state")>;
 /// How many nodes have joined a cluster's dispatcher.
 using nodes_atom = caf::atom_constant<caf::atom("nodes")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
+/// Written batches' acknowledgements, handed to the log's syncer.
+using sync_atom = caf::atom_constant<caf::atom("sync")>;
 /// The progress poller's period is over.
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using watch_atom = caf::atom_constant<caf::atom("watch")>;

@@ -214,9 +214,12 @@ void board_figures(const runtime::meter_board& board, bool with_engine, expositi
   x.histogram("nexus_log_write_batch_events", "Events per event-log write batch", {},
               log.batch_events, 1);
   x.histogram("nexus_log_write_duration_seconds",
-              "Time to make a write batch durable: RocksDB's write with its WAL's fsync "
-              "(durability sync)",
-              {}, log.write_us, us);
+              "Time to write a batch to the event log's memtables and WAL file", {},
+              log.write_us, us);
+  x.histogram("nexus_log_sync_duration_seconds",
+              "Time of one fsync of the event log's WAL, covering every batch written before "
+              "it (durability sync)",
+              {}, log.sync_us, us);
   x.counter("nexus_log_written_bytes_total", "Bytes of the event log's write batches", {},
             static_cast<double>(log.bytes.load(relaxed)));
   auto& cluster = board.cluster();

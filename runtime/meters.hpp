@@ -98,9 +98,12 @@ struct breaker_meters {
 /// The event log writer's batches.
 struct log_meters {
   histogram_meter batch_events{{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096}};
-  /// A batch's write: RocksDB's Write, with its WAL's fsync under
-  /// `durability: sync`.
+  /// A batch's write: RocksDB's Write to the memtables and the WAL file
+  /// (its fsync is the syncer's, below).
   histogram_meter write_us{histogram_meter::duration_bounds()};
+  /// One sync of the WAL (`durability: sync`), which covers every batch
+  /// written before it.
+  histogram_meter sync_us{histogram_meter::duration_bounds()};
   counter_meter bytes{0}; ///< The write batches' data (keys, values, headers).
 };
 

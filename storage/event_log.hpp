@@ -109,7 +109,20 @@ public:
   /// honouring the durability setting. Nothing is visible unless all is.
   /// `bytes` (if given) gets the size of the batch's data as RocksDB
   /// writes it to its WAL (keys, values and record headers).
-  status write(const std::vector<const append_request*>& batch, std::uint64_t* bytes = nullptr);
+  /// `defer_sync`: under `durability: sync`, the batch goes to the WAL
+  /// (the OS has it: it survives a crash of this process) without the
+  /// fsync, and is visible at once; sync_wal() then makes it durable.
+  /// Otherwise a sync write returns once its WAL is synced.
+  status write(const std::vector<const append_request*>& batch, std::uint64_t* bytes = nullptr,
+               bool defer_sync = false);
+
+  /// Syncs the WAL: every batch whose write() returned before this call is
+  /// durable once it returns ok. Safe beside a write() on another thread
+  /// (RocksDB's SyncWAL; it does not block writes).
+  status sync_wal();
+
+  /// Whether write() with `defer_sync` leaves something for sync_wal().
+  bool syncs() const;
 
   /// Visits the stored JSON of the events of `cid` with from <= seq <= to,
   /// in sequence order, one at a time; stops when `visit` returns false.

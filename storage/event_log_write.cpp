@@ -9,7 +9,8 @@
 
 namespace nexus::storage {
 
-status event_log::write(const std::vector<const append_request*>& batch, std::uint64_t* bytes) {
+status event_log::write(const std::vector<const append_request*>& batch, std::uint64_t* bytes,
+                        bool defer_sync) {
   auto& d = *impl_;
   if (d.opts.read_only)
     return status::error("event log in " + d.dir + " is open read-only");
@@ -53,7 +54,7 @@ status event_log::write(const std::vector<const append_request*>& batch, std::ui
     if (auto s = wb.Put(d.cf(f_order), encode_u64(d.next_position), order); !s.ok())
       return from(s, "cannot stage the order index");
   rocksdb::WriteOptions wo;
-  wo.sync = d.opts.durability == config::durability::sync;
+  wo.sync = d.opts.durability == config::durability::sync && !defer_sync;
   wo.disableWAL = d.opts.durability == config::durability::none;
   auto s = d.db->Write(wo, &wb);
   if (!s.ok())
@@ -62,6 +63,22 @@ status event_log::write(const std::vector<const append_request*>& batch, std::ui
     ++d.next_position;
   if (bytes != nullptr)
     *bytes = wb.GetDataSize();
+  return status::ok();
+}
+
+bool event_log::syncs() const {
+  return !impl_->opts.read_only && impl_->opts.durability == config::durability::sync;
+}
+
+status event_log::sync_wal() {
+  auto& d = *impl_;
+  if (!syncs())
+    return status::ok();
+  // RocksDB 7.8 syncs every WAL file up to the current one, and keeps a WAL
+  // switched while it syncs in its list until that one is synced too (the
+  // fix of facebook/rocksdb#10560, in since 7.7).
+  if (auto s = d.db->SyncWAL(); !s.ok())
+    return from(s, "cannot sync the event log's WAL in " + d.dir);
   return status::ok();
 }
 

@@ -1,7 +1,9 @@
 // The event-log writer through its message protocol, on CAF's deterministic
 // scheduler: appends acknowledged once durable and counted, appends waiting
-// together written as one batch; a failed write never acknowledged, every
-// later append refused, with Nexus's own error code and the log's reason.
+// together written as one batch, batches written while earlier ones wait
+// for their sync and acknowledged by the one sync that covers them; a
+// failed write never acknowledged, every later append refused, with
+// Nexus's own error code and the log's reason.
 #include <boost/test/unit_test.hpp>
 
 #include <caf/all.hpp>
@@ -11,6 +13,7 @@
 #include "actors/event_log_writer.hpp"
 #include "actors/messages.hpp"
 #include "actors/system_config.hpp"
+#include "runtime/meters.hpp"
 #include "tests/actors/deterministic_system.hpp"
 #include "storage/event_log.hpp"
 #include "tests/temp_dir.hpp"
@@ -75,8 +78,8 @@ struct writer_world : test::deterministic_system {
   caf::actor probe;
   std::shared_ptr<seen> got = std::make_shared<seen>();
 
-  explicit writer_world(storage::event_log& log) {
-    writer = actors::spawn_event_log_writer(*sys, log, 16, actors::placement::scheduler);
+  explicit writer_world(storage::event_log& log, runtime::log_meters* meters = nullptr) {
+    writer = actors::spawn_event_log_writer(*sys, log, 16, actors::placement::scheduler, meters);
     probe = sys->spawn(client, writer, got);
     sched->run();
   }
@@ -135,6 +138,30 @@ BOOST_AUTO_TEST_CASE(appends_waiting_together_are_written_in_one_batch_and_all_a
   BOOST_TEST(batches == 2u); // 16 a batch at most: 16, then 4
   for (int i = 0; i < 20; ++i)
     BOOST_TEST(seqs_of(*log, "g-" + std::to_string(i)).size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(batches_are_written_while_earlier_ones_wait_for_their_sync_and_one_sync_acknowledges_them_all) {
+  test::temp_dir dir;
+  auto log = open_log(dir.path(), false);
+  runtime::log_meters meters;
+  writer_world w{*log, &meters};
+  for (int i = 0; i < 20; ++i)
+    caf::anon_send(w.probe, append("p-" + std::to_string(i), 1));
+  while (w.sched->prioritize(w.probe)) // the client sends all 20
+    w.sched->run_once();
+  // Only the writer runs: it writes both batches (16, then 4) with no sync
+  // between them, and acknowledges nothing itself.
+  while (w.sched->prioritize(w.writer))
+    w.sched->run_once();
+  BOOST_TEST(meters.write_us.count() == 2u);
+  BOOST_TEST(meters.sync_us.count() == 0u);
+  BOOST_TEST(w.got->answers.empty());
+  for (int i = 0; i < 20; ++i) // written, though not yet synced
+    BOOST_TEST(seqs_of(*log, "p-" + std::to_string(i)).size() == 1u);
+  // The syncer takes both batches' acknowledgements before it syncs once.
+  w.sched->run();
+  BOOST_TEST(meters.sync_us.count() == 1u);
+  BOOST_TEST(w.got->answers == std::vector<std::string>(20, "ack"));
 }
 
 BOOST_AUTO_TEST_CASE(a_failed_write_is_never_acknowledged_and_later_appends_are_refused) {

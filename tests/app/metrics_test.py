@@ -154,6 +154,7 @@ try:
     expect((sample(text, "nexus_log_events_written_total") or 0) > 0 and batches > 0
            and sample(text, "nexus_log_write_batch_events_count") == batches
            and sample(text, "nexus_log_write_duration_seconds_count") == batches
+           and 0 < (sample(text, "nexus_log_sync_duration_seconds_count") or 0) <= batches
            and sample(text, "nexus_log_write_batch_events_sum")
            == sample(text, "nexus_log_events_written_total")
            and (sample(text, "nexus_log_written_bytes_total") or 0) > 0, "the log's writes")
