@@ -213,6 +213,7 @@ struct stage_state {
   pressure_listener watcher;
   stage_stats stats;
   runtime::step_meters* meters = nullptr; ///< Null: none.
+  worker_setup setup; ///< What its workers run, for the calls it runs itself.
   static inline const char* name = "nexus.stage";
 };
 
@@ -261,10 +262,54 @@ void hand_to(stage_self self, std::uint32_t w, owed_answer reply, const step_cal
     st.meters->busy.store(running, std::memory_order_relaxed);
 }
 
+/// The simulated action `call` runs if it takes no time (no latency, no
+/// CPU): the stage runs such a call itself, at once, where a worker would
+/// only take it and hand it back (two messages more a call). Null: any
+/// other action, which a worker runs.
+const config::simulate_action* instant_simulation(const worker_setup& setup,
+                                                  const step_call& call) {
+  auto* step = step_of(setup, call);
+  if (step == nullptr || (call.compensate && !step->compensate))
+    return nullptr;
+  auto& action = call.compensate ? *step->compensate : step->action;
+  if (action.kind != config::action_kind::simulate || action.simulate.latency_ms != 0
+      || action.simulate.cpu_ms != 0)
+    return nullptr;
+  return &action.simulate;
+}
+
+/// Runs an instant simulated call (see instant_simulation) on the stage,
+/// counted as a worker's call would be.
+step_result run_instant(stage_self self, const config::simulate_action& a, const step_call& call,
+                        const reporter& report) {
+  auto& st = self->state;
+  auto began = std::chrono::steady_clock::now();
+  auto r = call.deadline_us <= storage::now_us()
+             ? step_result::answer(call, timed_out(call, "its time ran out before a worker was free"))
+             : step_result::answer(call, runtime::simulate(a, call.cid, call.step, call.attempt,
+                                                           call.compensate));
+  report.tell(r);
+  auto took = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began);
+  st.policy->took(took.count());
+  ++st.stats.calls;
+  st.stats.peak_running = std::max<std::uint32_t>(
+    st.stats.peak_running, static_cast<std::uint32_t>(st.workers.size() - st.idle.size()) + 1);
+  if (st.meters) {
+    st.meters->calls.fetch_add(1, std::memory_order_relaxed);
+    st.meters->duration[call.compensate ? 1 : 0].observe(
+      static_cast<std::int64_t>(took.count() * 1000));
+  }
+  return r;
+}
+
 caf::result<step_result> accept(stage_self self, step_call&& call, reporter report) {
   auto& st = self->state;
   auto decision = st.policy->admit(st.idle.size(), st.queue.size());
   if (decision.what == runtime::bulkhead::admission::run) {
+    // It needs a free worker as any call does (the bulkhead's bound holds),
+    // but leaves it free.
+    if (auto* instant = instant_simulation(st.setup, call))
+      return run_instant(self, *instant, call, report);
     auto w = st.idle.back();
     st.idle.pop_back();
     hand_to(self, w, owed_answer::current(self), call);
@@ -300,6 +345,7 @@ stage_actor::behavior_type stage(stage_self self, std::string saga, std::uint32_
                          runtime::step_meters* meters) {
   auto& st = self->state;
   st.meters = meters;
+  st.setup = setup;
   if (meters)
     meters->staged.store(true, std::memory_order_relaxed);
   st.step = setup.step->name;

@@ -192,6 +192,34 @@ BOOST_AUTO_TEST_CASE(each_call_runs_the_action_of_its_own_definition) {
              w.got->answers[3].outcome.message);
 }
 
+// A simulated step that takes no time is run by the stage itself: the
+// answer is out once the stage has run, no worker takes it (none is busy
+// after), and it is counted as a worker's call is.
+BOOST_AUTO_TEST_CASE(an_instant_call_is_answered_by_the_stage_itself_and_counted) {
+  stage_world w{slow_step(1, 10, 0)};
+  for (int i = 0; i < 3; ++i) {
+    caf::anon_send(w.probe, call(i));
+    w.sched->run_once(); // the caller sends it
+    BOOST_REQUIRE(w.sched->prioritize(w.stage));
+    w.sched->run_once(); // the stage answers it
+    BOOST_TEST(w.meters.busy.load() == 0u);
+    w.sched->run();
+    BOOST_REQUIRE_EQUAL(w.got->answers.size(), static_cast<std::size_t>(i + 1));
+    BOOST_TEST(w.got->answers.back().outcome.ok);
+  }
+  auto s = w.stats();
+  BOOST_TEST(s.calls == 3u);
+  BOOST_TEST(s.running == 0u);
+  BOOST_TEST(w.meters.calls.load() == 3u);
+  BOOST_TEST(w.meters.duration[0].count() == 3u);
+  // A compensation with no action of its own is refused as any worker would.
+  auto comp = call(7);
+  comp.compensate = true;
+  w.send(std::move(comp));
+  BOOST_REQUIRE_EQUAL(w.got->answers.size(), 4u);
+  BOOST_TEST(!w.got->answers.back().outcome.ok);
+}
+
 BOOST_AUTO_TEST_CASE(the_sweep_answers_a_queued_call_past_its_time_as_a_timeout) {
   stage_world w{slow_step(1, 10, 3'600'000)};
   w.send(call(0));                          // runs, for an hour
