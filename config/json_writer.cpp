@@ -36,11 +36,27 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
   return 0;
 }
 
+namespace {
+
+/// Printable ASCII that JSON takes as it is.
+bool plain(unsigned char c) { return c >= 0x20 && c < 0x7F && c != '"' && c != '\\'; }
+
+} // namespace
+
 void append_json_string(std::string& out, std::string_view text) {
-  out.reserve(out.size() + text.size() + 2);
   out.push_back('"');
   size_t i = 0;
   while (i < text.size()) {
+    // A run of plain characters (most of any text) in one append.
+    size_t run = i;
+    while (run < text.size() && plain(static_cast<unsigned char>(text[run])))
+      ++run;
+    if (run != i) {
+      out.append(text.data() + i, run - i);
+      i = run;
+      if (i == text.size())
+        break;
+    }
     auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
       size_t n = utf8_sequence_length(text, i);

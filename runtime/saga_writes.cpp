@@ -10,6 +10,7 @@ storage::append_request make_append(const saga_machine& m, const transition& t) 
   req.events.reserve(t.events.size());
   for (auto& e : t.events) {
     std::string json;
+    json.reserve(384); // most events fit: one allocation, not a growth per field
     storage::encode_event(e, json);
     req.events.emplace_back(e.seq, std::move(json));
   }

@@ -1,5 +1,8 @@
 #include <boost/test/unit_test.hpp>
 
+#include <cstdio>
+#include <ctime>
+
 #include "storage/event.hpp"
 #include "storage/timestamp.hpp"
 
@@ -126,6 +129,29 @@ BOOST_AUTO_TEST_CASE(timestamps_round_trip) {
   for (std::int64_t us : {0ll, 1ll, 951782400000000ll /* 2000-02-29 */, 1764048767123456ll})
     BOOST_TEST(parse_timestamp(format_timestamp(us)).value_or(-1) == us);
   BOOST_TEST(format_timestamp(0) == "1970-01-01T00:00:00.000000Z");
+}
+
+BOOST_AUTO_TEST_CASE(timestamps_are_formatted_as_gmtime_gives_them) {
+  // Every leap-year rule, both sides of the epoch, the last instant of 9999.
+  std::vector<std::int64_t> at{-62135596800000000ll, -2208988800000001ll, -1ll, 0ll,
+                               951868799999999ll, 951868800000000ll, 4107542400000000ll,
+                               253402300799999999ll};
+  std::uint64_t x = 0x9e3779b97f4a7c15ull;
+  for (int i = 0; i < 2000; ++i) { // and times spread over 0001-9999
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    at.push_back(-62135596800000000ll + static_cast<std::int64_t>(x % 315537897600000000ull));
+  }
+  for (auto us : at) {
+    auto secs = us / 1000000 - (us % 1000000 < 0 ? 1 : 0);
+    auto t = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char want[64];
+    std::snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<long long>(us - secs * 1000000));
+    BOOST_TEST(format_timestamp(us) == want, us);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(any_rfc3339_time_is_read_with_its_offset_and_nothing_else_is) {
