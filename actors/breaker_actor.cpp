@@ -14,6 +14,7 @@
 #include "runtime/breaker_log.hpp"
 #include "runtime/bulkhead.hpp"
 #include "runtime/circuit_breaker.hpp"
+#include "runtime/message_tally.hpp"
 #include "actors/messages.hpp"
 #include "storage/event.hpp"
 #include "storage/timestamp.hpp"
@@ -210,6 +211,7 @@ breaker_actor::behavior_type breaker(breaker_self self, breaker_setup setup) {
     arm_half_open(self, now);
   return {
     [=](execute_atom, step_call& call) -> caf::result<step_result> {
+      runtime::count_message();
       auto& st = self->state;
       std::vector<runtime::breaker_transition> ts;
       auto now = st.now_us();
@@ -239,12 +241,15 @@ breaker_actor::behavior_type breaker(breaker_self self, breaker_setup setup) {
       return caf::delegated<step_result>{};
     },
     [=](report_atom, std::uint64_t id, bool ok, std::uint8_t kind) {
+      runtime::count_message();
       settle(self, id, ok, static_cast<config::error_kind>(kind));
     },
     [=](state_atom) -> std::string {
+      runtime::count_message();
       return std::string{runtime::to_string(self->state.machine->state())};
     },
     [=](sweep_atom) {
+      runtime::count_message();
       auto& st = self->state;
       st.sweep.fired();
       auto now = self->clock().now();
@@ -259,6 +264,7 @@ breaker_actor::behavior_type breaker(breaker_self self, breaker_setup setup) {
                            sweep_atom::value);
     },
     [=](half_open_atom, std::int64_t armed_for) {
+      runtime::count_message();
       auto& m = *self->state.machine;
       if (m.state() != breaker_state::open || m.open_until_us() != armed_for)
         return; // an earlier open period's timer
@@ -270,12 +276,14 @@ breaker_actor::behavior_type breaker(breaker_self self, breaker_setup setup) {
       publish(self, ts, now);
     },
     [=](refresh_atom) {
+      runtime::count_message();
       auto& st = self->state;
       st.refresh_queued = false;
       if (st.row_dirty)
         write_row(self);
     },
     [=](flush_atom) -> caf::result<bool> {
+      runtime::count_message();
       if (!self->state.row_dirty)
         return true;
       auto promise = self->make_response_promise();

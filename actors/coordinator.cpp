@@ -19,6 +19,7 @@
 #include "runtime/saga_admission.hpp"
 #include "runtime/saga_machine.hpp"
 #include "runtime/signal_log.hpp"
+#include "runtime/message_tally.hpp"
 #include "storage/event_log.hpp"
 #include "storage/timestamp.hpp"
 
@@ -232,12 +233,16 @@ void record_cancel(coordinator_self self, const std::string& cid, const storage:
   self->request(st.setup.writer, caf::infinite, append_atom::value, std::move(req))
     .then(
       [cid, saga = row.saga, reply](ack_atom) {
+        runtime::count_message(); // a response: it passes no handler of the behavior
         runtime::log(spdlog::level::warn, {cid, saga},
                      "cancel stored: the saga cannot run until `nexus migrate` moves it to a "
                      "definition; then it rolls back and ends cancelled");
         reply(cancel_result::cancelling, "");
       },
-      [reply](caf::error& err) { reply(cancel_result::unknown, describe(err)); });
+      [reply](caf::error& err) {
+        runtime::count_message();
+        reply(cancel_result::unknown, describe(err));
+      });
 }
 
 /// Cancels `cid` wherever it is: running, waiting to start or to resume.
@@ -255,7 +260,10 @@ void cancel_saga(coordinator_self self, const std::string& cid, cancel_reply rep
       .then([reply](bool running) {
               reply(running ? cancel_result::cancelling : cancel_result::already_ended, "");
             },
-            [reply](caf::error&) { reply(cancel_result::already_ended, ""); });
+            [reply](caf::error&) {
+              runtime::count_message();
+              reply(cancel_result::already_ended, "");
+            });
     return;
   }
   storage::status s = storage::status::ok();
@@ -293,6 +301,7 @@ void signal_saga(coordinator_self self, runtime::saga_signal s, signal_reply rep
               reply(static_cast<signal_result>(r), status);
             },
             [self, s, reply, tries](caf::error&) {
+              runtime::count_message(); // a response: it passes no handler of the behavior
               // It ended or parked meanwhile (its message to this actor came
               // first): the log says which. Three tries, then the log alone.
               signal_saga(self, s, reply, tries + 1);
@@ -316,8 +325,11 @@ void signal_saga(coordinator_self self, runtime::saga_signal s, signal_reply rep
     return;
   }
   self->request(st.setup.writer, caf::infinite, append_atom::value, std::move(append))
-    .then([reply](ack_atom) { reply(signal_result::stored, ""); },
-          [reply](caf::error& err) { reply(signal_result::failed, describe(err)); });
+    .then([reply](ack_atom) { runtime::count_message(); reply(signal_result::stored, ""); },
+          [reply](caf::error& err) {
+            runtime::count_message();
+            reply(signal_result::failed, describe(err));
+          });
 }
 
 /// What waited in `waiting` (cancels, signals) for `cid`'s first events to
@@ -365,6 +377,7 @@ start_result start_saga(coordinator_self self, config::saga_request&& req, start
   self->request(st.setup.writer, caf::infinite, append_atom::value, std::move(append))
     .then(
       [self, cid, reply](ack_atom) {
+        runtime::count_message(); // a response: it passes no handler of the behavior
         auto wake = self->state.core->start_written(cid); // parked at once
         if (wake && *wake != runtime::saga_machine::never)
           caf::anon_send(self->state.timers, park_atom::value, *wake);
@@ -377,6 +390,7 @@ start_result start_saga(coordinator_self self, config::saga_request&& req, start
         fill(self);
       },
       [self, cid, reply](caf::error& err) {
+        runtime::count_message(); // a response: it passes no handler of the behavior
         auto& core = *self->state.core;
         core.start_failed(cid);
         for (auto& cancel : take_waiting(self->state.cancels, cid))
@@ -446,6 +460,7 @@ void read_more(coordinator_self self, std::uint32_t count) {
         fill(self);
       },
       [self](caf::error& err) {
+        runtime::count_message(); // a response: it passes no handler of the behavior
         self->state.core->input_failed(caf::to_string(err));
         fill(self);
       });
@@ -464,6 +479,7 @@ void with_write_counts(coordinator_self self, F deliver) {
         deliver(std::move(s));
       },
       [self, deliver](caf::error&) mutable {
+        runtime::count_message(); // a response: it passes no handler of the behavior
         deliver(self->state.core->summary(storage::now_us()));
       });
 }
@@ -519,6 +535,7 @@ caf::result<bool, std::string> retry_saga(coordinator_self self, const std::stri
   self->request(st.setup.writer, caf::infinite, append_atom::value, std::move(*req))
     .then(
       [self, cid, saga, hash, promise](ack_atom) mutable {
+        runtime::count_message(); // a response: it passes no handler of the behavior
         self->state.core->reopen_ended(cid);
         runtime::log(spdlog::level::info, {cid, saga}, "compensation reopened");
         action a;
@@ -528,6 +545,7 @@ caf::result<bool, std::string> retry_saga(coordinator_self self, const std::stri
         promise.deliver(true, std::string{});
       },
       [self, cid, promise](caf::error& err) mutable {
+        runtime::count_message(); // a response: it passes no handler of the behavior
         auto& core = *self->state.core;
         core.reopen_ended(cid);
         auto why = "event log write failed: " + describe(err);
@@ -561,6 +579,7 @@ coordinator_actor::behavior_type coordinator(coordinator_self self, coordinator_
   });
   return {
     [=](run_atom) {
+      runtime::count_message();
       auto& st = self->state;
       auto began = storage::now_us();
       for (auto& stage : st.setup.pools)
@@ -585,6 +604,7 @@ coordinator_actor::behavior_type coordinator(coordinator_self self, coordinator_
       fill(self);
     },
     [=](close_atom) -> caf::result<runtime::run_summary> {
+      runtime::count_message();
       auto& st = self->state;
       st.core->close();
       st.done = self->make_response_promise();
@@ -592,6 +612,7 @@ coordinator_actor::behavior_type coordinator(coordinator_self self, coordinator_
       return caf::delegated<runtime::run_summary>{};
     },
     [=](close_atom, bool parked_too) -> caf::result<runtime::run_summary> {
+      runtime::count_message();
       auto& st = self->state;
       st.core->close(parked_too);
       st.done = self->make_response_promise();
@@ -599,6 +620,7 @@ coordinator_actor::behavior_type coordinator(coordinator_self self, coordinator_
       return caf::delegated<runtime::run_summary>{};
     },
     [=](park_atom, const std::string& cid, std::int64_t wake_us) {
+      runtime::count_message();
       auto& st = self->state;
       if (auto place = st.core->parked(cid))
         st.live[*place] = nullptr;
@@ -607,6 +629,7 @@ coordinator_actor::behavior_type coordinator(coordinator_self self, coordinator_
       fill(self);
     },
     [=](wake_atom, const std::string& cid, std::int64_t wake_us) {
+      runtime::count_message();
       auto& st = self->state;
       if (st.core->starting(cid) || st.core->waking(cid))
         return;
@@ -633,9 +656,11 @@ coordinator_actor::behavior_type coordinator(coordinator_self self, coordinator_
       clear.cid = cid;
       clear.timer_clear = wake_us;
       self->request(st.setup.writer, caf::infinite, append_atom::value, std::move(clear))
-        .then([](ack_atom) {}, [](caf::error&) {});
+        .then([](ack_atom) { runtime::count_message(); },
+              [](caf::error&) { runtime::count_message(); });
     },
     [=](start_atom, config::saga_request& req) -> caf::result<std::uint8_t> {
+      runtime::count_message();
       auto promise = self->make_response_promise<std::uint8_t>();
       auto answer = [promise](start_result r) mutable {
         promise.deliver(static_cast<std::uint8_t>(r));
@@ -646,6 +671,7 @@ coordinator_actor::behavior_type coordinator(coordinator_self self, coordinator_
       return promise;
     },
     [=](start_atom, config::saga_request& req, caf::actor& watcher) -> caf::result<std::uint8_t> {
+      runtime::count_message();
       // Watched from now: a saga that ends before the start is answered is
       // still reported (a refused one never ends, and is forgotten).
       auto cid = req.correlation_id;
@@ -662,6 +688,7 @@ coordinator_actor::behavior_type coordinator(coordinator_self self, coordinator_
       return promise;
     },
     [=](cancel_atom, const std::string& cid) -> caf::result<std::uint8_t, std::string> {
+      runtime::count_message();
       auto promise = self->make_response_promise<std::uint8_t, std::string>();
       cancel_saga(self, cid, [promise](cancel_result r, const std::string& status) mutable {
         promise.deliver(static_cast<std::uint8_t>(r), status);
@@ -670,6 +697,7 @@ coordinator_actor::behavior_type coordinator(coordinator_self self, coordinator_
     },
     [=](signal_atom, std::string& cid, std::string& name, std::string& data,
         std::string& id) -> caf::result<std::uint8_t, std::string> {
+      runtime::count_message();
       auto promise = self->make_response_promise<std::uint8_t, std::string>();
       signal_saga(self, {std::move(cid), std::move(name), std::move(data), std::move(id)},
                   [promise](runtime::signal_result r, const std::string& detail) mutable {
@@ -678,9 +706,11 @@ coordinator_actor::behavior_type coordinator(coordinator_self self, coordinator_
       return promise;
     },
     [=](retry_atom, const std::string& cid) -> caf::result<bool, std::string> {
+      runtime::count_message();
       return retry_saga(self, cid);
     },
     [=](watch_atom, const std::string& cid) -> caf::result<std::string> {
+      runtime::count_message();
       auto& st = self->state;
       if (!st.core->busy(cid) && !st.core->waking(cid)) {
         storage::status s = storage::status::ok();
@@ -693,6 +723,7 @@ coordinator_actor::behavior_type coordinator(coordinator_self self, coordinator_
       return promise;
     },
     [=](stats_atom) -> caf::result<runtime::run_summary> {
+      runtime::count_message();
       auto promise = self->make_response_promise<runtime::run_summary>();
       with_write_counts(self, [self, promise](runtime::run_summary s) mutable {
         s.interrupted = self->state.core->not_ended();
@@ -701,6 +732,7 @@ coordinator_actor::behavior_type coordinator(coordinator_self self, coordinator_
       return promise;
     },
     [=](pressure_atom, const std::string& stage, bool full) {
+      runtime::count_message();
       self->state.core->pressure(stage, full);
       if (full)
         spdlog::debug("stage {} is full: no new sagas until it drains", stage);
@@ -708,6 +740,7 @@ coordinator_actor::behavior_type coordinator(coordinator_self self, coordinator_
         fill(self);
     },
     [=](done_atom, const std::string& cid, const std::string& status, const std::string& saga) {
+      runtime::count_message();
       auto& st = self->state;
       if (auto place = st.core->ended(cid, status, storage::now_us(), saga))
         st.live[*place] = nullptr;
@@ -728,6 +761,7 @@ coordinator_actor::behavior_type coordinator(coordinator_self self, coordinator_
       fill(self);
     },
     [=](fail_atom, const std::string&, const std::string& message) {
+      runtime::count_message();
       // The log takes no more writes: waiting for the other sagas to find
       // out one by one (some on long retry timers) would only delay the
       // stop. What they had not had acknowledged is resumed next run.

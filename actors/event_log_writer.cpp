@@ -11,6 +11,7 @@
 
 #include "runtime/crash_point.hpp"
 #include "runtime/meters.hpp"
+#include "runtime/message_tally.hpp"
 #include "actors/errors.hpp"
 #include "actors/messages.hpp"
 #include "actors/owed_answer.hpp"
@@ -118,6 +119,7 @@ caf::behavior syncer(syncer_actor* self, storage::event_log* log, runtime::log_m
   self->state.failure = std::move(failure);
   return {
     [=](sync_atom, written_batches& written) {
+      runtime::count_message();
       auto& st = self->state;
       if (st.waiting.empty())
         st.waiting = std::move(written.acks);
@@ -129,7 +131,10 @@ caf::behavior syncer(syncer_actor* self, storage::event_log* log, runtime::log_m
         self->send(self, flush_atom::value);
       }
     },
-    [=](flush_atom) { sync_now(self); },
+    [=](flush_atom) {
+      runtime::count_message();
+      sync_now(self);
+    },
   };
 }
 
@@ -217,6 +222,7 @@ log_writer::behavior_type writer(writer_actor self, storage::event_log* log,
   }
   return {
     [=](append_atom, storage::append_request& req) -> caf::result<ack_atom> {
+      runtime::count_message();
       auto& st = self->state;
       if (st.failure->failed())
         return caf::make_error(errc::log_write_failed, st.failure->why());
@@ -232,10 +238,12 @@ log_writer::behavior_type writer(writer_actor self, storage::event_log* log,
       return caf::delegated<ack_atom>{};
     },
     [=](flush_atom) {
+      runtime::count_message();
       self->state.flush_queued = false;
       flush(self);
     },
     [=](stats_atom) -> caf::result<std::uint64_t, std::uint64_t> {
+      runtime::count_message();
       return {self->state.events_written, self->state.batches_written};
     },
   };

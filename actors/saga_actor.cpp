@@ -8,6 +8,7 @@
 
 #include "actors/errors.hpp"
 #include "runtime/crash_point.hpp"
+#include "runtime/message_tally.hpp"
 #include "runtime/meters.hpp"
 #include "runtime/span_export.hpp"
 #include "actors/messages.hpp"
@@ -274,6 +275,7 @@ void on_result(saga_actor* self, const step_result& r) {
 /// nothing and handle their messages here, in the default handler: a
 /// behavior of their own would cost each waiting saga some 200 bytes.
 caf::result<caf::message> dispatch(caf::scheduled_actor* ptr, caf::message_view& msg) {
+  runtime::count_message();
   auto self = static_cast<saga_actor*>(ptr);
   auto& xs = msg.content();
   auto& st = self->state;

@@ -18,6 +18,7 @@
 #include "actors/owed_answer.hpp"
 #include "runtime/saga_machine.hpp"
 #include "runtime/simulate.hpp"
+#include "runtime/message_tally.hpp"
 #include "storage/timestamp.hpp"
 
 namespace nexus::actors {
@@ -115,6 +116,7 @@ caf::behavior worker(worker_actor* self, worker_setup setup, stage_actor stage,
   return {
     [=](execute_atom, const step_call& call, const outcome_listener& breaker,
         std::uint64_t id) -> caf::result<step_result> {
+      runtime::count_message();
       reporter report{breaker, id};
       auto* step = step_of(setup, call);
       step_result r;
@@ -156,6 +158,7 @@ caf::behavior worker(worker_actor* self, worker_setup setup, stage_actor stage,
       return r;
     },
     [=](latency_atom) {
+      runtime::count_message();
       auto& st = self->state;
       st.report.tell(st.result);
       st.promise.deliver(std::move(st.result));
@@ -284,10 +287,10 @@ step_result run_instant(stage_self self, const config::simulate_action& a, const
                         const reporter& report) {
   auto& st = self->state;
   auto began = std::chrono::steady_clock::now();
-  auto r = call.deadline_us <= storage::now_us()
-             ? step_result::answer(call, timed_out(call, "its time ran out before a worker was free"))
-             : step_result::answer(call, runtime::simulate(a, call.cid, call.step, call.attempt,
-                                                           call.compensate));
+  auto r = step_result::answer(
+    call, call.deadline_us <= storage::now_us()
+            ? timed_out(call, "its time ran out before a worker was free")
+            : runtime::simulate(a, call.cid, call.step, call.attempt, call.compensate));
   report.tell(r);
   auto took = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began);
   st.policy->took(took.count());
@@ -367,13 +370,16 @@ stage_actor::behavior_type stage(stage_self self, std::string saga, std::uint32_
   });
   return {
     [=](execute_atom, step_call& call) -> caf::result<step_result> {
+      runtime::count_message();
       return accept(self, std::move(call), {});
     },
     [=](execute_atom, step_call& call, outcome_listener& breaker,
         std::uint64_t id) -> caf::result<step_result> {
+      runtime::count_message();
       return accept(self, std::move(call), {std::move(breaker), id});
     },
     [=](ready_atom, std::uint32_t w) {
+      runtime::count_message();
       auto& st = self->state;
       auto took = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now()
                                                             - st.running[w].started);
@@ -402,6 +408,7 @@ stage_actor::behavior_type stage(stage_self self, std::string saga, std::uint32_
       update_pressure(self);
     },
     [=](sweep_atom) {
+      runtime::count_message();
       auto& st = self->state;
       st.sweep.fired();
       auto now = storage::now_us();
@@ -449,9 +456,11 @@ stage_actor::behavior_type stage(stage_self self, std::string saga, std::uint32_
     },
     // The protocol: whoever sends watch_atom takes pressure messages.
     [=](watch_atom) {
+      runtime::count_message();
       self->state.watcher = caf::actor_cast<pressure_listener>(self->current_sender());
     },
     [=](stats_atom) -> stage_stats {
+      runtime::count_message();
       auto& st = self->state;
       auto s = st.stats;
       s.running = static_cast<std::uint32_t>(st.workers.size() - st.idle.size());

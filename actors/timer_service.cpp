@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/messages.hpp"
+#include "runtime/message_tally.hpp"
 
 namespace nexus::actors {
 
@@ -78,10 +79,12 @@ caf::behavior timer_service(timer_actor* self, timer_setup setup) {
   self->send(self, tick_atom::value, st.generation);
   return {
     [=](tick_atom, std::uint64_t generation) {
+      runtime::count_message();
       if (generation == self->state.generation)
         tick(self);
     },
     [=](park_atom, std::int64_t wake_us) {
+      runtime::count_message();
       auto& st = self->state;
       auto at = wake_us - st.setup.lookahead_us;
       if (at < st.next_tick_us)

@@ -34,6 +34,7 @@ extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
 #include "config/workflow_loader.hpp"
 #include "runtime/input_source.hpp"
 #include "runtime/latency_histogram.hpp"
+#include "runtime/message_tally.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/meters.hpp"
 #include "storage/event_log.hpp"
@@ -50,6 +51,19 @@ double process_cpu_seconds() {
   ::getrusage(RUSAGE_SELF, &u);
   auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
   return seconds(u.ru_utime) + seconds(u.ru_stime);
+}
+
+phase_meter::phase_meter()
+    : cpu_seconds_(process_cpu_seconds()), messages_(runtime::messages_taken()) {}
+
+phase_costs phase_meter::per_saga(std::uint64_t sagas) const {
+  phase_costs c;
+  if (sagas == 0)
+    return c;
+  auto n = static_cast<double>(sagas);
+  c.cpu_ms_per_saga = (process_cpu_seconds() - cpu_seconds_) * 1e3 / n;
+  c.messages_per_saga = static_cast<double>(runtime::messages_taken() - messages_) / n;
+  return c;
 }
 
 std::uint64_t resident_bytes() {
@@ -252,12 +266,11 @@ run_figures closed_loop(const settings& s, const std::string& dir, double fail_r
   opts.generate = s.sagas;
   opts.saga = "bench";
   opts.meters = meters;
-  auto cpu_before = process_cpu_seconds();
+  phase_meter cost;
   {
     actors::engine e{wf, opts};
     f.summary = e.wait([&](const runtime::run_summary& now) { out.update(now); });
   }
-  auto cpu = process_cpu_seconds() - cpu_before;
   f.peak_rss = peak_rss();
   if (!f.summary.error.empty()) {
     f.error = f.summary.error;
@@ -270,7 +283,7 @@ run_figures closed_loop(const settings& s, const std::string& dir, double fail_r
   f.events_per_sec = r.seconds > 0 ? static_cast<double>(r.events) / r.seconds : 0;
   f.events_per_batch =
     r.write_batches > 0 ? static_cast<double>(r.events) / static_cast<double>(r.write_batches) : 0;
-  f.cpu_ms_per_saga = ended > 0 ? cpu * 1e3 / static_cast<double>(ended) : 0;
+  f.cost = cost.per_saga(ended);
   // One saga's events as stored, for the raw storage loop to write.
   std::string error;
   if (auto log = storage::event_log::open(storage::log_options::reader(dir), error)) {
@@ -306,7 +319,7 @@ metrics_cost_figures metrics_cost(const settings& s, int rounds, reporter& out) 
         return f;
       }
       rate[on].push_back(run.sagas_per_sec);
-      cpu[on].push_back(run.cpu_ms_per_saga);
+      cpu[on].push_back(run.cost.cpu_ms_per_saga);
     }
   auto median = [](std::vector<double> v) {
     std::sort(v.begin(), v.end());
@@ -343,6 +356,7 @@ fixed_rate_figures fixed_rate(const settings& s, double rate, reporter& out) {
   std::string refused;
   runtime::run_summary summary;
   clock_type::time_point start;
+  phase_meter cost;
   {
     actors::engine e{wf, {}};
     if (!e.ok()) {
@@ -380,6 +394,8 @@ fixed_rate_figures fixed_rate(const settings& s, double rate, reporter& out) {
     summary = e.wait([&](const runtime::run_summary& now) { out.update(now); });
   }
   f.seconds = since(start);
+  f.cost = cost.per_saga(summary.completed + summary.compensated + summary.failed
+                         + summary.cancelled);
   f.peak_rss = peak_rss();
   f.completed = completed;
   f.lat = latency_of(h);
@@ -553,6 +569,7 @@ recovery_figures recovery(const settings& s, const std::string& exe, reporter& o
   reset_peak_rss();
   auto start = clock_type::now();
   runtime::run_summary summary;
+  phase_meter cost;
   {
     actors::engine e{wf, {}};
     f.open_seconds = since(start);
@@ -561,6 +578,7 @@ recovery_figures recovery(const settings& s, const std::string& exe, reporter& o
   f.seconds = since(start);
   f.peak_rss = peak_rss();
   f.resumed = summary.resumed;
+  f.cost = cost.per_saga(summary.resumed); // opening the log and replaying included
   f.completed = summary.completed;
   f.replayed_events = summary.replayed_events;
   f.replay_seconds = summary.replay_seconds;

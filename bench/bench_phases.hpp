@@ -59,6 +59,12 @@ struct latency {
   std::vector<std::pair<double, double>> distribution;
 };
 
+/// What a phase cost a saga (see phase_meter).
+struct phase_costs {
+  double cpu_ms_per_saga = 0;
+  double messages_per_saga = 0;
+};
+
 /// A closed loop: `sagas` generated sagas, at most in_flight alive, each
 /// started as soon as there is room.
 struct run_figures {
@@ -71,9 +77,9 @@ struct run_figures {
   /// n is runtime::make_correlation_id("bench", n): what the raw storage
   /// loop writes in their place.
   std::vector<std::string> saga_records;
-  /// The process's CPU time (user + system, getrusage) over the run, per
-  /// saga ended.
-  double cpu_ms_per_saga = 0;
+  /// The process's CPU time (user + system, getrusage) over the run, and
+  /// the messages its actors took, per saga ended.
+  phase_costs cost;
   std::string error;
 };
 /// With `meters`, the run counts what the metrics show there
@@ -107,6 +113,7 @@ struct fixed_rate_figures {
   std::uint64_t events = 0;
   std::uint64_t write_batches = 0;
   std::uint64_t peak_rss = 0;
+  phase_costs cost; ///< Per saga ended.
   std::string error;
 };
 fixed_rate_figures fixed_rate(const settings& s, double rate, reporter& out);
@@ -135,6 +142,7 @@ struct recovery_figures {
   double seconds = 0;             ///< From the open to every resumed saga's end.
   std::uint64_t completed = 0;
   std::uint64_t peak_rss = 0;
+  phase_costs cost; ///< Per saga resumed: the open and the replay included.
   std::string error;
 };
 /// A child process (`exe bench --recovery-child DIR`) runs

@@ -26,6 +26,19 @@ double since(clock_type::time_point t);
 std::uint64_t resident_bytes();
 /// The CPU time (user + system) this process has used, in seconds.
 double process_cpu_seconds();
+/// What a phase costs a saga: the process's CPU time and the messages its
+/// actors take, from the meter's making to per_saga().
+class phase_meter {
+public:
+  phase_meter();
+  /// User + system CPU milliseconds per saga (getrusage), and messages per
+  /// saga (runtime::messages_taken), over `sagas`.
+  phase_costs per_saga(std::uint64_t sagas) const;
+
+private:
+  double cpu_seconds_;
+  std::uint64_t messages_;
+};
 /// Bytes the allocator has handed out and not had back.
 std::uint64_t heap_in_use();
 

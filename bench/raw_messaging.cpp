@@ -30,58 +30,22 @@ public:
   }
 };
 
-// -- stage: hands calls to free workers, queues the rest ----------------------
+// -- stage: answers each call at once ------------------------------------------
 
-struct raw_stage_state {
-  std::uint64_t messages = 0; ///< Hand-overs to workers and their `ready`s.
-  std::vector<caf::actor> workers;
-  std::vector<std::uint32_t> free;
-  std::deque<std::pair<caf::actor, std::uint64_t>> queue; ///< Caller, saga.
-};
+// As a Nexus stage answers a call of a simulated step that takes no time
+// (the bench's steps): no worker, no queue.
+class raw_stage : public caf::event_based_actor {
+public:
+  using caf::event_based_actor::event_based_actor;
 
-caf::behavior raw_worker(caf::event_based_actor* self, caf::actor stage, std::uint32_t index) {
-  return {
-    [=](execute_atom, std::uint64_t saga) -> caf::result<result_atom, std::uint64_t> {
-      self->send(stage, ready_atom::value, index);
-      return {result_atom::value, saga};
-    },
-  };
-}
-
-caf::behavior raw_stage(caf::stateful_actor<raw_stage_state>* self, std::uint32_t workers) {
-  auto& st = self->state;
-  for (std::uint32_t i = 0; i < workers; ++i) {
-    st.workers.push_back(self->spawn<caf::linked>(raw_worker, caf::actor_cast<caf::actor>(self), i));
-    st.free.push_back(i);
+  caf::behavior make_behavior() override {
+    return {
+      [](execute_atom, std::uint64_t saga) -> caf::result<result_atom, std::uint64_t> {
+        return {result_atom::value, saga};
+      },
+    };
   }
-  return {
-    [=](execute_atom, std::uint64_t saga) -> caf::result<result_atom, std::uint64_t> {
-      auto& st = self->state;
-      if (st.free.empty()) {
-        st.queue.emplace_back(caf::actor_cast<caf::actor>(self->current_sender()), saga);
-      } else {
-        auto w = st.free.back();
-        st.free.pop_back();
-        ++st.messages;
-        self->delegate(st.workers[w], execute_atom::value, saga);
-      }
-      return caf::delegated<result_atom, std::uint64_t>{};
-    },
-    [=](ready_atom, std::uint32_t w) {
-      auto& st = self->state;
-      ++st.messages;
-      if (st.queue.empty()) {
-        st.free.push_back(w);
-        return;
-      }
-      auto [caller, saga] = st.queue.front();
-      st.queue.pop_front();
-      ++st.messages;
-      caf::send_as(caller, st.workers[w], execute_atom::value, saga);
-    },
-    [=](stats_atom) { return self->state.messages; },
-  };
-}
+};
 
 // -- saga: append, then per step a call and an append, then done --------------
 
@@ -176,7 +140,7 @@ raw_messaging_result run_raw_messaging(const raw_messaging_spec& spec,
   auto writer = sys.spawn<raw_writer>();
   std::vector<caf::actor> stages;
   for (std::uint32_t i = 0; i < spec.steps; ++i)
-    stages.push_back(sys.spawn(raw_stage, std::max<std::uint32_t>(1, spec.workers)));
+    stages.push_back(sys.spawn<raw_stage>());
   auto done = std::make_shared<std::atomic<std::uint64_t>>(0);
   auto coordinator = sys.spawn(raw_coordinator, spec, writer, stages, done);
   auto start = std::chrono::steady_clock::now();
@@ -194,9 +158,6 @@ raw_messaging_result run_raw_messaging(const raw_messaging_spec& spec,
             progress(done->load());
         });
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    for (auto& stage : stages)
-      self->request(stage, caf::infinite, stats_atom::value)
-        .receive([&](std::uint64_t n) { r.messages += n; }, [](caf::error&) {});
   }
   r.sagas = done->load();
   for (auto& a : stages)

@@ -5,13 +5,15 @@
 
 namespace nexus::bench {
 
-/// Messages one saga of `steps` steps sends in a local run: its first
-/// append and the writer's ack (2); per step the call to the stage, the
-/// stage's hand-over to a worker, the worker's result and its `ready` to
-/// the stage, the append of the outcome and its ack (6); and its `done` to
-/// the coordinator (1).
+/// Messages one saga of `steps` steps sends in a local run of the bench's
+/// workflow: its first append and the writer's ack (2); per step the call
+/// to the stage and its answer (a simulated step that takes no time: the
+/// stage runs it itself), the append of the outcome and its ack (4); and
+/// its `done` to the coordinator (1). A Nexus run counts what its actors
+/// take (closed_loop.messages_per_saga): these, and the few a run adds on
+/// its own (the writer's and syncer's turns, the coordinator's).
 constexpr std::uint64_t messages_per_saga(std::uint32_t steps) {
-  return 6 * static_cast<std::uint64_t>(steps) + 3;
+  return 4 * static_cast<std::uint64_t>(steps) + 3;
 }
 
 /// What plain CAF actors do with the message pattern of a run and none of
@@ -21,7 +23,6 @@ struct raw_messaging_spec {
   std::uint64_t sagas = 0;
   std::uint32_t steps = 3;
   std::uint64_t in_flight = 1; ///< Saga actors alive at once.
-  std::uint32_t workers = 1;   ///< Per stage, as a run's stages have.
 };
 
 struct raw_messaging_result {
@@ -32,9 +33,9 @@ struct raw_messaging_result {
 
 /// Runs `spec` and times it: a coordinator spawns a saga actor per saga,
 /// at most `in_flight` alive; each sends its appends to a writer that
-/// acknowledges at once, and its calls to one stage per step that hands
-/// them to free workers (queueing them when none is free): the messages a
-/// run's sagas send, in the same order (messages_per_saga). Every actor is
+/// acknowledges at once, and its calls to one stage per step that answers
+/// each at once: the messages a run's sagas send, in the same order
+/// (messages_per_saga). Every actor is
 /// a scheduled one: nothing here blocks, so none needs a thread of its own
 /// (a run's writer and coordinator do), which makes this the faster
 /// baseline. `progress` (if given) is told the sagas done now and then,

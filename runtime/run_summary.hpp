@@ -44,6 +44,7 @@ struct run_summary {
   double latency_p50_ms = 0;
   double latency_p90_ms = 0;
   double latency_p99_ms = 0;
+  double latency_p999_ms = 0; ///< Not in to_json() (its contract has p50 to max).
   double latency_max_ms = 0;
   /// Events read back to resume unfinished sagas, and the time spent
   /// finding and reading them (the scan of the log for unfinished sagas

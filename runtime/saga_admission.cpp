@@ -312,6 +312,7 @@ run_summary saga_admission::summary(std::int64_t now_us) const {
   s.latency_p50_ms = ms(0.5);
   s.latency_p90_ms = ms(0.9);
   s.latency_p99_ms = ms(0.99);
+  s.latency_p999_ms = ms(0.999);
   s.latency_max_ms = static_cast<double>(latency_.max()) / 1e3;
   return s;
 }
