@@ -191,6 +191,7 @@ void flush(writer_actor self) {
   st.events_written += events;
   ++st.batches_written;
   if (st.syncer) {
+    runtime::crash_point("written");
     // Acknowledged once a sync covers it; the next batch is written
     // meanwhile, so a slow sync holds only the sagas whose events wait on it.
     written_batches written{std::move(st.acks)};

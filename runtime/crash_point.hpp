@@ -10,6 +10,8 @@ namespace nexus::runtime {
 /// The points, in the order a step's life passes them:
 ///   `effect`  a step's action has run (its effect applied), its outcome
 ///             not yet sent to the saga;
+///   `written` the writer has written a batch to the WAL file, not yet
+///             synced (`durability: sync`, whose writes are pipelined);
 ///   `append`  the writer has written a batch (durable), its appends not yet
 ///             acknowledged;
 ///   `ack`     a saga has its events acknowledged, the commands they allow

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Crash points: NEXUS_CRASH_AT kills the run at a chosen point of a step's
-life, between its effect, the append of its outcome and the acknowledgement
-(`effect`, `append`, `ack`; see runtime/crash_point.hpp), a few passages in.
+life, between its effect, the write of its outcome to the WAL file, that
+write's sync and the acknowledgement (`effect`, `written`, `append`, `ack`;
+see runtime/crash_point.hpp), a few passages in.
 After a restart every saga must end, each saga's events must run from 1
 without gap or duplicate, no step may have its outcome recorded twice, and no
 step whose outcome was already in the log when the process died may run
@@ -70,7 +71,7 @@ def recorded(sagas):
             if e["type"] == "step_succeeded"}
 
 
-for point in ("effect", "append", "ack"):
+for point in ("effect", "written", "append", "ack"):
     for nth in (3, 25):
         name = f"{point}:{nth}"
         data = os.path.join(work, f"data-{point}-{nth}")
