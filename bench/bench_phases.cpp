@@ -705,7 +705,11 @@ http_figures http(const settings& s, const std::string& exe, reporter& out) {
   // have ended (polled, as a benchmark may), so that it measures itself.
   for (int i = 0; i < 1200; ++i) {
     auto stats = http_get("127.0.0.1", port, "/v1/stats");
-    if (stats.find("\"not_ended\":0}") != std::string::npos)
+    // (Matched up to the value's end: `"not_ended":0` is not the object's
+    // last field, and `"not_ended":0}` waited out the whole two minutes.)
+    auto at = stats.find("\"not_ended\":0");
+    auto after = at == std::string::npos ? '?' : stats[at + std::strlen("\"not_ended\":0")];
+    if (after == ',' || after == '}')
       break;
     out.update("waiting for the closed loop's sagas to end");
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
