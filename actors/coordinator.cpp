@@ -233,7 +233,7 @@ void record_cancel(coordinator_self self, const std::string& cid, const storage:
   self->request(st.setup.writer, caf::infinite, append_atom::value, std::move(req))
     .then(
       [cid, saga = row.saga, reply](ack_atom) {
-        runtime::count_message(); // a response: it passes no handler of the behavior
+        runtime::count_message(); // a response, which no handler of the behavior takes
         runtime::log(spdlog::level::warn, {cid, saga},
                      "cancel stored: the saga cannot run until `nexus migrate` moves it to a "
                      "definition; then it rolls back and ends cancelled");
@@ -258,6 +258,7 @@ void cancel_saga(coordinator_self self, const std::string& cid, cancel_reply rep
   if (auto place = st.core->place_of(cid)) {
     self->request(st.live[*place], caf::infinite, cancel_atom::value)
       .then([reply](bool running) {
+              runtime::count_message();
               reply(running ? cancel_result::cancelling : cancel_result::already_ended, "");
             },
             [reply](caf::error&) {
@@ -298,10 +299,11 @@ void signal_saga(coordinator_self self, runtime::saga_signal s, signal_reply rep
   auto send_live = [&](std::uint32_t place) {
     self->request(st.live[place], caf::infinite, signal_atom::value, s.name, s.data, s.id)
       .then([reply](std::uint8_t r, std::string& status) {
+              runtime::count_message();
               reply(static_cast<signal_result>(r), status);
             },
             [self, s, reply, tries](caf::error&) {
-              runtime::count_message(); // a response: it passes no handler of the behavior
+              runtime::count_message(); // a response, which no handler of the behavior takes
               // It ended or parked meanwhile (its message to this actor came
               // first): the log says which. Three tries, then the log alone.
               signal_saga(self, s, reply, tries + 1);
@@ -377,7 +379,7 @@ start_result start_saga(coordinator_self self, config::saga_request&& req, start
   self->request(st.setup.writer, caf::infinite, append_atom::value, std::move(append))
     .then(
       [self, cid, reply](ack_atom) {
-        runtime::count_message(); // a response: it passes no handler of the behavior
+        runtime::count_message(); // a response, which no handler of the behavior takes
         auto wake = self->state.core->start_written(cid); // parked at once
         if (wake && *wake != runtime::saga_machine::never)
           caf::anon_send(self->state.timers, park_atom::value, *wake);
@@ -390,7 +392,7 @@ start_result start_saga(coordinator_self self, config::saga_request&& req, start
         fill(self);
       },
       [self, cid, reply](caf::error& err) {
-        runtime::count_message(); // a response: it passes no handler of the behavior
+        runtime::count_message(); // a response, which no handler of the behavior takes
         auto& core = *self->state.core;
         core.start_failed(cid);
         for (auto& cancel : take_waiting(self->state.cancels, cid))
@@ -460,7 +462,7 @@ void read_more(coordinator_self self, std::uint32_t count) {
         fill(self);
       },
       [self](caf::error& err) {
-        runtime::count_message(); // a response: it passes no handler of the behavior
+        runtime::count_message(); // a response, which no handler of the behavior takes
         self->state.core->input_failed(caf::to_string(err));
         fill(self);
       });
@@ -479,7 +481,7 @@ void with_write_counts(coordinator_self self, F deliver) {
         deliver(std::move(s));
       },
       [self, deliver](caf::error&) mutable {
-        runtime::count_message(); // a response: it passes no handler of the behavior
+        runtime::count_message(); // a response, which no handler of the behavior takes
         deliver(self->state.core->summary(storage::now_us()));
       });
 }
@@ -535,7 +537,7 @@ caf::result<bool, std::string> retry_saga(coordinator_self self, const std::stri
   self->request(st.setup.writer, caf::infinite, append_atom::value, std::move(*req))
     .then(
       [self, cid, saga, hash, promise](ack_atom) mutable {
-        runtime::count_message(); // a response: it passes no handler of the behavior
+        runtime::count_message(); // a response, which no handler of the behavior takes
         self->state.core->reopen_ended(cid);
         runtime::log(spdlog::level::info, {cid, saga}, "compensation reopened");
         action a;
@@ -545,7 +547,7 @@ caf::result<bool, std::string> retry_saga(coordinator_self self, const std::stri
         promise.deliver(true, std::string{});
       },
       [self, cid, promise](caf::error& err) mutable {
-        runtime::count_message(); // a response: it passes no handler of the behavior
+        runtime::count_message(); // a response, which no handler of the behavior takes
         auto& core = *self->state.core;
         core.reopen_ended(cid);
         auto why = "event log write failed: " + describe(err);
