@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
+#include "runtime/message_tally.hpp"
 
 namespace nexus::actors {
 
@@ -20,6 +21,7 @@ caf::behavior end_watcher(caf::event_based_actor* self, coordinator_actor coordi
   self->set_down_handler([self](caf::down_msg&) { self->quit(); });
   return {
     [=](std::uint8_t r) {
+      runtime::count_message();
       if (static_cast<start_result>(r) != start_result::started) {
         on_end(cid, static_cast<start_result>(r), "");
         self->quit();
@@ -28,6 +30,7 @@ caf::behavior end_watcher(caf::event_based_actor* self, coordinator_actor coordi
       }
     },
     [=](done_atom, const std::string& ended, const std::string& status) {
+      runtime::count_message();
       on_end(ended, start_result::started, status);
       self->quit();
     },
@@ -42,10 +45,12 @@ void start_answerer(caf::event_based_actor* self, coordinator_actor coordinator,
   self->request(coordinator, caf::infinite, start_atom::value, std::move(req))
     .then(
       [self, on_answer](std::uint8_t r) {
+        runtime::count_message();
         on_answer(static_cast<start_result>(r));
         self->quit();
       },
       [self, on_answer](caf::error&) {
+        runtime::count_message();
         on_answer(start_result::closed);
         self->quit();
       });
@@ -57,10 +62,12 @@ void signal_answerer(caf::event_based_actor* self, coordinator_actor coordinator
   self->request(coordinator, caf::infinite, signal_atom::value, s.cid, s.name, s.data, s.id)
     .then(
       [self, on_answer](std::uint8_t r, std::string& detail) {
+        runtime::count_message();
         on_answer(static_cast<runtime::signal_result>(r), detail);
         self->quit();
       },
       [self, on_answer](caf::error& err) {
+        runtime::count_message();
         on_answer(runtime::signal_result::failed, "the engine did not answer: " + caf::to_string(err));
         self->quit();
       });
@@ -71,10 +78,12 @@ void end_waiter(caf::event_based_actor* self, coordinator_actor coordinator, std
   self->request(coordinator, limit, watch_atom::value, std::move(cid))
     .then(
       [self, on_end](std::string& status) {
+        runtime::count_message();
         on_end(status);
         self->quit();
       },
       [self, on_end](caf::error&) {
+        runtime::count_message();
         on_end("");
         self->quit();
       });
@@ -94,8 +103,10 @@ caf::behavior progress_poller(caf::stateful_actor<progress_state>* self, coordin
   self->delayed_send(self, every, tick_atom::value);
   return {
     [=](tick_atom) {
+      runtime::count_message();
       self->request(self->state.coordinator, caf::infinite, stats_atom::value)
         .then([=](runtime::run_summary& s) {
+          runtime::count_message();
           self->state.report(s);
           self->delayed_send(self, every, tick_atom::value);
         });
