@@ -1,7 +1,9 @@
 #include "config/json_writer.hpp"
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 namespace nexus::config {
 
@@ -38,19 +40,54 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
 
 namespace {
 
-/// Printable ASCII that JSON takes as it is.
-bool plain(unsigned char c) { return c >= 0x20 && c < 0x7F && c != '"' && c != '\\'; }
+/// Printable ASCII that JSON takes as it is: a table, as every byte of
+/// every string field (some hundred a saga) is looked up.
+struct plain_bytes {
+  bool is[256] = {};
+  constexpr plain_bytes() {
+    for (int c = 0x20; c < 0x7F; ++c)
+      is[c] = c != '"' && c != '\\';
+  }
+};
+constexpr plain_bytes plain{};
+
+/// Whether any byte of `v` needs more than copying: below 0x20, '"', '\\',
+/// 0x7F or above (the bit tricks of "Bit Twiddling Hacks", eight at once).
+bool any_special(std::uint64_t v) {
+  constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  auto has_zero = [&](std::uint64_t x) { return (x - ones) & ~x & highs; };
+  auto below_space = (v - ones * 0x20) & ~v & highs;
+  return (below_space | has_zero(v ^ (ones * '"')) | has_zero(v ^ (ones * '\\'))
+          | has_zero(v ^ (ones * 0x7F)) | (v & highs))
+         != 0;
+}
+
+/// Where the first byte of `text` from `i` on that is not plain is.
+size_t plain_run_end(std::string_view text, size_t i) {
+  auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  for (std::uint64_t v; i + 8 <= text.size(); i += 8) {
+    std::memcpy(&v, p + i, 8);
+    if (any_special(v))
+      break;
+  }
+  while (i < text.size() && plain.is[p[i]])
+    ++i;
+  return i;
+}
 
 } // namespace
 
 void append_json_string(std::string& out, std::string_view text) {
+  size_t i = plain_run_end(text, 0);
   out.push_back('"');
-  size_t i = 0;
+  out.append(text.data(), i);
+  if (i == text.size()) { // nearly always: the whole string as it is
+    out.push_back('"');
+    return;
+  }
   while (i < text.size()) {
     // A run of plain characters (most of any text) in one append.
-    size_t run = i;
-    while (run < text.size() && plain(static_cast<unsigned char>(text[run])))
-      ++run;
+    size_t run = plain_run_end(text, i);
     if (run != i) {
       out.append(text.data() + i, run - i);
       i = run;

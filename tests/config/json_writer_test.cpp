@@ -31,6 +31,21 @@ BOOST_AUTO_TEST_CASE(valid_utf8_passes_and_invalid_bytes_become_replacement_char
   BOOST_TEST(as_json_string("\xc0\xaf") == R"("\ufffd\ufffd")");            // overlong '/'
 }
 
+// Plain runs are scanned eight bytes at a time: every byte that needs
+// escaping is found wherever it falls in a word, or after the last whole one.
+BOOST_AUTO_TEST_CASE(a_byte_to_escape_is_found_at_every_position_of_a_long_string) {
+  const std::pair<std::string, std::string> specials[] = {
+    {"\"", "\\\""}, {"\\", "\\\\"}, {"\n", "\\n"}, {std::string(1, '\x1f'), "\\u001f"},
+    {"\x7f", "\\u007f"}, {"\xff", "\\ufffd"}, {"\xc3\xa9", "\xc3\xa9"}, {" ", " "}, {"~", "~"}};
+  for (std::size_t len = 0; len <= 24; ++len)
+    for (std::size_t at = 0; at <= len; ++at)
+      for (auto& [raw, escaped] : specials) {
+        std::string in = std::string(at, 'a') + raw + std::string(len - at, 'b');
+        std::string want = "\"" + std::string(at, 'a') + escaped + std::string(len - at, 'b') + "\"";
+        BOOST_TEST(as_json_string(in) == want, "length " << len << ", at " << at);
+      }
+}
+
 BOOST_AUTO_TEST_CASE(object_writer_separates_fields_and_keeps_raw_json) {
   std::string out;
   nexus::config::json_object_writer w{out};
