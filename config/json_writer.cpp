@@ -1,5 +1,6 @@
 #include "config/json_writer.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -79,9 +80,17 @@ size_t plain_run_end(std::string_view text, size_t i) {
 
 void append_json_string(std::string& out, std::string_view text) {
   size_t i = plain_run_end(text, 0);
+  if (i == text.size() && i <= 126) { // nearly always: quoted as it is, in one append
+    char buf[128];
+    buf[0] = '"';
+    std::memcpy(buf + 1, text.data(), i);
+    buf[i + 1] = '"';
+    out.append(buf, i + 2);
+    return;
+  }
   out.push_back('"');
   out.append(text.data(), i);
-  if (i == text.size()) { // nearly always: the whole string as it is
+  if (i == text.size()) {
     out.push_back('"');
     return;
   }
@@ -141,6 +150,21 @@ json_object_writer::json_object_writer(std::string& out) : out_(out) {
 }
 
 void json_object_writer::key(std::string_view k) {
+  // A key is nearly always a short plain name: `,"name":` in one append.
+  char buf[68];
+  if (k.size() <= 64 && plain_run_end(k, 0) == k.size()) {
+    std::size_t n = 0;
+    if (!first_)
+      buf[n++] = ',';
+    buf[n++] = '"';
+    std::memcpy(buf + n, k.data(), k.size());
+    n += k.size();
+    buf[n++] = '"';
+    buf[n++] = ':';
+    first_ = false;
+    out_.append(buf, n);
+    return;
+  }
   if (!first_)
     out_.push_back(',');
   first_ = false;
@@ -156,13 +180,17 @@ json_object_writer& json_object_writer::field(std::string_view k, std::string_vi
 
 json_object_writer& json_object_writer::field(std::string_view k, std::uint64_t value) {
   key(k);
-  out_ += std::to_string(value);
+  char buf[24];
+  auto end = std::to_chars(buf, buf + sizeof buf, value).ptr;
+  out_.append(buf, static_cast<std::size_t>(end - buf));
   return *this;
 }
 
 json_object_writer& json_object_writer::field(std::string_view k, std::int64_t value) {
   key(k);
-  out_ += std::to_string(value);
+  char buf[24];
+  auto end = std::to_chars(buf, buf + sizeof buf, value).ptr;
+  out_.append(buf, static_cast<std::size_t>(end - buf));
   return *this;
 }
 
