@@ -1,0 +1,80 @@
+#pragma once
+
+// A client of etcd's v3 API through its JSON gateway (POST /v3/...), over
+// the libcurl Nexus already links: the few calls that leadership needs (a
+// lease, its renewal, a key created only if absent, read, removed only by
+// its holder). Debian ships no C++ etcd client; the gateway is etcd's own
+// documented HTTP face of the same gRPC API (keys and values in base64,
+// 64-bit integers as strings), so this stays a thin translation.
+//
+// Blocking: each call waits for an answer or `timeout`, trying the
+// endpoints in turn, the one that answered last first. One client per
+// thread (it keeps a curl handle).
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nexus::runtime {
+
+/// A key as etcd holds it.
+struct etcd_key_value {
+  std::string value;
+  std::int64_t create_revision = 0; ///< The revision that created it: a leader's epoch.
+  std::int64_t mod_revision = 0;
+  std::int64_t lease = 0; ///< 0: none.
+};
+
+/// What a campaign found: the key is this caller's (`won`), or another's.
+struct etcd_campaign {
+  bool won = false;
+  etcd_key_value holder; ///< The key as it is now (this caller's, if won).
+};
+
+class etcd_client {
+public:
+  /// `endpoints`: client URLs such as http://127.0.0.1:2379.
+  etcd_client(std::vector<std::string> endpoints, std::chrono::milliseconds timeout);
+  ~etcd_client();
+  etcd_client(const etcd_client&) = delete;
+  etcd_client& operator=(const etcd_client&) = delete;
+
+  /// A new lease of `ttl` (whole seconds, at least 1): its ID.
+  std::optional<std::int64_t> grant(std::chrono::seconds ttl, std::string& error);
+  /// Renews `lease`: the seconds it has left now, 0 if it has expired (or
+  /// was revoked). Nothing on failure to ask.
+  std::optional<std::int64_t> keep_alive(std::int64_t lease, std::string& error);
+  /// Ends `lease` and removes the keys it holds.
+  bool revoke(std::int64_t lease, std::string& error);
+
+  /// Creates `key` = `value` held by `lease`, in one transaction, if no one
+  /// holds it; otherwise reads who does.
+  std::optional<etcd_campaign> campaign(const std::string& key, const std::string& value,
+                                        std::int64_t lease, std::string& error);
+  /// `key` as it is, or a value-less result with create_revision 0 when it
+  /// does not exist.
+  std::optional<etcd_key_value> get(const std::string& key, std::string& error);
+  /// Removes `key` if it is still the one created at `create_revision` (a
+  /// leader stepping down removes its own key, never a successor's): true
+  /// if it did.
+  std::optional<bool> resign(const std::string& key, std::int64_t create_revision,
+                             std::string& error);
+
+private:
+  /// POSTs `body` to `path` on an endpoint that answers: its JSON answer.
+  std::optional<std::string> call(const std::string& path, const std::string& body,
+                                  std::string& error);
+
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+/// Base64 (RFC 4648, padded) of `bytes`, and back: how the gateway carries
+/// keys and values. decode_base64 gives nothing for malformed text.
+std::string encode_base64(const std::string& bytes);
+std::optional<std::string> decode_base64(const std::string& text);
+
+} // namespace nexus::runtime
