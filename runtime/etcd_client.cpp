@@ -88,6 +88,16 @@ std::optional<simdjson::dom::element> parse(simdjson::dom::parser& parser, const
   return doc;
 }
 
+/// A JSON object that `fill` writes the fields of.
+template <class Fill>
+std::string object(Fill fill) {
+  std::string out;
+  config::json_object_writer w{out};
+  fill(w);
+  w.finish();
+  return out;
+}
+
 bool read_kv(simdjson::dom::element kv, etcd_key_value& out, std::string& error) {
   std::string_view value;
   if (!kv["value"].get_string().get(value)) {
@@ -112,6 +122,10 @@ struct etcd_client::impl {
   std::size_t current = 0; ///< The endpoint that answered last.
   std::unique_ptr<CURL, curl_deleter> handle{curl_easy_init()};
   simdjson::dom::parser parser;
+
+  /// POSTs and parses: etcd's answer, or why there is none (etcd's error too).
+  std::optional<simdjson::dom::element> ask(etcd_client& c, const std::string& path,
+                                            const std::string& body, std::string& error);
 };
 
 etcd_client::etcd_client(std::vector<std::string> endpoints, std::chrono::milliseconds timeout)
@@ -163,41 +177,41 @@ std::optional<std::string> etcd_client::call(const std::string& path, const std:
   return std::nullopt;
 }
 
-std::optional<std::int64_t> etcd_client::grant(std::chrono::seconds ttl, std::string& error) {
-  std::string body;
-  config::json_object_writer w{body};
-  w.field("TTL", static_cast<std::int64_t>(std::max<std::int64_t>(1, ttl.count())));
-  w.finish();
-  auto answer = call("/v3/lease/grant", body, error);
+std::optional<simdjson::dom::element> etcd_client::impl::ask(etcd_client& c,
+                                                           const std::string& path,
+                                                           const std::string& body,
+                                                           std::string& error) {
+  auto answer = c.call(path, body, error);
   if (!answer)
     return std::nullopt;
-  auto doc = parse(impl_->parser, *answer, error);
+  return parse(parser, *answer, error); // valid until the next parse
+}
+
+std::optional<std::int64_t> etcd_client::grant(std::chrono::seconds ttl, std::string& error) {
+  auto body = object([&](config::json_object_writer& w) {
+    w.field("TTL", static_cast<std::int64_t>(std::max<std::int64_t>(1, ttl.count())));
+  });
+  auto doc = impl_->ask(*this, "/v3/lease/grant", body, error);
   if (!doc)
     return std::nullopt;
   auto id = int_field(*doc, "ID");
   if (id == 0) {
-    error = "etcd granted no lease: " + *answer;
+    error = "etcd granted no lease";
     return std::nullopt;
   }
   return id;
 }
 
 std::optional<std::int64_t> etcd_client::keep_alive(std::int64_t lease, std::string& error) {
-  std::string body;
-  config::json_object_writer w{body};
-  w.field("ID", lease);
-  w.finish();
+  auto body = object([&](config::json_object_writer& w) { w.field("ID", lease); });
   // A stream in gRPC; through the gateway, one renewal a request, answered
   // as {"result": ...}. An expired lease comes back with no TTL.
-  auto answer = call("/v3/lease/keepalive", body, error);
-  if (!answer)
-    return std::nullopt;
-  auto doc = parse(impl_->parser, *answer, error);
+  auto doc = impl_->ask(*this, "/v3/lease/keepalive", body, error);
   if (!doc)
     return std::nullopt;
   simdjson::dom::element result;
   if ((*doc)["result"].get(result)) {
-    error = "etcd's renewal answer has no result: " + *answer;
+    error = "etcd's renewal answer has no result";
     return std::nullopt;
   }
   std::string_view message;
@@ -209,39 +223,27 @@ std::optional<std::int64_t> etcd_client::keep_alive(std::int64_t lease, std::str
 }
 
 bool etcd_client::revoke(std::int64_t lease, std::string& error) {
-  std::string body;
-  config::json_object_writer w{body};
-  w.field("ID", lease);
-  w.finish();
-  auto answer = call("/v3/lease/revoke", body, error);
-  return answer && parse(impl_->parser, *answer, error);
+  auto body = object([&](config::json_object_writer& w) { w.field("ID", lease); });
+  return impl_->ask(*this, "/v3/lease/revoke", body, error).has_value();
 }
 
 std::optional<etcd_campaign> etcd_client::campaign(const std::string& key,
                                                    const std::string& value, std::int64_t lease,
                                                    std::string& error) {
   auto k = encode_base64(key);
-  std::string compare, put, range, body;
-  {
-    config::json_object_writer c{compare};
-    c.field("key", k).field("target", "CREATE").field("create_revision", "0");
-    c.finish();
-    config::json_object_writer p{put};
-    p.field("key", k).field("value", encode_base64(value)).field("lease", lease);
-    p.finish();
-    config::json_object_writer r{range};
-    r.field("key", k);
-    r.finish();
-  }
-  config::json_object_writer w{body};
-  w.raw_field("compare", "[" + compare + "]")
-    .raw_field("success", "[{\"requestPut\":" + put + "}]")
-    .raw_field("failure", "[{\"requestRange\":" + range + "}]");
-  w.finish();
-  auto answer = call("/v3/kv/txn", body, error);
-  if (!answer)
-    return std::nullopt;
-  auto doc = parse(impl_->parser, *answer, error);
+  auto compare = object([&](config::json_object_writer& w) {
+    w.field("key", k).field("target", "CREATE").field("create_revision", "0");
+  });
+  auto put = object([&](config::json_object_writer& w) {
+    w.field("key", k).field("value", encode_base64(value)).field("lease", lease);
+  });
+  auto range = object([&](config::json_object_writer& w) { w.field("key", k); });
+  auto body = object([&](config::json_object_writer& w) {
+    w.raw_field("compare", "[" + compare + "]")
+      .raw_field("success", "[{\"requestPut\":" + put + "}]")
+      .raw_field("failure", "[{\"requestRange\":" + range + "}]");
+  });
+  auto doc = impl_->ask(*this, "/v3/kv/txn", body, error);
   if (!doc)
     return std::nullopt;
   etcd_campaign out;
@@ -250,7 +252,7 @@ std::optional<etcd_campaign> etcd_client::campaign(const std::string& key,
     // The put's revision is the key's create_revision.
     simdjson::dom::element header;
     if ((*doc)["header"].get(header)) {
-      error = "etcd's answer has no header: " + *answer;
+      error = "etcd's answer has no header";
       return std::nullopt;
     }
     out.holder.value = value;
@@ -271,14 +273,8 @@ std::optional<etcd_campaign> etcd_client::campaign(const std::string& key,
 }
 
 std::optional<etcd_key_value> etcd_client::get(const std::string& key, std::string& error) {
-  std::string body;
-  config::json_object_writer w{body};
-  w.field("key", encode_base64(key));
-  w.finish();
-  auto answer = call("/v3/kv/range", body, error);
-  if (!answer)
-    return std::nullopt;
-  auto doc = parse(impl_->parser, *answer, error);
+  auto body = object([&](config::json_object_writer& w) { w.field("key", encode_base64(key)); });
+  auto doc = impl_->ask(*this, "/v3/kv/range", body, error);
   if (!doc)
     return std::nullopt;
   etcd_key_value out;
@@ -293,23 +289,15 @@ std::optional<etcd_key_value> etcd_client::get(const std::string& key, std::stri
 std::optional<bool> etcd_client::resign(const std::string& key, std::int64_t create_revision,
                                         std::string& error) {
   auto k = encode_base64(key);
-  std::string compare, del, body;
-  {
-    config::json_object_writer c{compare};
-    c.field("key", k).field("target", "CREATE").field("create_revision", create_revision);
-    c.finish();
-    config::json_object_writer x{del};
-    x.field("key", k);
-    x.finish();
-  }
-  config::json_object_writer w{body};
-  w.raw_field("compare", "[" + compare + "]")
-    .raw_field("success", "[{\"requestDeleteRange\":" + del + "}]");
-  w.finish();
-  auto answer = call("/v3/kv/txn", body, error);
-  if (!answer)
-    return std::nullopt;
-  auto doc = parse(impl_->parser, *answer, error);
+  auto compare = object([&](config::json_object_writer& w) {
+    w.field("key", k).field("target", "CREATE").field("create_revision", create_revision);
+  });
+  auto del = object([&](config::json_object_writer& w) { w.field("key", k); });
+  auto body = object([&](config::json_object_writer& w) {
+    w.raw_field("compare", "[" + compare + "]")
+      .raw_field("success", "[{\"requestDeleteRange\":" + del + "}]");
+  });
+  auto doc = impl_->ask(*this, "/v3/kv/txn", body, error);
   if (!doc)
     return std::nullopt;
   return bool_field(*doc, "succeeded");
