@@ -233,7 +233,7 @@ void record_cancel(coordinator_self self, const std::string& cid, const storage:
   self->request(st.setup.writer, caf::infinite, append_atom::value, std::move(req))
     .then(
       [cid, saga = row.saga, reply](ack_atom) {
-        runtime::count_message(); // a response, which no handler of the behavior takes
+        runtime::count_message();
         runtime::log(spdlog::level::warn, {cid, saga},
                      "cancel stored: the saga cannot run until `nexus migrate` moves it to a "
                      "definition; then it rolls back and ends cancelled");
@@ -303,7 +303,7 @@ void signal_saga(coordinator_self self, runtime::saga_signal s, signal_reply rep
               reply(static_cast<signal_result>(r), status);
             },
             [self, s, reply, tries](caf::error&) {
-              runtime::count_message(); // a response, which no handler of the behavior takes
+              runtime::count_message();
               // It ended or parked meanwhile (its message to this actor came
               // first): the log says which. Three tries, then the log alone.
               signal_saga(self, s, reply, tries + 1);
@@ -379,7 +379,7 @@ start_result start_saga(coordinator_self self, config::saga_request&& req, start
   self->request(st.setup.writer, caf::infinite, append_atom::value, std::move(append))
     .then(
       [self, cid, reply](ack_atom) {
-        runtime::count_message(); // a response, which no handler of the behavior takes
+        runtime::count_message();
         auto wake = self->state.core->start_written(cid); // parked at once
         if (wake && *wake != runtime::saga_machine::never)
           caf::anon_send(self->state.timers, park_atom::value, *wake);
@@ -392,7 +392,7 @@ start_result start_saga(coordinator_self self, config::saga_request&& req, start
         fill(self);
       },
       [self, cid, reply](caf::error& err) {
-        runtime::count_message(); // a response, which no handler of the behavior takes
+        runtime::count_message();
         auto& core = *self->state.core;
         core.start_failed(cid);
         for (auto& cancel : take_waiting(self->state.cancels, cid))
@@ -458,11 +458,12 @@ void read_more(coordinator_self self, std::uint32_t count) {
   self->request(self->state.setup.input, caf::infinite, read_atom::value, count)
     .then(
       [self](input_batch& b) {
+        runtime::count_message();
         self->state.core->input_read(std::move(b.requests), b.skipped, b.end, std::move(b.error));
         fill(self);
       },
       [self](caf::error& err) {
-        runtime::count_message(); // a response, which no handler of the behavior takes
+        runtime::count_message();
         self->state.core->input_failed(caf::to_string(err));
         fill(self);
       });
@@ -475,13 +476,14 @@ void with_write_counts(coordinator_self self, F deliver) {
   self->request(self->state.setup.writer, caf::infinite, stats_atom::value)
     .then(
       [self, deliver](std::uint64_t events, std::uint64_t batches) mutable {
+        runtime::count_message();
         auto s = self->state.core->summary(storage::now_us());
         s.events = events;
         s.write_batches = batches;
         deliver(std::move(s));
       },
       [self, deliver](caf::error&) mutable {
-        runtime::count_message(); // a response, which no handler of the behavior takes
+        runtime::count_message();
         deliver(self->state.core->summary(storage::now_us()));
       });
 }
@@ -537,7 +539,7 @@ caf::result<bool, std::string> retry_saga(coordinator_self self, const std::stri
   self->request(st.setup.writer, caf::infinite, append_atom::value, std::move(*req))
     .then(
       [self, cid, saga, hash, promise](ack_atom) mutable {
-        runtime::count_message(); // a response, which no handler of the behavior takes
+        runtime::count_message();
         self->state.core->reopen_ended(cid);
         runtime::log(spdlog::level::info, {cid, saga}, "compensation reopened");
         action a;
@@ -547,7 +549,7 @@ caf::result<bool, std::string> retry_saga(coordinator_self self, const std::stri
         promise.deliver(true, std::string{});
       },
       [self, cid, promise](caf::error& err) mutable {
-        runtime::count_message(); // a response, which no handler of the behavior takes
+        runtime::count_message();
         auto& core = *self->state.core;
         core.reopen_ended(cid);
         auto why = "event log write failed: " + describe(err);

@@ -124,7 +124,8 @@ caf::behavior syncer(syncer_actor* self, storage::event_log* log, runtime::log_m
       if (st.waiting.empty())
         st.waiting = std::move(written.acks);
       else
-        st.waiting.insert(st.waiting.end(), written.acks.begin(), written.acks.end());
+        st.waiting.insert(st.waiting.end(), std::make_move_iterator(written.acks.begin()),
+                          std::make_move_iterator(written.acks.end()));
       if (!st.sync_queued) {
         // Queued behind every batch already waiting: one sync covers them all.
         st.sync_queued = true;

@@ -265,6 +265,17 @@ void hand_to(stage_self self, std::uint32_t w, owed_answer reply, const step_cal
     st.meters->busy.store(running, std::memory_order_relaxed);
 }
 
+/// Counts a call that took `ms`, on a worker or on the stage itself.
+void count_call(stage_self self, double ms, bool compensate) {
+  auto& st = self->state;
+  st.policy->took(ms);
+  ++st.stats.calls;
+  if (st.meters) {
+    st.meters->calls.fetch_add(1, std::memory_order_relaxed);
+    st.meters->duration[compensate ? 1 : 0].observe(static_cast<std::int64_t>(ms * 1000));
+  }
+}
+
 /// The simulated action `call` runs if it takes no time (no latency, no
 /// CPU): the stage runs such a call itself, at once, where a worker would
 /// only take it and hand it back (two messages more a call). Null: any
@@ -293,15 +304,9 @@ step_result run_instant(stage_self self, const config::simulate_action& a, const
             : runtime::simulate(a, call.cid, call.step, call.attempt, call.compensate));
   report.tell(r);
   auto took = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began);
-  st.policy->took(took.count());
-  ++st.stats.calls;
+  count_call(self, took.count(), call.compensate);
   st.stats.peak_running = std::max<std::uint32_t>(
     st.stats.peak_running, static_cast<std::uint32_t>(st.workers.size() - st.idle.size()) + 1);
-  if (st.meters) {
-    st.meters->calls.fetch_add(1, std::memory_order_relaxed);
-    st.meters->duration[call.compensate ? 1 : 0].observe(
-      static_cast<std::int64_t>(took.count() * 1000));
-  }
   return r;
 }
 
@@ -383,14 +388,7 @@ stage_actor::behavior_type stage(stage_self self, std::string saga, std::uint32_
       auto& st = self->state;
       auto took = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now()
                                                             - st.running[w].started);
-      st.policy->took(took.count());
-      ++st.stats.calls;
-      if (st.meters) {
-        auto& m = *st.meters;
-        m.calls.fetch_add(1, std::memory_order_relaxed);
-        m.duration[st.running[w].compensate ? 1 : 0].observe(
-          static_cast<std::int64_t>(took.count() * 1000));
-      }
+      count_call(self, took.count(), st.running[w].compensate);
       if (st.queue.empty()) {
         st.idle.push_back(w);
         if (st.meters)

@@ -29,7 +29,7 @@ std::size_t terminal_width() {
 } // namespace
 
 std::string progress_line(const runtime::run_summary& s, std::size_t width) {
-  auto done = s.completed + s.compensated + s.failed + s.cancelled;
+  auto done = s.ended();
   double rate = s.seconds > 0 ? static_cast<double>(done) / s.seconds : 0;
   char buf[256];
   std::string line;

@@ -135,7 +135,7 @@ int run_and_report(const config::workflow& wf, const actors::run_options& opts, 
   if (json) {
     std::cout << s.to_json() << '\n';
   } else if (s.started + s.resumed + s.duplicates > 0 || s.error.empty()) {
-    auto finished = s.completed + s.compensated + s.failed + s.cancelled;
+    auto finished = s.ended();
     std::cout << "started " << s.started << ", resumed " << s.resumed << ": " << s.completed
               << " completed, " << s.compensated << " compensated, " << s.failed << " failed, "
               << s.cancelled << " cancelled";

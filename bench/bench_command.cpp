@@ -163,7 +163,7 @@ std::string run_json(const bench::run_figures& f) {
   auto& r = f.summary;
   std::string out;
   config::json_object_writer w{out};
-  w.field("sagas", r.completed + r.compensated + r.failed + r.cancelled)
+  w.field("sagas", r.ended())
     .field("completed", r.completed)
     .field("compensated", r.compensated)
     .field("failed", r.failed)

@@ -30,6 +30,8 @@ extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <simdjson.h>
+
 #include "actors/engine.hpp"
 #include "config/workflow_loader.hpp"
 #include "runtime/input_source.hpp"
@@ -278,7 +280,7 @@ run_figures closed_loop(const settings& s, const std::string& dir, double fail_r
     return f;
   }
   auto& r = f.summary;
-  auto ended = r.completed + r.compensated + r.failed + r.cancelled;
+  auto ended = r.ended();
   f.sagas_per_sec = r.seconds > 0 ? static_cast<double>(ended) / r.seconds : 0;
   f.events_per_sec = r.seconds > 0 ? static_cast<double>(r.events) / r.seconds : 0;
   f.events_per_batch =
@@ -394,8 +396,7 @@ fixed_rate_figures fixed_rate(const settings& s, double rate, reporter& out) {
     summary = e.wait([&](const runtime::run_summary& now) { out.update(now); });
   }
   f.seconds = since(start);
-  f.cost = cost.per_saga(summary.completed + summary.compensated + summary.failed
-                         + summary.cancelled);
+  f.cost = cost.per_saga(summary.ended());
   f.peak_rss = peak_rss();
   f.completed = completed;
   f.lat = latency_of(h);
@@ -622,6 +623,15 @@ double cpu_seconds(pid_t pid) {
   return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
+/// `engine.not_ended` of a GET /v1/stats answer; -1 if it has none.
+std::int64_t not_ended(const std::string& stats) {
+  simdjson::dom::parser parser;
+  std::int64_t n = -1;
+  if (parser.parse(stats)["engine"]["not_ended"].get_int64().get(n) != simdjson::SUCCESS)
+    return -1;
+  return n;
+}
+
 latency latency_of(const std::vector<double>& ms) {
   runtime::latency_histogram h;
   for (auto m : ms)
@@ -704,12 +714,7 @@ http_figures http(const settings& s, const std::string& exe, reporter& out) {
   // The sagas those starts began run on: the fixed rate starts once they
   // have ended (polled, as a benchmark may), so that it measures itself.
   for (int i = 0; i < 1200; ++i) {
-    auto stats = http_get("127.0.0.1", port, "/v1/stats");
-    // (Matched up to the value's end: `"not_ended":0` is not the object's
-    // last field, and `"not_ended":0}` waited out the whole two minutes.)
-    auto at = stats.find("\"not_ended\":0");
-    auto after = at == std::string::npos ? '?' : stats[at + std::strlen("\"not_ended\":0")];
-    if (after == ',' || after == '}')
+    if (not_ended(http_get("127.0.0.1", port, "/v1/stats")) == 0)
       break;
     out.update("waiting for the closed loop's sagas to end");
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

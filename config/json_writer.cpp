@@ -90,10 +90,6 @@ void append_json_string(std::string& out, std::string_view text) {
   }
   out.push_back('"');
   out.append(text.data(), i);
-  if (i == text.size()) {
-    out.push_back('"');
-    return;
-  }
   while (i < text.size()) {
     // A run of plain characters (most of any text) in one append.
     size_t run = plain_run_end(text, i);
@@ -178,19 +174,26 @@ json_object_writer& json_object_writer::field(std::string_view k, std::string_vi
   return *this;
 }
 
-json_object_writer& json_object_writer::field(std::string_view k, std::uint64_t value) {
-  key(k);
+namespace {
+
+template <class Integer>
+void append_integer(std::string& out, Integer value) {
   char buf[24];
   auto end = std::to_chars(buf, buf + sizeof buf, value).ptr;
-  out_.append(buf, static_cast<std::size_t>(end - buf));
+  out.append(buf, static_cast<std::size_t>(end - buf));
+}
+
+} // namespace
+
+json_object_writer& json_object_writer::field(std::string_view k, std::uint64_t value) {
+  key(k);
+  append_integer(out_, value);
   return *this;
 }
 
 json_object_writer& json_object_writer::field(std::string_view k, std::int64_t value) {
   key(k);
-  char buf[24];
-  auto end = std::to_chars(buf, buf + sizeof buf, value).ptr;
-  out_.append(buf, static_cast<std::size_t>(end - buf));
+  append_integer(out_, value);
   return *this;
 }
 

@@ -29,7 +29,7 @@ void run_summary::count_end(std::optional<storage::saga_status> end) {
 std::string run_summary::to_json() const {
   std::string out;
   config::json_object_writer w{out};
-  auto finished = completed + compensated + failed + cancelled;
+  auto finished = ended();
   w.field("started", started)
     .field("resumed", resumed)
     .field("completed", completed)

@@ -56,6 +56,9 @@ struct run_summary {
   /// brought back (recovery is done when none are left). Not in to_json().
   std::uint64_t to_resume = 0;
 
+  /// Sagas ended in this run, however they ended.
+  std::uint64_t ended() const { return completed + compensated + failed + cancelled; }
+
   /// Counts a saga that ended with `end` (none, or not an end: nothing).
   void count_end(std::optional<storage::saga_status> end);
   int exit_status = 0;          ///< 0, 1 (runtime error) or 2 (bad input).
