@@ -246,7 +246,8 @@ void record_cancel(coordinator_self self, const std::string& cid, const storage:
 }
 
 /// Cancels `cid` wherever it is: running, waiting to start or to resume.
-void cancel_saga(coordinator_self self, const std::string& cid, cancel_reply reply) {
+void cancel_saga(coordinator_self self, const std::string& cid, cancel_reply reply,
+                 int tries = 0) {
   auto& st = self->state;
   if (st.core->starting(cid)) {
     st.cancels[cid].push_back(std::move(reply)); // once it is durable
@@ -255,15 +256,17 @@ void cancel_saga(coordinator_self self, const std::string& cid, cancel_reply rep
   auto forward = st.core->bring_forward(cid); // a cancel reaches it alive
   bring_to_life(self, forward);
   revive_parked(self, cid);
-  if (auto place = st.core->place_of(cid)) {
+  if (auto place = st.core->place_of(cid); place && tries < 3) {
     self->request(st.live[*place], caf::infinite, cancel_atom::value)
       .then([reply](bool running) {
               runtime::count_message();
               reply(running ? cancel_result::cancelling : cancel_result::already_ended, "");
             },
-            [reply](caf::error&) {
+            [self, cid, reply, tries](caf::error&) {
               runtime::count_message();
-              reply(cancel_result::already_ended, "");
+              // It ended or parked meanwhile (its message to this actor came
+              // first): brought back or read from the log, as signals are.
+              cancel_saga(self, cid, reply, tries + 1);
             });
     return;
   }

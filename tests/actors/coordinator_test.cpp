@@ -358,6 +358,43 @@ BOOST_AUTO_TEST_CASE(a_cancel_brings_a_parked_saga_back_and_it_compensates_at_on
   BOOST_TEST(w.stats().parked == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_cancel_that_meets_a_saga_as_it_parks_still_cancels_it) {
+  // The cancel reaches the saga after the write that parks it is durable,
+  // before the coordinator has heard that it parked: the saga quits with
+  // the cancel unread, and the coordinator must bring it back for it.
+  coordinator_world w{4, nullptr, pay_then_ship};
+  w.submit("r-1");
+  auto call = std::move(w.got->calls.front());
+  auto saga = std::move(w.got->callers.front());
+  w.got->calls.clear();
+  w.got->callers.clear();
+  caf::anon_send(saga, step_result::answer(call, runtime::outcome::success("{}")));
+  auto* alive = dynamic_cast<caf::scheduled_actor*>(caf::actor_cast<caf::abstract_actor*>(saga));
+  BOOST_REQUIRE(alive);
+  // Peeked only while it is scheduled: peeking at a blocked mailbox
+  // unblocks it, and the message then arriving would not schedule it.
+  auto& jobs = w.sched->jobs;
+  auto acknowledged = [&] {
+    if (std::find(jobs.begin(), jobs.end(), static_cast<caf::resumable*>(alive)) == jobs.end())
+      return false;
+    auto* next = alive->mailbox().peek();
+    return next != nullptr && next->content().match_elements<ack_atom>();
+  };
+  while (!acknowledged()) // a succeeds; the write that parks it is acknowledged
+    BOOST_REQUIRE(w.sched->try_run_once());
+  caf::anon_send(w.probe, cancel_atom::value, std::string{"r-1"});
+  BOOST_REQUIRE(w.sched->prioritize(w.probe));
+  w.sched->run_once(); // the client asks the coordinator
+  BOOST_REQUIRE(w.sched->prioritize(w.coordinator));
+  w.sched->run_once(); // the coordinator asks the saga, which it thinks alive
+  w.sched->run();
+  BOOST_TEST(w.got->called.back() == "r-1"); // a's compensation
+  BOOST_REQUIRE(!w.got->calls.empty());
+  BOOST_TEST(w.got->calls.back().compensate);
+  w.answer_oldest();
+  BOOST_TEST(w.got->ended.at("r-1") == "cancelled");
+}
+
 BOOST_AUTO_TEST_CASE(a_restart_leaves_parked_sagas_in_the_log_and_a_signal_still_finds_them) {
   // An earlier run parked q-1: its row and events as that run wrote them.
   auto before = [](storage::event_log& log, const config::workflow& wf) {
