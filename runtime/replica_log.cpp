@@ -20,8 +20,11 @@ replica_verdict replica_log::judge(std::uint64_t epoch, std::uint64_t position,
     return replica_verdict::stale_epoch;
   if (position == 0 || position > last_ + 1)
     return replica_verdict::gap;
+  // A checkpoint holds what its leader had written, acknowledged or not: a
+  // resend of that leader's is held; a newer leader's batch there means
+  // that leader lacks some of it, and only a checkpoint of its own fits.
   if (position <= floor_)
-    return replica_verdict::duplicate; // in the checkpoint: committed, the same everywhere
+    return epoch == epoch_at(floor_) ? replica_verdict::duplicate : replica_verdict::diverged;
   bool prev_matches = position == 1 || epoch_at(position - 1) == prev_epoch;
   if (position == last_ + 1)
     return prev_matches ? replica_verdict::append : replica_verdict::diverged;
@@ -40,7 +43,7 @@ void replica_log::appended(std::uint64_t epoch, std::uint64_t position) {
 }
 
 void replica_log::truncated(std::uint64_t position) {
-  position = std::max(position, floor_); // a checkpoint holds only what was acknowledged
+  position = std::max(position, floor_); // a checkpoint goes whole (judge: diverged)
   if (position >= last_)
     return;
   starts_.erase(starts_.upper_bound(position), starts_.end());

@@ -62,6 +62,8 @@ BOOST_AUTO_TEST_CASE(after_a_checkpoint_the_next_batch_follows_on_its_last) {
   BOOST_TEST(f.last() == 100u);
   BOOST_TEST((f.judge(9, 101, 9) == replica_verdict::append));
   BOOST_TEST((f.judge(9, 50, 9) == replica_verdict::duplicate)); // inside the checkpoint
+  // A newer leader writing inside it has less than its leader had written.
+  BOOST_TEST((f.judge(12, 100, 9) == replica_verdict::diverged));
   f.appended(9, 101);
   f.truncated(10); // never below the checkpoint's last batch
   BOOST_TEST(f.last() == 100u);
