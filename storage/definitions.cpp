@@ -68,8 +68,10 @@ status event_log::store_definition(const stored_definition& def) {
     return st;
   rocksdb::WriteOptions wo;
   wo.sync = d.opts.durability == config::durability::sync;
-  return from(d.db->Put(wo, d.cf(f_definitions), def.hash, encode(def)),
-              "cannot store definition " + def.hash + " in " + d.dir);
+  rocksdb::WriteBatch wb;
+  if (auto s = wb.Put(d.cf(f_definitions), def.hash, encode(def)); !s.ok())
+    return from(s, "cannot stage definition " + def.hash);
+  return from(d.commit(wo, wb), "cannot store definition " + def.hash + " in " + d.dir);
 }
 
 std::optional<stored_definition> event_log::find_definition(std::string_view hash,

@@ -63,6 +63,23 @@ struct log_options {
   }
 };
 
+/// One write batch of a replicated log, as its leader ships it to the
+/// followers (docs/ha.md): whatever the leader wrote in one atomic write
+/// (events, rows, definitions, retention's deletes), with where it stands.
+struct replicated_batch {
+  std::uint64_t epoch = 0;      ///< The leader's: its etcd revision.
+  std::uint64_t position = 0;   ///< 1, 2, ...: its place in the replicated log.
+  std::uint64_t prev_epoch = 0; ///< The epoch of the batch at position - 1 (0: none).
+  std::string data;             ///< The RocksDB write batch as written (its stamp included).
+};
+
+/// Where a log stands in replication: its last batch. Each batch carries
+/// it, written in the same atomic write, so a log knows it after a crash.
+struct replication_mark {
+  std::uint64_t epoch = 0;
+  std::uint64_t position = 0; ///< 0: no replicated batch yet.
+};
+
 /// A saga definition as the log keeps it (see config/definition.hpp), in
 /// the `definitions` family under its hash.
 struct stored_definition {
@@ -199,6 +216,28 @@ public:
   /// buffers, flushed at a fixed size) and its table readers.
   std::uint64_t memory_bytes() const;
 
+  // -- replication (docs/ha.md) ---------------------------------------------
+
+  /// From now on each write (write(), store_definition(), expire()) is a
+  /// batch of the replicated log in `epoch`: stamped with the next position
+  /// and its epoch, and handed to `ship` once written, in position order,
+  /// on the writing thread, before the write returns. `epoch` must be newer
+  /// than the mark's. Without it (the default), writes are not stamped.
+  status lead(std::uint64_t epoch, std::function<void(const replicated_batch&)> ship);
+
+  /// The last replicated batch this log holds.
+  replication_mark replication() const;
+
+  /// A follower writes a batch its leader shipped, whose place the caller
+  /// has judged (runtime::replica_log): atomically, with its stamp. With
+  /// `defer_sync`, as write()'s (sync_wal() makes it durable).
+  status apply(const replicated_batch& b, bool defer_sync = false);
+
+  /// A checkpoint of the log in `dir` (which must not exist): RocksDB's
+  /// Checkpoint, hard links where it can, the WAL copied, no write between
+  /// it and `mark`, the last batch it holds. Opened as a log, it is this one.
+  status checkpoint(const std::string& dir, replication_mark& mark);
+
   /// Secondary instances only: sees what the writer has written since.
   status catch_up();
 
@@ -211,6 +250,7 @@ private:
   struct impl;
   explicit event_log(std::unique_ptr<impl> p);
   status find_next_position();
+  status load_mark();
   std::unique_ptr<impl> impl_;
 };
 

@@ -4,7 +4,9 @@
 // (event_log_open, _read, _write, _retention): private to storage/, never
 // included elsewhere (tests/layering_test.sh checks it).
 
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -42,6 +44,13 @@ struct event_log::impl {
   /// every batch cost a fresh mapping, and page faults, each time.
   rocksdb::WriteBatch batch;
 
+  /// Replication (event_log::lead): writes from the writer, definitions and
+  /// retention take their positions and are shipped one at a time, in order.
+  std::mutex replication_mutex;
+  replication_mark mark;
+  std::uint64_t leading_epoch = 0; ///< 0: not leading, writes are not stamped.
+  std::function<void(const replicated_batch&)> ship;
+
   ~impl() {
     for (auto* h : families)
       if (h != nullptr && db)
@@ -51,6 +60,11 @@ struct event_log::impl {
   }
 
   rocksdb::ColumnFamilyHandle* cf(family f) const { return families[f]; }
+
+  /// Every write of the log: `wb` as it is, or, while the log leads,
+  /// stamped with its place in the replicated log and shipped once written
+  /// (event_log_replication.cpp).
+  rocksdb::Status commit(const rocksdb::WriteOptions& wo, rocksdb::WriteBatch& wb);
 };
 
 } // namespace nexus::storage

@@ -263,6 +263,10 @@ std::unique_ptr<event_log> event_log::open(const log_options& opts, std::string&
     error = st.message();
     return nullptr;
   }
+  if (auto st = log->load_mark(); !st) {
+    error = st.message();
+    return nullptr;
+  }
   return log;
 }
 

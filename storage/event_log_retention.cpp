@@ -21,7 +21,7 @@ status event_log::expire(std::int64_t cutoff_us, std::uint64_t& sagas_expired) {
   auto commit = [&]() -> status {
     if (in_batch == 0)
       return status::ok();
-    if (auto s = d.db->Write(wo, &wb); !s.ok())
+    if (auto s = d.commit(wo, wb); !s.ok())
       return from(s, "cannot remove expired events from " + d.dir);
     sagas_expired += in_batch;
     wb.Clear();

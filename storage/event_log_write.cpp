@@ -56,7 +56,7 @@ status event_log::write(const std::vector<const append_request*>& batch, std::ui
   rocksdb::WriteOptions wo;
   wo.sync = d.opts.durability == config::durability::sync && !defer_sync;
   wo.disableWAL = d.opts.durability == config::durability::none;
-  auto s = d.db->Write(wo, &wb);
+  auto s = d.commit(wo, wb);
   if (!s.ok())
     return from(s, "cannot write to the event log in " + d.dir);
   if (!order.empty())

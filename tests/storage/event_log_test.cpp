@@ -2,43 +2,14 @@
 
 #include "storage/event_log.hpp"
 #include "storage/keys.hpp"
+#include "tests/storage/log_requests.hpp"
 #include "tests/temp_dir.hpp"
 
 using namespace nexus::storage;
+using nexus::test::open_log;
+using nexus::test::request;
 
 namespace {
-
-append_request request(const std::string& cid, std::uint64_t from, std::uint64_t to,
-                       const std::string& status = "running") {
-  append_request req;
-  req.cid = cid;
-  for (auto seq = from; seq <= to; ++seq) {
-    event e;
-    e.seq = seq;
-    e.ts_us = 1000 + static_cast<std::int64_t>(seq);
-    e.cid = cid;
-    e.type = seq == 1 ? event_type::saga_started : event_type::step_started;
-    e.saga = "s";
-    if (seq > 1)
-      e.step = "a";
-    std::string json;
-    encode_event(e, json);
-    req.events.emplace_back(seq, std::move(json));
-  }
-  req.row.emplace();
-  req.row->saga = "s";
-  req.row->status = *parse_saga_status(status);
-  req.row->last_seq = to;
-  req.row->steps_total = 1;
-  return req;
-}
-
-std::unique_ptr<event_log> open_log(const std::string& dir, bool read_only = false) {
-  std::string err;
-  auto log = event_log::open(read_only ? log_options::reader(dir) : log_options::writer(dir, nexus::config::durability::sync), err);
-  BOOST_REQUIRE_MESSAGE(log, err);
-  return log;
-}
 
 std::vector<std::uint64_t> seqs_of(const event_log& log, const std::string& cid,
                                    std::uint64_t from = 1, std::uint64_t to = UINT64_MAX) {

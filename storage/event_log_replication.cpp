@@ -1,0 +1,129 @@
+// Replication of the event log (docs/ha.md): every write of a leading log
+// stamped with its place in the replicated log and shipped; a follower's
+// writes of what it was shipped; checkpoints for a follower that catches up.
+//
+// What is shipped is the RocksDB write batch itself (WriteBatch::Data()),
+// not the events it holds: a follower applies exactly what the leader
+// wrote, rows, timers, definitions and retention's deletes included, and
+// nothing has to be encoded twice.
+#include "storage/event_log.hpp"
+
+#include <rocksdb/utilities/checkpoint.h>
+
+#include "storage/event_log_impl.hpp"
+#include "storage/keys.hpp"
+
+namespace nexus::storage {
+
+namespace {
+
+/// The key, in the default family, of the mark of the last batch held.
+/// Persisted: part of the on-disk format.
+constexpr std::string_view mark_key = "replication";
+
+std::string encode_mark(const replication_mark& m) {
+  return encode_u64(m.epoch) + encode_u64(m.position);
+}
+
+bool decode_mark(std::string_view bytes, replication_mark& m) {
+  return bytes.size() == 16 && decode_u64(bytes.substr(0, 8), m.epoch)
+         && decode_u64(bytes.substr(8), m.position);
+}
+
+} // namespace
+
+rocksdb::Status event_log::impl::commit(const rocksdb::WriteOptions& wo, rocksdb::WriteBatch& wb) {
+  std::lock_guard<std::mutex> lock{replication_mutex};
+  if (leading_epoch == 0)
+    return db->Write(wo, &wb);
+  replicated_batch shipped;
+  shipped.epoch = leading_epoch;
+  shipped.position = mark.position + 1;
+  shipped.prev_epoch = mark.position == 0 ? 0 : mark.epoch;
+  replication_mark next{shipped.epoch, shipped.position};
+  if (auto s = wb.Put(cf(f_default), mark_key, encode_mark(next)); !s.ok())
+    return s;
+  if (auto s = db->Write(wo, &wb); !s.ok())
+    return s;
+  mark = next;
+  shipped.data = wb.Data();
+  ship(shipped);
+  return rocksdb::Status::OK();
+}
+
+status event_log::load_mark() {
+  auto& d = *impl_;
+  std::string value;
+  auto s = d.db->Get({}, d.cf(f_default), mark_key, &value);
+  if (s.IsNotFound())
+    return status::ok();
+  if (!s.ok())
+    return from(s, "cannot read the replication mark of the event log in " + d.dir);
+  if (!decode_mark(value, d.mark))
+    return status::error("event log in " + d.dir + " has a malformed replication mark");
+  return status::ok();
+}
+
+status event_log::lead(std::uint64_t epoch, std::function<void(const replicated_batch&)> ship) {
+  auto& d = *impl_;
+  if (d.opts.read_only)
+    return status::error("event log in " + d.dir + " is open read-only: it cannot lead");
+  std::lock_guard<std::mutex> lock{d.replication_mutex};
+  if (epoch <= d.mark.epoch)
+    return status::error("epoch " + std::to_string(epoch) + " is not newer than epoch "
+                         + std::to_string(d.mark.epoch) + " of the event log in " + d.dir);
+  d.leading_epoch = epoch;
+  d.ship = std::move(ship);
+  // What it applied as a follower moved the global order on.
+  return find_next_position();
+}
+
+replication_mark event_log::replication() const {
+  auto& d = *impl_;
+  std::lock_guard<std::mutex> lock{d.replication_mutex};
+  return d.mark;
+}
+
+status event_log::apply(const replicated_batch& b, bool defer_sync) {
+  auto& d = *impl_;
+  if (d.opts.read_only)
+    return status::error("event log in " + d.dir + " is open read-only");
+  std::lock_guard<std::mutex> lock{d.replication_mutex};
+  if (d.leading_epoch != 0)
+    return status::error("the event log in " + d.dir + " leads epoch "
+                         + std::to_string(d.leading_epoch) + ": it takes no shipped batches");
+  // The caller judged it; a batch out of place here would leave the log
+  // holding a history no leader wrote.
+  if (b.position != d.mark.position + 1 || b.epoch < d.mark.epoch)
+    return status::error("batch " + std::to_string(b.position) + " of epoch "
+                         + std::to_string(b.epoch) + " does not follow batch "
+                         + std::to_string(d.mark.position) + " of epoch "
+                         + std::to_string(d.mark.epoch) + " held in " + d.dir);
+  rocksdb::WriteBatch wb{b.data};
+  rocksdb::WriteOptions wo;
+  wo.sync = d.opts.durability == config::durability::sync && !defer_sync;
+  wo.disableWAL = d.opts.durability == config::durability::none;
+  if (auto s = d.db->Write(wo, &wb); !s.ok())
+    return from(s, "cannot write a shipped batch to the event log in " + d.dir);
+  d.mark = {b.epoch, b.position};
+  return status::ok();
+}
+
+status event_log::checkpoint(const std::string& dir, replication_mark& mark) {
+  auto& d = *impl_;
+  rocksdb::Checkpoint* raw = nullptr;
+  if (auto s = rocksdb::Checkpoint::Create(d.db.get(), &raw); !s.ok())
+    return from(s, "cannot make a checkpoint of the event log in " + d.dir);
+  std::unique_ptr<rocksdb::Checkpoint> cp{raw};
+  // No write between the checkpoint and its mark: the writer waits the
+  // while (hard links, and a copy of the WAL, bounded at 16 MiB). With the
+  // WAL kept, nothing is flushed; without one, the memtables must be.
+  std::lock_guard<std::mutex> lock{d.replication_mutex};
+  std::uint64_t flush_at = d.opts.durability == config::durability::none ? 0 : UINT64_MAX;
+  if (auto s = cp->CreateCheckpoint(dir, flush_at); !s.ok())
+    return from(s, "cannot make a checkpoint of the event log in " + d.dir + " at " + dir);
+  mark = d.mark;
+  return status::ok();
+}
+
+} // namespace nexus::storage

@@ -1,0 +1,167 @@
+// The event log's side of replication (docs/ha.md): a leading log stamps
+// each write with its place and ships it, in order, whatever wrote it; a
+// follower that applies what was shipped holds the same log, mark
+// included, after a restart too; batches out of place are refused and
+// change nothing; a checkpoint opens as the log it was taken of.
+#include <filesystem>
+#include <map>
+
+#include <boost/test/unit_test.hpp>
+
+#include "storage/event_log.hpp"
+#include "tests/storage/log_requests.hpp"
+#include "tests/temp_dir.hpp"
+
+using namespace nexus::storage;
+using nexus::test::open_log;
+using nexus::test::request;
+
+namespace {
+
+/// Everything a log holds that a reader can see, as text: events by saga,
+/// rows, definitions, and the global order.
+std::map<std::string, std::string> contents(const event_log& log) {
+  std::map<std::string, std::string> out;
+  BOOST_REQUIRE(log.for_each_event([&](std::string_view cid, std::string_view json) {
+                      out["event " + std::string{cid}] += std::string{json} + "\n";
+                      return true;
+                    })
+                  .is_ok());
+  BOOST_REQUIRE(log.for_each_saga([&](std::string_view cid, const saga_row& row) {
+                      out["row " + std::string{cid}] = std::string{to_string(row.status)}
+                                                       + (row.expired ? " expired" : "");
+                      return true;
+                    })
+                  .is_ok());
+  BOOST_REQUIRE(log.for_each_definition([&](const stored_definition& d) {
+                      out["definition " + d.hash] = d.json;
+                      return true;
+                    })
+                  .is_ok());
+  BOOST_REQUIRE(log.read_in_order(1, [&](std::uint64_t position, std::string_view json) {
+                      out["order"] += std::to_string(position) + " " + std::string{json} + "\n";
+                      return true;
+                    })
+                  .is_ok());
+  return out;
+}
+
+stored_definition definition(const std::string& hash) {
+  return {hash, "s", 1, R"({"steps": [)" + hash + "]}"};
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(event_log_replication)
+
+BOOST_AUTO_TEST_CASE(a_leading_log_ships_every_write_in_order_and_a_follower_holds_the_same) {
+  nexus::test::temp_dir a, b;
+  auto leader = open_log(a.path());
+  auto follower = open_log(b.path());
+  std::vector<replicated_batch> shipped;
+  BOOST_REQUIRE(leader->lead(7, [&](const replicated_batch& x) { shipped.push_back(x); }).is_ok());
+  BOOST_REQUIRE(leader->store_definition(definition("1")).is_ok());
+  auto first = request("x", 1, 3);
+  auto ended = request("y", 1, 2, "completed");
+  BOOST_REQUIRE(leader->write({&first, &ended}).is_ok());
+  std::uint64_t expired = 0;
+  BOOST_REQUIRE(leader->expire(INT64_MAX, expired).is_ok()); // y ended: its events go
+  BOOST_TEST(expired == 1u);
+  BOOST_REQUIRE_EQUAL(shipped.size(), 3u);
+  for (std::uint64_t i = 0; i < shipped.size(); ++i) {
+    BOOST_TEST(shipped[i].epoch == 7u);
+    BOOST_TEST(shipped[i].position == i + 1);
+    BOOST_TEST(shipped[i].prev_epoch == (i == 0 ? 0u : 7u));
+    BOOST_REQUIRE(follower->apply(shipped[i]).is_ok());
+  }
+  BOOST_TEST(leader->replication().position == 3u);
+  BOOST_TEST(follower->replication().position == 3u);
+  BOOST_TEST(follower->replication().epoch == 7u);
+  auto held = contents(*leader);
+  BOOST_TEST(held.count("row y") == 1u);
+  BOOST_TEST(held.count("event y") == 0u); // expired on the leader, so on the follower
+  BOOST_TEST(contents(*follower) == held);
+  // The mark is in the log: it survives a restart of either.
+  follower.reset();
+  follower = open_log(b.path());
+  BOOST_TEST(follower->replication().position == 3u);
+  BOOST_TEST(follower->replication().epoch == 7u);
+}
+
+BOOST_AUTO_TEST_CASE(a_batch_out_of_place_is_refused_and_changes_nothing) {
+  nexus::test::temp_dir a, b;
+  auto leader = open_log(a.path());
+  auto follower = open_log(b.path());
+  std::vector<replicated_batch> shipped;
+  BOOST_REQUIRE(leader->lead(3, [&](const replicated_batch& x) { shipped.push_back(x); }).is_ok());
+  for (int i = 1; i <= 3; ++i) {
+    auto req = request("s-" + std::to_string(i), 1, 2);
+    BOOST_REQUIRE(leader->write({&req}).is_ok());
+  }
+  BOOST_REQUIRE(follower->apply(shipped[0]).is_ok());
+  auto before = contents(*follower);
+  auto gap = follower->apply(shipped[2]);
+  BOOST_TEST(!gap.is_ok());
+  BOOST_TEST(gap.message().find("batch 3 of epoch 3 does not follow batch 1") != std::string::npos,
+             gap.message());
+  BOOST_TEST(!follower->apply(shipped[0]).is_ok()); // held already
+  BOOST_TEST(contents(*follower) == before);
+  BOOST_TEST(follower->replication().position == 1u);
+  // A leader takes no shipped batches, and an epoch only moves forward.
+  BOOST_TEST(!leader->apply(shipped[1]).is_ok());
+  auto old = follower->lead(2, [](const replicated_batch&) {});
+  BOOST_TEST(old.message().find("epoch 2 is not newer than epoch 3") != std::string::npos,
+             old.message());
+}
+
+BOOST_AUTO_TEST_CASE(a_follower_that_leads_goes_on_from_its_mark_and_the_global_order) {
+  nexus::test::temp_dir a, b, c;
+  auto leader = open_log(a.path());
+  auto follower = open_log(b.path());
+  auto next = open_log(c.path());
+  std::vector<replicated_batch> shipped;
+  BOOST_REQUIRE(leader->lead(4, [&](const replicated_batch& x) { shipped.push_back(x); }).is_ok());
+  auto first = request("x", 1, 2);
+  BOOST_REQUIRE(leader->write({&first}).is_ok());
+  BOOST_REQUIRE(follower->apply(shipped.back()).is_ok());
+  BOOST_REQUIRE(next->apply(shipped.back()).is_ok());
+  // The leader is gone; the follower leads epoch 9 and ships to the other.
+  BOOST_REQUIRE(follower->lead(9, [&](const replicated_batch& x) { shipped.push_back(x); }).is_ok());
+  auto more = request("x", 3, 4);
+  BOOST_REQUIRE(follower->write({&more}).is_ok());
+  BOOST_REQUIRE_EQUAL(shipped.size(), 2u);
+  BOOST_TEST(shipped[1].position == 2u);
+  BOOST_TEST(shipped[1].epoch == 9u);
+  BOOST_TEST(shipped[1].prev_epoch == 4u);
+  BOOST_REQUIRE(next->apply(shipped[1]).is_ok());
+  auto held = contents(*follower);
+  BOOST_TEST(held.at("order").find("2 ") != std::string::npos); // the order went on at 2
+  BOOST_TEST(contents(*next) == held);
+}
+
+BOOST_AUTO_TEST_CASE(a_checkpoint_opens_as_the_log_it_was_taken_of_and_takes_the_next_batch) {
+  nexus::test::temp_dir a, b;
+  auto leader = open_log(a.path());
+  std::vector<replicated_batch> shipped;
+  BOOST_REQUIRE(leader->lead(5, [&](const replicated_batch& x) { shipped.push_back(x); }).is_ok());
+  for (int i = 1; i <= 20; ++i) {
+    auto req = request("c-" + std::to_string(i), 1, 3);
+    BOOST_REQUIRE(leader->write({&req}).is_ok());
+  }
+  auto dir = b.path() + "/checkpoint";
+  replication_mark mark;
+  auto st = leader->checkpoint(dir, mark);
+  BOOST_REQUIRE_MESSAGE(st.is_ok(), st.message());
+  BOOST_TEST(mark.position == 20u);
+  BOOST_TEST(mark.epoch == 5u);
+  auto after = request("c-21", 1, 3);
+  BOOST_REQUIRE(leader->write({&after}).is_ok());
+  auto copy = open_log(dir);
+  BOOST_TEST(copy->replication().position == 20u);
+  BOOST_REQUIRE(copy->apply(shipped.back()).is_ok()); // batch 21, written after it
+  BOOST_TEST(contents(*copy) == contents(*leader));
+  replication_mark again;
+  BOOST_TEST(!leader->checkpoint(dir, again).is_ok()); // the directory is there
+}
+
+BOOST_AUTO_TEST_SUITE_END()
