@@ -222,7 +222,9 @@ public:
   /// batch of the replicated log in `epoch`: stamped with the next position
   /// and its epoch, and handed to `ship` once written, in position order,
   /// on the writing thread, before the write returns. `epoch` must be newer
-  /// than the mark's. Without it (the default), writes are not stamped.
+  /// than the mark's. The epoch's first batch, written and shipped here,
+  /// holds only its stamp. Without lead() (the default), writes are not
+  /// stamped.
   status lead(std::uint64_t epoch, std::function<void(const replicated_batch&)> ship);
 
   /// The last replicated batch this log holds.
@@ -238,6 +240,15 @@ public:
   /// it and `mark`, the last batch it holds. Opened as a log, it is this one.
   status checkpoint(const std::string& dir, replication_mark& mark);
 
+  /// Where a follower copies a checkpoint for the log in `dir`: beside it.
+  static std::string incoming_dir(const std::string& dir);
+
+  /// Puts the log copied into incoming_dir(dir) (a checkpoint's files,
+  /// complete and synced) where the log in `dir` was, which no one may
+  /// have open: by renames, so that a crash leaves one or the other whole;
+  /// the next open() of `dir` for writing finishes what a crash interrupted.
+  static status install(const std::string& dir);
+
   /// Secondary instances only: sees what the writer has written since.
   status catch_up();
 
@@ -251,6 +262,7 @@ private:
   explicit event_log(std::unique_ptr<impl> p);
   status find_next_position();
   status load_mark();
+  static status finish_install(const std::string& dir);
   std::unique_ptr<impl> impl_;
 };
 

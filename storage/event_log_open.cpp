@@ -159,6 +159,10 @@ std::unique_ptr<event_log> event_log::open(const log_options& opts, std::string&
   db_opts.create_if_missing = !reader;
   db_opts.create_missing_column_families = !reader;
   if (!reader) {
+    if (auto st = finish_install(opts.dir); !st) {
+      error = st.message();
+      return nullptr;
+    }
     std::error_code ec;
     std::filesystem::create_directories(opts.dir, ec);
     if (ec) {

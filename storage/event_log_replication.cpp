@@ -8,6 +8,12 @@
 // nothing has to be encoded twice.
 #include "storage/event_log.hpp"
 
+#include <filesystem>
+#include <system_error>
+
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <rocksdb/utilities/checkpoint.h>
 
 #include "storage/event_log_impl.hpp"
@@ -28,6 +34,20 @@ std::string encode_mark(const replication_mark& m) {
 bool decode_mark(std::string_view bytes, replication_mark& m) {
   return bytes.size() == 16 && decode_u64(bytes.substr(0, 8), m.epoch)
          && decode_u64(bytes.substr(8), m.position);
+}
+
+std::string replaced_dir(const std::string& dir) {
+  return dir + ".replaced";
+}
+
+/// Makes the renames in `dir`'s parent durable.
+void sync_parent(const std::string& dir) {
+  auto parent = std::filesystem::path{dir}.parent_path();
+  int fd = ::open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
 }
 
 } // namespace
@@ -68,14 +88,27 @@ status event_log::lead(std::uint64_t epoch, std::function<void(const replicated_
   auto& d = *impl_;
   if (d.opts.read_only)
     return status::error("event log in " + d.dir + " is open read-only: it cannot lead");
-  std::lock_guard<std::mutex> lock{d.replication_mutex};
-  if (epoch <= d.mark.epoch)
-    return status::error("epoch " + std::to_string(epoch) + " is not newer than epoch "
-                         + std::to_string(d.mark.epoch) + " of the event log in " + d.dir);
-  d.leading_epoch = epoch;
-  d.ship = std::move(ship);
+  {
+    std::lock_guard<std::mutex> lock{d.replication_mutex};
+    if (epoch <= d.mark.epoch)
+      return status::error("epoch " + std::to_string(epoch) + " is not newer than epoch "
+                           + std::to_string(d.mark.epoch) + " of the event log in " + d.dir);
+    d.leading_epoch = epoch;
+    d.ship = std::move(ship);
+  }
   // What it applied as a follower moved the global order on.
-  return find_next_position();
+  if (auto st = find_next_position(); !st)
+    return st;
+  // The epoch's first batch holds nothing but its stamp (Raft's no-op at
+  // the start of a term): a follower's mark shows at once whether it
+  // follows this leader, and what the last leader left unacknowledged is
+  // behind a batch of this one.
+  rocksdb::WriteBatch first;
+  rocksdb::WriteOptions wo;
+  wo.sync = d.opts.durability == config::durability::sync;
+  wo.disableWAL = d.opts.durability == config::durability::none;
+  return from(d.commit(wo, first), "cannot write the first batch of epoch "
+                                     + std::to_string(epoch) + " to the event log in " + d.dir);
 }
 
 replication_mark event_log::replication() const {
@@ -123,6 +156,52 @@ status event_log::checkpoint(const std::string& dir, replication_mark& mark) {
   if (auto s = cp->CreateCheckpoint(dir, flush_at); !s.ok())
     return from(s, "cannot make a checkpoint of the event log in " + d.dir + " at " + dir);
   mark = d.mark;
+  return status::ok();
+}
+
+std::string event_log::incoming_dir(const std::string& dir) {
+  return dir + ".incoming";
+}
+
+status event_log::install(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  auto incoming = incoming_dir(dir);
+  auto replaced = replaced_dir(dir);
+  if (!fs::is_directory(incoming, ec))
+    return status::error("no checkpoint to install for the event log in " + dir + ": " + incoming
+                         + " is missing");
+  fs::remove_all(replaced, ec);
+  if (fs::exists(dir, ec)) {
+    fs::rename(dir, replaced, ec);
+    if (ec)
+      return status::error("cannot move the event log in " + dir + " aside: " + ec.message());
+  }
+  fs::rename(incoming, dir, ec);
+  if (ec)
+    return status::error("cannot move the checkpoint in " + incoming + " to " + dir + ": "
+                         + ec.message());
+  sync_parent(dir);
+  fs::remove_all(replaced, ec);
+  return status::ok();
+}
+
+status event_log::finish_install(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  auto replaced = replaced_dir(dir);
+  if (!fs::exists(replaced, ec))
+    return status::ok();
+  // install() moved the old log aside only once the checkpoint was whole.
+  if (!fs::exists(dir, ec)) {
+    auto incoming = incoming_dir(dir);
+    fs::rename(fs::exists(incoming, ec) ? incoming : replaced, dir, ec);
+    if (ec)
+      return status::error("cannot finish installing a checkpoint as the event log in " + dir
+                           + ": " + ec.message());
+    sync_parent(dir);
+  }
+  fs::remove_all(replaced, ec);
   return status::ok();
 }
 

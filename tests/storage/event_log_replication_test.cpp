@@ -67,15 +67,15 @@ BOOST_AUTO_TEST_CASE(a_leading_log_ships_every_write_in_order_and_a_follower_hol
   std::uint64_t expired = 0;
   BOOST_REQUIRE(leader->expire(INT64_MAX, expired).is_ok()); // y ended: its events go
   BOOST_TEST(expired == 1u);
-  BOOST_REQUIRE_EQUAL(shipped.size(), 3u);
+  BOOST_REQUIRE_EQUAL(shipped.size(), 4u); // the epoch's first batch, then the three writes
   for (std::uint64_t i = 0; i < shipped.size(); ++i) {
     BOOST_TEST(shipped[i].epoch == 7u);
     BOOST_TEST(shipped[i].position == i + 1);
     BOOST_TEST(shipped[i].prev_epoch == (i == 0 ? 0u : 7u));
     BOOST_REQUIRE(follower->apply(shipped[i]).is_ok());
   }
-  BOOST_TEST(leader->replication().position == 3u);
-  BOOST_TEST(follower->replication().position == 3u);
+  BOOST_TEST(leader->replication().position == 4u);
+  BOOST_TEST(follower->replication().position == 4u);
   BOOST_TEST(follower->replication().epoch == 7u);
   auto held = contents(*leader);
   BOOST_TEST(held.count("row y") == 1u);
@@ -84,7 +84,7 @@ BOOST_AUTO_TEST_CASE(a_leading_log_ships_every_write_in_order_and_a_follower_hol
   // The mark is in the log: it survives a restart of either.
   follower.reset();
   follower = open_log(b.path());
-  BOOST_TEST(follower->replication().position == 3u);
+  BOOST_TEST(follower->replication().position == 4u);
   BOOST_TEST(follower->replication().epoch == 7u);
 }
 
@@ -99,14 +99,15 @@ BOOST_AUTO_TEST_CASE(a_batch_out_of_place_is_refused_and_changes_nothing) {
     BOOST_REQUIRE(leader->write({&req}).is_ok());
   }
   BOOST_REQUIRE(follower->apply(shipped[0]).is_ok());
+  BOOST_REQUIRE(follower->apply(shipped[1]).is_ok());
   auto before = contents(*follower);
-  auto gap = follower->apply(shipped[2]);
+  auto gap = follower->apply(shipped[3]);
   BOOST_TEST(!gap.is_ok());
-  BOOST_TEST(gap.message().find("batch 3 of epoch 3 does not follow batch 1") != std::string::npos,
+  BOOST_TEST(gap.message().find("batch 4 of epoch 3 does not follow batch 2") != std::string::npos,
              gap.message());
-  BOOST_TEST(!follower->apply(shipped[0]).is_ok()); // held already
+  BOOST_TEST(!follower->apply(shipped[1]).is_ok()); // held already
   BOOST_TEST(contents(*follower) == before);
-  BOOST_TEST(follower->replication().position == 1u);
+  BOOST_TEST(follower->replication().position == 2u);
   // A leader takes no shipped batches, and an epoch only moves forward.
   BOOST_TEST(!leader->apply(shipped[1]).is_ok());
   auto old = follower->lead(2, [](const replicated_batch&) {});
@@ -123,17 +124,21 @@ BOOST_AUTO_TEST_CASE(a_follower_that_leads_goes_on_from_its_mark_and_the_global_
   BOOST_REQUIRE(leader->lead(4, [&](const replicated_batch& x) { shipped.push_back(x); }).is_ok());
   auto first = request("x", 1, 2);
   BOOST_REQUIRE(leader->write({&first}).is_ok());
-  BOOST_REQUIRE(follower->apply(shipped.back()).is_ok());
-  BOOST_REQUIRE(next->apply(shipped.back()).is_ok());
+  for (auto& batch : shipped) {
+    BOOST_REQUIRE(follower->apply(batch).is_ok());
+    BOOST_REQUIRE(next->apply(batch).is_ok());
+  }
   // The leader is gone; the follower leads epoch 9 and ships to the other.
   BOOST_REQUIRE(follower->lead(9, [&](const replicated_batch& x) { shipped.push_back(x); }).is_ok());
   auto more = request("x", 3, 4);
   BOOST_REQUIRE(follower->write({&more}).is_ok());
-  BOOST_REQUIRE_EQUAL(shipped.size(), 2u);
-  BOOST_TEST(shipped[1].position == 2u);
-  BOOST_TEST(shipped[1].epoch == 9u);
-  BOOST_TEST(shipped[1].prev_epoch == 4u);
-  BOOST_REQUIRE(next->apply(shipped[1]).is_ok());
+  BOOST_REQUIRE_EQUAL(shipped.size(), 4u);
+  BOOST_TEST(shipped[2].position == 3u); // epoch 9's first batch
+  BOOST_TEST(shipped[2].epoch == 9u);
+  BOOST_TEST(shipped[2].prev_epoch == 4u);
+  BOOST_TEST(shipped[3].prev_epoch == 9u);
+  BOOST_REQUIRE(next->apply(shipped[2]).is_ok());
+  BOOST_REQUIRE(next->apply(shipped[3]).is_ok());
   auto held = contents(*follower);
   BOOST_TEST(held.at("order").find("2 ") != std::string::npos); // the order went on at 2
   BOOST_TEST(contents(*next) == held);
@@ -152,16 +157,47 @@ BOOST_AUTO_TEST_CASE(a_checkpoint_opens_as_the_log_it_was_taken_of_and_takes_the
   replication_mark mark;
   auto st = leader->checkpoint(dir, mark);
   BOOST_REQUIRE_MESSAGE(st.is_ok(), st.message());
-  BOOST_TEST(mark.position == 20u);
+  BOOST_TEST(mark.position == 21u); // the epoch's first batch and the twenty
   BOOST_TEST(mark.epoch == 5u);
   auto after = request("c-21", 1, 3);
   BOOST_REQUIRE(leader->write({&after}).is_ok());
   auto copy = open_log(dir);
-  BOOST_TEST(copy->replication().position == 20u);
-  BOOST_REQUIRE(copy->apply(shipped.back()).is_ok()); // batch 21, written after it
+  BOOST_TEST(copy->replication().position == 21u);
+  BOOST_REQUIRE(copy->apply(shipped.back()).is_ok()); // batch 22, written after it
   BOOST_TEST(contents(*copy) == contents(*leader));
   replication_mark again;
   BOOST_TEST(!leader->checkpoint(dir, again).is_ok()); // the directory is there
+}
+
+BOOST_AUTO_TEST_CASE(an_installed_checkpoint_replaces_a_log_and_a_crash_midway_leaves_one_whole) {
+  nexus::test::temp_dir a, b;
+  auto leader = open_log(a.path());
+  BOOST_REQUIRE(leader->lead(2, [](const replicated_batch&) {}).is_ok());
+  auto ours = request("ours", 1, 2);
+  BOOST_REQUIRE(leader->write({&ours}).is_ok());
+  auto dir = b.path() + "/log";
+  {
+    auto stale = open_log(dir); // what a former leader wrote and no one acknowledged
+    auto theirs = request("theirs", 1, 5);
+    BOOST_REQUIRE(stale->write({&theirs}).is_ok());
+  }
+  replication_mark mark;
+  BOOST_REQUIRE(leader->checkpoint(event_log::incoming_dir(dir), mark).is_ok());
+  auto st = event_log::install(dir);
+  BOOST_REQUIRE_MESSAGE(st.is_ok(), st.message());
+  BOOST_TEST(!std::filesystem::exists(event_log::incoming_dir(dir)));
+  BOOST_TEST(contents(*open_log(dir)) == contents(*leader));
+  // A crash after the old log was moved aside, before the checkpoint took
+  // its place: the next open puts the checkpoint there.
+  auto more = request("more", 1, 2);
+  BOOST_REQUIRE(leader->write({&more}).is_ok());
+  BOOST_REQUIRE(leader->checkpoint(event_log::incoming_dir(dir), mark).is_ok());
+  std::filesystem::rename(dir, dir + ".replaced");
+  auto reopened = open_log(dir);
+  BOOST_TEST(contents(*reopened) == contents(*leader));
+  BOOST_TEST(reopened->replication().position == 3u); // first batch, ours, more
+  BOOST_TEST(!std::filesystem::exists(dir + ".replaced"));
+  BOOST_TEST(!event_log::install(dir + "-none").is_ok()); // nothing to install
 }
 
 BOOST_AUTO_TEST_SUITE_END()
