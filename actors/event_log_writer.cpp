@@ -14,6 +14,7 @@
 #include "runtime/message_tally.hpp"
 #include "actors/errors.hpp"
 #include "actors/messages.hpp"
+#include "actors/ha/replication.hpp"
 #include "actors/owed_answer.hpp"
 #include "storage/event_log.hpp"
 
@@ -45,17 +46,8 @@ private:
   std::atomic<bool> failed_{false};
 };
 
-/// The acknowledgements of batches written but not yet synced, in the
-/// order they were written: whoever sends them (the syncer) answers as the
-/// writer would (a response promise answers only from its own actor).
-struct written_batches {
-  std::vector<owed_answer> acks;
-};
-
 } // namespace
 } // namespace nexus::actors
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(nexus::actors::written_batches)
 
 namespace nexus::actors {
 
@@ -79,13 +71,37 @@ void acknowledge(caf::local_actor* self, std::vector<owed_answer>& acks) {
   acks.clear();
 }
 
+// Batches written, with the answers owed for each (written_batch): whoever
+// holds them (the syncer, a replicating leader's shipper) answers as the
+// writer would (a response promise answers only from its own actor).
+
+void refuse(caf::local_actor* self, std::vector<written_batch>& written, const std::string& why) {
+  for (auto& w : written)
+    refuse(self, w.acks, why);
+  written.clear();
+}
+
+/// Durable here: acknowledged, or, on a replicating leader, handed to the
+/// shipper, which acknowledges once the replicas have them too.
+void durable(caf::local_actor* self, const caf::actor& gate, std::vector<written_batch>& written) {
+  runtime::crash_point("append");
+  if (gate) {
+    caf::anon_send(gate, synced_atom::value, std::move(written));
+  } else {
+    for (auto& w : written)
+      acknowledge(self, w.acks);
+  }
+  written.clear();
+}
+
 // -- the syncer: one fsync for every batch written since the last ------------
 
 struct syncer_state {
   storage::event_log* log = nullptr;
   runtime::log_meters* meters = nullptr;
   std::shared_ptr<log_failure> failure;
-  std::vector<owed_answer> waiting;
+  caf::actor gate;
+  std::vector<written_batch> waiting;
   bool sync_queued = false;
   static inline const char* name = "nexus.event_log_syncer";
 };
@@ -108,24 +124,20 @@ void sync_now(syncer_actor* self) {
   }
   if (st.meters)
     st.meters->sync_us.observe(micros_since(began));
-  runtime::crash_point("append");
-  acknowledge(self, st.waiting);
+  durable(self, st.gate, st.waiting);
 }
 
 caf::behavior syncer(syncer_actor* self, storage::event_log* log, runtime::log_meters* meters,
-                     std::shared_ptr<log_failure> failure) {
+                     std::shared_ptr<log_failure> failure, caf::actor gate) {
   self->state.log = log;
   self->state.meters = meters;
   self->state.failure = std::move(failure);
+  self->state.gate = std::move(gate);
   return {
-    [=](sync_atom, written_batches& written) {
+    [=](sync_atom, written_batch& written) {
       runtime::count_message();
+      self->state.waiting.push_back(std::move(written));
       auto& st = self->state;
-      if (st.waiting.empty())
-        st.waiting = std::move(written.acks);
-      else
-        st.waiting.insert(st.waiting.end(), std::make_move_iterator(written.acks.begin()),
-                          std::make_move_iterator(written.acks.end()));
       if (!st.sync_queued) {
         // Queued behind every batch already waiting: one sync covers them all.
         st.sync_queued = true;
@@ -155,6 +167,9 @@ struct writer_state {
   /// Under `durability: sync`: who syncs what this writer wrote, and
   /// acknowledges it then. Otherwise none: a write is acknowledged at once.
   caf::actor syncer;
+  /// A replicating leader's shipper, which acknowledges what is durable here
+  /// once the replicas have it (none: not replicated).
+  caf::actor gate;
   static inline const char* name = "nexus.event_log_writer";
 };
 
@@ -191,31 +206,37 @@ void flush(writer_actor self) {
   }
   st.events_written += events;
   ++st.batches_written;
+  // Its place in the replicated log: the mark, read after the write. A
+  // write of retention's in between can only put it later, which holds the
+  // acknowledgement a little longer, never less.
+  written_batch written{st.gate ? st.log->replication().position : 0, std::move(st.acks)};
+  st.acks.clear();
   if (st.syncer) {
     runtime::crash_point("written");
     // Acknowledged once a sync covers it; the next batch is written
     // meanwhile, so a slow sync holds only the sagas whose events wait on it.
-    written_batches written{std::move(st.acks)};
     caf::anon_send(st.syncer, sync_atom::value, std::move(written));
-    st.acks.clear();
     return;
   }
-  runtime::crash_point("append");
-  acknowledge(self, st.acks);
+  std::vector<written_batch> now;
+  now.push_back(std::move(written));
+  durable(self, st.gate, now);
 }
 
 log_writer::behavior_type writer(writer_actor self, storage::event_log* log,
                                  std::uint32_t batch_size, runtime::log_meters* meters,
-                                 placement where) {
+                                 placement where, caf::actor gate) {
   auto& st = self->state;
+  st.gate = gate;
   st.log = log;
   st.meters = meters;
   st.batch_size = batch_size;
   st.failure = std::make_shared<log_failure>();
   if (log->syncs()) {
     st.syncer = where == placement::scheduler
-                  ? self->spawn<caf::linked>(syncer, log, meters, st.failure)
-                  : self->spawn<caf::linked + caf::detached>(syncer, log, meters, st.failure);
+                  ? self->spawn<caf::linked>(syncer, log, meters, st.failure, gate)
+                  : self->spawn<caf::linked + caf::detached>(syncer, log, meters, st.failure,
+                                                             gate);
     // It stops with the writer, however the writer ends (an exit message
     // of reason `normal` would not stop it).
     self->attach_functor([s = st.syncer](const caf::error&) {
@@ -255,10 +276,10 @@ log_writer::behavior_type writer(writer_actor self, storage::event_log* log,
 
 log_writer spawn_event_log_writer(caf::actor_system& sys, storage::event_log& log,
                                   std::uint32_t batch_size, placement where,
-                                  runtime::log_meters* meters) {
+                                  runtime::log_meters* meters, caf::actor gate) {
   if (where == placement::scheduler)
-    return sys.spawn(writer, &log, batch_size, meters, where);
-  return sys.spawn<caf::detached>(writer, &log, batch_size, meters, where);
+    return sys.spawn(writer, &log, batch_size, meters, where, gate);
+  return sys.spawn<caf::detached>(writer, &log, batch_size, meters, where, gate);
 }
 
 } // namespace nexus::actors

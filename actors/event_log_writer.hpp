@@ -2,6 +2,7 @@
 
 #include <cstdint>
 
+#include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
@@ -44,10 +45,14 @@ using log_writer =
 /// acknowledges their requests, in order. Under the other settings a batch
 /// is acknowledged once written.
 /// `log` must outlive the actor; so must `meters` (null: none), where each
-/// batch's events, bytes and write time are counted.
+/// batch's events, bytes and write time are counted. With a `gate` (a
+/// replicating leader's shipper, actors/ha/replication.hpp), what is
+/// durable here goes to it as `(synced_atom, std::vector<written_batch>)`,
+/// and it acknowledges once the replicas hold it too.
 log_writer spawn_event_log_writer(caf::actor_system& sys, storage::event_log& log,
                                   std::uint32_t batch_size,
                                   placement where = placement::own_thread,
-                                  runtime::log_meters* meters = nullptr);
+                                  runtime::log_meters* meters = nullptr,
+                                  caf::actor gate = {});
 
 } // namespace nexus::actors

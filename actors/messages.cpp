@@ -1,4 +1,5 @@
 #include "actors/messages.hpp"
+#include "actors/ha/replication.hpp"
 
 #include <caf/actor_system_config.hpp>
 
@@ -12,6 +13,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<call_batch>("nexus.call_batch");
   cfg.add_message_type<result_batch>("nexus.result_batch");
   cfg.add_message_type<config::saga_request>("nexus.saga_request");
+  cfg.add_message_type<storage::replicated_batch>("nexus.replicated_batch");
 }
 
 } // namespace nexus

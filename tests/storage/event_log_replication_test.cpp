@@ -4,7 +4,6 @@
 // included, after a restart too; batches out of place are refused and
 // change nothing; a checkpoint opens as the log it was taken of.
 #include <filesystem>
-#include <map>
 
 #include <boost/test/unit_test.hpp>
 
@@ -13,38 +12,11 @@
 #include "tests/temp_dir.hpp"
 
 using namespace nexus::storage;
+using nexus::test::contents;
 using nexus::test::open_log;
 using nexus::test::request;
 
 namespace {
-
-/// Everything a log holds that a reader can see, as text: events by saga,
-/// rows, definitions, and the global order.
-std::map<std::string, std::string> contents(const event_log& log) {
-  std::map<std::string, std::string> out;
-  BOOST_REQUIRE(log.for_each_event([&](std::string_view cid, std::string_view json) {
-                      out["event " + std::string{cid}] += std::string{json} + "\n";
-                      return true;
-                    })
-                  .is_ok());
-  BOOST_REQUIRE(log.for_each_saga([&](std::string_view cid, const saga_row& row) {
-                      out["row " + std::string{cid}] = std::string{to_string(row.status)}
-                                                       + (row.expired ? " expired" : "");
-                      return true;
-                    })
-                  .is_ok());
-  BOOST_REQUIRE(log.for_each_definition([&](const stored_definition& d) {
-                      out["definition " + d.hash] = d.json;
-                      return true;
-                    })
-                  .is_ok());
-  BOOST_REQUIRE(log.read_in_order(1, [&](std::uint64_t position, std::string_view json) {
-                      out["order"] += std::to_string(position) + " " + std::string{json} + "\n";
-                      return true;
-                    })
-                  .is_ok());
-  return out;
-}
 
 stored_definition definition(const std::string& hash) {
   return {hash, "s", 1, R"({"steps": [)" + hash + "]}"};

@@ -1,8 +1,10 @@
 #pragma once
 
-// What the storage tests write: a saga's events as one append request, and
-// a log opened for writing (or reading) in a test's directory.
+// What the storage and replication tests write and read: a saga's events
+// as one append request, a log opened for writing (or reading) in a test's
+// directory, and all a log holds that a reader can see.
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -47,6 +49,35 @@ inline std::unique_ptr<storage::event_log> open_log(const std::string& dir,
                              err);
   BOOST_REQUIRE_MESSAGE(log, err);
   return log;
+}
+
+/// Everything a log holds that a reader can see, as text: events by saga,
+/// rows, definitions, and the global order.
+inline std::map<std::string, std::string> contents(const storage::event_log& log) {
+  using namespace nexus::storage;
+  std::map<std::string, std::string> out;
+  BOOST_REQUIRE(log.for_each_event([&](std::string_view cid, std::string_view json) {
+                      out["event " + std::string{cid}] += std::string{json} + "\n";
+                      return true;
+                    })
+                  .is_ok());
+  BOOST_REQUIRE(log.for_each_saga([&](std::string_view cid, const saga_row& row) {
+                      out["row " + std::string{cid}] = std::string{to_string(row.status)}
+                                                       + (row.expired ? " expired" : "");
+                      return true;
+                    })
+                  .is_ok());
+  BOOST_REQUIRE(log.for_each_definition([&](const stored_definition& d) {
+                      out["definition " + d.hash] = d.json;
+                      return true;
+                    })
+                  .is_ok());
+  BOOST_REQUIRE(log.read_in_order(1, [&](std::uint64_t position, std::string_view json) {
+                      out["order"] += std::to_string(position) + " " + std::string{json} + "\n";
+                      return true;
+                    })
+                  .is_ok());
+  return out;
 }
 
 } // namespace nexus::test
