@@ -54,6 +54,10 @@ struct coordinator_state {
   /// Answered with its end status when the saga ends (`watch_atom`: HTTP
   /// `?wait`), any number per saga.
   std::unordered_multimap<std::string, caf::typed_response_promise<std::string>> end_waiters;
+  /// Retries of sagas whose failed end is durable and not yet heard of:
+  /// asked again once it is (a client that read the end retries at once).
+  std::unordered_multimap<std::string, caf::typed_response_promise<bool, std::string>>
+    retry_waiters;
   /// Cancels of sagas whose first events are on their way to the log.
   std::unordered_map<std::string, std::vector<cancel_reply>> cancels;
   /// Signals to sagas whose first events are on their way to the log.
@@ -523,9 +527,16 @@ caf::result<bool, std::string> retry_saga(coordinator_self self, const std::stri
   auto& st = self->state;
   if (!st.core->taking())
     return {false, std::string{"the engine is stopping: it takes no more work"}};
-  if (st.core->busy(cid))
+  if (st.core->busy(cid)) {
+    storage::status s = storage::status::ok();
+    if (auto row = st.setup.log->find_saga(cid, s); row && storage::is_terminal(row->status)) {
+      auto promise = self->make_response_promise<bool, std::string>();
+      st.retry_waiters.emplace(cid, promise);
+      return promise;
+    }
     return {false, "saga " + cid + " is still running: only a saga that ended failed has a "
                    "compensation to retry"};
+  }
   std::string error;
   auto req = runtime::prepare_reopen(*st.setup.log, *st.setup.definitions, cid, storage::now_us(),
                                      error);
@@ -765,6 +776,10 @@ coordinator_actor::behavior_type coordinator(coordinator_self self, coordinator_
       for (auto i = from; i != to; ++i)
         i->second.deliver(status);
       st.end_waiters.erase(from, to);
+      auto [first, last] = st.retry_waiters.equal_range(cid);
+      for (auto i = first; i != last; ++i)
+        i->second.delegate(caf::actor_cast<caf::actor>(self), retry_atom::value, cid);
+      st.retry_waiters.erase(first, last);
       fill(self);
     },
     [=](fail_atom, const std::string&, const std::string& message) {
