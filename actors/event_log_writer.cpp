@@ -136,8 +136,8 @@ caf::behavior syncer(syncer_actor* self, storage::event_log* log, runtime::log_m
   return {
     [=](sync_atom, written_batch& written) {
       runtime::count_message();
-      self->state.waiting.push_back(std::move(written));
       auto& st = self->state;
+      st.waiting.push_back(std::move(written));
       if (!st.sync_queued) {
         // Queued behind every batch already waiting: one sync covers them all.
         st.sync_queued = true;

@@ -244,8 +244,8 @@ public:
   static std::string incoming_dir(const std::string& dir);
 
   /// Puts the log copied into incoming_dir(dir) (a checkpoint's files,
-  /// complete and synced) where the log in `dir` was, which no one may
-  /// have open: by renames, so that a crash leaves one or the other whole;
+  /// complete; synced here first) where the log in `dir` was, which no one
+  /// may have open: by renames, so that a crash leaves one or the other whole;
   /// the next open() of `dir` for writing finishes what a crash interrupted.
   static status install(const std::string& dir);
 

@@ -61,6 +61,15 @@ struct event_log::impl {
 
   rocksdb::ColumnFamilyHandle* cf(family f) const { return families[f]; }
 
+  /// How a write of the log's durability goes: synced under `sync` unless
+  /// `defer_sync` (sync_wal() then), without the WAL under `none`.
+  rocksdb::WriteOptions write_options(bool defer_sync = false) const {
+    rocksdb::WriteOptions wo;
+    wo.sync = opts.durability == config::durability::sync && !defer_sync;
+    wo.disableWAL = opts.durability == config::durability::none;
+    return wo;
+  }
+
   /// Every write of the log: `wb` as it is, or, while the log leads,
   /// stamped with its place in the replicated log and shipped once written
   /// (event_log_replication.cpp).

@@ -40,14 +40,20 @@ std::string replaced_dir(const std::string& dir) {
   return dir + ".replaced";
 }
 
+/// fsync of a file, or of a directory (what was renamed in it).
+bool sync_path(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0)
+    return false;
+  bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+
 /// Makes the renames in `dir`'s parent durable.
 void sync_parent(const std::string& dir) {
   auto parent = std::filesystem::path{dir}.parent_path();
-  int fd = ::open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
+  sync_path(parent.empty() ? "." : parent.string());
 }
 
 } // namespace
@@ -104,10 +110,7 @@ status event_log::lead(std::uint64_t epoch, std::function<void(const replicated_
   // follows this leader, and what the last leader left unacknowledged is
   // behind a batch of this one.
   rocksdb::WriteBatch first;
-  rocksdb::WriteOptions wo;
-  wo.sync = d.opts.durability == config::durability::sync;
-  wo.disableWAL = d.opts.durability == config::durability::none;
-  return from(d.commit(wo, first), "cannot write the first batch of epoch "
+  return from(d.commit(d.write_options(), first), "cannot write the first batch of epoch "
                                      + std::to_string(epoch) + " to the event log in " + d.dir);
 }
 
@@ -133,10 +136,7 @@ status event_log::apply(const replicated_batch& b, bool defer_sync) {
                          + std::to_string(d.mark.position) + " of epoch "
                          + std::to_string(d.mark.epoch) + " held in " + d.dir);
   rocksdb::WriteBatch wb{b.data};
-  rocksdb::WriteOptions wo;
-  wo.sync = d.opts.durability == config::durability::sync && !defer_sync;
-  wo.disableWAL = d.opts.durability == config::durability::none;
-  if (auto s = d.db->Write(wo, &wb); !s.ok())
+  if (auto s = d.db->Write(d.write_options(defer_sync), &wb); !s.ok())
     return from(s, "cannot write a shipped batch to the event log in " + d.dir);
   d.mark = {b.epoch, b.position};
   return status::ok();
@@ -171,6 +171,10 @@ status event_log::install(const std::string& dir) {
   if (!fs::is_directory(incoming, ec))
     return status::error("no checkpoint to install for the event log in " + dir + ": " + incoming
                          + " is missing");
+  // Its files durable before it takes the log's place.
+  for (auto& entry : fs::directory_iterator(incoming, ec))
+    if (!sync_path(entry.path().string()))
+      return status::error("cannot sync " + entry.path().string() + " before installing it");
   fs::remove_all(replaced, ec);
   if (fs::exists(dir, ec)) {
     fs::rename(dir, replaced, ec);

@@ -53,10 +53,7 @@ status event_log::write(const std::vector<const append_request*>& batch, std::ui
   if (!order.empty())
     if (auto s = wb.Put(d.cf(f_order), encode_u64(d.next_position), order); !s.ok())
       return from(s, "cannot stage the order index");
-  rocksdb::WriteOptions wo;
-  wo.sync = d.opts.durability == config::durability::sync && !defer_sync;
-  wo.disableWAL = d.opts.durability == config::durability::none;
-  auto s = d.commit(wo, wb);
+  auto s = d.commit(d.write_options(defer_sync), wb);
   if (!s.ok())
     return from(s, "cannot write to the event log in " + d.dir);
   if (!order.empty())

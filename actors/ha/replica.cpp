@@ -8,9 +8,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
@@ -111,15 +108,6 @@ void take(replica_actor* self, const storage::replicated_batch& b) {
   }
 }
 
-bool sync_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0)
-    return false;
-  bool ok = ::fsync(fd) == 0;
-  ::close(fd);
-  return ok;
-}
-
 /// One chunk of checkpoint file `name`, appended to its copy.
 bool write_chunk(replica_actor* self, const std::string& name, const std::string& bytes) {
   auto& st = self->state;
@@ -136,14 +124,9 @@ bool write_chunk(replica_actor* self, const std::string& name, const std::string
 /// The checkpoint whose files came is complete: it takes the log's place.
 bool install(replica_actor* self, std::uint64_t epoch, std::uint64_t position) {
   auto& st = self->state;
-  auto incoming = storage::event_log::incoming_dir(st.setup.dir);
-  std::error_code ec;
-  for (auto& entry : std::filesystem::directory_iterator(incoming, ec))
-    if (!sync_file(entry.path().string()))
-      return false;
   st.log.reset();
   if (auto s = storage::event_log::install(st.setup.dir); !s) {
-    spdlog::error("replica {}: {}", st.setup.node, s.message());
+    fail(self, s.message()); // its log is closed: it cannot go on
     return false;
   }
   std::string error;
