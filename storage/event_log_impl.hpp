@@ -11,9 +11,11 @@
 #include <vector>
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/write_batch.h>
 
 #include "storage/event_log.hpp"
+#include "storage/wal_fence_impl.hpp"
 
 namespace nexus::storage {
 
@@ -37,6 +39,10 @@ inline status from(const rocksdb::Status& s, const std::string& what) {
 struct event_log::impl {
   std::string dir;
   log_options opts;
+  /// A writer's under `durability: sync`: its file system fences the WAL
+  /// (wal_fence_impl.hpp), and outlives the database. Null otherwise.
+  std::shared_ptr<wal_fence> fence;
+  std::unique_ptr<rocksdb::Env> env;
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> families;
   std::uint64_t next_position = 1; ///< Next key of the order family.
@@ -68,6 +74,26 @@ struct event_log::impl {
     wo.sync = opts.durability == config::durability::sync && !defer_sync;
     wo.disableWAL = opts.durability == config::durability::none;
     return wo;
+  }
+
+  /// RocksDB's write of `wb`. One to be synced is written, then synced as
+  /// sync_wal() syncs, so that no sync RocksDB makes itself can be under
+  /// way when a write to the WAL fails (wal_fence_impl.hpp): the same durability,
+  /// acknowledged only once synced.
+  rocksdb::Status write(rocksdb::WriteOptions wo, rocksdb::WriteBatch& wb) {
+    if (!wo.sync || !fence)
+      return db->Write(wo, &wb);
+    wo.sync = false;
+    if (auto s = db->Write(wo, &wb); !s.ok())
+      return s;
+    return sync_wal();
+  }
+
+  /// Every WAL file synced up to the current one, behind the fence.
+  rocksdb::Status sync_wal() {
+    if (!fence)
+      return db->SyncWAL();
+    return fence->sync([this] { return db->SyncWAL(); });
   }
 
   /// Every write of the log: `wb` as it is, or, while the log leads,

@@ -194,6 +194,13 @@ std::unique_ptr<event_log> event_log::open(const log_options& opts, std::string&
   // (32 MiB took 0.2-0.3 s), for flushes twice as often and half as large
   // (no change in the closed loop's rate or CPU a saga, `nexus bench`).
   db_opts.max_total_wal_size = 16ull << 20;
+  // A writer that syncs the WAL from another thread than it writes from
+  // fences its WAL files (wal_fence_impl.hpp says why).
+  if (!reader && opts.durability == config::durability::sync) {
+    p->fence = std::make_shared<wal_fence>();
+    p->env = rocksdb::NewCompositeEnv(fenced_file_system(rocksdb::FileSystem::Default(), p->fence));
+    db_opts.env = p->env.get();
+  }
   // A reader of a log written before the definitions or timers family
   // existed opens it without them.
   std::vector<bool> absent(family_count, false);

@@ -61,7 +61,7 @@ void sync_parent(const std::string& dir) {
 rocksdb::Status event_log::impl::commit(const rocksdb::WriteOptions& wo, rocksdb::WriteBatch& wb) {
   std::lock_guard<std::mutex> lock{replication_mutex};
   if (leading_epoch == 0)
-    return db->Write(wo, &wb);
+    return write(wo, wb);
   replicated_batch shipped;
   shipped.epoch = leading_epoch;
   shipped.position = mark.position + 1;
@@ -69,7 +69,7 @@ rocksdb::Status event_log::impl::commit(const rocksdb::WriteOptions& wo, rocksdb
   replication_mark next{shipped.epoch, shipped.position};
   if (auto s = wb.Put(cf(f_default), mark_key, encode_mark(next)); !s.ok())
     return s;
-  if (auto s = db->Write(wo, &wb); !s.ok())
+  if (auto s = write(wo, wb); !s.ok())
     return s;
   mark = next;
   shipped.data = wb.Data();
@@ -136,7 +136,7 @@ status event_log::apply(const replicated_batch& b, bool defer_sync) {
                          + std::to_string(d.mark.position) + " of epoch "
                          + std::to_string(d.mark.epoch) + " held in " + d.dir);
   rocksdb::WriteBatch wb{b.data};
-  if (auto s = d.db->Write(d.write_options(defer_sync), &wb); !s.ok())
+  if (auto s = d.write(d.write_options(defer_sync), wb); !s.ok())
     return from(s, "cannot write a shipped batch to the event log in " + d.dir);
   d.mark = {b.epoch, b.position};
   return status::ok();

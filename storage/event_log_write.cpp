@@ -74,7 +74,7 @@ status event_log::sync_wal() {
   // RocksDB 7.8 syncs every WAL file up to the current one, and keeps a WAL
   // switched while it syncs in its list until that one is synced too (the
   // fix of facebook/rocksdb#10560, in since 7.7).
-  if (auto s = d.db->SyncWAL(); !s.ok())
+  if (auto s = d.sync_wal(); !s.ok())
     return from(s, "cannot sync the event log's WAL in " + d.dir);
   return status::ok();
 }
