@@ -309,8 +309,8 @@ int main(int argc, char** argv) {
   using namespace nexus::app;
   CLI::App app{"Nexus: durable sagas, pipelines and circuit breakers on actors", "nexus"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string{"nexus "} + nexus::app::nexus_version + "\n"
-                                      + nexus::app::library_versions());
+  app.set_version_flag("--version",
+                       nexus::app::version_line() + "\n" + nexus::app::library_versions());
   app.footer("Exit status: 0 done, 1 runtime error, 2 bad usage or bad file.\n"
              "Colours only on a terminal, never with NO_COLOR set.");
   // Each command: its options, bound to its arguments, and what runs it.

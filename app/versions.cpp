@@ -9,6 +9,10 @@
 
 namespace nexus::app {
 
+std::string version_line() {
+  return std::string{"nexus "} + nexus_version + " (commit " + nexus_commit + ")";
+}
+
 std::string library_versions() {
   auto caf = std::to_string(CAF_VERSION / 10000) + "." + std::to_string(CAF_VERSION / 100 % 100)
              + "." + std::to_string(CAF_VERSION % 100);

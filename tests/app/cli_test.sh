@@ -17,6 +17,14 @@ contains "unknown subcommand is named" "$work/out" "unknown command 'no-such-com
 contains "an unknown option gets a usage hint" "$work/out" "Run with --help for more information."
 contains "an unknown command gets a usage hint" "$work/out" "Run with --help"
 "$nexus" --version >"$work/out" 2>&1; check "version" 0 $?
+# The release, then the commit built: this checkout's, when it is one.
+commit=$(git -C "$src" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+if head -n 1 "$work/out" | grep -qE "^nexus [0-9]+\.[0-9]+\.[0-9]+ \(commit $commit(-dirty)?\)\$"; then
+  passed=$((passed + 1))
+else
+  echo "FAIL: --version's first line is not 'nexus X.Y.Z (commit $commit)':"; sed 's/^/  | /' "$work/out"
+  failures=$((failures + 1))
+fi
 for lib in "nexus 0." "CAF 0.17" "RocksDB 7." "spdlog 1." "simdjson 3." "libcurl"; do
   contains "--version names $lib" "$work/out" "$lib"
 done
