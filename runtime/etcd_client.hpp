@@ -34,26 +34,38 @@ struct etcd_campaign {
   etcd_key_value holder; ///< The key as it is now (this caller's, if won).
 };
 
-class etcd_client {
+/// The calls that campaigning for leadership makes (actors/ha's
+/// leadership): etcd_client's, or a test's etcd on a clock it moves.
+class etcd_leases {
+public:
+  virtual ~etcd_leases() = default;
+
+  /// A new lease of `ttl` (whole seconds, at least 1): its ID.
+  virtual std::optional<std::int64_t> grant(std::chrono::seconds ttl, std::string& error) = 0;
+  /// Renews `lease`: the seconds it has left now, 0 if it has expired (or
+  /// was revoked). Nothing on failure to ask.
+  virtual std::optional<std::int64_t> keep_alive(std::int64_t lease, std::string& error) = 0;
+  /// Ends `lease` and removes the keys it holds.
+  virtual bool revoke(std::int64_t lease, std::string& error) = 0;
+  /// Creates `key` = `value` held by `lease`, in one transaction, if no one
+  /// holds it; otherwise reads who does.
+  virtual std::optional<etcd_campaign> campaign(const std::string& key, const std::string& value,
+                                                std::int64_t lease, std::string& error) = 0;
+};
+
+class etcd_client : public etcd_leases {
 public:
   /// `endpoints`: client URLs such as http://127.0.0.1:2379.
   etcd_client(std::vector<std::string> endpoints, std::chrono::milliseconds timeout);
-  ~etcd_client();
+  ~etcd_client() override;
   etcd_client(const etcd_client&) = delete;
   etcd_client& operator=(const etcd_client&) = delete;
 
-  /// A new lease of `ttl` (whole seconds, at least 1): its ID.
-  std::optional<std::int64_t> grant(std::chrono::seconds ttl, std::string& error);
-  /// Renews `lease`: the seconds it has left now, 0 if it has expired (or
-  /// was revoked). Nothing on failure to ask.
-  std::optional<std::int64_t> keep_alive(std::int64_t lease, std::string& error);
-  /// Ends `lease` and removes the keys it holds.
-  bool revoke(std::int64_t lease, std::string& error);
-
-  /// Creates `key` = `value` held by `lease`, in one transaction, if no one
-  /// holds it; otherwise reads who does.
+  std::optional<std::int64_t> grant(std::chrono::seconds ttl, std::string& error) override;
+  std::optional<std::int64_t> keep_alive(std::int64_t lease, std::string& error) override;
+  bool revoke(std::int64_t lease, std::string& error) override;
   std::optional<etcd_campaign> campaign(const std::string& key, const std::string& value,
-                                        std::int64_t lease, std::string& error);
+                                        std::int64_t lease, std::string& error) override;
   /// `key` as it is, or a value-less result with create_revision 0 when it
   /// does not exist.
   std::optional<etcd_key_value> get(const std::string& key, std::string& error);

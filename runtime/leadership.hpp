@@ -83,6 +83,8 @@ public:
   bool may_acknowledge(std::int64_t now_us) const {
     return role_ == leadership_role::leader && lease_.may_acknowledge(now_us);
   }
+  /// The lease it holds now (0: none).
+  std::int64_t lease_id() const { return lease_id_; }
   /// Until when a leader may acknowledge (0: not a leader).
   std::int64_t valid_until_us() const {
     return role_ == leadership_role::leader ? lease_.valid_until_us() : 0;
