@@ -15,6 +15,7 @@
 #include "actors/cluster/host.hpp"
 #include "actors/coordinator.hpp"
 #include "actors/event_log_writer.hpp"
+#include "actors/ha/replication.hpp"
 #include "actors/input_reader.hpp"
 #include "actors/retention.hpp"
 #include "actors/run_watchers.hpp"
@@ -84,6 +85,7 @@ struct engine::impl {
   input_reader reader;              ///< The input reader, if the run has input.
   config::breaker_spec default_breaker; ///< For resources with no `breakers` entry.
   log_writer writer;
+  caf::actor shipper; ///< A replicating leader's (opts.replication).
   caf::actor retention;
   coordinator_actor coordinator;
   cluster_host cluster; ///< A cluster's coordinator: dispatcher, gateway, front, endpoint.
@@ -121,8 +123,6 @@ struct engine::impl {
       storage::log_options::writer(wf.runtime.data_dir, wf.runtime.durability), error);
     if (!log)
       return fail(error, 1);
-    if (!load_definitions())
-      return false;
     if (!wf.tracing.otlp_endpoint.empty())
       spans = std::make_unique<runtime::span_exporter>(
         wf.tracing, opts.meters ? &opts.meters->traces() : nullptr);
@@ -131,8 +131,14 @@ struct engine::impl {
     else
       cfg = std::make_unique<actors::system_config>(wf.runtime.threads);
     sys = std::make_unique<caf::actor_system>(*cfg);
+    // A leader's every write is a batch of the replicated log, the
+    // definitions stored next included: it leads before anything is written.
+    if (opts.replication.epoch != 0 && !lead())
+      return false;
+    if (!load_definitions())
+      return false;
     writer = spawn_event_log_writer(*sys, *log, wf.runtime.batch_size, placement::own_thread,
-                                    opts.meters ? &opts.meters->log() : nullptr);
+                                    opts.meters ? &opts.meters->log() : nullptr, shipper);
     if (!spawn_steps())
       return false;
     if (wf.runtime.retention_days > 0)
@@ -153,6 +159,40 @@ struct engine::impl {
     spdlog::info("run started: data_dir={} threads={} max_in_flight={}", wf.runtime.data_dir,
                  cfg->threads(), wf.runtime.max_in_flight);
     caf::anon_send(coordinator, run_atom::value);
+    return true;
+  }
+
+  /// Makes the log lead the epoch, its batches shipped to the followers.
+  bool lead() {
+    if (!opts.cluster.listen)
+      return fail("a replicating leader must listen (--listen): its followers copy its log "
+                  "through it", 2);
+    shipper_setup setup;
+    setup.log = log.get();
+    setup.epoch = opts.replication.epoch;
+    setup.min_replicas = opts.replication.min_replicas;
+    setup.checkpoint_dir = wf.runtime.data_dir + ".checkpoints";
+    setup.before = log->replication();
+    if (opts.replication.on_longer_log)
+      setup.on_longer_log = [tell = opts.replication.on_longer_log](
+                              const std::string& node, std::uint64_t, std::uint64_t) { tell(node); };
+    setup.now_us = [] {
+      return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+    };
+    // On the scheduler, not a thread of its own: its handlers never block,
+    // and it names itself to other nodes (see the coordinator's done_atom).
+    shipper = spawn_shipper(*sys, std::move(setup), false);
+    auto to = shipper;
+    if (auto s = log->lead(opts.replication.epoch,
+                           [to](const storage::replicated_batch& b) {
+                             caf::anon_send(to, ship_atom::value, b);
+                           });
+        !s)
+      return fail(s.message(), 1);
+    spdlog::info("leading epoch {}: an append is acknowledged once {} follower(s) hold it too",
+                 opts.replication.epoch, opts.replication.min_replicas);
     return true;
   }
 
@@ -215,7 +255,7 @@ struct engine::impl {
         return result;
       };
     std::string why;
-    if (!cluster.listen(*sys, *cfg, wf, opts.cluster, coordinator, std::move(calls), why))
+    if (!cluster.listen(*sys, *cfg, wf, opts.cluster, coordinator, std::move(calls), shipper, why))
       return fail(why, 1);
     return true;
   }
@@ -241,6 +281,7 @@ struct engine::impl {
       stop(stage);
     if (writer)
       self->send_exit(writer, caf::exit_reason::user_shutdown);
+    stop(shipper);
     stop(retention);
     if (reader)
       self->send_exit(reader, caf::exit_reason::user_shutdown);
@@ -252,6 +293,8 @@ struct engine::impl {
       self->wait_for(reader);
     if (writer)
       self->wait_for(writer);
+    if (shipper)
+      self->wait_for(shipper);
   }
 
   /// After shut_down: lets go of the data directory, for the next run.
@@ -260,6 +303,7 @@ struct engine::impl {
     coordinator = nullptr;
     retention = nullptr;
     writer = nullptr;
+    shipper = nullptr;
     steps = {};
     reader = nullptr;
     sys.reset();
@@ -359,6 +403,27 @@ void engine::watch(const std::string& cid, std::chrono::milliseconds limit,
     return;
   }
   spawn_end_waiter(*impl_->sys, impl_->coordinator, cid, limit, std::move(on_end));
+}
+
+void engine::lease(std::int64_t valid_until_us) {
+  if (impl_->shipper)
+    caf::anon_send(impl_->shipper, lease_atom::value, valid_until_us);
+}
+
+engine::replication_figures engine::replication() {
+  replication_figures f;
+  if (!impl_->shipper || !impl_->sys)
+    return f;
+  f.epoch = impl_->opts.replication.epoch;
+  f.written = impl_->log->replication().position;
+  caller self{*impl_->sys};
+  self->request(impl_->shipper, std::chrono::seconds(5), stats_atom::value)
+    .receive([&](std::uint64_t committed, std::uint64_t replicas) {
+               f.committed = committed;
+               f.replicas = replicas;
+             },
+             [](caf::error&) {});
+  return f;
 }
 
 cancel_result engine::cancel(const std::string& cid, std::string* status) {

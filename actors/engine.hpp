@@ -48,6 +48,20 @@ struct cluster_options {
     tools;
 };
 
+/// A replicated coordinator's leader (docs/ha.md): its log leads `epoch`
+/// (its etcd revision), every batch goes to the followers that copy it
+/// (through the cluster's gateway: the run must listen), and an append is
+/// acknowledged once durable here and on `min_replicas` followers, and only
+/// while the lease that lease() last gave holds.
+struct replication_options {
+  std::uint64_t epoch = 0; ///< 0: not replicated.
+  std::uint32_t min_replicas = 1;
+  /// Called (from one of the engine's threads) when a follower holds a
+  /// longer log than this leader had when it began to lead: this one must
+  /// step down, so that the follower leads.
+  std::function<void(const std::string& node)> on_longer_log;
+};
+
 /// Where a run's new sagas come from: an input file, or `generate` copies of
 /// saga `saga`, or neither (then the run only resumes unfinished sagas, and
 /// takes what a program gives engine::start).
@@ -61,6 +75,7 @@ struct run_options {
   /// What a bad input line does: stop the run (exit 2) or is skipped.
   runtime::bad_input_policy on_bad_input = runtime::bad_input_policy::stop;
   cluster_options cluster;
+  replication_options replication;
   /// Where sagas, stages, breakers, the log writer and the cluster count
   /// what the metrics show (app/metrics.hpp scrapes it); null: nothing is
   /// counted. Must outlive the engine.
@@ -151,6 +166,18 @@ public:
   /// result, from one of the engine's threads.
   void signal_then(runtime::saga_signal s,
                    std::function<void(runtime::signal_result, const std::string& detail)> then);
+
+  /// A replicating leader may acknowledge until `valid_until_us` (steady
+  /// clock, microseconds since its epoch), as its lease in etcd allows.
+  void lease(std::int64_t valid_until_us);
+
+  /// A replicating leader's figures: its epoch, the last batch of its log
+  /// that may be acknowledged (durable here and on enough followers), and
+  /// how many followers count as replicas now; all 0 when not replicated.
+  struct replication_figures {
+    std::uint64_t epoch = 0, committed = 0, replicas = 0, written = 0;
+  };
+  replication_figures replication();
 
   /// Reopens the compensation of saga `cid`, which ended `failed` (as
   /// `nexus retry` does, in this running engine): true once the reopening

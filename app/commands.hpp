@@ -115,6 +115,7 @@ struct serve_args {
   bool threads_set = false;
   std::uint64_t max_in_flight = 0;
   std::uint32_t grace_seconds = 10;
+  std::string node; ///< Its name in logs and, replicated, in etcd (default: the --listen endpoint).
   bool json = false;
   std::string log_level;
 };

@@ -249,6 +249,9 @@ void add_serve(CLI::App& app, serve_args& args) {
                  "On SIGTERM or SIGINT: how long running sagas may take to end before they "
                  "stop where they are (they resume on the next start)")
     ->capture_default_str();
+  app.add_option("--node", args.node,
+                 "This coordinator's name in logs and, with cluster.ha, in etcd (default: the "
+                 "--listen endpoint)");
   app.add_flag("--json", args.json, "Print the summary as one JSON object when it stops");
   add_log_level(app, args.log_level);
 }

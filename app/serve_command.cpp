@@ -7,6 +7,7 @@
 #include "actors/remote_tools.hpp"
 #include "actors/submit.hpp"
 #include "app/commands.hpp"
+#include "app/ha_serve.hpp"
 #include "app/http_api.hpp"
 #include "app/http_server.hpp"
 #include "app/mcp_tools.hpp"
@@ -39,6 +40,16 @@ int serve(const serve_args& args) {
     std::cerr << "nexus: " << error << '\n';
     return 2;
   }
+  if (wf.cluster.ha.on() && (args.listen.empty() || opts.cluster.port == 0)) {
+    std::cerr << "nexus: cluster.ha: a replicated coordinator needs --listen HOST:PORT with a "
+                 "port of its own (not 0): the leader's followers copy its log through it, and "
+                 "etcd names it to them\n";
+    return 2;
+  }
+  if (!args.node.empty())
+    runtime::set_log_node(args.node);
+  else if (wf.cluster.ha.on())
+    runtime::set_log_node(args.listen);
   if (!runtime::setup_logging(wf.logging, wf.runtime.data_dir, error)) {
     std::cerr << "nexus: " << error << '\n';
     return 1;
@@ -53,6 +64,12 @@ int serve(const serve_args& args) {
   sigaddset(&stop, SIGTERM);
   sigaddset(&stop, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  if (wf.cluster.ha.on()) {
+    int status = serve_replicated(args, wf, opts, args.http.empty() ? nullptr : &http, http_token,
+                                  stop);
+    pthread_sigmask(SIG_UNBLOCK, &stop, nullptr);
+    return status;
+  }
   runtime::run_summary s;
   runtime::meter_board meters; // for GET /metrics
   opts.meters = &meters;

@@ -183,6 +183,15 @@ struct cluster_settings {
     std::string ca;
     bool on() const { return !certificate.empty(); }
   } tls;
+  /// Replicated coordinators (docs/ha.md): leadership held in etcd, the
+  /// leader's log copied to the others. Off while `etcd` is empty.
+  struct ha_settings {
+    std::vector<std::string> etcd; ///< etcd client URLs (http://HOST:PORT), tried in turn.
+    std::uint32_t lease_ms = 3000; ///< The leader's lease: a failover takes about this long.
+    /// Followers that must hold a write durable before it is acknowledged.
+    std::uint32_t min_replicas = 1;
+    bool on() const { return !etcd.empty(); }
+  } ha;
 };
 
 /// The HTTP API of `nexus serve --http` (see docs/http.md).

@@ -140,11 +140,13 @@ private:
   void read_cluster(const json_node& n, const std::string& path, cluster_settings& c) {
     if (!expect(n, kind::object, path))
       return;
-    check_keys(n, path, {"name", "token", "tls"});
+    check_keys(n, path, {"name", "token", "tls", "ha"});
     if (read_string(n, "name", path, c.name) && !valid_name(c.name))
       error(n.find("name")->line, join(path, "name"),
             "must be 1 to 64 of [A-Za-z0-9_.-]");
     read_string(n, "token", path, c.token);
+    if (auto m = n.find("ha"))
+      read_ha(m->value, join(path, "ha"), c.ha);
     if (auto m = n.find("tls")) {
       auto p = join(path, "tls");
       if (!expect(m->value, kind::object, p))
@@ -162,6 +164,34 @@ private:
           error(f->line, join(p, key), "cannot read the file " + *field);
       }
     }
+  }
+
+  void read_ha(const json_node& n, const std::string& path, cluster_settings::ha_settings& h) {
+    if (!expect(n, kind::object, path))
+      return;
+    check_keys(n, path, {"etcd", "lease_ms", "min_replicas"});
+    auto m = n.find("etcd");
+    auto p = join(path, "etcd");
+    if (m == nullptr) {
+      error(n.line, p, "missing: replicated coordinators need etcd's client URLs, such as "
+                       "[\"http://127.0.0.1:2379\"]");
+    } else if (expect(m->value, kind::array, p)) {
+      if (m->value.items.empty())
+        error(m->line, p, "must name at least one etcd client URL");
+      for (size_t i = 0; i < m->value.items.size(); ++i) {
+        auto& item = m->value.items[i];
+        if (!expect(item, kind::string, index(p, i)))
+          continue;
+        if (item.text.rfind("http://", 0) != 0 || item.text.size() == 7)
+          error(item.line, index(p, i),
+                "expected an http:// URL of etcd's client port, such as http://127.0.0.1:2379");
+        else
+          h.etcd.push_back(item.text);
+      }
+    }
+    // etcd counts leases in whole seconds; a lease under one is no lease.
+    read_uint(n, "lease_ms", path, h.lease_ms, 1000, 600000);
+    read_uint(n, "min_replicas", path, h.min_replicas, 1, 16);
   }
 
   void read_defaults(const json_node& n, const std::string& path, workflow& wf) {

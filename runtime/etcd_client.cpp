@@ -272,6 +272,47 @@ std::optional<etcd_campaign> etcd_client::campaign(const std::string& key,
   return out;
 }
 
+bool etcd_client::put(const std::string& key, const std::string& value, std::string& error) {
+  auto body = object([&](config::json_object_writer& w) {
+    w.field("key", encode_base64(key)).field("value", encode_base64(value));
+  });
+  return impl_->ask(*this, "/v3/kv/put", body, error).has_value();
+}
+
+std::optional<std::vector<std::pair<std::string, std::string>>> etcd_client::range(
+  const std::string& prefix, std::string& error) {
+  // Every key from the prefix up to, not including, the prefix with its
+  // last byte one higher (etcd's range_end for a prefix).
+  auto end = prefix;
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff)
+    end.pop_back();
+  if (!end.empty())
+    end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+  auto body = object([&](config::json_object_writer& w) {
+    w.field("key", encode_base64(prefix)).field("range_end", encode_base64(end.empty() ? std::string(1, '\0') : end));
+  });
+  auto doc = impl_->ask(*this, "/v3/kv/range", body, error);
+  if (!doc)
+    return std::nullopt;
+  std::vector<std::pair<std::string, std::string>> out;
+  simdjson::dom::array kvs;
+  if ((*doc)["kvs"].get_array().get(kvs))
+    return out; // none
+  for (auto kv : kvs) {
+    std::string_view key;
+    etcd_key_value v;
+    if (kv["key"].get_string().get(key) || !read_kv(kv, v, error))
+      return std::nullopt;
+    auto decoded = decode_base64(std::string{key});
+    if (!decoded) {
+      error = "etcd's answer holds a key that is not base64";
+      return std::nullopt;
+    }
+    out.emplace_back(std::move(*decoded), std::move(v.value));
+  }
+  return out;
+}
+
 std::optional<etcd_key_value> etcd_client::get(const std::string& key, std::string& error) {
   auto body = object([&](config::json_object_writer& w) { w.field("key", encode_base64(key)); });
   auto doc = impl_->ask(*this, "/v3/kv/range", body, error);

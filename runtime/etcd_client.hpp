@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace nexus::runtime {
@@ -66,6 +67,12 @@ public:
   bool revoke(std::int64_t lease, std::string& error) override;
   std::optional<etcd_campaign> campaign(const std::string& key, const std::string& value,
                                         std::int64_t lease, std::string& error) override;
+  /// Sets `key` to `value` (held by no lease).
+  bool put(const std::string& key, const std::string& value, std::string& error);
+  /// Every key that begins with `prefix`, with its value, in key order.
+  std::optional<std::vector<std::pair<std::string, std::string>>> range(const std::string& prefix,
+                                                                         std::string& error);
+
   /// `key` as it is, or a value-less result with create_revision 0 when it
   /// does not exist.
   std::optional<etcd_key_value> get(const std::string& key, std::string& error);

@@ -19,7 +19,7 @@ const char* to_string(leadership_role r) {
 leadership::leadership(std::chrono::milliseconds lease, std::chrono::milliseconds margin,
                        std::chrono::milliseconds retry)
   : lease_(lease, margin),
-    third_us_(std::chrono::duration_cast<std::chrono::microseconds>(lease).count() / 3),
+    campaign_us_(std::chrono::duration_cast<std::chrono::microseconds>(lease).count() / 6),
     retry_us_(std::chrono::duration_cast<std::chrono::microseconds>(retry).count()) {
 }
 
@@ -30,9 +30,10 @@ leadership_request leadership::next(std::int64_t now_us) {
   if (revoke_ != 0)
     return {kind::revoke, revoke_, now_us};
   if (lease_id_ == 0) {
-    if (now_us >= grant_at_)
+    auto at = std::max(grant_at_, hold_until_);
+    if (now_us >= at)
       return {kind::grant, 0, now_us};
-    return {kind::wait, 0, grant_at_};
+    return {kind::wait, 0, at};
   }
   if (now_us >= renew_at_)
     return {kind::renew, lease_id_, now_us};
@@ -93,12 +94,23 @@ void leadership::campaigned(std::int64_t sent_us, const std::optional<etcd_campa
   }
   role_ = answer->holder.create_revision != 0 ? leadership_role::follower
                                               : leadership_role::candidate;
-  campaign_at_ = sent_us + third_us_;
+  campaign_at_ = sent_us + campaign_us_;
 }
 
 void leadership::revoked(std::int64_t now_us) {
   revoke_ = 0;
   grant_at_ = now_us;
+}
+
+void leadership::yield(std::int64_t now_us, std::int64_t until_us) {
+  hold_until_ = std::max(hold_until_, until_us);
+  if (role_ == leadership_role::leader) {
+    step_down(now_us);
+  } else if (lease_id_ != 0) {
+    revoke_ = lease_id_; // a campaign with it could win meanwhile
+    lease_id_ = 0;
+    role_ = leadership_role::candidate;
+  }
 }
 
 void leadership::step_down(std::int64_t now_us) {

@@ -9,8 +9,8 @@
 // epoch) and removes when its holder's lease ends. The holder leads while
 // its lease holds (runtime::leader_lease: until a renewal could have
 // lapsed in etcd, less a margin); the others follow the holder they read,
-// and campaign again each third of the lease, so that one takes over at
-// most a third of a lease after the key is gone. A leader that cannot renew
+// and campaign again each sixth of the lease, so that one takes over at
+// most a sixth of a lease after the key is gone. A leader that cannot renew
 // in time steps down by itself: it stops acknowledging, gives its lease up
 // (so that its key goes at once where etcd can be reached) and campaigns
 // afresh, with a new lease, like any other.
@@ -72,6 +72,11 @@ public:
   /// The former lease is given up, whatever etcd answered (it lapses anyway).
   void revoked(std::int64_t now_us);
 
+  /// Leaves leadership to another (one whose log is longer): a leader
+  /// steps down at `now_us`, and no new lease is asked for before
+  /// `until_us`, so that another's campaign wins meanwhile.
+  void yield(std::int64_t now_us, std::int64_t until_us);
+
   leadership_role role() const { return role_; }
   /// The leader's epoch (its key's create revision), this node's or the
   /// one it follows; 0 when no leader is known.
@@ -94,12 +99,13 @@ private:
   void step_down(std::int64_t now_us);
 
   leader_lease lease_;
-  std::int64_t third_us_;
+  std::int64_t campaign_us_; ///< How often a follower campaigns: a sixth of the lease.
   std::int64_t retry_us_;
   leadership_role role_ = leadership_role::candidate;
   std::int64_t lease_id_ = 0;  ///< 0: none held.
   std::int64_t revoke_ = 0;    ///< A former lease to give up first (0: none).
   std::int64_t grant_at_ = 0;
+  std::int64_t hold_until_ = 0; ///< No lease before it (yield()).
   std::int64_t renew_at_ = 0;
   std::int64_t campaign_at_ = 0;
   std::int64_t epoch_ = 0;

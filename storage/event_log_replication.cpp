@@ -163,6 +163,23 @@ std::string event_log::incoming_dir(const std::string& dir) {
   return dir + ".incoming";
 }
 
+namespace {
+
+/// What else lives in a log's directory (the log lines, logs/) is not the
+/// log's: it stays where it was when a checkpoint takes the log's place.
+/// RocksDB keeps no folder of its own there.
+void carry_over(const std::string& from, const std::string& to) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (auto& entry : fs::directory_iterator(from, ec)) {
+    auto target = fs::path{to} / entry.path().filename();
+    if (entry.is_directory(ec) && !fs::exists(target, ec))
+      fs::rename(entry.path(), target, ec);
+  }
+}
+
+} // namespace
+
 status event_log::install(const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -186,6 +203,7 @@ status event_log::install(const std::string& dir) {
     return status::error("cannot move the checkpoint in " + incoming + " to " + dir + ": "
                          + ec.message());
   sync_parent(dir);
+  carry_over(replaced, dir);
   fs::remove_all(replaced, ec);
   return status::ok();
 }
@@ -205,6 +223,7 @@ status event_log::finish_install(const std::string& dir) {
                            + ": " + ec.message());
     sync_parent(dir);
   }
+  carry_over(replaced, dir);
   fs::remove_all(replaced, ec);
   return status::ok();
 }

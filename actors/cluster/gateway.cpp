@@ -11,6 +11,7 @@
 #include <caf/all.hpp>
 
 #include "actors/breaker_actor.hpp"
+#include "actors/ha/replication.hpp"
 #include "actors/messages.hpp"
 #include "actors/stage.hpp"
 #include "runtime/logging.hpp"
@@ -35,6 +36,7 @@ struct gateway_state {
   cluster_dispatcher dispatcher;
   coordinator_actor coordinator;
   gateway_tools tools;
+  caf::actor shipper;
   static inline const char* name = "nexus.gateway";
 };
 
@@ -53,8 +55,9 @@ caf::behavior tool_runner(caf::event_based_actor* self, gateway_tools tools) {
 
 caf::behavior gateway(caf::stateful_actor<gateway_state>* self, std::string token,
                       std::vector<std::string> steps, cluster_dispatcher dispatcher,
-                      coordinator_actor coordinator, gateway_tools tools) {
+                      coordinator_actor coordinator, gateway_tools tools, caf::actor shipper) {
   auto& st = self->state;
+  st.shipper = std::move(shipper);
   st.token = std::move(token);
   st.steps = {steps.begin(), steps.end()};
   st.dispatcher = std::move(dispatcher);
@@ -114,6 +117,21 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self, std::string toke
               [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
       return promise;
     },
+    [=](follow_atom, const std::string& token, const std::string&, std::uint64_t,
+        std::uint64_t) -> caf::result<caf::actor> {
+      // The mark is for a leader that has not begun (actors/ha/node.hpp):
+      // this one's shipper hears it from the replica itself.
+      auto& st = self->state;
+      if (!same_token(token, st.token)) {
+        runtime::log(spdlog::level::warn, {}, "gateway: a follower ({}) refused: wrong cluster "
+                     "token", from());
+        return caf::make_error(caf::sec::request_receiver_down, "wrong cluster token");
+      }
+      if (!st.shipper)
+        return caf::make_error(caf::sec::request_receiver_down,
+                               "this coordinator leads no replicated log");
+      return st.shipper;
+    },
     [=](query_atom, std::string& token, std::string& tool,
         std::string& arguments) -> caf::result<bool, std::string> {
       auto& st = self->state;
@@ -141,9 +159,10 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self, std::string toke
 
 caf::actor spawn_gateway(caf::actor_system& sys, std::string token,
                          std::vector<std::string> known_steps, cluster_dispatcher dispatcher,
-                         coordinator_actor coordinator, gateway_tools tools) {
+                         coordinator_actor coordinator, gateway_tools tools,
+                         caf::actor shipper) {
   return sys.spawn(gateway, std::move(token), std::move(known_steps), std::move(dispatcher),
-                   std::move(coordinator), std::move(tools));
+                   std::move(coordinator), std::move(tools), std::move(shipper));
 }
 
 } // namespace nexus::actors

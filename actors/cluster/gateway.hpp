@@ -28,10 +28,15 @@ using gateway_tools =
 /// `(done_atom, cid, status)` when it ends. It takes `(query_atom, token,
 /// tool, arguments)` -> `(bool is_error, std::string result)` from `nexus
 /// mcp --connect` and runs `tools` on a thread of its own (an error if
-/// `tools` is empty). Anything else, and anything without the token, is
-/// refused and logged.
+/// `tools` is empty). It takes `(follow_atom, token, node, epoch,
+/// position)` -> `caf::actor` from a replicated coordinator's follower
+/// (with the last batch it holds): the leader's `shipper`, which its
+/// replica then follows (an error when this coordinator leads no replicated
+/// log). Anything else, and anything without the token, is refused and
+/// logged.
 caf::actor spawn_gateway(caf::actor_system& sys, std::string token,
                          std::vector<std::string> known_steps, cluster_dispatcher dispatcher,
-                         coordinator_actor coordinator, gateway_tools tools = {});
+                         coordinator_actor coordinator, gateway_tools tools = {},
+                         caf::actor shipper = {});
 
 } // namespace nexus::actors

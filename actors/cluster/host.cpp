@@ -39,13 +39,13 @@ void cluster_host::join_local(caf::actor_system& sys, std::map<std::string, step
 bool cluster_host::listen(caf::actor_system& sys, const system_config& cfg,
                           const config::workflow& wf, const cluster_options& cl,
                           const coordinator_actor& coordinator, gateway_tools tools,
-                          std::string& error) {
+                          const caf::actor& shipper, std::string& error) {
   std::vector<std::string> keys;
   for (auto& [name, saga] : wf.sagas)
     for (auto& step : saga.steps)
       keys.push_back(stage_key(name, step.name));
   gateway_ = spawn_gateway(sys, cl.token, std::move(keys), dispatcher_, coordinator,
-                           std::move(tools));
+                           std::move(tools), shipper);
   // Without TLS a front takes the connections, to turn away and log what
   // is not a CAF node, and relays the rest to the gateway on 127.0.0.1.
   auto port = publish_on(sys, gateway_, cfg.tls() ? cl.host : "127.0.0.1", cfg.tls() ? cl.port : 0);

@@ -38,10 +38,11 @@ public:
                   std::uint32_t capacity);
 
   /// Publishes the gateway as `cl` says and waits for the workers it asks
-  /// for; false with `error` (exit status 1) if it cannot.
+  /// for; false with `error` (exit status 1) if it cannot. A replicating
+  /// leader's `shipper` is handed to the followers that ask the gateway.
   bool listen(caf::actor_system& sys, const system_config& cfg, const config::workflow& wf,
               const cluster_options& cl, const coordinator_actor& coordinator, gateway_tools tools,
-              std::string& error);
+              const caf::actor& shipper, std::string& error);
 
   /// The run has ended: workers may go (or stay for the next).
   void close(caf::actor_system& sys);

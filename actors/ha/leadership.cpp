@@ -128,6 +128,13 @@ caf::behavior leadership(leadership_actor* self, leadership_setup setup) {
       if (timer == self->state.timer)
         step(self, setup);
     },
+    [self, setup](leadership_atom, std::int64_t hold_us) {
+      auto now = clock_us(self->clock());
+      runtime::log(spdlog::level::warn, {}, "leadership: leaving it to another for {} ms",
+                   hold_us / 1000);
+      self->state.core->yield(now, now + hold_us);
+      step(self, setup);
+    },
   };
 }
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include <caf/actor.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 #include <caf/fwd.hpp>
@@ -47,6 +48,10 @@ struct leadership_setup {
   std::shared_ptr<runtime::etcd_leases> etcd;
   caf::actor owner; ///< Told `(leadership_atom, leadership_view)`.
 };
+
+/// `(leadership_atom, std::int64_t hold_us)`: to the campaign: leave
+/// leadership to another (one whose log is longer) and ask for no lease
+/// for `hold_us`.
 
 /// Spawns the campaign (on a thread of its own unless a test places it on
 /// the scheduler). It takes a lease and campaigns at once, renews each

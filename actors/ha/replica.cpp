@@ -46,6 +46,14 @@ void follow(replica_actor* self) {
              mark.epoch, mark.position);
 }
 
+/// Chunks are appended to their files: a checkpoint must start from an
+/// empty copy, never on what an interrupted one left (a leader that went
+/// mid-transfer), or its files would hold both.
+void discard_incoming(replica_actor* self) {
+  std::error_code ec;
+  std::filesystem::remove_all(storage::event_log::incoming_dir(self->state.setup.dir), ec);
+}
+
 void fail(replica_actor* self, const std::string& why) {
   spdlog::error("replica {} stops: {}", self->state.setup.node, why);
   self->quit(caf::make_error(caf::sec::runtime_error, why));
@@ -100,6 +108,7 @@ void take(replica_actor* self, const storage::replicated_batch& b) {
       // RocksDB takes back no write: dropping an older leader's batches is
       // taking a checkpoint of the newer one's log in place of this one.
       st.catching_up = true;
+      discard_incoming(self);
       spdlog::info("replica {} cannot follow on with batch {} of epoch {} (it holds {}): it asks "
                    "for a checkpoint",
                    st.setup.node, b.position, b.epoch, st.judged.last());
@@ -162,13 +171,13 @@ caf::behavior replica(replica_actor* self, replica_setup setup,
   auto mark = st.log->replication();
   st.judged.restored(mark.epoch, mark.position);
   // A copy a crash interrupted is of no use: the next catch-up starts over.
-  std::error_code ec;
-  std::filesystem::remove_all(storage::event_log::incoming_dir(st.setup.dir), ec);
+  discard_incoming(self);
   return {
     [=](follow_atom, caf::actor& shipper) {
       runtime::count_message();
       self->state.shipper = std::move(shipper);
       self->state.catching_up = false;
+      discard_incoming(self); // a checkpoint of a former leader's, cut short
       follow(self);
     },
     [=](ship_atom, const storage::replicated_batch& b) {

@@ -78,6 +78,15 @@ struct shipper_setup {
   std::size_t chunk_bytes = 4u << 20;
   /// Microseconds since the epoch, on the clock the lease was measured on.
   std::function<std::int64_t()> now_us;
+  /// The last batch the log held before it led this epoch.
+  storage::replication_mark before;
+  /// Told (on the shipper's thread) of a replica that holds a longer log
+  /// than this leader had when it began to lead (a later batch, by epoch
+  /// then position): batches acknowledged by the former leader may be
+  /// there and nowhere here, so this one must not lead. Such a replica is
+  /// sent nothing (a checkpoint would take those batches away).
+  std::function<void(const std::string& node, std::uint64_t epoch, std::uint64_t position)>
+    on_longer_log;
 };
 
 /// Spawns the shipper of a leading log (on a thread of its own unless a

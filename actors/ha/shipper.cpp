@@ -172,11 +172,14 @@ void catch_up(shipper_actor* self, const std::string& node, follower& f) {
   auto dir = st.setup.checkpoint_dir + "/for-" + name + "-" + std::to_string(++st.checkpoints);
   spdlog::info("replica {} cannot follow on from batch {}: it catches up from a checkpoint", node,
                f.next - 1);
+  // Linked: a sender waits for its replica's answers, and must not outlive
+  // the shipper (~actor_system would wait for it for ever).
   if (st.detached)
-    self->spawn<caf::detached>(checkpoint_sender, st.setup.log, f.replica, dir,
-                               st.setup.chunk_bytes);
+    self->spawn<caf::detached + caf::linked>(checkpoint_sender, st.setup.log, f.replica, dir,
+                                             st.setup.chunk_bytes);
   else
-    self->spawn(checkpoint_sender, st.setup.log, f.replica, dir, st.setup.chunk_bytes);
+    self->spawn<caf::linked>(checkpoint_sender, st.setup.log, f.replica, dir,
+                             st.setup.chunk_bytes);
 }
 
 /// Sends `node` what it lacks, within its window.
@@ -248,6 +251,18 @@ caf::behavior shipper(shipper_actor* self, shipper_setup setup, bool detached) {
       auto resend = epoch != st.setup.epoch && position > 0;
       f = follower{std::move(replica), resend ? position : position + 1, position, false};
       spdlog::info("replica {} follows from batch {} of epoch {}", node, position, epoch);
+      auto& before = st.setup.before;
+      if (epoch < st.setup.epoch
+          && (epoch > before.epoch || (epoch == before.epoch && position > before.position))) {
+        spdlog::warn("replica {} holds a longer log (batch {} of epoch {}) than this leader had "
+                     "(batch {} of epoch {}): it must lead, not this one",
+                     node, position, epoch, before.position, before.epoch);
+        st.quorum->follower_gone(node);
+        st.followers.erase(node);
+        if (st.setup.on_longer_log)
+          st.setup.on_longer_log(node, epoch, position);
+        return;
+      }
       if (position > st.last) // it holds batches this leader never wrote
         return catch_up(self, node, f);
       // One leader an epoch: a replica whose last batch is of this one holds

@@ -8,6 +8,9 @@
 // then holds exactly the leader's log; a batch of an older epoch is refused.
 #include <boost/test/unit_test.hpp>
 
+#include <filesystem>
+#include <fstream>
+
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 
@@ -54,8 +57,12 @@ struct replication_world : leader_log, test::deterministic_system {
   caf::actor probe;
   std::shared_ptr<seen> got = std::make_shared<seen>();
   std::map<std::string, caf::actor> replicas;
+  std::vector<std::string> longer; ///< Replicas the shipper found with a longer log.
 
-  explicit replication_world(std::uint32_t min_replicas, std::size_t ring_bytes = 64u << 20) {
+  /// `before`: the last batch the leader held when it began to lead (its
+  /// log here starts empty; the shipper judges replicas' logs by this).
+  explicit replication_world(std::uint32_t min_replicas, std::size_t ring_bytes = 64u << 20,
+                             storage::replication_mark before = {}) {
     actors::shipper_setup setup;
     setup.log = log.get();
     setup.epoch = epoch;
@@ -64,6 +71,10 @@ struct replication_world : leader_log, test::deterministic_system {
     setup.checkpoint_dir = dir.path() + "/checkpoints";
     setup.chunk_bytes = 4096; // a checkpoint goes in many chunks
     setup.now_us = [this] { return now_us; };
+    setup.before = before;
+    setup.on_longer_log = [this](const std::string& node, std::uint64_t, std::uint64_t) {
+      longer.push_back(node);
+    };
     shipper = actors::spawn_shipper(*sys, std::move(setup), false);
     auto st = log->lead(epoch, [s = shipper](const storage::replicated_batch& b) {
       caf::anon_send(s, actors::ship_atom::value, b);
@@ -176,8 +187,29 @@ BOOST_AUTO_TEST_CASE(a_replica_behind_what_the_shipper_keeps_catches_up_from_a_c
   BOOST_TEST(!std::filesystem::exists(storage::event_log::incoming_dir(w.replica_dir("c"))));
 }
 
+BOOST_AUTO_TEST_CASE(a_checkpoint_cut_short_leaves_nothing_the_next_one_would_be_appended_to) {
+  replication_world w{1, 1}; // the shipper keeps only the latest batch: c needs a checkpoint
+  for (int i = 0; i < 5; ++i)
+    w.append("s-" + std::to_string(i));
+  actors::replica_setup setup;
+  setup.dir = w.replica_dir("c");
+  setup.node = "c";
+  auto r = actors::spawn_replica(*w.sys, setup, open_log(setup.dir), false);
+  w.run();
+  // What a transfer from a leader that went mid-way left in the copy.
+  auto incoming = storage::event_log::incoming_dir(setup.dir);
+  std::filesystem::create_directories(incoming);
+  std::ofstream{incoming + "/CURRENT"} << "MANIFEST-000999\n";
+  w.replicas["c"] = r;
+  caf::anon_send(r, actors::follow_atom::value, w.shipper);
+  w.run();
+  BOOST_TEST(w.got->answers == acks(5));
+  BOOST_TEST(w.held_by("c") == contents(*w.log));
+}
+
 BOOST_AUTO_TEST_CASE(a_former_leader_loses_what_it_wrote_that_no_one_acknowledged) {
-  replication_world w{1};
+  // The leader held batch 2 of epoch 4 when it began: c's epoch 3 is older.
+  replication_world w{1, 64u << 20, {4, 2}};
   {
     // c led epoch 3 and wrote a saga no replica ever had.
     auto old = open_log(w.replica_dir("c"));
@@ -191,6 +223,26 @@ BOOST_AUTO_TEST_CASE(a_former_leader_loses_what_it_wrote_that_no_one_acknowledge
   auto held = w.held_by("c");
   BOOST_TEST(held.count("row never-acknowledged") == 0u);
   BOOST_TEST(held == contents(*w.log));
+}
+
+BOOST_AUTO_TEST_CASE(a_replica_with_a_longer_log_than_the_leader_began_with_is_sent_nothing_and_named) {
+  // The leader began with batch 1 of epoch 3; c holds batch 2 of epoch 3,
+  // which its former leader may have had acknowledged.
+  replication_world w{1, 64u << 20, {3, 1}};
+  {
+    auto old = open_log(w.replica_dir("c"));
+    BOOST_REQUIRE(old->lead(3, [](const storage::replicated_batch&) {}).is_ok());
+    auto maybe_acknowledged = test::request("maybe-acknowledged", 1, 4);
+    BOOST_REQUIRE(old->write({&maybe_acknowledged}).is_ok());
+  }
+  auto before = contents(*open_log(w.replica_dir("c")));
+  w.append("x");
+  w.follow("c");
+  BOOST_TEST(w.longer == std::vector<std::string>{"c"});
+  BOOST_TEST(w.got->answers.empty()); // c counts as no replica: nothing acknowledged
+  auto held = w.held_by("c");
+  BOOST_TEST(held == before); // no checkpoint took its batches away
+  BOOST_TEST(held.count("row maybe-acknowledged") == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(a_replica_refuses_a_batch_of_an_older_epoch) {

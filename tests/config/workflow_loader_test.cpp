@@ -280,6 +280,36 @@ BOOST_AUTO_TEST_CASE(cluster_settings_are_checked_with_their_paths) {
                        "cluster.tls.cert: unknown key"));
 }
 
+BOOST_AUTO_TEST_CASE(replicated_coordinators_settings_are_checked_with_their_paths) {
+  auto ok = parse_workflow(R"({"cluster": {"ha": {"etcd": ["http://127.0.0.1:2379",
+                                                          "http://127.0.0.1:22379"],
+                                                  "lease_ms": 2000, "min_replicas": 2}},
+    "sagas": {"s": {"steps": [{"name": "a", "action": {"kind": "simulate"}}]}}})", "wf.json");
+  BOOST_REQUIRE(ok.ok());
+  BOOST_TEST(ok.value->cluster.ha.on());
+  BOOST_TEST(ok.value->cluster.ha.etcd.size() == 2u);
+  BOOST_TEST(ok.value->cluster.ha.lease_ms == 2000u);
+  BOOST_TEST(ok.value->cluster.ha.min_replicas == 2u);
+  auto plain = parse_workflow(R"({"sagas": {"s": {"steps": [{"name": "a", "action": {"kind": "simulate"}}]}}})",
+                              "wf.json");
+  BOOST_REQUIRE(plain.ok());
+  BOOST_TEST(!plain.value->cluster.ha.on());
+  BOOST_TEST(plain.value->cluster.ha.lease_ms == 3000u);
+  BOOST_TEST(plain.value->cluster.ha.min_replicas == 1u);
+  BOOST_TEST(has_error(R"({"cluster": {"ha": {}}, "sagas": {}})",
+                       "cluster.ha.etcd: missing: replicated coordinators need etcd's client URLs"));
+  BOOST_TEST(has_error(R"({"cluster": {"ha": {"etcd": []}}, "sagas": {}})",
+                       "cluster.ha.etcd: must name at least one etcd client URL"));
+  BOOST_TEST(has_error(R"({"cluster": {"ha": {"etcd": ["127.0.0.1:2379"]}}, "sagas": {}})",
+                       "cluster.ha.etcd[0]: expected an http:// URL"));
+  BOOST_TEST(has_error(R"({"cluster": {"ha": {"etcd": ["http://e:2379"], "lease_ms": 500}}, "sagas": {}})",
+                       "cluster.ha.lease_ms"));
+  BOOST_TEST(has_error(R"({"cluster": {"ha": {"etcd": ["http://e:2379"], "min_replicas": 0}}, "sagas": {}})",
+                       "cluster.ha.min_replicas"));
+  BOOST_TEST(has_error(R"({"cluster": {"ha": {"etcd": ["http://e:2379"], "leader": "x"}}, "sagas": {}})",
+                       "cluster.ha.leader: unknown key"));
+}
+
 BOOST_AUTO_TEST_CASE(tracing_settings_are_checked_with_their_paths) {
   auto ok = parse_workflow(R"({"tracing": {"otlp_endpoint": "http://127.0.0.1:4318/v1/traces",
                                            "service_name": "orders", "flush_ms": 200},

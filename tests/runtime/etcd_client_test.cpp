@@ -147,6 +147,23 @@ BOOST_AUTO_TEST_CASE(the_first_campaign_leads_the_others_see_it_and_only_it_resi
   BOOST_TEST(c.keep_alive(*lease_b, error).value_or(-1) == 0);
 }
 
+BOOST_AUTO_TEST_CASE(keys_put_are_read_back_by_their_prefix_in_key_order) {
+  etcd_server etcd;
+  etcd_client c{{etcd.url}, std::chrono::seconds(5)};
+  std::string error;
+  BOOST_TEST(c.put("/nexus/c/marks/n2", "5:2:14", error), error);
+  BOOST_TEST(c.put("/nexus/c/marks/n1", "5:2:12", error), error);
+  BOOST_TEST(c.put("/nexus/c/marksx", "not under the prefix", error), error);
+  BOOST_TEST(c.put("/nexus/c/marks/n2", "5:2:15", error), error); // replaced
+  auto all = c.range("/nexus/c/marks/", error);
+  BOOST_REQUIRE_MESSAGE(all, error);
+  BOOST_REQUIRE(all->size() == 2u);
+  BOOST_TEST((*all)[0].first == "/nexus/c/marks/n1");
+  BOOST_TEST((*all)[0].second == "5:2:12");
+  BOOST_TEST((*all)[1].second == "5:2:15");
+  BOOST_TEST(c.range("/nexus/other/", error)->empty());
+}
+
 BOOST_AUTO_TEST_CASE(a_dead_endpoint_is_passed_over_and_none_answering_is_an_error) {
   etcd_server etcd;
   auto dead = "http://127.0.0.1:" + std::to_string(free_port());

@@ -1,7 +1,7 @@
 // Campaigning for leadership in etcd, on a clock the test moves (the etcd
 // answers are given by hand): a lease first, a campaign at once, renewals
 // each third of the lease; the loser follows and campaigns again each
-// third; a leader that cannot renew steps down exactly when its lease may
+// sixth; a leader that cannot renew steps down exactly when its lease may
 // have lapsed, gives the lease up and starts over.
 #include <boost/test/unit_test.hpp>
 
@@ -60,7 +60,7 @@ BOOST_AUTO_TEST_CASE(a_first_node_takes_a_lease_wins_at_once_and_leads_on_its_re
   BOOST_TEST(l.next(1 * s + 1).at_us == 2 * s);
 }
 
-BOOST_AUTO_TEST_CASE(a_later_node_follows_campaigns_each_third_and_takes_over_when_the_key_goes) {
+BOOST_AUTO_TEST_CASE(a_later_node_follows_campaigns_each_sixth_and_takes_over_when_the_key_goes) {
   auto l = granted_node();
   l.next(0);
   l.campaigned(0, held_by(42, 99, "node-a"));
@@ -70,23 +70,23 @@ BOOST_AUTO_TEST_CASE(a_later_node_follows_campaigns_each_third_and_takes_over_wh
   BOOST_TEST(!l.may_acknowledge(1));
   auto r = l.next(1);
   BOOST_TEST((r.what == kind::wait));
-  BOOST_TEST(r.at_us == 1 * s); // its renewal and its next campaign: a third on
-  r = l.next(1 * s);
-  BOOST_TEST((r.what == kind::renew)); // its own lease first
-  l.renewed(1 * s, 3);
-  r = l.next(1 * s);
+  BOOST_TEST(r.at_us == 500'000); // its next campaign: a sixth of the lease on
+  r = l.next(500'000);
   BOOST_TEST((r.what == kind::campaign));
+  l.campaigned(500'000, held_by(42, 99, "node-a"));
+  r = l.next(500'001);
+  BOOST_TEST(r.at_us == 1 * s); // its renewal, a third on, comes with the next campaign
+  BOOST_TEST((l.next(1 * s).what == kind::renew)); // its own lease first
+  l.renewed(1 * s, 3);
+  BOOST_TEST((l.next(1 * s).what == kind::campaign));
   l.campaigned(1 * s, held_by(42, 99, "node-a"));
   BOOST_TEST((l.next(1 * s).what == kind::wait));
   // The leader's key is gone (its lease lapsed): the next campaign wins, a later epoch.
-  r = l.next(2 * s);
-  BOOST_TEST((r.what == kind::renew));
-  l.renewed(2 * s, 3);
-  BOOST_TEST((l.next(2 * s).what == kind::campaign));
-  l.campaigned(2 * s, won(57, 7, "node-b"));
+  BOOST_TEST((l.next(1'500'000).what == kind::campaign));
+  l.campaigned(1'500'000, won(57, 7, "node-b"));
   BOOST_TEST((l.role() == leadership_role::leader));
   BOOST_TEST(l.epoch() == 57);
-  BOOST_TEST(l.may_acknowledge(2 * s));
+  BOOST_TEST(l.may_acknowledge(1'500'000));
 }
 
 BOOST_AUTO_TEST_CASE(a_leader_that_cannot_renew_steps_down_exactly_when_its_lease_may_lapse) {
@@ -160,6 +160,23 @@ BOOST_AUTO_TEST_CASE(a_key_found_held_by_its_own_lease_is_a_won_campaign_whose_a
   l.campaigned(500'000, held_by(42, 7, "node-a"));
   BOOST_TEST((l.role() == leadership_role::leader));
   BOOST_TEST(l.epoch() == 42);
+}
+
+BOOST_AUTO_TEST_CASE(a_leader_that_yields_steps_down_and_asks_for_no_lease_until_told) {
+  auto l = granted_node();
+  l.next(0);
+  l.campaigned(0, won(42, 7, "node-a"));
+  l.yield(100, 3'100'000);
+  BOOST_TEST((l.role() == leadership_role::candidate));
+  BOOST_TEST(!l.may_acknowledge(100));
+  auto r = l.next(100);
+  BOOST_TEST((r.what == kind::revoke)); // its key goes now: another wins at its next campaign
+  BOOST_TEST(r.lease == 7);
+  l.revoked(200);
+  r = l.next(200);
+  BOOST_TEST((r.what == kind::wait));
+  BOOST_TEST(r.at_us == 3'100'000);
+  BOOST_TEST((l.next(3'100'000).what == kind::grant));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -4,6 +4,7 @@
 // included, after a restart too; batches out of place are refused and
 // change nothing; a checkpoint opens as the log it was taken of.
 #include <filesystem>
+#include <fstream>
 
 #include <boost/test/unit_test.hpp>
 
@@ -153,12 +154,16 @@ BOOST_AUTO_TEST_CASE(an_installed_checkpoint_replaces_a_log_and_a_crash_midway_l
     auto theirs = request("theirs", 1, 5);
     BOOST_REQUIRE(stale->write({&theirs}).is_ok());
   }
+  // The node's log lines live beside its log: they are not the log's.
+  std::filesystem::create_directories(dir + "/logs");
+  std::ofstream{dir + "/logs/nexus.jsonl"} << "a line\n";
   replication_mark mark;
   BOOST_REQUIRE(leader->checkpoint(event_log::incoming_dir(dir), mark).is_ok());
   auto st = event_log::install(dir);
   BOOST_REQUIRE_MESSAGE(st.is_ok(), st.message());
   BOOST_TEST(!std::filesystem::exists(event_log::incoming_dir(dir)));
   BOOST_TEST(contents(*open_log(dir)) == contents(*leader));
+  BOOST_TEST(std::filesystem::file_size(dir + "/logs/nexus.jsonl") == 7u); // kept
   // A crash after the old log was moved aside, before the checkpoint took
   // its place: the next open puts the checkpoint there.
   auto more = request("more", 1, 2);
