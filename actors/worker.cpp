@@ -15,9 +15,11 @@
 #include "actors/breaker_actor.hpp"
 #include "actors/cluster/transport.hpp"
 #include "actors/cluster/endpoint.hpp"
+#include "actors/ha/node.hpp"
 #include "actors/stage.hpp"
 #include "runtime/meters.hpp"
 #include "runtime/definition_catalog.hpp"
+#include "runtime/etcd_client.hpp"
 #include "runtime/logging.hpp"
 #include "actors/messages.hpp"
 #include "actors/system_config.hpp"
@@ -91,14 +93,39 @@ client_end run_worker(const config::workflow& wf, const worker_options& opts,
   std::vector<std::string> reasons;
   std::minstd_rand jitter{static_cast<unsigned>(::getpid())};
   auto backoff = std::chrono::milliseconds(100);
+  // With replicated coordinators (cluster.ha) the coordinator is whoever
+  // leads: looked up in etcd before each try (--join until one is known),
+  // and the node stays through the changes of leader.
+  auto host = opts.host;
+  auto port = opts.port;
+  auto stay = opts.stay || wf.cluster.ha.on();
+  std::unique_ptr<runtime::etcd_client> etcd;
+  if (wf.cluster.ha.on())
+    etcd = std::make_unique<runtime::etcd_client>(wf.cluster.ha.etcd, std::chrono::seconds(1));
+  auto find_leader = [&] {
+    std::string why;
+    auto key = etcd->get("/nexus/" + wf.cluster.name + "/leader", why);
+    auto leader = key ? coordinator_address::from_json(key->value) : std::nullopt;
+    auto colon = leader ? leader->listen.rfind(':') : std::string::npos;
+    if (colon == std::string::npos)
+      return;
+    auto h = leader->listen.substr(0, colon);
+    auto p = static_cast<std::uint16_t>(std::stoul(leader->listen.substr(colon + 1)));
+    if (h != host || p != port)
+      runtime::log(spdlog::level::info, {}, "the leader is {} at {}", leader->node, leader->listen);
+    host = h;
+    port = p;
+  };
   while (!stop_requested()) {
-    auto gateway = connect_to(sys, opts.host, opts.port);
+    if (etcd)
+      find_leader();
+    auto gateway = connect_to(sys, host, port);
     if (!gateway) {
       auto reason = sys.render(gateway.error());
       if (std::find(reasons.begin(), reasons.end(), reason) == reasons.end())
         reasons.push_back(std::move(reason));
       if (std::chrono::steady_clock::now() >= give_up) {
-        auto where = opts.host + ":" + std::to_string(opts.port);
+        auto where = host + ":" + std::to_string(port);
         std::string why;
         for (auto& r : reasons)
           why += (why.empty() ? "" : "; ") + r;
@@ -138,9 +165,9 @@ client_end run_worker(const config::workflow& wf, const worker_options& opts,
       // Reached, but no answer (a coordinator that is stopping): not a refusal.
       self->send_exit(endpoint, caf::exit_reason::user_shutdown);
       runtime::log(spdlog::level::warn, {}, "no answer to the join from {}:{} ({}): trying again",
-                   opts.host, opts.port, why);
+                   host, port, why);
       if (std::chrono::steady_clock::now() >= give_up) {
-        error = "no coordinator answered at " + opts.host + ":" + std::to_string(opts.port)
+        error = "no coordinator answered at " + host + ":" + std::to_string(port)
                 + " within " + std::to_string(opts.reconnect_seconds) + " s: " + why;
         status = client_end::lost;
         break;
@@ -151,13 +178,13 @@ client_end run_worker(const config::workflow& wf, const worker_options& opts,
     }
     if (!why.empty()) {
       self->send_exit(endpoint, caf::exit_reason::user_shutdown);
-      error = "the coordinator at " + opts.host + ":" + std::to_string(opts.port)
+      error = "the coordinator at " + host + ":" + std::to_string(port)
               + " refused this node: " + why;
       status = client_end::refused;
       break;
     }
     runtime::log(spdlog::level::info, {}, "joined the coordinator at {}:{}: {} steps, {} calls at once",
-                 opts.host, opts.port, keys.size(), capacity);
+                 host, port, keys.size(), capacity);
     self->monitor(endpoint);
     caf::error reason;
     bool ended = false;
@@ -171,14 +198,14 @@ client_end run_worker(const config::workflow& wf, const worker_options& opts,
     }
     if (reason == caf::exit_reason::normal) {
       runtime::log(spdlog::level::info, {}, "the coordinator ended its run");
-      if (!opts.stay)
+      if (!stay)
         break;
       give_up = std::chrono::steady_clock::time_point::max();
       continue;
     }
     lost = true;
     runtime::log(spdlog::level::warn, {}, "lost the coordinator at {}:{} ({}): reconnecting for {} s",
-                 opts.host, opts.port, sys.render(reason), opts.reconnect_seconds);
+                 host, port, sys.render(reason), opts.reconnect_seconds);
     give_up = std::chrono::steady_clock::now() + std::chrono::seconds(opts.reconnect_seconds);
   }
   for (auto& [_, stage] : stages)

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Replicated coordinators through SIGKILLs of their leader (docs/ha.md).
 
-etcd (Debian's etcd-server) and three `nexus serve` coordinators with
-cluster.ha (lease 3 s, one replica), all on 127.0.0.1, `durability: sync`.
+etcd (Debian's etcd-server), three `nexus serve` coordinators with
+cluster.ha (lease 3 s, one replica) and two `nexus worker`s that run every
+step (--local-stages off), all on 127.0.0.1, `durability: sync`.
 A client starts sagas over HTTP without pause, at any coordinator,
 following 307s to the leader and asking again on 503 or a lost
 connection; each start answered 201 is acknowledged. The leader is killed
@@ -81,7 +82,8 @@ class Coordinator:
     def start(self):
         self.proc = subprocess.Popen(
             [nexus, "serve", workflow, "--listen", f"127.0.0.1:{self.listen}",
-             "--http", f"127.0.0.1:{self.http}", "--node", self.name, "--data-dir", self.data],
+             "--http", f"127.0.0.1:{self.http}", "--node", self.name, "--data-dir", self.data,
+             "--local-stages", "off"],
             stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, self.name + ".err"), "a"))
         procs.append(self.proc)
 
@@ -99,6 +101,15 @@ class Coordinator:
 coordinators = [Coordinator(f"c{i}") for i in range(3)]
 for c in coordinators:
     c.start()
+# Every step runs on these two workers: they look the leader up in etcd
+# (--join is only where to begin) and must find each new one, or no saga
+# started after a kill would end.
+workers = [subprocess.Popen([nexus, "worker", workflow, "--join",
+                             f"127.0.0.1:{coordinators[0].listen}", "--node", f"w{i}"],
+                            stdout=subprocess.DEVNULL,
+                            stderr=open(os.path.join(work, f"w{i}.err"), "w"))
+           for i in range(2)]
+procs.extend(workers)
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -276,7 +287,11 @@ expect(final is not None and not unended,
        f"all {len(acknowledged)} acknowledged sagas ended on the last leader "
        f"({len(unended)} not: {unended[:5]})")
 
+expect(all(w.poll() is None for w in workers), "both workers still run after every failover")
+
 # The logs, once every coordinator has stopped (SIGTERM: gracefully).
+for w in workers:
+    w.send_signal(signal.SIGTERM)
 for c in coordinators:
     if c.proc.poll() is None:
         c.proc.send_signal(signal.SIGTERM)
