@@ -423,6 +423,9 @@ engine::replication_figures engine::replication() {
                f.replicas = replicas;
              },
              [](caf::error&) {});
+  self->request(impl_->shipper, std::chrono::seconds(5), followers_atom::value)
+    .receive([&](std::string& followers) { f.followers = std::move(followers); },
+             [](caf::error&) {});
   return f;
 }
 

@@ -176,6 +176,8 @@ public:
   /// how many followers count as replicas now; all 0 when not replicated.
   struct replication_figures {
     std::uint64_t epoch = 0, committed = 0, replicas = 0, written = 0;
+    /// Its followers as a JSON array of {"node", "position", "catching_up"}.
+    std::string followers = "[]";
   };
   replication_figures replication();
 

@@ -105,6 +105,14 @@ struct signal_args : coordinator_client_args {
 };
 int signal(const signal_args& args);
 
+struct cluster_status_args {
+  std::string to; ///< HOST:PORT of any coordinator's HTTP API (nexus serve --http).
+  bool json = false;
+};
+/// `nexus cluster status`: each coordinator of a replicated cluster, its
+/// role, epoch, position and lag behind the leader.
+int cluster_status(const cluster_status_args& args);
+
 struct serve_args {
   std::string workflow;
   std::string http;   ///< HOST:PORT of the HTTP API.

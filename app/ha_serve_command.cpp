@@ -17,6 +17,7 @@
 #include "actors/engine.hpp"
 #include "actors/ha/node.hpp"
 #include "app/http_api.hpp"
+#include "config/json_writer.hpp"
 #include "runtime/logging.hpp"
 
 namespace nexus::app {
@@ -26,7 +27,14 @@ namespace {
 /// What the HTTP API is now: the engine's, or a pointer to the leader.
 class http_switch {
 public:
-  http_switch(std::uint32_t lease_ms, bool tls) : retry_s_((lease_ms + 999) / 1000), tls_(tls) {}
+  http_switch(std::uint32_t lease_ms, bool tls, std::string token)
+    : retry_s_((lease_ms + 999) / 1000), tls_(tls), token_(std::move(token)) {}
+
+  /// What GET /v1/cluster answers while not leading.
+  void state(std::string json) {
+    std::lock_guard<std::mutex> lock{m_};
+    state_ = std::move(json);
+  }
 
   void lead(http_handler api) {
     std::lock_guard<std::mutex> lock{m_};
@@ -43,17 +51,27 @@ public:
   http_handler handler() {
     return [this](http_request&& req, http_reply reply) {
       std::shared_ptr<http_handler> api;
-      std::string leader, node;
+      std::string leader, node, state;
       {
         std::lock_guard<std::mutex> lock{m_};
         api = api_;
         leader = leader_;
         node = leader_node_;
+        state = state_;
       }
       if (api)
         return (*api)(std::move(req), std::move(reply));
       if (req.path == "/healthz")
         return reply({200, "application/json", R"({"status":"ok","role":"follower"})", {}, {}});
+      // Each coordinator tells where it stands itself (nexus cluster status).
+      if (req.path == "/v1/cluster" && req.method == "GET") {
+        if (!token_.empty() && req.header("authorization") != "Bearer " + token_) {
+          auto r = problem(401, "Unauthorized", "this server needs Authorization: Bearer TOKEN");
+          r.headers.emplace_back("WWW-Authenticate", "Bearer");
+          return reply(std::move(r));
+        }
+        return reply({200, "application/json", std::move(state), {}, {}});
+      }
       if (leader.empty()) {
         auto r = problem(503, "No leader", "no coordinator of this cluster leads now: one takes "
                          "over within about a lease; ask again");
@@ -71,9 +89,10 @@ public:
 private:
   std::mutex m_;
   std::shared_ptr<http_handler> api_;
-  std::string leader_node_, leader_;
+  std::string leader_node_, leader_, state_ = "{}";
   std::uint32_t retry_s_;
   bool tls_;
+  std::string token_;
 };
 
 } // namespace
@@ -84,7 +103,7 @@ int serve_replicated(const serve_args& args, const config::workflow& wf,
   actors::coordinator_address me;
   me.node = runtime::log_node();
   me.listen = opts.cluster.host + ":" + std::to_string(opts.cluster.port);
-  http_switch api{wf.cluster.ha.lease_ms, !wf.http.tls_certificate.empty()};
+  http_switch api{wf.cluster.ha.lease_ms, !wf.http.tls_certificate.empty(), http_token};
   std::unique_ptr<http_server> server;
   http_settings bound;
   std::string error;
@@ -196,6 +215,19 @@ int serve_replicated(const serve_args& args, const config::workflow& wf,
       }
     }
     auto leader = actors::coordinator_address::from_json(view.leader);
+    {
+      auto held = node.held();
+      std::string state;
+      config::json_object_writer w{state};
+      w.field("node", me.node)
+        .field("role", runtime::to_string(view.role))
+        .field("epoch", static_cast<std::int64_t>(view.epoch))
+        .field("position", held.second)
+        .field("leader", leader ? leader->node : std::string{})
+        .field("leader_http", leader ? leader->http : std::string{});
+      w.finish();
+      api.state(std::move(state));
+    }
     if (!leader || view.role != runtime::leadership_role::follower) {
       api.follow({}, {});
       continue;

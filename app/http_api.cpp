@@ -233,6 +233,8 @@ public:
                                : method_not_allowed("GET");
     if (path.size() == 1 && path[0] == "stats")
       return r.method == "GET" ? respond(stats(e_)) : method_not_allowed("GET");
+    if (path.size() == 1 && path[0] == "cluster")
+      return r.method == "GET" ? respond(cluster_state(e_)) : method_not_allowed("GET");
     if (path.size() == 1 && path[0] == "openapi.json")
       return r.method == "GET" ? json(200, std::string{openapi_json}) : method_not_allowed("GET");
     if (path.size() == 1 && path[0] == "events")

@@ -370,6 +370,17 @@ int main(int argc, char** argv) {
           migrate_a, add_migrate, migrate);
   command("bench", "Measure Nexus against the machine's raw storage and messaging limits",
           bench_a, add_bench, run_bench);
+  // `nexus cluster status`: a command of a command.
+  cluster_status_args cluster_status_a;
+  auto* cluster = app.add_subcommand("cluster", "Replicated coordinators (cluster.ha)");
+  cluster->require_subcommand(1);
+  auto* status = cluster->add_subcommand(
+    "status", "Each coordinator: its role, epoch, position and lag behind the leader");
+  status->add_option("--to", cluster_status_a.to,
+                     "HOST:PORT of any coordinator's HTTP API (nexus serve --http)")
+    ->required();
+  status->add_flag("--json", cluster_status_a.json, "Print one JSON object");
+  commands.emplace_back(status, [&cluster_status_a] { return cluster_status(cluster_status_a); });
   if (argc > 1 && argv[1][0] != '-') {
     std::string names;
     bool known = false;

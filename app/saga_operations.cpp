@@ -9,6 +9,7 @@
 
 #include "actors/engine.hpp"
 #include "app/log_queries.hpp"
+#include "runtime/logging.hpp"
 #include "config/json_writer.hpp"
 #include "config/workflow.hpp"
 #include "config/workflow_loader.hpp"
@@ -536,6 +537,20 @@ op_result breakers(actors::engine& e, const config::workflow& wf,
   std::string out;
   config::json_object_writer w{out};
   w.raw_field("breakers", list);
+  w.finish();
+  return done(out);
+}
+
+op_result cluster_state(actors::engine& e) {
+  auto f = e.replication();
+  std::string out;
+  config::json_object_writer w{out};
+  w.field("node", runtime::log_node())
+    .field("role", f.epoch != 0 ? "leader" : "single")
+    .field("epoch", f.epoch)
+    .field("position", f.written)
+    .field("committed", f.committed)
+    .raw_field("followers", f.followers);
   w.finish();
   return done(out);
 }

@@ -103,4 +103,10 @@ op_result breakers(actors::engine& e, const config::workflow& wf,
 /// The log's figures, and the engine's counts beside them.
 op_result stats(actors::engine& e);
 
+/// This coordinator in its cluster (GET /v1/cluster, `nexus cluster
+/// status`): its node, role ("leader" of a replicated log, or "single"),
+/// epoch, last batch written, last acknowledged, and its followers with
+/// the batch each reported durable.
+op_result cluster_state(actors::engine& e);
+
 } // namespace nexus::app

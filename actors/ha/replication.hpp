@@ -54,6 +54,9 @@ using catch_up_atom = caf::atom_constant<caf::atom("catch_up")>;
 using checkpoint_atom = caf::atom_constant<caf::atom("checkpoint")>;
 /// `(lease_atom, valid_until_us)`: until when the leader may acknowledge.
 using lease_atom = caf::atom_constant<caf::atom("lease")>;
+/// `(followers_atom)` -> `std::string`: the shipper's followers as a JSON
+/// array of `{"node", "position", "catching_up"}` (`nexus cluster status`).
+using followers_atom = caf::atom_constant<caf::atom("followers")>;
 /// `(synced_atom, std::vector<written_batch>)`: durable on the leader.
 using synced_atom = caf::atom_constant<caf::atom("synced")>;
 

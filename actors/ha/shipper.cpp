@@ -18,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/messages.hpp"
+#include "config/json_writer.hpp"
 #include "runtime/message_tally.hpp"
 #include "runtime/replica_quorum.hpp"
 
@@ -294,6 +295,18 @@ caf::behavior shipper(shipper_actor* self, shipper_setup setup, bool detached) {
       runtime::count_message();
       auto& st = self->state;
       return {st.quorum->committed(), static_cast<std::uint64_t>(st.quorum->replicas())};
+    },
+    [=](followers_atom) -> std::string {
+      runtime::count_message();
+      std::string out = "[";
+      for (auto& [node, f] : self->state.followers) {
+        if (out.size() > 1)
+          out += ',';
+        config::json_object_writer w{out};
+        w.field("node", node).field("position", f.reported).field("catching_up", f.catching_up);
+        w.finish();
+      }
+      return out + "]";
     },
   };
 }

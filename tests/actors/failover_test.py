@@ -219,6 +219,37 @@ for attempt in range(3 * KILLS):
 expect(len(failovers) == KILLS, f"{KILLS} leaders killed, a new one each time ({len(failovers)})")
 
 
+# `nexus cluster status`, asked of a follower: one leader, the others
+# following it in its epoch, each with its position and lag (once the node
+# restarted last has joined again).
+now_leader = leader("a leader to describe")
+if now_leader is not None:
+    follower = next(c for c in coordinators if c is not now_leader)
+    seen = {}
+
+    def described():
+        out = subprocess.run([nexus, "cluster", "status", "--to", f"127.0.0.1:{follower.http}",
+                              "--json"], capture_output=True, text=True, timeout=30)
+        seen.update(code=out.returncode, out=out.stdout.strip(), err=out.stderr.strip())
+        try:
+            status = json.loads(out.stdout)
+        except ValueError:
+            return False
+        rows = {r["node"]: r for r in status["coordinators"]}
+        return (status["leader"] == now_leader.name
+                and set(rows) == {c.name for c in coordinators}
+                and all(r["role"] == ("leader" if n == now_leader.name else "follower")
+                        and r["epoch"] == rows[now_leader.name]["epoch"] and r["lag"] is not None
+                        for n, r in rows.items()))
+    wait_for("cluster status: the leader, and both others following it in its epoch with a lag",
+             described, 30)
+    expect(seen.get("code") == 0, f"nexus cluster status exits 0 ({seen})")
+    text = subprocess.run([nexus, "cluster", "status", "--to", f"127.0.0.1:{follower.http}"],
+                          capture_output=True, text=True, timeout=30).stdout
+    expect(text.startswith("NODE\tROLE\tEPOCH\tPOSITION\tLAG") and "\tleader\t" in text,
+           "cluster status prints a line a coordinator")
+
+
 def acks_after(t, port=None):
     with lock:
         return [cid for cid, (at, by) in acknowledged.items()
