@@ -41,6 +41,13 @@ std::optional<coordinator_address> coordinator_address::from_json(const std::str
       return std::nullopt;
     *field = m->value.text;
   }
+  // HOST:PORT, the port a number: the followers and workers connect there.
+  auto colon = a.listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == a.listen.size()
+      || a.listen.size() - colon > 6
+      || a.listen.find_first_not_of("0123456789", colon + 1) != std::string::npos
+      || std::stoul(a.listen.substr(colon + 1)) > 65535)
+    return std::nullopt;
   return a;
 }
 

@@ -24,7 +24,8 @@ struct coordinator_address {
   std::string http;   ///< HOST:PORT of its HTTP API ("" without --http)
 
   std::string to_json() const;
-  /// From a leader key's value; nothing if it is not one.
+  /// From a leader key's value; nothing if it is not one (a `listen`
+  /// that is not HOST:PORT included).
   static std::optional<coordinator_address> from_json(const std::string& text);
 };
 

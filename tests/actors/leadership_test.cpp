@@ -16,6 +16,7 @@
 #include <caf/all.hpp>
 
 #include "actors/ha/leadership.hpp"
+#include "actors/ha/node.hpp"
 #include "tests/actors/deterministic_system.hpp"
 
 using namespace nexus;
@@ -214,6 +215,21 @@ BOOST_AUTO_TEST_CASE(a_leader_that_exits_gives_its_lease_up_and_the_other_takes_
   BOOST_TEST(!w.etcd->key.has_value()); // the key went with the lease
   auto took = w.advance_until([&] { return w.view("b").role == leadership_role::leader; }, 5s);
   BOOST_TEST(took <= 500'000 + 50'000); // a sixth of the lease at most
+}
+
+BOOST_AUTO_TEST_CASE(a_leaders_address_round_trips_and_a_malformed_one_is_none) {
+  actors::coordinator_address a{"c1", "127.0.0.1:7700", "127.0.0.1:7701"};
+  auto back = actors::coordinator_address::from_json(a.to_json());
+  BOOST_REQUIRE(back.has_value());
+  BOOST_TEST(back->node == "c1");
+  BOOST_TEST(back->listen == "127.0.0.1:7700");
+  BOOST_TEST(back->http == "127.0.0.1:7701");
+  for (const char* bad : {R"({"node":"c1","listen":"127.0.0.1","http":""})",
+                          R"({"node":"c1","listen":"127.0.0.1:port","http":""})",
+                          R"({"node":"c1","listen":"127.0.0.1:70000","http":""})",
+                          R"({"node":"c1","listen":":7700","http":""})",
+                          R"({"node":"c1","http":""})", R"(["c1"])", "not json"})
+    BOOST_TEST(!actors::coordinator_address::from_json(bad).has_value(), bad);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
