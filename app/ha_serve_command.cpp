@@ -120,7 +120,7 @@ int serve_replicated(const serve_args& args, const config::workflow& wf,
   }
   bool loopback = http != nullptr && (http->host == "127.0.0.1" || http->host == "::1");
 
-  actors::ha_node node{wf, me};
+  actors::ha_node node{wf, me, opts.cluster.token};
   std::atomic<bool> stopping{false};
   std::atomic<bool> longer_log_seen{false};
   opts.replication.on_longer_log = [&](const std::string& follower) {

@@ -56,6 +56,7 @@ std::optional<coordinator_address> coordinator_address::from_json(const std::str
 struct ha_node::impl {
   const config::workflow& wf;
   coordinator_address me;
+  std::string token;
   std::unique_ptr<system_config> cfg;
   std::unique_ptr<caf::actor_system> sys;
   caf::actor leadership;
@@ -86,11 +87,12 @@ struct ha_node::impl {
   std::optional<leadership_view> news;
   bool woken = false;
 
-  impl(const config::workflow& w, coordinator_address a) : wf(w), me(std::move(a)) {}
+  impl(const config::workflow& w, coordinator_address a, std::string t)
+    : wf(w), me(std::move(a)), token(std::move(t)) {}
 };
 
-ha_node::ha_node(const config::workflow& wf, coordinator_address me)
-  : impl_(std::make_unique<impl>(wf, std::move(me))) {
+ha_node::ha_node(const config::workflow& wf, coordinator_address me, std::string token)
+  : impl_(std::make_unique<impl>(wf, std::move(me), std::move(token))) {
   auto& d = *impl_;
   d.cfg = std::make_unique<system_config>(2, wf.cluster);
   d.sys = std::make_unique<caf::actor_system>(*d.cfg);
@@ -154,15 +156,6 @@ void ha_node::yield() {
     std::chrono::milliseconds(d.wf.cluster.ha.lease_ms / 2));
   caf::anon_send(d.leadership, leadership_atom::value, static_cast<std::int64_t>(hold.count()));
 }
-
-namespace {
-
-std::string token_of(const config::workflow& wf) {
-  auto* token = std::getenv("NEXUS_CLUSTER_TOKEN");
-  return token != nullptr && token[0] != '\0' ? token : wf.cluster.token;
-}
-
-} // namespace
 
 void ha_node::report(std::int64_t epoch) {
   auto& d = *impl_;
@@ -234,7 +227,7 @@ bool ha_node::follow(const coordinator_address& leader, std::string& error, bool
   auto mark = held();
   caller self{*d.sys};
   caf::actor shipper;
-  self->request(*gateway, std::chrono::seconds(5), follow_atom::value, token_of(d.wf), d.me.node,
+  self->request(*gateway, std::chrono::seconds(5), follow_atom::value, d.token, d.me.node,
                 mark.first, mark.second)
     .receive([&](caf::actor& s) { shipper = std::move(s); },
              [&](caf::error& err) { error = "the leader " + leader.node + " at " + leader.listen

@@ -32,8 +32,9 @@ struct coordinator_address {
 class ha_node {
 public:
   /// Starts campaigning as `me`, on `wf.cluster.ha`'s etcd, for the key
-  /// /nexus/<cluster name>/leader.
-  ha_node(const config::workflow& wf, coordinator_address me);
+  /// /nexus/<cluster name>/leader; `token` is what it presents to leaders
+  /// (the cluster token).
+  ha_node(const config::workflow& wf, coordinator_address me, std::string token);
   /// Stops following (the log closes) and gives its lease up.
   ~ha_node();
   ha_node(const ha_node&) = delete;
