@@ -6,6 +6,7 @@
 #include "actors/engine.hpp"
 #include "app/commands.hpp"
 #include "app/http_server.hpp"
+#include "runtime/run_summary.hpp"
 
 namespace nexus::app {
 
@@ -16,5 +17,9 @@ namespace nexus::app {
 int serve_replicated(const serve_args& args, const config::workflow& wf,
                      actors::run_options opts, const http_settings* http,
                      const std::string& http_token, const sigset_t& stop);
+
+/// What `nexus serve` prints as it ends (the summary, as JSON with
+/// --json), and its exit status.
+int report_end(const serve_args& args, const runtime::run_summary& s);
 
 } // namespace nexus::app

@@ -268,11 +268,8 @@ int serve_replicated(const serve_args& args, const config::workflow& wf,
   }
   if (status != 0)
     return status;
-  if (args.json)
-    std::cout << summary.to_json() << '\n';
-  if (!summary.error.empty())
-    std::cerr << "nexus: " << summary.error << '\n';
-  return summary.exit_status;
+  // The last term it led, if any: earlier terms' sagas went on elsewhere.
+  return report_end(args, summary);
 }
 
 } // namespace nexus::app

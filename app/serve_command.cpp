@@ -98,6 +98,10 @@ int serve(const serve_args& args) {
     }
   }
   pthread_sigmask(SIG_UNBLOCK, &stop, nullptr);
+  return report_end(args, s);
+}
+
+int report_end(const serve_args& args, const runtime::run_summary& s) {
   if (args.json)
     std::cout << s.to_json() << '\n';
   else
