@@ -91,18 +91,26 @@ struct ha_node::impl {
     : wf(w), me(std::move(a)), token(std::move(t)) {}
 };
 
+namespace {
+
+/// Takes the leadership's news to next(). Spawned with an argument: CAF
+/// 0.17 spawns a function of none through a null tuple (UBSan flags it).
+caf::behavior news_listener(caf::event_based_actor*, ha_node::impl* d) {
+  return {[d](leadership_atom, leadership_view& v) {
+    std::lock_guard<std::mutex> lock{d->m};
+    d->news = std::move(v);
+    d->changed.notify_all();
+  }};
+}
+
+} // namespace
+
 ha_node::ha_node(const config::workflow& wf, coordinator_address me, std::string token)
   : impl_(std::make_unique<impl>(wf, std::move(me), std::move(token))) {
   auto& d = *impl_;
   d.cfg = std::make_unique<system_config>(2, wf.cluster);
   d.sys = std::make_unique<caf::actor_system>(*d.cfg);
-  d.listener = d.sys->spawn([&d](caf::event_based_actor*) -> caf::behavior {
-    return {[&d](leadership_atom, leadership_view& v) {
-      std::lock_guard<std::mutex> lock{d.m};
-      d.news = std::move(v);
-      d.changed.notify_all();
-    }};
-  });
+  d.listener = d.sys->spawn(news_listener, &d);
   auto& ha = wf.cluster.ha;
   leadership_setup setup;
   setup.key = "/nexus/" + wf.cluster.name + "/leader";

@@ -80,8 +80,9 @@ public:
   /// when it follows no one.
   std::pair<std::uint64_t, std::uint64_t> held();
 
+  struct impl; ///< Its state, in node.cpp (named there by its actors).
+
 private:
-  struct impl;
   std::unique_ptr<impl> impl_;
 };
 
