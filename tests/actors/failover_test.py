@@ -235,11 +235,13 @@ if now_leader is not None:
             status = json.loads(out.stdout)
         except ValueError:
             return False
+        # The leader it names: the one found before may have stepped
+        # aside meanwhile for a longer log.
         rows = {r["node"]: r for r in status["coordinators"]}
-        return (status["leader"] == now_leader.name
-                and set(rows) == {c.name for c in coordinators}
-                and all(r["role"] == ("leader" if n == now_leader.name else "follower")
-                        and r["epoch"] == rows[now_leader.name]["epoch"] and r["lag"] is not None
+        head = status["leader"]
+        return (head in rows and set(rows) == {c.name for c in coordinators}
+                and all(r["role"] == ("leader" if n == head else "follower")
+                        and r["epoch"] == rows[head]["epoch"] and r["lag"] is not None
                         for n, r in rows.items()))
     wait_for("cluster status: the leader, and both others following it in its epoch with a lag",
              described, 30)
