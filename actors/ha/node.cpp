@@ -1,7 +1,6 @@
 #include "actors/ha/node.hpp"
 
 #include <condition_variable>
-#include <map>
 #include <mutex>
 
 #include <caf/all.hpp>
@@ -62,7 +61,6 @@ struct ha_node::impl {
   caf::actor leadership;
   caf::actor listener; ///< Takes the leadership's news to next().
   caf::actor replica;
-  std::string following;
   /// The app thread's own etcd client (reports and gathering).
   std::unique_ptr<runtime::etcd_client> etcd;
   std::string marks; ///< /nexus/<cluster>/marks/
@@ -243,19 +241,13 @@ bool ha_node::follow(const coordinator_address& leader, std::string& error, bool
   if (!shipper)
     return false;
   caf::anon_send(d.replica, follow_atom::value, shipper);
-  d.following = leader.node;
   runtime::log(spdlog::level::info, {}, "following {} at {}: copying its log", leader.node,
                leader.listen);
   return true;
 }
 
-const std::string& ha_node::following() const {
-  return impl_->following;
-}
-
 void ha_node::stop_following() {
   auto& d = *impl_;
-  d.following.clear();
   if (!d.replica)
     return;
   caf::scoped_actor self{*d.sys};

@@ -72,8 +72,6 @@ public:
   /// when the leader cannot be reached (try again) or the log cannot be
   /// opened (`fatal`).
   bool follow(const coordinator_address& leader, std::string& error, bool& fatal);
-  /// The leader it follows now (node name), or "".
-  const std::string& following() const;
   /// Stops following and closes the log (before an engine opens it).
   void stop_following();
   /// The last batch the replica holds durable (epoch, position); zeros
