@@ -85,7 +85,15 @@ client_end run_worker(const config::workflow& wf, const worker_options& opts,
   auto stop_requested = [&opts] { return opts.stop != nullptr && opts.stop->load(); };
   caf::scoped_actor self{sys};
   auto status = client_end::done;
-  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(opts.reconnect_seconds);
+  // When looking for a coordinator stops: never without a limit.
+  auto give_up_from_now = [&opts] {
+    return opts.reconnect_seconds
+             ? std::chrono::steady_clock::now() + std::chrono::seconds(*opts.reconnect_seconds)
+             : std::chrono::steady_clock::time_point::max();
+  };
+  // Only read once give_up has passed, so with a limit.
+  auto within = [&opts] { return std::to_string(opts.reconnect_seconds.value_or(0)) + " s"; };
+  auto give_up = give_up_from_now();
   bool lost = false; // had joined, then lost the coordinator
   // Each distinct reason the attempts failed, in order: the last attempt
   // may only have timed out where an earlier one says why (a TLS handshake
@@ -129,13 +137,13 @@ client_end run_worker(const config::workflow& wf, const worker_options& opts,
         std::string why;
         for (auto& r : reasons)
           why += (why.empty() ? "" : "; ") + r;
-        auto within = std::to_string(opts.reconnect_seconds) + " s: " + why;
         // A coordinator that ended its run while this node was stopped or
         // cut off told it nothing: the loss looks like a crash from here.
         error = lost ? "the coordinator at " + where + " was lost and did not come back within "
-                         + within + " (a coordinator that ended its run while this node could not "
-                         "hear it looks the same; its sagas are in its log either way)"
-                     : "no coordinator at " + where + " within " + within;
+                         + within() + ": " + why
+                         + " (a coordinator that ended its run while this node could not hear it "
+                           "looks the same; its sagas are in its log either way)"
+                     : "no coordinator at " + where + " within " + within() + ": " + why;
         status = client_end::lost;
         break;
       }
@@ -168,7 +176,7 @@ client_end run_worker(const config::workflow& wf, const worker_options& opts,
                    host, port, why);
       if (std::chrono::steady_clock::now() >= give_up) {
         error = "no coordinator answered at " + host + ":" + std::to_string(port)
-                + " within " + std::to_string(opts.reconnect_seconds) + " s: " + why;
+                + " within " + within() + ": " + why;
         status = client_end::lost;
         break;
       }
@@ -204,9 +212,10 @@ client_end run_worker(const config::workflow& wf, const worker_options& opts,
       continue;
     }
     lost = true;
-    runtime::log(spdlog::level::warn, {}, "lost the coordinator at {}:{} ({}): reconnecting for {} s",
-                 host, port, sys.render(reason), opts.reconnect_seconds);
-    give_up = std::chrono::steady_clock::now() + std::chrono::seconds(opts.reconnect_seconds);
+    runtime::log(spdlog::level::warn, {}, "lost the coordinator at {}:{} ({}): reconnecting {}",
+                 host, port, sys.render(reason),
+                 opts.reconnect_seconds ? "for " + within() : "until one answers");
+    give_up = give_up_from_now();
   }
   for (auto& [_, stage] : stages)
     self->send_exit(stage, caf::exit_reason::user_shutdown);

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,10 @@ struct worker_options {
   std::vector<std::string> stages;
   std::uint32_t capacity = 0;       ///< Calls at once; 0: its stages' workers.
   bool stay = false;                ///< Wait for the next run when one ends.
-  std::uint32_t reconnect_seconds = 30; ///< How long to look for a coordinator.
+  /// How long to look for a coordinator, at start and when it is lost;
+  /// none: for as long as the worker runs (a replicated cluster's next
+  /// leader always comes, if only once etcd itself is back).
+  std::optional<std::uint32_t> reconnect_seconds = 30;
   std::string token;
   std::string node;                 ///< Its name; empty: host:pid.
   std::uint32_t threads = 0;
@@ -39,7 +43,7 @@ struct worker_options {
 
 /// Runs a worker until the coordinator ends its run (done; with `stay`, it
 /// waits for the next), until no coordinator could be reached for
-/// `reconnect_seconds` (lost), or until `stop` is set (done). A join the
+/// `reconnect_seconds` when set (lost), or until `stop` is set (done). A join the
 /// coordinator refuses (token, protocol version, steps) or bad options:
 /// refused. `error` says why when it is not done.
 client_end run_worker(const config::workflow& wf, const worker_options& opts, std::string& error);

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -150,7 +151,8 @@ struct worker_args {
   std::string stages;
   std::uint32_t capacity = 0;
   bool stay = false;
-  std::uint32_t reconnect_for = 30;
+  /// Unset: 30 s, or with cluster.ha as long as it runs.
+  std::optional<std::uint32_t> reconnect_for;
   std::uint32_t threads = 0;
   std::string node;
   std::string log_level;

@@ -287,8 +287,8 @@ void add_worker(CLI::App& app, worker_args& args) {
                  "Calls taken at once over all its steps (default: its stages' workers)");
   app.add_flag("--stay", args.stay, "When the coordinator ends its run, wait for the next");
   app.add_option("--reconnect-for", args.reconnect_for,
-                 "Seconds to keep looking for the coordinator, at start and when it is lost")
-    ->capture_default_str();
+                 "Seconds to keep looking for the coordinator, at start and when it is lost "
+                 "(default: 30; with cluster.ha, as long as it runs)");
   app.add_option("--threads", args.threads, "Scheduler threads, 0 for one per core");
   app.add_option("--node", args.node, "This node's name in logs (default: HOST:PID)");
   app.add_option("--data-dir", args.data_dir,

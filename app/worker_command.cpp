@@ -49,7 +49,11 @@ int worker(const worker_args& args) {
       opts.stages.push_back(name);
   opts.capacity = args.capacity;
   opts.stay = args.stay;
+  // A replicated cluster always gets its next leader: looked for as long
+  // as it takes unless told otherwise.
   opts.reconnect_seconds = args.reconnect_for;
+  if (!args.reconnect_for && !wf.cluster.ha.on())
+    opts.reconnect_seconds = 30;
   opts.token = cluster_token(wf);
   opts.node = args.node.empty() ? runtime::log_node() + ":" + std::to_string(::getpid()) : args.node;
   opts.threads = args.threads;

@@ -320,7 +320,10 @@ expect(final is not None and not unended,
        f"all {len(acknowledged)} acknowledged sagas ended on the last leader "
        f"({len(unended)} not: {unended[:5]})")
 
-expect(all(w.poll() is None for w in workers), "both workers still run after every failover")
+for i, w in enumerate(workers):
+    if not expect(w.poll() is None, f"w{i} still runs after every failover"):
+        with open(os.path.join(work, f"w{i}.err")) as f:
+            print(f"w{i} exited {w.returncode}; its last words:\n" + "".join(f.readlines()[-5:]))
 
 # The logs, once every coordinator has stopped (SIGTERM: gracefully).
 for w in workers:
