@@ -274,7 +274,7 @@ void on_result(saga_actor* self, const step_result& r) {
 /// Every message a saga takes. Sagas share one behavior that matches
 /// nothing and handle their messages here, in the default handler: a
 /// behavior of their own would cost each waiting saga some 200 bytes.
-caf::result<caf::message> dispatch(caf::scheduled_actor* ptr, caf::message_view& msg) {
+caf::result<caf::message> dispatch_to_saga(caf::scheduled_actor* ptr, caf::message_view& msg) {
   runtime::count_message();
   auto self = static_cast<saga_actor*>(ptr);
   auto& xs = msg.content();
@@ -323,7 +323,7 @@ caf::result<caf::message> dispatch(caf::scheduled_actor* ptr, caf::message_view&
 }
 
 /// The log refused a write (the writer's error comes back as a message).
-void on_error(caf::scheduled_actor* ptr, caf::error& err) {
+void on_saga_error(caf::scheduled_actor* ptr, caf::error& err) {
   auto self = static_cast<saga_actor*>(ptr);
   self->send(self->state.links->coordinator, fail_atom::value, self->state.machine->cid(),
              describe(err));
@@ -343,8 +343,8 @@ void begin(saga_actor* self, runtime::saga_machine&& machine,
   st.machine.emplace(std::move(machine));
   st.links = std::move(links);
   st.idle_us = st.machine->idle_until().value_or(-1);
-  self->set_default_handler(dispatch);
-  self->set_error_handler(on_error);
+  self->set_default_handler(dispatch_to_saga);
+  self->set_error_handler(on_saga_error);
 }
 
 caf::behavior started(saga_actor* self, runtime::saga_machine machine,

@@ -13,33 +13,28 @@
 #include "app/commands.hpp"
 #include "config/json_tree.hpp"
 #include "config/json_writer.hpp"
+#include "runtime/curl_handles.hpp"
 
 namespace nexus::app {
 
 namespace {
 
-std::size_t collect(char* data, std::size_t size, std::size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
-
 /// GET http://`where`/v1/cluster: its JSON, or nothing with `error` set.
 std::optional<config::json_node> cluster_of(const std::string& where, std::string& error) {
-  std::unique_ptr<CURL, void (*)(CURL*)> curl{curl_easy_init(), curl_easy_cleanup};
+  runtime::curl_easy_handle curl{curl_easy_init()};
   std::string body;
   auto url = "http://" + where + "/v1/cluster";
-  curl_slist* headers = nullptr;
+  runtime::curl_header_list headers;
   if (auto* token = std::getenv("NEXUS_HTTP_TOKEN"); token != nullptr && token[0] != '\0')
-    headers = curl_slist_append(headers, (std::string{"Authorization: Bearer "} + token).c_str());
+    headers.reset(curl_slist_append(nullptr, (std::string{"Authorization: Bearer "} + token).c_str()));
   curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, 5000L);
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, runtime::curl_append_body);
   curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &body);
   auto rc = curl_easy_perform(curl.get());
   long status = 0;
   curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
-  curl_slist_free_all(headers);
   if (rc != CURLE_OK) {
     error = "cannot reach " + url + ": " + curl_easy_strerror(rc);
     return std::nullopt;

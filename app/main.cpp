@@ -318,8 +318,10 @@ int main(int argc, char** argv) {
              "Colours only on a terminal, never with NO_COLOR set.");
   // Each command: its options, bound to its arguments, and what runs it.
   std::vector<std::pair<CLI::App*, std::function<int()>>> commands;
+  // run_it's type names the overload: other files' helpers may share a
+  // command's name (the build compiles several files as one).
   auto command = [&](const char* name, const char* what, auto& args, auto add_options,
-                     auto run_it) {
+                     int (*run_it)(const std::remove_reference_t<decltype(args)>&)) {
     auto* sub = app.add_subcommand(name, what);
     add_options(*sub, args);
     commands.emplace_back(sub, [&args, run_it] { return run_it(args); });

@@ -21,7 +21,7 @@ namespace {
 
 volatile std::sig_atomic_t stop_signal = 0;
 
-void on_stop_signal(int sig) {
+void on_mcp_stop_signal(int sig) {
   stop_signal = sig;
 }
 
@@ -129,7 +129,7 @@ std::FILE* take_stdout() {
 
 void on_signals() {
   struct sigaction sa {};
-  sa.sa_handler = on_stop_signal;
+  sa.sa_handler = on_mcp_stop_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0; // no SA_RESTART: a signal ends the read
   sigaction(SIGTERM, &sa, nullptr);

@@ -17,10 +17,10 @@ namespace nexus::app {
 
 namespace {
 
-std::atomic<bool> stop_requested{false};
+std::atomic<bool> worker_stop_requested{false};
 
-extern "C" void on_stop_signal(int) {
-  stop_requested = true;
+extern "C" void on_worker_stop_signal(int) {
+  worker_stop_requested = true;
 }
 
 } // namespace
@@ -79,10 +79,10 @@ int worker(const worker_args& args) {
   }
   // SIGTERM and SIGINT stop it (exit 0): its calls in flight go back to
   // the coordinator, which sends them elsewhere.
-  stop_requested = false;
-  opts.stop = &stop_requested;
-  std::signal(SIGTERM, on_stop_signal);
-  std::signal(SIGINT, on_stop_signal);
+  worker_stop_requested = false;
+  opts.stop = &worker_stop_requested;
+  std::signal(SIGTERM, on_worker_stop_signal);
+  std::signal(SIGINT, on_worker_stop_signal);
   runtime::meter_board meters;
   app::metrics scraper;
   http_server server;

@@ -16,7 +16,7 @@ std::string index(const std::string& path, size_t i) {
   return path + "[" + std::to_string(i) + "]";
 }
 
-std::string quoted(std::string_view s) {
+std::string in_quotes(std::string_view s) {
   return "\"" + std::string{s} + "\"";
 }
 
@@ -142,7 +142,7 @@ int key_reader::read_choice(const json_node& obj, std::string_view key, const st
     ++i;
   }
   error(obj.find(key)->line, join(path, key),
-        "unknown value " + quoted(s) + " (expected one of: " + list + ")");
+        "unknown value " + in_quotes(s) + " (expected one of: " + list + ")");
   return -1;
 }
 
@@ -163,7 +163,7 @@ void key_reader::read_kinds(const json_node& obj, std::string_view key, const st
       kinds.push_back(*k);
     else
       error(item.line, index(p, i),
-            "unknown error kind " + quoted(item.text)
+            "unknown error kind " + in_quotes(item.text)
               + " (expected one of: transient, permanent, timeout, circuit_open, cancelled)");
   }
   out = std::move(kinds);

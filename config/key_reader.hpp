@@ -16,7 +16,8 @@ namespace nexus::config {
 std::string join(const std::string& path, std::string_view key);
 /// `path[i]`.
 std::string index(const std::string& path, size_t i);
-std::string quoted(std::string_view s);
+/// `"s"`, for messages (not std::quoted: no escapes, and a string of its own).
+std::string in_quotes(std::string_view s);
 std::string format_number(double x);
 
 /// Reads typed members of a json_node tree, checking each against its

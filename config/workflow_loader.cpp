@@ -371,14 +371,14 @@ private:
         error(n.line, join(path, "name"), "missing: every step needs a name");
     } else if (!valid_name(step.name)) {
       error(n.find("name")->line, join(path, "name"),
-            "invalid step name " + quoted(step.name) + " (1 to 64 of A-Z a-z 0-9 . _ -)");
+            "invalid step name " + in_quotes(step.name) + " (1 to 64 of A-Z a-z 0-9 . _ -)");
     } else if (!names.insert(step.name).second) {
       error(n.find("name")->line, join(path, "name"),
-            "step name " + quoted(step.name) + " is used twice in this saga");
+            "step name " + in_quotes(step.name) + " is used twice in this saga");
     }
     if (read_string(n, "resource", path, step.resource) && !valid_name(step.resource))
       error(n.find("resource")->line, join(path, "resource"),
-            "invalid resource name " + quoted(step.resource) + " (1 to 64 of A-Z a-z 0-9 . _ -)");
+            "invalid resource name " + in_quotes(step.resource) + " (1 to 64 of A-Z a-z 0-9 . _ -)");
     read_uint(n, "timeout_ms", path, step.timeout_ms, 1);
     read_uint(n, "concurrency", path, step.concurrency, 1, 100000);
     read_uint(n, "queue", path, step.queue, 1, 10000000);
@@ -443,7 +443,7 @@ private:
           error(n.line, join(path, "name"), "missing: a handler action names its handler");
         else if (!valid_name(a.handler))
           error(n.find("name")->line, join(path, "name"),
-                "invalid handler name " + quoted(a.handler) + " (1 to 64 of A-Z a-z 0-9 . _ -)");
+                "invalid handler name " + in_quotes(a.handler) + " (1 to 64 of A-Z a-z 0-9 . _ -)");
         break;
       case action_kind::sleep:
         check_keys(n, path, keys({"ms", "until"}));
@@ -461,7 +461,7 @@ private:
           error(n.line, join(path, "signal"), "missing: a wait action names the signal it waits for");
         else if (!valid_name(a.wait.signal))
           error(n.find("signal")->line, join(path, "signal"),
-                "invalid signal name " + quoted(a.wait.signal) + " (1 to 64 of A-Z a-z 0-9 . _ -)");
+                "invalid signal name " + in_quotes(a.wait.signal) + " (1 to 64 of A-Z a-z 0-9 . _ -)");
         read_uint(n, "timeout_ms", path, a.wait.timeout_ms, 1, max_wait_ms);
         break;
     }
@@ -485,7 +485,7 @@ private:
     if (read_string(n, "until", path, s.until) && (s.until.empty() || s.until[0] != '/'))
       error(until->line, join(path, "until"),
             "must be a JSON Pointer into the step's input, such as \"/input/ship_at\", got "
-              + quoted(s.until));
+              + in_quotes(s.until));
   }
 
   void read_simulate(const json_node& n, const std::string& path, simulate_action& s) {
@@ -526,7 +526,7 @@ private:
         error(n.line, join(path, "url"), "missing: an http action needs a url");
     } else if (h.url.rfind("http://", 0) != 0 && h.url.rfind("https://", 0) != 0) {
       error(n.find("url")->line, join(path, "url"),
-            "must start with http:// or https://, got " + quoted(h.url));
+            "must start with http:// or https://, got " + in_quotes(h.url));
     }
     read_string_map(n, "headers", path, h.headers, false);
     read_uint(n, "max_output_bytes", path, h.max_output_bytes, 1, 1ull << 30);
@@ -543,7 +543,7 @@ private:
           used = used || step.resource == m.key;
       if (!used)
         error(m.line, join("breakers", m.key),
-              "no step uses resource " + quoted(m.key) + " (remove it or set a step's resource)");
+              "no step uses resource " + in_quotes(m.key) + " (remove it or set a step's resource)");
     }
   }
 

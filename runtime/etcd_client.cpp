@@ -9,6 +9,7 @@
 #include <simdjson.h>
 
 #include "config/json_writer.hpp"
+#include "runtime/curl_handles.hpp"
 
 namespace nexus::runtime {
 
@@ -42,14 +43,6 @@ std::optional<std::string> decode_base64(const std::string& text) {
 
 namespace {
 
-struct curl_deleter {
-  void operator()(CURL* h) const { curl_easy_cleanup(h); }
-};
-
-std::size_t collect(char* data, std::size_t size, std::size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
 
 /// A 64-bit integer the gateway writes as a string (proto3 JSON), or as a
 /// number; 0 when left out (proto3 leaves out zeros).
@@ -120,7 +113,7 @@ struct etcd_client::impl {
   std::vector<std::string> endpoints;
   std::chrono::milliseconds timeout;
   std::size_t current = 0; ///< The endpoint that answered last.
-  std::unique_ptr<CURL, curl_deleter> handle{curl_easy_init()};
+  curl_easy_handle handle{curl_easy_init()};
   simdjson::dom::parser parser;
 
   /// POSTs and parses: etcd's answer, or why there is none (etcd's error too).
@@ -150,17 +143,16 @@ std::optional<std::string> etcd_client::call(const std::string& path, const std:
     curl_easy_reset(h);
     auto url = endpoint + path;
     std::string answer;
-    curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+    curl_header_list headers{curl_slist_append(nullptr, "Content-Type: application/json")};
     curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.c_str());
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(d.timeout.count()));
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, curl_append_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &answer);
     auto rc = curl_easy_perform(h);
-    curl_slist_free_all(headers);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     if (rc == CURLE_OK && status < 500) {

@@ -5,26 +5,19 @@
 #include <curl/curl.h>
 
 #include "config/json_writer.hpp"
+#include "runtime/curl_handles.hpp"
 #include "runtime/executors.hpp"
 
 namespace nexus::runtime {
 
 namespace {
 
-struct easy_deleter {
-  void operator()(CURL* h) const { curl_easy_cleanup(h); }
-};
-
-struct header_list_deleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-
 /// One handle per worker thread: reset between requests, it keeps its
 /// connections open, so a stage calling one service reuses them.
 CURL* thread_handle() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  thread_local std::unique_ptr<CURL, easy_deleter> handle{curl_easy_init()};
+  thread_local curl_easy_handle handle{curl_easy_init()};
   if (handle)
     curl_easy_reset(handle.get());
   return handle.get();
@@ -66,7 +59,7 @@ outcome run_http(const config::http_action& a, const step_context& c) {
   CURL* h = thread_handle();
   if (h == nullptr)
     return outcome::failure(config::error_kind::transient, "cannot start an HTTP client");
-  std::unique_ptr<curl_slist, header_list_deleter> headers;
+  curl_header_list headers;
   auto add = [&headers](const std::string& line) {
     headers.reset(curl_slist_append(headers.release(), line.c_str()));
   };

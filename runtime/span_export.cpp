@@ -7,6 +7,7 @@
 
 #include "config/json_writer.hpp"
 #include "config/trace_context.hpp"
+#include "runtime/curl_handles.hpp"
 #include "runtime/logging.hpp"
 
 namespace nexus::runtime {
@@ -39,12 +40,6 @@ std::size_t discard(char*, std::size_t size, std::size_t n, void*) {
   return size * n;
 }
 
-struct curl_deleter {
-  void operator()(CURL* h) const { curl_easy_cleanup(h); }
-};
-struct slist_deleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
 
 } // namespace
 
@@ -141,11 +136,11 @@ void span_exporter::run() {
 
 void span_exporter::send(std::vector<span_record>& batch) {
   auto body = otlp_json(batch, settings_.service_name);
-  std::unique_ptr<CURL, curl_deleter> h{curl_easy_init()};
+  curl_easy_handle h{curl_easy_init()};
   long code = 0;
   CURLcode rc = CURLE_FAILED_INIT;
   if (h) {
-    std::unique_ptr<curl_slist, slist_deleter> headers{
+    curl_header_list headers{
       curl_slist_append(nullptr, "Content-Type: application/json")};
     curl_easy_setopt(h.get(), CURLOPT_URL, settings_.otlp_endpoint.c_str());
     curl_easy_setopt(h.get(), CURLOPT_POST, 1L);

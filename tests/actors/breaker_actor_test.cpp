@@ -16,6 +16,8 @@
 #include "storage/timestamp.hpp"
 #include "tests/temp_dir.hpp"
 
+namespace actors_breaker_actor_test {
+
 using namespace nexus;
 using namespace std::chrono_literals;
 
@@ -225,3 +227,5 @@ BOOST_AUTO_TEST_CASE(the_open_period_ends_on_the_clock_and_a_good_trial_closes_i
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace actors_breaker_actor_test

@@ -11,6 +11,8 @@
 #include "actors/system_config.hpp"
 #include "storage/timestamp.hpp"
 
+namespace actors_cluster_gateway_test {
+
 using namespace nexus;
 
 namespace {
@@ -106,3 +108,5 @@ BOOST_AUTO_TEST_CASE(a_call_no_node_serves_waits_and_times_out_then_a_full_queue
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace actors_cluster_gateway_test

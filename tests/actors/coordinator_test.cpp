@@ -24,6 +24,8 @@
 #include "storage/event_log.hpp"
 #include "tests/temp_dir.hpp"
 
+namespace actors_coordinator_test {
+
 using namespace nexus;
 using runtime::start_result;
 
@@ -419,3 +421,5 @@ BOOST_AUTO_TEST_CASE(a_restart_leaves_parked_sagas_in_the_log_and_a_signal_still
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace actors_coordinator_test

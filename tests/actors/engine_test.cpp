@@ -18,6 +18,8 @@
 #include "storage/event_log.hpp"
 #include "tests/temp_dir.hpp"
 
+namespace actors_engine_test {
+
 using namespace nexus;
 
 namespace {
@@ -504,3 +506,5 @@ BOOST_AUTO_TEST_CASE(handler_steps_run_registered_cpp_code_and_a_missing_one_is_
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace actors_engine_test

@@ -18,6 +18,8 @@
 #include "storage/event_log.hpp"
 #include "tests/temp_dir.hpp"
 
+namespace actors_event_log_writer_test {
+
 using namespace nexus;
 
 namespace {
@@ -186,3 +188,5 @@ BOOST_AUTO_TEST_CASE(a_failed_write_is_never_acknowledged_and_later_appends_are_
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace actors_event_log_writer_test

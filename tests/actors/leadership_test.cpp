@@ -19,6 +19,8 @@
 #include "actors/ha/node.hpp"
 #include "tests/actors/deterministic_system.hpp"
 
+namespace actors_leadership_test {
+
 using namespace nexus;
 using namespace std::chrono_literals;
 using runtime::leadership_role;
@@ -240,3 +242,5 @@ BOOST_AUTO_TEST_CASE(a_leaders_address_round_trips_and_a_malformed_one_is_none) 
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace actors_leadership_test

@@ -22,6 +22,8 @@
 #include "tests/storage/log_requests.hpp"
 #include "tests/temp_dir.hpp"
 
+namespace actors_replication_test {
+
 using namespace nexus;
 using test::contents;
 using test::open_log;
@@ -268,3 +270,5 @@ BOOST_AUTO_TEST_CASE(a_replica_refuses_a_batch_of_an_older_epoch) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace actors_replication_test

@@ -16,6 +16,8 @@
 #include "tests/actors/deterministic_system.hpp"
 #include "storage/timestamp.hpp"
 
+namespace actors_stage_test {
+
 using namespace nexus;
 using namespace std::chrono_literals;
 
@@ -247,3 +249,5 @@ BOOST_AUTO_TEST_CASE(pressure_eases_once_the_queue_is_half_empty) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace actors_stage_test

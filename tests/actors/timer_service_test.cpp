@@ -16,6 +16,8 @@
 #include "storage/keys.hpp"
 #include "tests/actors/deterministic_system.hpp"
 
+namespace actors_timer_service_test {
+
 using namespace nexus;
 using namespace std::chrono_literals;
 
@@ -168,3 +170,5 @@ BOOST_AUTO_TEST_CASE(a_timer_centuries_away_is_looked_at_again_each_day_and_neve
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace actors_timer_service_test

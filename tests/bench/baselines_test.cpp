@@ -10,6 +10,8 @@
 #include "storage/keys.hpp"
 #include "tests/temp_dir.hpp"
 
+namespace bench_baselines_test {
+
 using namespace nexus;
 using namespace nexus::bench;
 
@@ -71,3 +73,5 @@ BOOST_AUTO_TEST_CASE(the_raw_write_loop_names_a_directory_it_cannot_use) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace bench_baselines_test

@@ -5,6 +5,8 @@
 #include "runtime/definition_catalog.hpp"
 #include "runtime/saga_machine.hpp"
 
+namespace config_definition_test {
+
 using namespace nexus;
 
 namespace {
@@ -110,3 +112,5 @@ BOOST_AUTO_TEST_CASE(a_catalog_holds_each_definition_once_and_machines_share_it)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace config_definition_test

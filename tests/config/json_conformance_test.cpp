@@ -8,6 +8,8 @@
 #include "config/input_line.hpp"
 #include "config/workflow_loader.hpp"
 
+namespace config_json_conformance_test {
+
 // Every file of JSONTestSuite's test_parsing (tests/data/JSONTestSuite) through
 // the two readers of outside JSON: the workflow loader and the input-line
 // reader. `y_` files are JSON: each is judged as a workflow or an input line
@@ -146,3 +148,5 @@ BOOST_AUTO_TEST_CASE(nesting_past_the_limits_is_refused_cleanly) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace config_json_conformance_test

@@ -2,6 +2,8 @@
 
 #include "config/json_writer.hpp"
 
+namespace config_json_writer_test {
+
 using nexus::config::append_json_string;
 
 namespace {
@@ -55,3 +57,5 @@ BOOST_AUTO_TEST_CASE(object_writer_separates_fields_and_keeps_raw_json) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace config_json_writer_test

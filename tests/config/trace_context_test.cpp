@@ -6,6 +6,8 @@
 #include "config/input_line.hpp"
 #include "config/trace_context.hpp"
 
+namespace config_trace_context_test {
+
 using namespace nexus::config;
 
 namespace {
@@ -99,3 +101,5 @@ BOOST_AUTO_TEST_CASE(an_input_line_carries_a_checked_trace_context) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace config_trace_context_test

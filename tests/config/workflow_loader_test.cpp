@@ -2,6 +2,8 @@
 
 #include "config/workflow_loader.hpp"
 
+namespace config_workflow_loader_test {
+
 using namespace nexus::config;
 
 namespace {
@@ -327,3 +329,5 @@ BOOST_AUTO_TEST_CASE(tracing_settings_are_checked_with_their_paths) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace config_workflow_loader_test

@@ -5,6 +5,8 @@
 #include "runtime/breaker_log.hpp"
 #include "storage/event.hpp"
 
+namespace runtime_breaker_log_test {
+
 using namespace nexus;
 using namespace nexus::runtime;
 
@@ -91,3 +93,5 @@ BOOST_AUTO_TEST_CASE(stored_states_are_read_back_by_name) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace runtime_breaker_log_test

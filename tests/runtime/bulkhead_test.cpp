@@ -5,6 +5,8 @@
 
 #include "runtime/bulkhead.hpp"
 
+namespace runtime_bulkhead_test {
+
 using namespace nexus::runtime;
 using admission = bulkhead::admission;
 
@@ -73,3 +75,5 @@ BOOST_AUTO_TEST_CASE(one_sweep_timer_is_on_its_way_at_most) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace runtime_bulkhead_test

@@ -5,6 +5,8 @@
 
 #include "runtime/circuit_breaker.hpp"
 
+namespace runtime_circuit_breaker_test {
+
 using namespace nexus;
 using namespace nexus::runtime;
 using config::error_kind;
@@ -274,3 +276,5 @@ BOOST_AUTO_TEST_CASE(a_restart_continues_an_open_breaker_and_an_override_wins) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace runtime_circuit_breaker_test

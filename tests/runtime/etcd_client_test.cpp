@@ -20,6 +20,8 @@
 #include "runtime/etcd_client.hpp"
 #include "tests/temp_dir.hpp"
 
+namespace runtime_etcd_client_test {
+
 using namespace nexus;
 using runtime::etcd_client;
 
@@ -176,3 +178,5 @@ BOOST_AUTO_TEST_CASE(a_dead_endpoint_is_passed_over_and_none_answering_is_an_err
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace runtime_etcd_client_test

@@ -17,6 +17,8 @@
 #include "runtime/executors.hpp"
 #include "tests/temp_dir.hpp"
 
+namespace runtime_executors_test {
+
 using namespace nexus;
 using namespace nexus::runtime;
 using config::error_kind;
@@ -286,3 +288,5 @@ BOOST_AUTO_TEST_CASE(handlers_are_called_by_name_and_their_throws_fail_the_attem
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace runtime_executors_test

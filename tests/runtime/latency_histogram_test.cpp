@@ -4,6 +4,8 @@
 
 #include "runtime/latency_histogram.hpp"
 
+namespace runtime_latency_histogram_test {
+
 using nexus::runtime::latency_histogram;
 
 BOOST_AUTO_TEST_SUITE(latency_histogram_quantiles)
@@ -51,3 +53,5 @@ BOOST_AUTO_TEST_CASE(quantiles_of_a_uniform_spread) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace runtime_latency_histogram_test

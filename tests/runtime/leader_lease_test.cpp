@@ -5,6 +5,8 @@
 
 #include "runtime/leader_lease.hpp"
 
+namespace runtime_leader_lease_test {
+
 using nexus::runtime::leader_lease;
 using namespace std::chrono_literals;
 
@@ -60,3 +62,5 @@ BOOST_AUTO_TEST_CASE(a_loss_stops_at_once_and_an_older_renewal_cannot_undo_it) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace runtime_leader_lease_test

@@ -7,6 +7,8 @@
 
 #include "runtime/leadership.hpp"
 
+namespace runtime_leadership_test {
+
 using namespace nexus::runtime;
 using namespace std::chrono_literals;
 using kind = leadership_request::kind;
@@ -180,3 +182,5 @@ BOOST_AUTO_TEST_CASE(a_leader_that_yields_steps_down_and_asks_for_no_lease_until
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace runtime_leadership_test

@@ -11,6 +11,8 @@
 #include "runtime/logging.hpp"
 #include "tests/temp_dir.hpp"
 
+namespace runtime_logging_test {
+
 using namespace nexus;
 using nexus::config::json_node;
 
@@ -207,3 +209,5 @@ BOOST_AUTO_TEST_CASE(a_slow_log_slows_the_writer_and_says_so_without_dropping_a_
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace runtime_logging_test

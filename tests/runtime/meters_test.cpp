@@ -9,6 +9,8 @@
 #include "runtime/meters.hpp"
 #include "runtime/outcome.hpp"
 
+namespace runtime_meters_test {
+
 using namespace nexus;
 using runtime::histogram_meter;
 
@@ -113,3 +115,5 @@ BOOST_AUTO_TEST_CASE(the_board_hands_out_one_meter_per_name_and_visits_each_once
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace runtime_meters_test

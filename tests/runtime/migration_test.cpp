@@ -4,6 +4,8 @@
 #include "runtime/migration.hpp"
 #include "runtime/saga_machine.hpp"
 
+namespace runtime_migration_test {
+
 using namespace nexus;
 using namespace nexus::runtime;
 
@@ -114,3 +116,5 @@ BOOST_AUTO_TEST_CASE(a_moved_saga_records_both_definitions_and_its_row_names_the
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace runtime_migration_test

@@ -7,6 +7,8 @@
 
 #include "runtime/replica_log.hpp"
 
+namespace runtime_replica_log_test {
+
 using nexus::runtime::replica_log;
 using nexus::runtime::replica_verdict;
 
@@ -70,3 +72,5 @@ BOOST_AUTO_TEST_CASE(after_a_checkpoint_the_next_batch_follows_on_its_last) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace runtime_replica_log_test

@@ -5,6 +5,8 @@
 
 #include "runtime/replica_quorum.hpp"
 
+namespace runtime_replica_quorum_test {
+
 using nexus::runtime::replica_quorum;
 
 BOOST_AUTO_TEST_SUITE(replica_quorum_rules)
@@ -58,3 +60,5 @@ BOOST_AUTO_TEST_CASE(with_no_replica_asked_for_the_leaders_sync_is_enough) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace runtime_replica_quorum_test

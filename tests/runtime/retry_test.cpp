@@ -3,6 +3,8 @@
 #include "runtime/retry.hpp"
 #include "runtime/simulate.hpp"
 
+namespace runtime_retry_test {
+
 using namespace nexus;
 using nexus::runtime::retry_delay_ms;
 
@@ -65,3 +67,5 @@ BOOST_AUTO_TEST_CASE(simulated_fail_rate_is_close_to_the_setting) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace runtime_retry_test

@@ -6,6 +6,8 @@
 #include "config/workflow_loader.hpp"
 #include "runtime/saga_admission.hpp"
 
+namespace runtime_saga_admission_test {
+
 using namespace nexus;
 using runtime::saga_admission;
 using runtime::start_result;
@@ -284,3 +286,5 @@ BOOST_AUTO_TEST_CASE(parked_sagas_hold_no_room_and_are_counted_once_until_they_a
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace runtime_saga_admission_test

@@ -6,6 +6,8 @@
 #include "runtime/saga_writes.hpp"
 #include "tests/runtime/machine_fixture.hpp"
 
+namespace runtime_saga_control_test {
+
 using namespace nexus;
 using namespace nexus::runtime;
 using namespace nexus::test;
@@ -392,3 +394,5 @@ BOOST_AUTO_TEST_CASE(no_prefix_of_a_cancelled_pivoted_or_retried_history_is_left
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace runtime_saga_control_test

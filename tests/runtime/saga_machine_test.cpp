@@ -4,6 +4,8 @@
 
 #include "tests/runtime/machine_fixture.hpp"
 
+namespace runtime_saga_machine_test {
+
 using namespace nexus;
 using namespace nexus::runtime;
 using storage::event_type;
@@ -415,3 +417,5 @@ BOOST_AUTO_TEST_CASE(a_saga_logged_before_traces_gets_one_from_its_id_the_same_e
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace runtime_saga_machine_test

@@ -8,6 +8,8 @@
 #include "runtime/saga_writes.hpp"
 #include "tests/temp_dir.hpp"
 
+namespace runtime_saga_progress_test {
+
 using namespace nexus;
 
 namespace {
@@ -72,3 +74,5 @@ BOOST_AUTO_TEST_CASE(a_running_saga_s_row_is_brought_up_to_date_from_the_log) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace runtime_saga_progress_test

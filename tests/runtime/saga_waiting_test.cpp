@@ -7,6 +7,8 @@
 #include "storage/timestamp.hpp"
 #include "tests/runtime/machine_fixture.hpp"
 
+namespace runtime_saga_waiting_test {
+
 using namespace nexus;
 using namespace nexus::runtime;
 using namespace nexus::test;
@@ -381,3 +383,5 @@ BOOST_AUTO_TEST_CASE(a_wait_short_of_the_threshold_keeps_the_saga_in_memory) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace runtime_saga_waiting_test

@@ -4,6 +4,8 @@
 #include "config/workflow_loader.hpp"
 #include "runtime/start_request.hpp"
 
+namespace runtime_start_request_test {
+
 using namespace nexus;
 using runtime::request_problem;
 
@@ -65,3 +67,5 @@ BOOST_AUTO_TEST_CASE(an_input_line_is_not_parsed_twice) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace runtime_start_request_test

@@ -12,6 +12,8 @@
 #include "tests/storage/log_requests.hpp"
 #include "tests/temp_dir.hpp"
 
+namespace storage_event_log_replication_test {
+
 using namespace nexus::storage;
 using nexus::test::contents;
 using nexus::test::open_log;
@@ -178,3 +180,5 @@ BOOST_AUTO_TEST_CASE(an_installed_checkpoint_replaces_a_log_and_a_crash_midway_l
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace storage_event_log_replication_test

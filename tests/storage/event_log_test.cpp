@@ -5,6 +5,8 @@
 #include "tests/storage/log_requests.hpp"
 #include "tests/temp_dir.hpp"
 
+namespace storage_event_log_test {
+
 using namespace nexus::storage;
 using nexus::test::open_log;
 using nexus::test::request;
@@ -418,3 +420,5 @@ BOOST_AUTO_TEST_CASE(timers_are_set_and_cleared_with_the_events_and_read_in_due_
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace storage_event_log_test

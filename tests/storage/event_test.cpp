@@ -6,6 +6,8 @@
 #include "storage/event.hpp"
 #include "storage/timestamp.hpp"
 
+namespace storage_event_test {
+
 using namespace nexus::storage;
 
 namespace {
@@ -193,3 +195,5 @@ BOOST_AUTO_TEST_CASE(waiting_events_round_trip_their_signal_fields) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace storage_event_test

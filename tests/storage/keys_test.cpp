@@ -3,6 +3,8 @@
 #include "storage/correlation_id.hpp"
 #include "storage/keys.hpp"
 
+namespace storage_keys_test {
+
 using namespace nexus::storage;
 
 BOOST_AUTO_TEST_SUITE(keys)
@@ -82,3 +84,5 @@ BOOST_AUTO_TEST_CASE(bad_ids_are_shown_escaped) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace storage_keys_test
