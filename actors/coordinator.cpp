@@ -733,6 +733,8 @@ coordinator_actor::behavior_type coordinator(coordinator_self self, coordinator_
       if (!st.core->busy(cid) && !st.core->waking(cid)) {
         storage::status s = storage::status::ok();
         auto row = st.setup.log->find_saga(cid, s);
+        if (row && storage::is_terminal(row->status))
+          return std::string{storage::to_string(row->status)};
         if (!row || !is_parked(*row))
           return std::string{};
       }

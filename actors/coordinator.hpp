@@ -113,8 +113,8 @@ using coordinator_actor = saga_listener::extend<
 /// `(park_atom, cid, wake_us)` from sagas.
 /// `(stats_atom)` -> `runtime::run_summary`: the counts so far, for
 /// progress. `(watch_atom, cid)` -> `std::string`: answered with the saga's
-/// end status when it ends, or at once with "" if it is not running here
-/// (ended, unknown, or not resumable). It takes `(pressure_atom, stage, full)` from the stages it
+/// end status when it ends (at once if it has), or at once with "" if it is
+/// unknown or not running here (not resumable). It takes `(pressure_atom, stage, full)` from the stages it
 /// watches: while
 /// any is full it starts nothing new. Told to exit, it stops its live sagas
 /// first.

@@ -149,8 +149,8 @@ public:
                    end_callback on_end, std::function<void(const std::string& cid)> on_started = {});
 
   /// Calls `on_end` once, from one of the engine's threads: with the end
-  /// status of saga `cid` when it ends, or with "" if it is not running
-  /// (it had ended, or is unknown) or `limit` passes first.
+  /// status of saga `cid` when it ends (at once if it had), or with "" if
+  /// it is unknown or not running, or `limit` passes first.
   void watch(const std::string& cid, std::chrono::milliseconds limit,
              std::function<void(const std::string& status)> on_end);
 

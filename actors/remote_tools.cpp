@@ -36,14 +36,16 @@ std::unique_ptr<remote_tools> remote_tools::connect(const submit_options& opts,
   cluster.tls = {opts.tls_certificate, opts.tls_key, opts.tls_ca};
   d->cfg = std::make_unique<actors::system_config>(1, cluster);
   d->sys = std::make_unique<caf::actor_system>(*d->cfg);
-  d->where = opts.host + ":" + std::to_string(opts.port);
   d->token = opts.token;
-  auto gateway = connect_to(*d->sys, opts.host, opts.port);
-  if (!gateway) {
-    error = "no coordinator at " + d->where + ": " + d->sys->render(gateway.error());
+  // Of a replicated cluster's coordinators, the leader takes the connection.
+  std::string why;
+  auto found = connect_to_first(*d->sys, opts.coordinators, 0, why);
+  if (!found) {
+    error = "no coordinator at " + why;
     return nullptr;
   }
-  d->gateway = std::move(*gateway);
+  d->where = endpoint_name(opts.coordinators[found->first]);
+  d->gateway = std::move(found->second);
   return std::unique_ptr<remote_tools>{new remote_tools{std::move(d)}};
 }
 

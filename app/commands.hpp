@@ -138,6 +138,7 @@ bool http_options(const std::string& endpoint, const config::workflow& wf, http_
                   std::string& token, std::string& error);
 
 struct submit_args : coordinator_client_args {
+  std::uint32_t reconnect_for = 30;
   std::string to;
   std::string input;
   bool detach = false;

@@ -158,7 +158,9 @@ void add_signal(CLI::App& app, signal_args& args) {
   auto* dir = app.add_option("--data-dir", args.data_dir,
                              "Event log directory that no process holds (the next run that "
                              "resumes the saga takes the signal)");
-  auto* to = app.add_option("--to", args.to, "HOST:PORT of a nexus serve (its --listen)");
+  auto* to = app.add_option("--to", args.to,
+                            "HOST:PORT of a nexus serve (its --listen); a replicated cluster's "
+                            "coordinators separated by commas: the leader takes it");
   dir->excludes(to);
   to->excludes(dir);
   add_coordinator_client(app, args);
@@ -257,8 +259,13 @@ void add_serve(CLI::App& app, serve_args& args) {
 }
 
 void add_submit(CLI::App& app, submit_args& args) {
-  app.add_option("--to", args.to, "The coordinator's HOST:PORT (nexus serve --listen)")
+  app.add_option("--to", args.to,
+                 "The coordinator's HOST:PORT (nexus serve --listen); a replicated cluster's "
+                 "coordinators separated by commas: the leader takes the sagas")
     ->required();
+  app.add_option("--reconnect-for", args.reconnect_for,
+                 "With several coordinators: seconds to look for the next leader when one is lost")
+    ->capture_default_str();
   app.add_option("input", args.input, "JSON-lines file of sagas to start, or - for standard input")
     ->required();
   app.add_flag("--detach", args.detach, "Return once the sagas are submitted, not when they end");

@@ -24,15 +24,15 @@ http_response rpc_error(unsigned status, int code, const std::string& message) {
   return r;
 }
 
-struct session {
-  std::mutex busy; ///< mcp_server handles one message at a time.
-  mcp_server server;
-  explicit session(mcp_server s) : server(std::move(s)) {}
-};
-
 } // namespace
 
 struct mcp_http::impl {
+  struct session {
+    std::mutex busy; ///< mcp_server handles one message at a time.
+    mcp_server server;
+    explicit session(mcp_server s) : server(std::move(s)) {}
+  };
+
   impl(actors::engine& engine, const config::workflow& workflow) : e(engine), wf(workflow) {}
   actors::engine& e;
   const config::workflow& wf;
@@ -83,7 +83,7 @@ http_response mcp_http::handle(const http_request& r) {
   std::string_view method;
   bool initialize = doc.is_object() && doc["method"].get(method) == simdjson::SUCCESS
                     && method == "initialize";
-  std::shared_ptr<session> s;
+  std::shared_ptr<impl::session> s;
   std::string opened;
   {
     std::lock_guard lock{im.mutex};
@@ -91,7 +91,7 @@ http_response mcp_http::handle(const http_request& r) {
       if (im.sessions.size() >= max_sessions)
         return rpc_error(503, -32000, "Too many MCP sessions: end one (DELETE /mcp) first");
       opened = im.new_id();
-      s = std::make_shared<session>(mcp_server{
+      s = std::make_shared<impl::session>(mcp_server{
         mcp_tools_json(&im.wf), [&im](std::string_view tool, std::string_view a) {
           return run_mcp_tool(im.e, im.wf, tool, a);
         }});

@@ -1,5 +1,6 @@
 #include <csignal>
 #include <iostream>
+#include <sstream>
 
 #include <pthread.h>
 
@@ -151,8 +152,18 @@ int exit_status(actors::client_end end) {
 bool coordinator_client(const std::string& option, const std::string& endpoint,
                         const coordinator_client_args& args, actors::submit_options& opts,
                         std::string& error) {
-  if (!parse_endpoint(option, endpoint, opts.host, opts.port, error))
+  // HOST:PORT, or a replicated cluster's coordinators separated by commas.
+  std::stringstream list{endpoint};
+  for (std::string one; std::getline(list, one, ',');) {
+    std::pair<std::string, std::uint16_t> to;
+    if (!parse_endpoint(option, one, to.first, to.second, error))
+      return false;
+    opts.coordinators.push_back(std::move(to));
+  }
+  if (opts.coordinators.empty()) {
+    error = option + " " + endpoint + ": expected HOST:PORT, such as 127.0.0.1:7700";
     return false;
+  }
   auto* token = std::getenv("NEXUS_CLUSTER_TOKEN");
   opts.token = token != nullptr ? token : "";
   opts.cluster = args.cluster;
@@ -205,6 +216,8 @@ int submit(const submit_args& args) {
       std::cout << cid << '\t' << what << std::endl;
     }
   };
+  opts.notice = [](const std::string& what) { std::cerr << "nexus: " << what << std::endl; };
+  opts.reconnect_seconds = args.reconnect_for;
   auto end = actors::submit_sagas(*input, opts, error);
   if (end != actors::client_end::done)
     std::cerr << "nexus: " << error << '\n';

@@ -117,6 +117,21 @@ caf::behavior gateway(caf::stateful_actor<gateway_state>* self, std::string toke
               [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
       return promise;
     },
+    // A submitter that lost the leader and asks the next for a saga it
+    // started there: its end status, when it ends or at once if it has.
+    [=](watch_atom, const std::string& token, std::string& cid) -> caf::result<std::string> {
+      auto& st = self->state;
+      if (!same_token(token, st.token)) {
+        runtime::log(spdlog::level::warn, {cid, {}}, "gateway: a watch from {} refused: wrong "
+                     "cluster token", from());
+        return caf::make_error(caf::sec::request_receiver_down, "wrong cluster token");
+      }
+      auto promise = self->make_response_promise<std::string>();
+      self->request(st.coordinator, caf::infinite, watch_atom::value, std::move(cid))
+        .then([promise](std::string& end) mutable { promise.deliver(std::move(end)); },
+              [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+      return promise;
+    },
     [=](follow_atom, const std::string& token, const std::string&, std::uint64_t,
         std::uint64_t) -> caf::result<caf::actor> {
       // The mark is for a leader that has not begun (actors/ha/node.hpp):

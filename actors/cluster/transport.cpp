@@ -28,4 +28,24 @@ caf::expected<caf::actor> connect_to(caf::actor_system& sys, const std::string& 
   return sys.middleman().remote_actor(host, port);
 }
 
+std::string endpoint_name(const std::pair<std::string, std::uint16_t>& endpoint) {
+  return endpoint.first + ":" + std::to_string(endpoint.second);
+}
+
+std::optional<std::pair<std::size_t, caf::actor>>
+connect_to_first(caf::actor_system& sys,
+                 const std::vector<std::pair<std::string, std::uint16_t>>& endpoints,
+                 std::size_t first, std::string& why) {
+  why.clear();
+  for (std::size_t tried = 0; tried < endpoints.size(); ++tried) {
+    auto i = (first + tried) % endpoints.size();
+    auto gateway = connect_to(sys, endpoints[i].first, endpoints[i].second);
+    if (gateway)
+      return std::make_pair(i, std::move(*gateway));
+    why += (why.empty() ? "" : "; ") + endpoint_name(endpoints[i]) + ": "
+           + sys.render(gateway.error());
+  }
+  return std::nullopt;
+}
+
 } // namespace nexus::actors

@@ -6,7 +6,9 @@ cluster.ha (lease 3 s, one replica) and two `nexus worker`s that run every
 step (--local-stages off), all on 127.0.0.1, `durability: sync`.
 A client starts sagas over HTTP without pause, at any coordinator,
 following 307s to the leader and asking again on 503 or a lost
-connection; each start answered 201 is acknowledged. The leader is killed
+connection; each start answered 201 is acknowledged. Beside it, `nexus
+submit` given every coordinator streams sagas and must report each one
+started once and ended once, following the leader. The leader is killed
 with SIGKILL NEXUS_FAILOVER_KILLS times (20 unless set), each time once it
 has taken new starts; a new leader must take starts again, and the killed
 one is restarted and follows before the next kill.
@@ -162,6 +164,44 @@ def client():
 
 thread = threading.Thread(target=client, daemon=True)
 
+# Beside it, `nexus submit` given every coordinator's --listen: it follows
+# the leader by itself, sending what the lost one left unsettled to the
+# next, and must report each saga started once and ended once.
+submitter = subprocess.Popen(
+    [nexus, "submit", "--to", ",".join(f"127.0.0.1:{c.listen}" for c in coordinators),
+     "--cluster", "failover", "--reconnect-for", "90", "--json", "-"],
+    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=open(os.path.join(work, "submit.err"), "w"),
+    text=True)
+procs.append(submitter)
+submitted = []
+reports = []  # (cid, status) as nexus submit prints them
+
+
+def feed():
+    n = 0
+    while not stop_client.is_set():
+        cid = f"sub-{n}"
+        try:
+            submitter.stdin.write(json.dumps({"saga": "order", "correlation_id": cid,
+                                              "input": {"n": n}}) + "\n")
+            submitter.stdin.flush()
+        except OSError:
+            return
+        submitted.append(cid)
+        n += 1
+        time.sleep(0.05)
+    submitter.stdin.close()
+
+
+def read_reports():
+    for line in submitter.stdout:
+        r = json.loads(line)
+        reports.append((r["cid"], r["status"]))
+
+
+feeder = threading.Thread(target=feed, daemon=True)
+reader = threading.Thread(target=read_reports, daemon=True)
+
 
 def leader(what):
     """The coordinator that answers /readyz with 200, within 60 s (a failed
@@ -176,6 +216,8 @@ def leader(what):
 
 if leader("a first leader"):
     thread.start()
+    feeder.start()
+    reader.start()
 failovers = []
 round_ = 0
 for attempt in range(3 * KILLS):
@@ -297,6 +339,27 @@ if cut is not None:
 stop_client.set()
 if thread.is_alive():
     thread.join(30)
+feeder.join(30)
+try:
+    submitter.wait(120)
+except subprocess.TimeoutExpired:
+    pass
+reader.join(10)
+with open(os.path.join(work, "submit.err")) as f:
+    said = f.read()
+expect(submitter.returncode == 0,
+       f"nexus submit, following the leader, exits 0 ({submitter.returncode}: {said[-400:]})")
+started = {}
+ended = {}
+for cid, what in reports:
+    bucket = ended if what in log_check.TERMINAL else started
+    bucket[cid] = bucket.get(cid, 0) + 1
+expect(submitted and all(started.get(cid) == 1 for cid in submitted),
+       f"nexus submit reported each of its {len(submitted)} sagas started once "
+       f"({[c for c in submitted if started.get(c) != 1][:5]})")
+expect(all(ended.get(cid) == 1 for cid in submitted),
+       f"... and ended once ({[(c, ended.get(c)) for c in submitted if ended.get(c) != 1][:5]})")
+print(f"nexus submit followed {said.count('leads now')} leaders", flush=True)
 if failovers:
     ordered = sorted(failovers)
     print(f"kill to starts taken again: median {ordered[len(ordered) // 2]:.2f} s, "
@@ -345,7 +408,7 @@ for c in coordinators:
         expect(False, f"{c.name}'s log: {e}")
         sagas = None
     if c is final and sagas is not None:
-        missing = [cid for cid in acknowledged if cid not in sagas]
+        missing = [cid for cid in list(acknowledged) + submitted if cid not in sagas]
         expect(not missing, f"every acknowledged saga is in the last leader's log ({missing[:5]})")
         ends = {"saga_completed", "saga_compensated", "saga_failed", "saga_cancelled"}
         twice = [cid for cid, s in sagas.items()
