@@ -32,7 +32,7 @@ const std::vector<std::string>& bench_phases() {
   static const std::vector<std::string> all{"memory",        "closed-loop", "raw-storage",
                                             "raw-messaging", "fixed-rate",  "failure-mix",
                                             "recovery",      "http",        "waiting",
-                                            "metrics"};
+                                            "metrics",       "replicated"};
   return all;
 }
 
@@ -57,6 +57,7 @@ constexpr double target_signalled_per_sec = 10000;
 constexpr double target_timers_seconds = 5;
 constexpr double target_metrics_cost_ratio = 0.97; // sagas/s with the metrics' counting on
 constexpr int metrics_cost_rounds = 5;
+constexpr double target_replicated_ratio = 0.5; // sagas/s, leader + follower over one node
 
 std::string filesystem_of(const std::string& dir) {
   struct statfs fs {};
@@ -122,6 +123,7 @@ struct results {
   bench::http_figures http;
   bench::waiting_figures waiting;
   bench::metrics_cost_figures metrics;
+  bench::replicated_figures replicated;
 
   double raw_records_per_sec() const {
     return raw_storage.seconds > 0 ? static_cast<double>(raw_storage.records) / raw_storage.seconds : 0;
@@ -239,6 +241,8 @@ std::vector<target_row> targets(const results& r) {
      "< 5 s for 100,000 due at once"},
     {"metrics_cost_ratio", target_metrics_cost_ratio, r.metrics.rate_ratio(),
      r.metrics.rate_ratio() >= target_metrics_cost_ratio, ">= 0.97 (on over off, sagas/s)"},
+    {"replicated_ratio", target_replicated_ratio, r.replicated.ratio(),
+     r.replicated.ratio() >= target_replicated_ratio, ">= 0.50 (leader + follower over one node)"},
   };
   // Each target, with the phases it needs.
   const std::vector<std::vector<const char*>> needs{{"closed-loop", "raw-storage"},
@@ -254,7 +258,8 @@ std::vector<target_row> targets(const results& r) {
                                                     {"waiting"},
                                                     {"waiting"},
                                                     {"waiting"},
-                                                    {"metrics"}};
+                                                    {"metrics"},
+                                                    {"replicated"}};
   std::vector<target_row> out;
   for (std::size_t i = 0; i < all.size(); ++i)
     if (std::all_of(needs[i].begin(), needs[i].end(), [&](const char* p) { return r.has(p); }))
@@ -394,6 +399,22 @@ std::string to_json(const results& r) {
       if (r.has("closed-loop") && r.closed.sagas_per_sec > 0)
         x.field("ratio_to_closed_loop", f.starts_per_sec / r.closed.sagas_per_sec);
     }));
+  if (r.has("replicated"))
+    w.raw_field("replicated", object([&](config::json_object_writer& x) {
+      auto& f = r.replicated;
+      auto run = [&](const bench::replicated_run& u) {
+        return object([&](config::json_object_writer& y) {
+          y.field("starts", u.starts)
+            .field("sagas_per_sec", u.sagas_per_sec)
+            .raw_field("start_latency_ms", latency_json(u.start.p50, u.start.p90, u.start.p99,
+                                                        u.start.max, &u.start.p999));
+        });
+      };
+      x.field("sagas", f.sagas)
+        .raw_field("single", run(f.single))
+        .raw_field("leader_and_follower", run(f.replicated))
+        .field("ratio", f.ratio());
+    }));
   if (r.has("waiting"))
     w.raw_field("waiting", object([&](config::json_object_writer& x) {
       auto& f = r.waiting;
@@ -470,6 +491,18 @@ void print_report(const results& r) {
     rows.push_back({"http fixed rate", "at " + grouped(r.http.rate) + "/s",
                     grouped(r.http.achieved_rate) + " starts/s answered",
                     latency_text(r.http.fixed.p50, r.http.fixed.p99, r.http.fixed.max), ""});
+  if (r.has("replicated")) {
+    rows.push_back({"one node (http)", n(r.replicated.single.starts) + " sagas started over HTTP",
+                    grouped(r.replicated.single.sagas_per_sec) + " sagas/s",
+                    latency_text(r.replicated.single.start.p50, r.replicated.single.start.p99,
+                                 r.replicated.single.start.max), ""});
+    rows.push_back({"leader + follower", n(r.replicated.replicated.starts) + " the same, replicated",
+                    grouped(r.replicated.replicated.sagas_per_sec) + " sagas/s ("
+                      + fixed(r.replicated.ratio(), 2) + " of one node)",
+                    latency_text(r.replicated.replicated.start.p50,
+                                 r.replicated.replicated.start.p99,
+                                 r.replicated.replicated.start.max), ""});
+  }
   if (r.has("failure-mix"))
     rows.push_back({"failure mix", n(fm.completed) + " completed, " + n(fm.compensated) + " compensated",
                     grouped(r.failures.sagas_per_sec) + " sagas/s, "
@@ -632,6 +665,12 @@ bool run_phases(results& r, const std::string& exe, bool progress, std::string& 
     r.metrics = bench::metrics_cost(s, metrics_cost_rounds, out);
     if (!r.metrics.error.empty())
       return failed("metrics", r.metrics.error);
+  }
+  if (r.has("replicated")) {
+    out.begin("replicated");
+    r.replicated = bench::replicated(s, exe, out);
+    if (!r.replicated.error.empty())
+      return failed("replicated", r.replicated.error);
   }
   return true;
 }

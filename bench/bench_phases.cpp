@@ -623,7 +623,8 @@ double cpu_seconds(pid_t pid) {
   return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
-/// `engine.not_ended` of a GET /v1/stats answer; -1 if it has none.
+} // namespace
+
 std::int64_t not_ended(const std::string& stats) {
   simdjson::dom::parser parser;
   std::int64_t n = -1;
@@ -636,10 +637,8 @@ latency latency_of(const std::vector<double>& ms) {
   runtime::latency_histogram h;
   for (auto m : ms)
     h.record(static_cast<std::uint64_t>(m * 1e3));
-  return bench::latency_of(h);
+  return latency_of(h);
 }
-
-} // namespace
 
 http_figures http(const settings& s, const std::string& exe, reporter& out) {
   http_figures f;

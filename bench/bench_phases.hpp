@@ -209,6 +209,29 @@ struct http_figures {
 /// at half that rate.
 http_figures http(const settings& s, const std::string& exe, reporter& out);
 
+/// One run of the replicated phase: durable starts over HTTP, closed loop
+/// on 64 connections, and the sagas they began run to their ends.
+struct replicated_run {
+  std::uint64_t starts = 0;  ///< Answered 201.
+  double sagas_per_sec = 0;  ///< From the first start to the last end.
+  latency start;             ///< Of the answers to starts.
+  std::string error;
+};
+struct replicated_figures {
+  std::uint64_t sagas = 0;   ///< Of each run.
+  replicated_run single;     ///< One `nexus serve`.
+  replicated_run replicated; ///< The leader of two (cluster.ha, min_replicas 1).
+  /// Replicated sagas/s over one node's, in the same run.
+  double ratio() const {
+    return single.sagas_per_sec > 0 ? replicated.sagas_per_sec / single.sagas_per_sec : 0;
+  }
+  std::string error;
+};
+/// The cost of replication: the same starts to one `nexus serve` child
+/// (`exe`), then to the leader of two with leadership in an etcd child
+/// (Debian's etcd-server, found on PATH), all on 127.0.0.1.
+replicated_figures replicated(const settings& s, const std::string& exe, reporter& out);
+
 /// A whole number with thousands separators: 1,234,567.
 std::string grouped(double x);
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <sys/types.h>
@@ -46,6 +47,24 @@ std::uint64_t heap_in_use();
 bool start_logging(const config::workflow& wf, std::string& error);
 
 latency latency_of(const runtime::latency_histogram& h);
+/// The percentiles of latencies in milliseconds.
+latency latency_of(const std::vector<double>& ms);
+
+/// `engine.not_ended` of a GET /v1/stats answer; -1 if it has none.
+std::int64_t not_ended(const std::string& stats);
+
+/// Polls `done` every 10 ms until it holds (a benchmark may poll): false if
+/// `seconds` pass first.
+template <class F>
+bool poll_until(F done, double seconds) {
+  auto start = clock_type::now();
+  while (!done()) {
+    if (since(start) > seconds)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
 
 void remove_dir(const std::string& dir);
 

@@ -80,19 +80,6 @@ std::uint64_t tenth(const settings& s) {
   return std::max<std::uint64_t>(1, std::min<std::uint64_t>(100000, s.waiting_sagas / 10));
 }
 
-/// Polls `done` every 10 ms until it holds (a benchmark may poll): false if
-/// `seconds` pass first.
-template <class F>
-bool poll_until(F done, double seconds) {
-  auto start = clock_type::now();
-  while (!done()) {
-    if (since(start) > seconds)
-      return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
-}
-
 /// Polls until `n` more sagas than `before` have completed (10 minutes at
 /// most), showing `what`: false if they did not.
 bool completed(actors::engine& e, std::uint64_t before, std::uint64_t n, const char* what,

@@ -40,7 +40,8 @@ except ValueError:
 if r:
     for key in ("nexus_version", "machine", "settings", "raw_storage", "raw_messaging",
                 "closed_loop", "fixed_rate", "failure_mix", "recovery", "memory", "http", "waiting",
-                "metrics_cost", "peak_rss_bytes", "storage_ratio", "messaging_ratio", "targets"):
+                "metrics_cost", "replicated", "peak_rss_bytes", "storage_ratio", "messaging_ratio",
+                "targets"):
         expect(key in r, f"the JSON has {key}")
     s = r["settings"]
     expect((s["steps"], s["sagas"], s["in_flight"], s["durability"], s["recovery_sagas"],
@@ -69,6 +70,15 @@ if r:
            and h["fixed_rate"] > 0 and h["fixed_latency_ms"]["p99"] > 0
            and h["ratio_to_closed_loop"] > 0,
            f"the http phase started every saga over HTTP, closed loop and at a fixed rate: {h}")
+
+    # A leader and a follower with etcd between them, against one node.
+    rp = r["replicated"]
+    one, two = rp["single"], rp["leader_and_follower"]
+    expect(rp["sagas"] == SAGAS // 2 and one["starts"] == two["starts"] == SAGAS // 2
+           and one["sagas_per_sec"] > 0 and two["sagas_per_sec"] > 0
+           and abs(rp["ratio"] - two["sagas_per_sec"] / one["sagas_per_sec"]) < 1e-4
+           and 0 < two["start_latency_ms"]["p50"] <= two["start_latency_ms"]["p99"],
+           f"the replicated phase ran its sagas on one node and on a leader with a follower: {rp}")
 
     raw = r["raw_storage"]
     expect(raw["records"] == c["events"], "the raw loop writes as many records as the closed loop's events")
@@ -136,7 +146,8 @@ if r:
                                  "bytes_per_saga", "recovery_seconds", "http_starts_per_sec",
                                  "http_p99_ms_at_half_rate", "waiting_rss_mib",
                                  "waiting_restart_first_start_s", "signalled_sagas_per_sec",
-                                 "same_second_timers_fire_s", "metrics_cost_ratio"},
+                                 "same_second_timers_fire_s", "metrics_cost_ratio",
+                                 "replicated_ratio"},
            "every target reported")
     expect(all(isinstance(t["met"], bool) for t in r["targets"].values()), "each says met or not")
 
