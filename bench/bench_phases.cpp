@@ -467,15 +467,10 @@ int recovery_child(const settings& s, const std::string& dir) {
   });
 }
 
-namespace {
-
-/// Starts `exe args...` with its standard output on a pipe (returned in
-/// `from_child`) and its standard error in `err_file`; -1 with `error` set
-/// if it could not.
 pid_t spawn_child(const std::string& exe, const std::vector<std::string>& args,
-                  const std::string& err_file, int& from_child, std::string& error) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) {
+                  const std::string& err_file, int* from_child, std::string& error) {
+  int fds[2] = {-1, -1};
+  if (from_child != nullptr && ::pipe2(fds, O_CLOEXEC) != 0) {
     error = std::string{"pipe: "} + std::strerror(errno);
     return -1;
   }
@@ -488,22 +483,30 @@ pid_t spawn_child(const std::string& exe, const std::vector<std::string>& args,
   pid_t pid = ::fork();
   if (pid < 0) {
     error = std::string{"fork: "} + std::strerror(errno);
-    ::close(fds[0]);
-    ::close(fds[1]);
+    if (from_child != nullptr) {
+      ::close(fds[0]);
+      ::close(fds[1]);
+    }
     return -1;
   }
   if (pid == 0) {
-    ::dup2(fds[1], STDOUT_FILENO);
+    int out = from_child != nullptr ? fds[1] : ::open("/dev/null", O_WRONLY);
+    if (out >= 0)
+      ::dup2(out, STDOUT_FILENO);
     int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (err >= 0)
       ::dup2(err, STDERR_FILENO);
     ::execv(exe.c_str(), argv.data());
     ::_exit(127);
   }
-  ::close(fds[1]);
-  from_child = fds[0];
+  if (from_child != nullptr) {
+    ::close(fds[1]);
+    *from_child = fds[0];
+  }
   return pid;
 }
+
+namespace {
 
 std::string first_line(const std::string& path) {
   std::ifstream in{path};
@@ -518,7 +521,7 @@ bool run_killed_child(const std::string& exe, const std::vector<std::string>& ar
                       const std::string& err_file, const std::function<void(const char*)>& on_line,
                       std::string& error) {
   int from_child = -1;
-  pid_t pid = spawn_child(exe, args, err_file, from_child, error);
+  pid_t pid = spawn_child(exe, args, err_file, &from_child, error);
   if (pid < 0)
     return false;
   if (FILE* in = ::fdopen(from_child, "r")) {

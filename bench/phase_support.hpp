@@ -68,6 +68,13 @@ bool poll_until(F done, double seconds) {
 
 void remove_dir(const std::string& dir);
 
+/// Starts `exe args...` with its standard error in `err_file` and its
+/// standard output on a pipe (its reading end in `*from_child`), or
+/// discarded when `from_child` is null; -1 with `error` set if it could
+/// not.
+pid_t spawn_child(const std::string& exe, const std::vector<std::string>& args,
+                  const std::string& err_file, int* from_child, std::string& error);
+
 /// Runs `exe args...` to its end, its standard error in `err_file`, handing
 /// each line of its standard output to `on_line`: true if it was killed by
 /// SIGKILL (as the children of the recovery and waiting phases kill

@@ -2,10 +2,8 @@
 // to one `nexus serve`, then to the leader of two (cluster.ha, one replica,
 // leadership in a local etcd), and the cost of replication as their ratio.
 
-#include <cerrno>
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -13,7 +11,6 @@
 #include <vector>
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -68,29 +65,13 @@ class server_child {
 public:
   server_child(const std::string& exe, const std::vector<std::string>& args,
                const std::string& err_file) {
-    std::vector<std::string> all{exe};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all)
-      argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int null = ::open("/dev/null", O_WRONLY);
-      int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (null >= 0)
-        ::dup2(null, STDOUT_FILENO);
-      if (err >= 0)
-        ::dup2(err, STDERR_FILENO);
-      ::execv(exe.c_str(), argv.data());
-      ::_exit(127);
-    }
+    std::string error;
+    pid_ = spawn_child(exe, args, err_file, nullptr, error);
   }
   ~server_child() { stop(SIGTERM); }
   server_child(const server_child&) = delete;
   server_child& operator=(const server_child&) = delete;
 
-  bool started() const { return pid_ > 0; }
   void stop(int sig) {
     if (pid_ <= 0)
       return;
