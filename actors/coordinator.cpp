@@ -3,6 +3,7 @@
 #include <functional>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -54,6 +55,9 @@ struct coordinator_state {
   /// Answered with its end status when the saga ends (`watch_atom`: HTTP
   /// `?wait`), any number per saga.
   std::unordered_multimap<std::string, caf::typed_response_promise<std::string>> end_waiters;
+  /// Unfinished sagas this run could not rebuild (their ends are not
+  /// waited for).
+  std::unordered_set<std::string> unresumable;
   /// Retries of sagas whose failed end is durable and not yet heard of:
   /// asked again once it is (a client that read the end retries at once).
   std::unordered_multimap<std::string, caf::typed_response_promise<bool, std::string>>
@@ -197,10 +201,17 @@ void bring_to_life(coordinator_self self, action& a) {
     for (auto& [cid, hash] : a.unfinished) {
       if (st.core->live(cid)) // already resumed, to be cancelled
         continue;
-      if (auto m = rebuild_one(self, cid, hash, *cursor))
+      if (auto m = rebuild_one(self, cid, hash, *cursor)) {
         rebuilt.push_back(std::move(m));
-      else
+      } else {
         st.core->not_resumed(cid);
+        st.unresumable.insert(cid);
+        // It will not end in this run: whoever waits for its end hears "".
+        auto [from, to] = st.end_waiters.equal_range(cid);
+        for (auto i = from; i != to; ++i)
+          i->second.deliver(std::string{});
+        st.end_waiters.erase(from, to);
+      }
     }
     cursor.reset();
     resume(self, std::move(rebuilt));
@@ -735,7 +746,9 @@ coordinator_actor::behavior_type coordinator(coordinator_self self, coordinator_
         auto row = st.setup.log->find_saga(cid, s);
         if (row && storage::is_terminal(row->status))
           return std::string{storage::to_string(row->status)};
-        if (!row || !is_parked(*row))
+        // Unfinished and not alive: parked, or still to be resumed (a run
+        // resumes every one); one this run could not resume is answered "".
+        if (!row || st.unresumable.count(cid) > 0)
           return std::string{};
       }
       auto promise = self->make_response_promise<std::string>();

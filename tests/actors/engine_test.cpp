@@ -183,6 +183,56 @@ BOOST_AUTO_TEST_CASE(an_unfinished_saga_in_the_log_is_resumed_and_finished) {
   BOOST_TEST(events.back() == "saga_compensated");
 }
 
+// What a submitter that lost a leader asks the next (the gateway's watch):
+// an unfinished saga from the log is waited for through its resume, an
+// ended one is told at once, an unknown one is "".
+BOOST_AUTO_TEST_CASE(watch_tells_a_resumed_saga_end_an_ended_one_at_once_and_an_unknown_one_nothing) {
+  test::temp_dir dir;
+  auto wf = load(three_steps_last_fails, dir.path());
+  {
+    auto log = open_log(dir.path());
+    runtime::saga_machine m{wf.sagas.at("s"), "crashed-1"};
+    runtime::transition t;
+    m.start("{}", 1000, t);
+    auto req = runtime::make_append(m, t);
+    BOOST_REQUIRE(log->write({&req}).is_ok());
+  }
+  std::mutex m;
+  std::condition_variable cv;
+  std::map<std::string, std::string> heard;
+  auto hear = [&](std::string name) {
+    return [&, name](const std::string& status) {
+      std::lock_guard<std::mutex> lock{m};
+      heard[name] = status;
+      cv.notify_all();
+    };
+  };
+  auto wait_for = [&](const std::string& name) {
+    std::unique_lock<std::mutex> lock{m};
+    return cv.wait_for(lock, std::chrono::seconds(30), [&] { return heard.count(name) > 0; });
+  };
+  {
+    actors::engine e{wf, {}};
+    BOOST_REQUIRE_MESSAGE(e.ok(), e.error());
+    e.watch("crashed-1", std::chrono::seconds(30), hear("crashed-1"));
+    e.watch("nobody", std::chrono::seconds(30), hear("nobody"));
+    e.start_async("s", "new-1", "{}",
+                  [&](const std::string&, actors::start_result, const std::string& status) {
+                    hear("new-1 ended")(status);
+                  });
+    BOOST_REQUIRE(wait_for("crashed-1"));
+    BOOST_REQUIRE(wait_for("nobody"));
+    BOOST_REQUIRE(wait_for("new-1 ended"));
+    e.watch("new-1", std::chrono::seconds(30), hear("new-1"));
+    BOOST_REQUIRE(wait_for("new-1"));
+    e.wait();
+  }
+  BOOST_TEST(heard.at("crashed-1") == "compensated");
+  BOOST_TEST(heard.at("nobody") == "");
+  BOOST_TEST(heard.at("new-1 ended") == "compensated");
+  BOOST_TEST(heard.at("new-1") == "compensated");
+}
+
 BOOST_AUTO_TEST_CASE(many_unfinished_sagas_read_in_a_row_each_resume_from_their_own_events) {
   test::temp_dir dir;
   auto wf = load(three_steps_last_fails, dir.path());
