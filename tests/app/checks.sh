@@ -5,7 +5,10 @@ failures=0
 passed=0
 check() {
   if [ "$2" = "$3" ]; then passed=$((passed + 1)); else
-    echo "FAIL: $1: expected exit $2, got $3"; failures=$((failures + 1)); fi
+    echo "FAIL: $1: expected exit $2, got $3"; failures=$((failures + 1))
+    # Most commands checked write to $work/out: what it said, for the log.
+    if [ -n "${work:-}" ] && [ -s "$work/out" ]; then tail -5 "$work/out" | sed 's/^/  | /'; fi
+  fi
 }
 contains() {
   if grep -qF -- "$3" "$2"; then passed=$((passed + 1)); else
