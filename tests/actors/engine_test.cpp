@@ -159,19 +159,24 @@ BOOST_AUTO_TEST_CASE(a_bad_input_line_stops_the_run_with_status_2_naming_the_lin
   BOOST_TEST(histories(dir.path()).at("ok-1").back() == "saga_completed");
 }
 
+/// Writes the first events of saga `cid` of "s" as a crashed run would have
+/// left them: its start, and with `first_step_done` its first step's success.
+void leave_unfinished(const std::string& dir, const config::workflow& wf, const std::string& cid,
+                      bool first_step_done) {
+  auto log = open_log(dir);
+  runtime::saga_machine m{wf.sagas.at("s"), cid};
+  runtime::transition t;
+  m.start("{}", 1000, t);
+  if (first_step_done)
+    m.step_finished(0, 1, runtime::outcome::success("{}"), 2000, t);
+  auto req = runtime::make_append(m, t);
+  BOOST_REQUIRE(log->write({&req}).is_ok());
+}
+
 BOOST_AUTO_TEST_CASE(an_unfinished_saga_in_the_log_is_resumed_and_finished) {
   test::temp_dir dir;
   auto wf = load(three_steps_last_fails, dir.path());
-  {
-    // Write the first events of a saga as a crashed run would have left them.
-    auto log = open_log(dir.path());
-    runtime::saga_machine m{wf.sagas.at("s"), "crashed-1"};
-    runtime::transition t;
-    m.start("{}", 1000, t);
-    m.step_finished(0, 1, runtime::outcome::success("{}"), 2000, t);
-    auto req = runtime::make_append(m, t);
-    BOOST_REQUIRE(log->write({&req}).is_ok());
-  }
+  leave_unfinished(dir.path(), wf, "crashed-1", true);
   runtime::run_summary s;
   BOOST_REQUIRE_EQUAL(actors::run_workflow(wf, {}, s), 0);
   BOOST_TEST(s.resumed == 1u);
@@ -189,14 +194,7 @@ BOOST_AUTO_TEST_CASE(an_unfinished_saga_in_the_log_is_resumed_and_finished) {
 BOOST_AUTO_TEST_CASE(watch_tells_a_resumed_saga_end_an_ended_one_at_once_and_an_unknown_one_nothing) {
   test::temp_dir dir;
   auto wf = load(three_steps_last_fails, dir.path());
-  {
-    auto log = open_log(dir.path());
-    runtime::saga_machine m{wf.sagas.at("s"), "crashed-1"};
-    runtime::transition t;
-    m.start("{}", 1000, t);
-    auto req = runtime::make_append(m, t);
-    BOOST_REQUIRE(log->write({&req}).is_ok());
-  }
+  leave_unfinished(dir.path(), wf, "crashed-1", false);
   std::mutex m;
   std::condition_variable cv;
   std::map<std::string, std::string> heard;
