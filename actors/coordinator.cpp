@@ -138,6 +138,14 @@ void resume(coordinator_self self, std::vector<std::unique_ptr<runtime::saga_mac
 }
 
 /// Whether `row` is that of a saga parked and not ended.
+/// Answers whoever waits for saga `cid`'s end (watch_atom) with `status`.
+void tell_end_waiters(coordinator_state& st, const std::string& cid, const std::string& status) {
+  auto [from, to] = st.end_waiters.equal_range(cid);
+  for (auto i = from; i != to; ++i)
+    i->second.deliver(status);
+  st.end_waiters.erase(from, to);
+}
+
 bool is_parked(const storage::saga_row& row) {
   return row.parked && !storage::is_terminal(row.status);
 }
@@ -206,11 +214,7 @@ void bring_to_life(coordinator_self self, action& a) {
       } else {
         st.core->not_resumed(cid);
         st.unresumable.insert(cid);
-        // It will not end in this run: whoever waits for its end hears "".
-        auto [from, to] = st.end_waiters.equal_range(cid);
-        for (auto i = from; i != to; ++i)
-          i->second.deliver(std::string{});
-        st.end_waiters.erase(from, to);
+        tell_end_waiters(st, cid, ""); // it will not end in this run
       }
     }
     cursor.reset();
@@ -787,10 +791,7 @@ coordinator_actor::behavior_type coordinator(coordinator_self self, coordinator_
         caf::anon_send(w->second, done_atom::value, cid, status);
         st.watchers.erase(w);
       }
-      auto [from, to] = st.end_waiters.equal_range(cid);
-      for (auto i = from; i != to; ++i)
-        i->second.deliver(status);
-      st.end_waiters.erase(from, to);
+      tell_end_waiters(st, cid, status);
       auto [first, last] = st.retry_waiters.equal_range(cid);
       for (auto i = first; i != last; ++i)
         i->second.delegate(caf::actor_cast<caf::actor>(self), retry_atom::value, cid);

@@ -254,9 +254,9 @@ client_end submit_sagas(runtime::input_source& input, const submit_options& opts
       self->receive(on_answer, on_signal, on_failure, on_end, [&](caf::down_msg& dm) {
         gone = dm.source == courier.address();
       });
-    if (std::any_of(signals.begin(), signals.end(), [](auto& s) { return !s.has_id; })) {
-      error = "lost the coordinator at " + where + " with a signal to "
-              + std::find_if(signals.begin(), signals.end(), [](auto& s) { return !s.has_id; })->cid
+    auto unsafe = std::find_if(signals.begin(), signals.end(), [](auto& s) { return !s.has_id; });
+    if (unsafe != signals.end()) {
+      error = "lost the coordinator at " + where + " with a signal to " + unsafe->cid
               + " unanswered: it may or may not be stored, and without a signal_id it cannot be "
                 "sent again safely";
       return false;
