@@ -8,6 +8,7 @@
 
 #include "actors/errors.hpp"
 #include "actors/messages.hpp"
+#include "actors/scheduler.hpp"
 
 namespace nexus::actors {
 
@@ -24,6 +25,7 @@ system_config::system_config(std::uint32_t threads) {
                        return what;
                      });
   set("scheduler.max-threads", static_cast<size_t>(threads_));
+  use_lean_scheduler(*this);
   // Without this CAF prints its own reports at exit.
   set("logger.console", caf::atom("none"));
 }
