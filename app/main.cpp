@@ -91,7 +91,7 @@ void add_bench(CLI::App& app, bench_args& args) {
     ->check(positive);
   app.add_option("--phases", args.phases,
                  "The runs to make, comma-separated, of: memory, closed-loop, raw-storage, "
-                 "raw-messaging, fixed-rate, failure-mix, recovery, http, waiting, metrics, "
+                 "raw-messaging, raw-sync, fixed-rate, failure-mix, recovery, http, waiting, metrics, "
                  "replicated (default: all)")
     ->delimiter(',')
     ->check(CLI::IsMember(bench_phases()));

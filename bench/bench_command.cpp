@@ -19,6 +19,7 @@
 #include "config/json_writer.hpp"
 #include "runtime/input_source.hpp"
 #include "app/versions.hpp"
+#include "bench/raw_sync.hpp"
 #include "bench/raw_writes.hpp"
 
 namespace nexus::bench {
@@ -30,9 +31,9 @@ using app::stdout_colours;
 
 const std::vector<std::string>& bench_phases() {
   static const std::vector<std::string> all{"memory",        "closed-loop", "raw-storage",
-                                            "raw-messaging", "fixed-rate",  "failure-mix",
-                                            "recovery",      "http",        "waiting",
-                                            "metrics",       "replicated"};
+                                            "raw-messaging", "raw-sync",    "fixed-rate",
+                                            "failure-mix",   "recovery",    "http",
+                                            "waiting",       "metrics",     "replicated"};
   return all;
 }
 
@@ -117,6 +118,8 @@ struct results {
   double record_bytes = 0;
   raw_messaging_result raw_messaging;
   double raw_storage_cpu_ms_per_saga = 0, raw_messaging_cpu_ms_per_saga = 0;
+  raw_sync_spec raw_sync_setup;
+  raw_sync_result raw_sync;
   bench::fixed_rate_figures fixed;
   bench::run_figures failures;
   bench::recovery_figures recovery;
@@ -323,6 +326,23 @@ std::string to_json(const results& r) {
                                   : 0)
         .field("cpu_ms_per_saga", r.raw_messaging_cpu_ms_per_saga);
     }));
+  if (r.has("raw-sync"))
+    w.raw_field("raw_sync", object([&](config::json_object_writer& x) {
+      auto half = [](const sync_latencies& l) {
+        return object([&](config::json_object_writer& y) {
+          y.field("syncs", l.syncs)
+            .raw_field("latency_ms", latency_json(l.p50_ms, l.p90_ms, l.p99_ms, l.max_ms, &l.p999_ms))
+            .field("stalled_share", l.stalled_share);
+        });
+      };
+      x.field("write_bytes", static_cast<std::uint64_t>(r.raw_sync_setup.write_bytes))
+        .field("flush_file_bytes", r.raw_sync_setup.flush_bytes)
+        .field("flush_every_seconds", r.raw_sync_setup.flush_every_seconds)
+        .field("seconds_each", r.raw_sync_setup.seconds)
+        .raw_field("alone", half(r.raw_sync.alone))
+        .raw_field("beside_flush", half(r.raw_sync.beside_flush))
+        .field("flushed_bytes", r.raw_sync.flushed_bytes);
+    }));
   if (r.has("closed-loop"))
     w.raw_field("closed_loop", run_json(r.closed));
   if (r.has("fixed-rate"))
@@ -467,6 +487,20 @@ void print_report(const results& r) {
                     n(r.raw_messaging.messages) + " messages, "
                       + std::to_string(messages_per_saga(r.s.steps)) + " a saga",
                     grouped(r.raw_messages_per_sec()) + " messages/s", "", ""});
+  if (r.has("raw-sync")) {
+    auto& a = r.raw_sync.alone;
+    auto& b = r.raw_sync.beside_flush;
+    auto kib = grouped(static_cast<double>(r.raw_sync_setup.write_bytes) / 1024);
+    rows.push_back({"raw sync", kib + " KiB appends, each fdatasync'd",
+                    grouped(static_cast<double>(a.syncs) / r.raw_sync_setup.seconds) + " syncs/s",
+                    latency_text(a.p50_ms, a.p99_ms, a.max_ms), ""});
+    rows.push_back({"raw sync, flushing",
+                    "the same, a " + mib(r.raw_sync_setup.flush_bytes) + " file written and synced every "
+                      + fixed(r.raw_sync_setup.flush_every_seconds, 0) + " s; "
+                      + fixed(100 * b.stalled_share, 1) + " % of the time in syncs > 10 ms",
+                    grouped(static_cast<double>(b.syncs) / r.raw_sync_setup.seconds) + " syncs/s",
+                    latency_text(b.p50_ms, b.p99_ms, b.max_ms), ""});
+  }
   if (r.has("closed-loop"))
     rows.push_back({"nexus closed loop", n(c.completed) + " sagas, " + n(c.events) + " events, "
                                            + fixed(r.closed.cost.cpu_ms_per_saga, 3) + " CPU-ms and "
@@ -628,6 +662,15 @@ bool run_phases(results& r, const std::string& exe, bool progress, std::string& 
     });
     r.raw_messaging_cpu_ms_per_saga = cost.per_saga(r.raw_messaging.sagas).cpu_ms_per_saga;
     out.end(grouped(r.raw_messages_per_sec()) + " messages/s");
+  }
+  if (r.has("raw-sync")) {
+    out.begin("raw sync");
+    r.raw_sync_setup.dir = s.dir + "/raw-sync";
+    r.raw_sync = raw_sync_loop(r.raw_sync_setup, [&](const char* half) { out.update(half); });
+    if (!r.raw_sync.error.empty())
+      return failed("raw sync", r.raw_sync.error);
+    out.end("p99 " + fixed(r.raw_sync.alone.p99_ms, 2) + " ms alone, "
+            + fixed(r.raw_sync.beside_flush.p99_ms, 2) + " ms beside a flush");
   }
   if (r.has("fixed-rate")) {
     out.begin("nexus fixed rate");

@@ -38,7 +38,7 @@ except ValueError:
     expect(False, f"bench --json prints one JSON object: {run.stdout[:300]!r}")
 
 if r:
-    for key in ("nexus_version", "machine", "settings", "raw_storage", "raw_messaging",
+    for key in ("nexus_version", "machine", "settings", "raw_storage", "raw_messaging", "raw_sync",
                 "closed_loop", "fixed_rate", "failure_mix", "recovery", "memory", "http", "waiting",
                 "metrics_cost", "replicated", "peak_rss_bytes", "storage_ratio", "messaging_ratio",
                 "targets"):
@@ -97,6 +97,16 @@ if r:
     # run's own (the writer's and syncer's turns, the coordinator's).
     expect(m["messages_per_saga"] <= c["messages_per_saga"] <= m["messages_per_saga"] + 4,
            f"the closed loop's messages a saga, counted: {c['messages_per_saga']}")
+
+    rs = r["raw_sync"]
+    for half in ("alone", "beside_flush"):
+        h = rs[half]
+        lat = h["latency_ms"]
+        expect(h["syncs"] > 0 and 0 < lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["p999"]
+               <= lat["max"] * 1.02 and 0 <= h["stalled_share"] <= 1,
+               f"raw sync {half}: syncs timed, percentiles in order: {h}")
+    expect(rs["write_bytes"] == 8192 and rs["flushed_bytes"] >= rs["flush_file_bytes"],
+           f"raw sync appended 8 KiB a sync, and the flushing thread wrote a file at least: {rs}")
 
     f = r["fixed_rate"]
     # (Both as printed: to six significant digits.)

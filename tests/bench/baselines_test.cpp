@@ -1,11 +1,14 @@
 // The raw baselines `nexus bench` compares Nexus with: a plain RocksDB write
 // loop and plain CAF messaging in the pattern of a saga.
 #include <filesystem>
+#include <fstream>
+#include <vector>
 #include <string>
 
 #include <boost/test/unit_test.hpp>
 
 #include "bench/raw_messaging.hpp"
+#include "bench/raw_sync.hpp"
 #include "bench/raw_writes.hpp"
 #include "storage/keys.hpp"
 #include "tests/temp_dir.hpp"
@@ -33,6 +36,41 @@ BOOST_AUTO_TEST_CASE(the_raw_messaging_run_ends_every_saga_with_a_runs_message_c
   BOOST_TEST(r.messages == 500u * 15u);
   BOOST_TEST(messages_per_saga(3) == 15u);
   BOOST_TEST(r.seconds > 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(the_raw_sync_loop_times_syncs_alone_and_beside_a_flush_and_leaves_nothing) {
+  nexus::test::temp_dir dir;
+  raw_sync_spec spec;
+  spec.dir = dir.path() + "/sync";
+  spec.write_bytes = 4096;
+  spec.flush_bytes = 2 << 20;
+  spec.flush_every_seconds = 0.1;
+  spec.seconds = 0.3;
+  std::vector<std::string> halves;
+  auto r = raw_sync_loop(spec, [&](const char* half) { halves.emplace_back(half); });
+  BOOST_TEST(r.error.empty(), r.error);
+  BOOST_TEST(halves == (std::vector<std::string>{"alone", "beside a flush"}));
+  for (auto* h : {&r.alone, &r.beside_flush}) {
+    BOOST_TEST(h->syncs > 0u);
+    BOOST_TEST(h->p50_ms > 0.0);
+    BOOST_TEST(h->p50_ms <= h->p99_ms);
+    BOOST_TEST(h->p99_ms <= h->max_ms * 1.02);
+    BOOST_TEST(h->stalled_share >= 0.0);
+    BOOST_TEST(h->stalled_share <= 1.0);
+  }
+  BOOST_TEST(r.flushed_bytes >= spec.flush_bytes); // one file at least, begun at once
+  BOOST_TEST(std::filesystem::is_empty(spec.dir)); // its files removed
+}
+
+BOOST_AUTO_TEST_CASE(the_raw_sync_loop_names_the_file_it_could_not_make) {
+  nexus::test::temp_dir dir;
+  raw_sync_spec spec;
+  spec.dir = dir.path() + "/a-file";
+  { std::ofstream{spec.dir} << "not a directory"; }
+  spec.seconds = 0.05;
+  auto r = raw_sync_loop(spec);
+  BOOST_TEST(r.error.find("open " + spec.dir + "/raw-sync.wal: ") == 0u, r.error);
+  BOOST_TEST(r.alone.syncs == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(the_raw_write_loop_writes_every_record_under_its_event_key) {
