@@ -378,6 +378,10 @@ caf::behavior resumed(saga_actor* self, runtime::saga_machine machine,
 
 } // namespace
 
+std::size_t saga_actor_bytes() {
+  return sizeof(caf::actor_storage<saga_actor>);
+}
+
 caf::actor spawn_started_saga(caf::actor_system& sys, runtime::started_saga saga,
                               std::shared_ptr<const saga_links> links) {
   return sys.spawn(started, std::move(*saga.machine), std::move(saga.commands), std::move(links));

@@ -400,6 +400,7 @@ std::string to_json(const results& r) {
         .field("bytes_per_saga", f.bytes_per_saga)
         .field("bytes_per_saga_with_log", f.bytes_per_saga_with_log)
         .field("heap_bytes_per_saga", f.heap_bytes_per_saga)
+        .field("actor_bytes", f.actor_bytes)
         .field("log_bytes", f.log_bytes)
         .field("peak_rss_bytes", f.peak_rss);
     }));
@@ -553,7 +554,8 @@ void print_report(const results& r) {
   if (r.has("memory"))
     rows.push_back({"memory", n(r.memory.sagas) + " sagas waiting on a step",
                     grouped(r.memory.bytes_per_saga) + " B a saga ("
-                      + grouped(r.memory.bytes_per_saga_with_log) + " with the log's buffers)",
+                      + grouped(r.memory.bytes_per_saga_with_log) + " with the log's buffers; its actor "
+                      + grouped(static_cast<double>(r.memory.actor_bytes)) + ")",
                     "", mib(r.memory.peak_rss)});
   if (r.has("waiting")) {
     auto& f = r.waiting;

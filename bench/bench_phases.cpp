@@ -33,6 +33,7 @@ extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
 #include <simdjson.h>
 
 #include "actors/engine.hpp"
+#include "actors/saga_actor.hpp"
 #include "config/workflow_loader.hpp"
 #include "runtime/input_source.hpp"
 #include "runtime/latency_histogram.hpp"
@@ -209,6 +210,7 @@ config::workflow bench_workflow(const settings& s, const std::string& dir, doubl
 memory_figures memory(const settings& s, reporter& out) {
   memory_figures f;
   f.sagas = s.memory_sagas;
+  f.actor_bytes = actors::saga_actor_bytes();
   auto dir = s.dir + "/memory";
   remove_dir(dir);
   auto wf = bench_workflow(s, dir, 0, s.memory_sagas, true);

@@ -124,6 +124,7 @@ struct memory_figures {
   double bytes_per_saga_with_log = 0; ///< Resident growth in all.
   double heap_bytes_per_saga = 0;     ///< malloc's bytes in use.
   std::uint64_t log_bytes = 0;        ///< The log's write buffers and table readers.
+  std::uint64_t actor_bytes = 0;      ///< Of it, a saga's actor as CAF allocates it.
   std::uint64_t peak_rss = 0;
   std::string error;
 };

@@ -139,7 +139,7 @@ if r:
            f"and its CPU and messages a resumed saga: {rec}")
 
     mem = r["memory"]
-    expect(mem["sagas"] == 300 and mem["heap_bytes_per_saga"] > 0,
+    expect(mem["sagas"] == 300 and mem["heap_bytes_per_saga"] > 0 and mem["actor_bytes"] > 1000,
            f"memory per waiting saga measured: {mem}")
     wt = r["waiting"]
     expect(wt["sagas"] == WAITING and wt["parked"] == WAITING and wt["rss_bytes"] > 0,
