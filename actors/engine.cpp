@@ -391,8 +391,7 @@ void engine::start_async(const std::string& saga, const std::string& cid, std::s
   // The start is sent from here, not from the watcher once it runs: it must
   // reach the coordinator before anything this thread sends later, such as
   // wait()'s close.
-  auto watcher = spawn_end_watcher(*impl_->sys, impl_->coordinator, cid, std::move(on_end),
-                                   std::move(on_started));
+  auto watcher = spawn_end_watcher(*impl_->sys, cid, std::move(on_end), std::move(on_started));
   caf::send_as(watcher, impl_->coordinator, start_atom::value, std::move(req), watcher);
 }
 

@@ -21,10 +21,11 @@ using end_callback =
 
 /// Spawns the actor that a start of saga `cid` is sent from, so that it is
 /// told the start's answer (`on_started` once durable, or `on_end` with
-/// why it was refused) and then the saga's end (`on_end`). It watches the
-/// coordinator: when the run stops, it goes without a word.
-caf::actor spawn_end_watcher(caf::actor_system& sys, const coordinator_actor& coordinator,
-                             std::string cid, end_callback on_end,
+/// why it was refused) and then the saga's end (`on_end`). Only the
+/// coordinator keeps it (it is the start's watcher there): when the run
+/// stops, the watcher goes without a word, and it leaves nothing on the
+/// coordinator when it goes.
+caf::actor spawn_end_watcher(caf::actor_system& sys, std::string cid, end_callback on_end,
                              std::function<void(const std::string&)> on_started);
 
 /// Spawns the actor that sends the coordinator `req` and hands its answer

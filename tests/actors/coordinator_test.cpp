@@ -13,6 +13,7 @@
 #include "actors/coordinator.hpp"
 #include "actors/event_log_writer.hpp"
 #include "actors/messages.hpp"
+#include "actors/run_watchers.hpp"
 #include "actors/system_config.hpp"
 #include "tests/actors/deterministic_system.hpp"
 #include "config/workflow_loader.hpp"
@@ -418,6 +419,69 @@ BOOST_AUTO_TEST_CASE(a_restart_leaves_parked_sagas_in_the_log_and_a_signal_still
   BOOST_TEST(w.got->called == (std::vector<std::string>{"q-1"})); // c
   w.answer_oldest();
   BOOST_TEST(w.history("q-1").back() == "saga_completed");
+}
+
+// -- the watcher of a start_async() --------------------------------------------
+
+const char* result_name(runtime::start_result r) {
+  return r == runtime::start_result::started     ? "started"
+         : r == runtime::start_result::duplicate ? "duplicate"
+                                                 : "other";
+}
+
+BOOST_AUTO_TEST_CASE(an_end_watcher_is_told_its_start_then_its_end_and_goes) {
+  test::deterministic_system d;
+  auto before = d.sys->registry().running();
+  std::vector<std::string> told;
+  auto watcher = actors::spawn_end_watcher(
+    *d.sys, "w-1",
+    [&](const std::string& cid, runtime::start_result r, const std::string& status) {
+      told.push_back(cid + " " + result_name(r) + " " + status);
+    },
+    [&](const std::string& cid) { told.push_back(cid + " started"); });
+  BOOST_TEST(d.sys->registry().running() == before + 1);
+  // As the coordinator tells it: the start's answer, then the saga's end.
+  caf::anon_send(watcher, static_cast<std::uint8_t>(runtime::start_result::started));
+  caf::anon_send(watcher, done_atom::value, std::string{"w-1"}, std::string{"completed"});
+  d.run();
+  BOOST_TEST(told == (std::vector<std::string>{"w-1 started", "w-1 started completed"}));
+  BOOST_TEST(d.sys->registry().running() == before); // it went, though a handle is held
+}
+
+BOOST_AUTO_TEST_CASE(an_end_watcher_of_a_refused_start_is_told_why_and_goes) {
+  test::deterministic_system d;
+  auto before = d.sys->registry().running();
+  std::vector<std::string> told;
+  auto watcher = actors::spawn_end_watcher(
+    *d.sys, "w-2",
+    [&](const std::string& cid, runtime::start_result r, const std::string& status) {
+      told.push_back(cid + " " + result_name(r) + " [" + status + "]");
+    },
+    [&](const std::string& cid) { told.push_back(cid + " started"); });
+  caf::anon_send(watcher, static_cast<std::uint8_t>(runtime::start_result::duplicate));
+  d.run();
+  BOOST_TEST(told == (std::vector<std::string>{"w-2 duplicate []"}));
+  BOOST_TEST(d.sys->registry().running() == before);
+}
+
+BOOST_AUTO_TEST_CASE(an_end_watcher_told_nothing_goes_with_the_last_handle_to_it) {
+  // What happens when the engine stops with the saga still running: the
+  // coordinator's state, which held the watcher, goes, and so does the
+  // watcher, without a word and without an actor left for the system's
+  // shutdown to wait for.
+  test::deterministic_system d;
+  auto before = d.sys->registry().running();
+  int told = 0;
+  {
+    auto watcher = actors::spawn_end_watcher(
+      *d.sys, "w-3", [&](const std::string&, runtime::start_result, const std::string&) { ++told; },
+      [&](const std::string&) { ++told; });
+    d.run();
+    BOOST_TEST(d.sys->registry().running() == before + 1);
+  }
+  d.run();
+  BOOST_TEST(d.sys->registry().running() == before);
+  BOOST_TEST(told == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -438,11 +438,11 @@ BOOST_AUTO_TEST_CASE(start_async_watchers_do_not_hold_up_an_engine_that_stops) {
 }
 
 BOOST_AUTO_TEST_CASE(an_engine_flooded_with_starts_stops_every_actor_it_made) {
-  // 20,000 starts at once, each with a watcher that monitors the
-  // coordinator, into a stage of one worker on an hour-long step: when the
-  // engine stops, every saga must take its exit and every watcher its
-  // down message, or the actor system would wait for them for ever (and
-  // this test would hang until ctest's timeout).
+  // 20,000 starts at once, each with a watcher the coordinator holds, into
+  // a stage of one worker on an hour-long step: when the engine stops,
+  // every saga must take its exit and every watcher go with the
+  // coordinator's state, or the actor system would wait for them for ever
+  // (and this test would hang until ctest's timeout).
   test::temp_dir dir;
   auto wf = load(R"([{"name": "a", "timeout_ms": 7200000, "concurrency": 1,
                       "action": {"kind": "simulate", "latency_ms": 3600000}}])", dir.path());
