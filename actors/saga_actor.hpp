@@ -47,6 +47,12 @@ struct saga_links {
 /// its next write shows whether it parks again).
 enum class resumed_from : std::uint8_t { log, park_for_timer, park_for_request };
 
+/// What CAF allocates for one saga's actor: its control block (a cache
+/// line), the actor object with its mailbox, and the saga's state held in
+/// it (the machine, without what its strings and vectors point to). The
+/// floor under a saga that keeps its actor while it waits.
+std::size_t saga_actor_bytes();
+
 /// Spawns the actor that drives one saga through its machine: one whose
 /// start is durable (spawn_started_saga: it issues its start's commands),
 /// or one rebuilt from the log (spawn_resumed_saga: it resumes where the
@@ -67,12 +73,6 @@ enum class resumed_from : std::uint8_t { log, park_for_timer, park_for_request }
 /// idle_until(), `never` for none) and quits; `(wake_atom)` sets the timers a
 /// saga brought back for a signal or cancel held back;
 /// if the log refuses a write it sends `(fail_atom, cid, message)` and quits.
-/// What CAF allocates for one saga's actor: its control block (a cache
-/// line), the actor object with its mailbox, and the saga's state held in
-/// it (the machine, without what its strings and vectors point to). The
-/// floor under a saga that keeps its actor while it waits.
-std::size_t saga_actor_bytes();
-
 caf::actor spawn_started_saga(caf::actor_system& sys, runtime::started_saga saga,
                               std::shared_ptr<const saga_links> links);
 caf::actor spawn_resumed_saga(caf::actor_system& sys, runtime::saga_machine machine,

@@ -1,5 +1,6 @@
 #include "bench/raw_sync.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -23,10 +24,12 @@ using steady = std::chrono::steady_clock;
 /// The first error of either thread, with the call and the file.
 class first_error {
 public:
+  /// Called at once after the failed call, while errno still says why.
   void set(const char* call, const std::string& path) {
+    int why = errno;
     std::lock_guard<std::mutex> lock{mutex_};
     if (what_.empty())
-      what_ = std::string{call} + " " + path + ": " + std::strerror(errno);
+      what_ = std::string{call} + " " + path + ": " + std::strerror(why);
   }
   std::string get() {
     std::lock_guard<std::mutex> lock{mutex_};
