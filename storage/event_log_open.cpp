@@ -237,13 +237,21 @@ std::unique_ptr<event_log> event_log::open(const log_options& opts, std::string&
   }
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
-  // A writer creates a new log in steps: DB::Open writes CURRENT with the
-  // default family alone, then adds ours one by one. A reader that comes in
-  // between (nexus sagas as a run starts) finds a family missing: it waits
-  // for the writer to finish, a second at most, rather than fail.
-  auto being_created = [](const rocksdb::Status& st) {
-    return st.IsInvalidArgument()
-           && st.ToString().find("Column family not found") != std::string::npos;
+  // A reader beside a running writer tries again, for a second at most,
+  // rather than fail, where the writer was midway:
+  // - creating the log: DB::Open writes CURRENT with the default family
+  //   alone, then adds ours one by one, and a reader that comes in between
+  //   (nexus sagas as a run starts) finds a family missing;
+  // - deleting a file the reader had just found named: a WAL once its
+  //   memtables are flushed, a table once compacted, a MANIFEST once rolled
+  //   (nexus events during a busy run failed so, one open in some thirty).
+  //   The next try reads the newer state, which no longer names it. (A
+  //   directory with no log in it at all is not retried.)
+  auto being_changed = [&opts](const rocksdb::Status& st) {
+    if (st.IsInvalidArgument())
+      return st.ToString().find("Column family not found") != std::string::npos;
+    std::error_code ec;
+    return st.IsPathNotFound() && std::filesystem::exists(opts.dir + "/CURRENT", ec);
   };
   for (int tries = 0;; ++tries) {
     if (!opts.secondary_dir.empty()) {
@@ -256,7 +264,7 @@ std::unique_ptr<event_log> event_log::open(const log_options& opts, std::string&
     } else {
       s = rocksdb::DB::Open(db_opts, opts.dir, descs, &p->families, &raw);
     }
-    if (!opts.read_only || !being_created(s) || tries == 100)
+    if (!opts.read_only || !being_changed(s) || tries == 100)
       break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
