@@ -137,7 +137,6 @@ void resume(coordinator_self self, std::vector<std::unique_ptr<runtime::saga_mac
   }
 }
 
-/// Whether `row` is that of a saga parked and not ended.
 /// Answers whoever waits for saga `cid`'s end (watch_atom) with `status`.
 void tell_end_waiters(coordinator_state& st, const std::string& cid, const std::string& status) {
   auto [from, to] = st.end_waiters.equal_range(cid);
@@ -146,6 +145,7 @@ void tell_end_waiters(coordinator_state& st, const std::string& cid, const std::
   st.end_waiters.erase(from, to);
 }
 
+/// Whether `row` is that of a saga parked and not ended.
 bool is_parked(const storage::saga_row& row) {
   return row.parked && !storage::is_terminal(row.status);
 }

@@ -301,6 +301,14 @@ client_end submit_sagas(runtime::input_source& input, const submit_options& opts
     for (bool more = true; more && !lost;)
       take(caf::after(std::chrono::seconds(0)) >> [&] { more = false; });
   };
+  // One more submission on its way: waits while the window is full, and
+  // reports the answers and ends that arrived meanwhile as they come.
+  auto sent = [&] {
+    ++unanswered;
+    while (unanswered >= window && !lost)
+      take();
+    take_ready();
+  };
   for (bool more = true; more && status == client_end::done && !lost;) {
     config::saga_request req;
     switch (input.next(req, why)) {
@@ -331,10 +339,7 @@ client_end submit_sagas(runtime::input_source& input, const submit_options& opts
       if (follow)
         signals.push_back({req.correlation_id, arguments, !req.signal_id.empty()});
       self->send(courier, signal_atom::value, opts.token, req.correlation_id, std::move(arguments));
-      ++unanswered;
-      while (unanswered >= window && !lost)
-        take();
-      take_ready();
+      sent();
       continue;
     }
     if (req.correlation_id.empty())
@@ -342,10 +347,7 @@ client_end submit_sagas(runtime::input_source& input, const submit_options& opts
     if (follow)
       open[req.correlation_id].req = req;
     self->send(courier, submit_atom::value, opts.token, std::move(req));
-    ++unanswered;
-    while (unanswered >= window && !lost)
-      take();
-    take_ready(); // ends that arrive meanwhile are reported as they come
+    sent();
   }
   while (unanswered > 0 && !lost)
     take();
