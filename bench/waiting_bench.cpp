@@ -233,9 +233,10 @@ waiting_figures waiting(const settings& s, const std::string& exe, reporter& out
     f.sleepers_parked = e.counts().parked >= n;
     auto until_due = std::max<std::int64_t>(0, due_us - storage::now_us());
     std::this_thread::sleep_for(std::chrono::microseconds(until_due));
-    auto due = clock_type::now();
     all = completed(e, before, n, "sleepers woke and completed", out);
-    f.timers_seconds = since(due);
+    // Both figures from the instant itself, on the clock the events carry:
+    // a sleep that overshoots it on a busy host must not shorten one of them.
+    f.timers_seconds = static_cast<double>(storage::now_us() - due_us) / 1e6;
     if (!all)
       f.error = "not every sleeper completed";
     // When each woke, from its events: its sleep's step_succeeded.
